@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+
+/** Options every command sees, whichever level of the command line set them. */
+export interface GlobalOptions {
+  json: boolean;
+  color: boolean;
+  input: boolean;
+  debug: boolean;
+}
+
+export function globalOptions(command: Command): GlobalOptions {
+  const o = command.optsWithGlobals() as Record<string, unknown>;
+  return {
+    json: o.json === true,
+    color: o.color !== false,
+    input: o.input !== false,
+    debug: o.debug === true,
+  };
+}
+
+/** May we ask a person? Only with a terminal on stdin and without --no-input. */
+export function canPrompt(g: Pick<GlobalOptions, 'input'>): boolean {
+  return g.input && process.stdin.isTTY === true;
+}
+
+/** Print one JSON document on stdout (SPEC §0: nothing else goes to stdout). */
+export function printJson(data: unknown): void {
+  process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+}
+
+/** Diagnostics go to stderr so that --json output stays clean. */
+export function warn(message: string): void {
+  process.stderr.write(`pgauth: warning: ${message}\n`);
+}

@@ -1,0 +1,38 @@
+/**
+ * Every interactive prompt lives here, so the rest of the CLI is testable
+ * without a terminal. Callers check canPrompt() first; these refuse otherwise.
+ */
+import { input, password, select, confirm } from '@inquirer/prompts';
+import { usageError } from './errors.js';
+
+function requireTty(): void {
+  if (!process.stdin.isTTY) throw usageError('cannot prompt: stdin is not a terminal');
+}
+
+/** Hidden input: nothing is echoed, not even a mask. */
+export async function promptPassword(message: string): Promise<string> {
+  requireTty();
+  return password({ message });
+}
+
+export async function promptText(message: string, opts: { default?: string; required?: boolean } = {}): Promise<string> {
+  requireTty();
+  return input({
+    message,
+    ...(opts.default !== undefined ? { default: opts.default } : {}),
+    required: opts.required ?? true,
+  });
+}
+
+export async function promptConfirm(message: string, defaultValue = false): Promise<boolean> {
+  requireTty();
+  return confirm({ message, default: defaultValue });
+}
+
+export async function promptSelect<T extends string>(
+  message: string,
+  choices: ReadonlyArray<{ value: T; name: string; description?: string }>,
+): Promise<T> {
+  requireTty();
+  return select<T>({ message, choices: choices.map((c) => ({ ...c })) });
+}

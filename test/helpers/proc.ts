@@ -1,0 +1,52 @@
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion, feeding `input` on stdin (closed otherwise). */
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const spawnOpts: SpawnOptions = {
+      env: opts.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    };
+    const child = spawn(cmd, [...args], spawnOpts);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+    child.stdin!.on('error', () => {}); // the child may exit before reading
+    child.stdin!.end(opts.input ?? '');
+  });
+}
+
+export const PGAUTH_BIN = fileURLToPath(new URL('../../bin/pgauth.js', import.meta.url));
+
+/** Runs the built CLI (`npm test` builds first) with a clean colour setting. */
+export function pgauth(
+  args: readonly string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  const env = { ...process.env, NO_COLOR: '1', ...opts.env };
+  delete env.FORCE_COLOR;
+  return run(process.execPath, [PGAUTH_BIN, ...args], { ...opts, env });
+}

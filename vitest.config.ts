@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Each file that needs PostgreSQL starts its own cluster; two cores here.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
