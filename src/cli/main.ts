@@ -2,9 +2,16 @@
  * The one place that turns errors into exit codes and calls process.exit
  * (SPEC §0: 0 ok, 1 rejected, 2 no response, 3 usage/input, 4 expectation).
  */
-import { CommanderError } from 'commander';
 import { CliError, type CliErrorKind } from './errors.js';
-import { configureColor } from './render.js';
+
+/**
+ * NO_COLOR (any non-empty value) and --no-color switch colour off. Done by
+ * setting FORCE_COLOR=0 before chalk is first loaded, so start-up does not
+ * pay for loading chalk when nothing is rendered.
+ */
+export function configureColor(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
+  if (argv.includes('--no-color') || (env.NO_COLOR ?? '') !== '') env.FORCE_COLOR = '0';
+}
 
 const EXIT_CODES: Record<CliErrorKind, number> = {
   rejected: 1,
@@ -16,9 +23,14 @@ const EXIT_CODES: Record<CliErrorKind, number> = {
 /** Layer errors that mean "your input is bad" (a file, a flag, a verifier). */
 const INPUT_ERROR_NAMES = new Set(['RoleFileError', 'HbaFileError', 'SecretFormatError', 'ConninfoError', 'UsageError']);
 
+/** Commander's own errors (usage); checked by shape so start-up need not load commander. */
+function isCommanderError(err: unknown): err is Error & { code: string } {
+  return err instanceof Error && err.name === 'CommanderError';
+}
+
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CliError) return EXIT_CODES[err.kind];
-  if (err instanceof CommanderError) {
+  if (isCommanderError(err)) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     return 3;
   }
@@ -28,7 +40,7 @@ export function exitCodeFor(err: unknown): number {
 }
 
 function report(err: unknown, debug: boolean): void {
-  if (err instanceof CommanderError) return; // commander has printed its own message
+  if (isCommanderError(err)) return; // commander has printed its own message
   if (err instanceof CliError && err.silent) return;
   if (err instanceof Error && err.name === 'ExitPromptError') {
     process.stderr.write('\n');
@@ -46,6 +58,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   const debug = argv.includes('--debug');
   let code = 0;
   try {
+    const rest = argv.slice(2);
+    if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-V')) {
+      // Fast path: the version needs no command wiring at all.
+      const { packageVersion } = await import('./version.js');
+      process.stdout.write(packageVersion() + '\n');
+      process.exit(0);
+    }
     const { buildProgram } = await import('./program.js');
     const program = buildProgram();
     const args = argv.slice(2).filter((a) => a !== '--no-color' && a !== '--debug' && a !== '--no-input');

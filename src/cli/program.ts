@@ -2,19 +2,14 @@
  * Commander wiring only: each command module registers its own flags and
  * loads its implementation lazily, so `pgauth --version` stays fast.
  */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { packageVersion } from './version.js';
 import * as secrets from './commands/secrets.js';
 import * as roles from './commands/roles.js';
 import * as serve from './commands/serve.js';
 import * as probe from './commands/probe.js';
 import * as hba from './commands/hba.js';
 import * as pam from './commands/pam.js';
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export function buildProgram(): Command {
   const program = new Command('pgauth');

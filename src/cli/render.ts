@@ -2,13 +2,13 @@
  * Human output: colours from one semantic map, tables from cli-table3.
  * Commands collect data first and render here second; --json skips this.
  */
+import { createRequire } from 'node:module';
 import chalk from 'chalk';
-import Table from 'cli-table3';
+import type TableType from 'cli-table3';
 
-/** NO_COLOR (any non-empty value) and --no-color switch colour off; FORCE_COLOR is chalk's own. */
-export function configureColor(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
-  if (argv.includes('--no-color') || (env.NO_COLOR ?? '') !== '') chalk.level = 0;
-}
+// cli-table3 is loaded on first use: start-up time matters for every command.
+const require = createRequire(import.meta.url);
+let Table: typeof TableType | undefined;
 
 export const style = {
   ok: (s: string) => chalk.green(s),
@@ -21,6 +21,7 @@ export const style = {
 
 /** A table as a string; cells are plain strings (already styled if wanted). */
 export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): string {
+  Table ??= require('cli-table3') as typeof TableType;
   const t = new Table({
     head: head.map((h) => style.head(h)),
     style: { head: [], border: [] },

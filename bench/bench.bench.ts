@@ -1,0 +1,235 @@
+/**
+ * `npm run bench`: pgauth measured side by side with PostgreSQL, PgBouncer,
+ * psql and bare Node in the same run, reported as ratios. Not a test: it
+ * prints a report (also written to .bench/report.md).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, it } from 'vitest';
+import { pgBinDir, pgMissing, pgbouncerMissing } from '../test/helpers/env.js';
+import { startCluster, type Cluster } from '../test/helpers/pg.js';
+import { startPgBouncer, type Bouncer } from '../test/helpers/pgbouncer.js';
+import { PGAUTH_BIN, pgauth, run } from '../test/helpers/proc.js';
+import { chownToPostgres, tempDir } from '../test/helpers/tmp.js';
+import { childPids, cpuSeconds, medianMs, pssKiB, ratio, rssKiB } from './measure.js';
+
+const lines: string[] = [];
+function out(line = ''): void {
+  lines.push(line);
+  process.stdout.write(line + '\n');
+}
+afterAll(() => {
+  mkdirSync('.bench', { recursive: true });
+  writeFileSync('.bench/report.md', lines.join('\n') + '\n');
+});
+
+const node = process.execPath;
+const PASSWORD = 'bench-password-1';
+const psqlBin = () => join(pgBinDir() ?? '/usr/bin', 'psql');
+const pgbenchBin = () => join(pgBinDir() ?? '/usr/bin', 'pgbench');
+
+async function commandExists(name: string): Promise<boolean> {
+  const r = await pgauth([name, '--help']);
+  return r.code === 0;
+}
+
+describe('CLI start-up (median wall ms)', () => {
+  it('pgauth --version and verifier next to node -e 0 and psql --version', async () => {
+    const bare = await medianMs(node, ['-e', '0']);
+    const version = await medianMs(node, [PGAUTH_BIN, '--version']);
+    const verifier = await medianMs(node, [PGAUTH_BIN, 'verifier', '--password-stdin'], { input: 'pencil\n' });
+    const psql = pgBinDir() ? await medianMs(psqlBin(), ['--version']) : NaN;
+    out('## CLI start-up (median of 11 runs, wall ms)');
+    out('| command | ms | vs node -e 0 |');
+    out('|---|---|---|');
+    out(`| node -e 0 (floor) | ${bare.toFixed(1)} | 1.00x |`);
+    out(`| pgauth --version | ${version.toFixed(1)} | ${ratio(version, bare)} (target <= 1.5x) |`);
+    out(`| pgauth verifier (4096 iterations) | ${verifier.toFixed(1)} | ${ratio(verifier, bare)} (target <= 1.5x) |`);
+    out(`| psql --version | ${psql.toFixed(1)} | ${ratio(psql, bare)} |`);
+    out();
+  });
+});
+
+/** Starts `pgauth serve` and returns its pid, port and a stop function. */
+async function startServe(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; port: number; stop: () => Promise<void> }> {
+  const child = spawn('bash', ['-c', 'ulimit -n 16384 2>/dev/null; exec "$0" "$@"', node, PGAUTH_BIN, 'serve', '--port', '0', '--log-format', 'json', ...args], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env,
+  });
+  const rl = createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    rl.once('line', (line) => {
+      try {
+        resolve((JSON.parse(line) as { port: number }).port);
+      } catch (e) {
+        reject(e);
+      }
+    });
+    child.once('exit', (c) => reject(new Error(`serve exited ${c}`)));
+  });
+  rl.on('line', () => {}); // keep draining the per-connection log
+  return {
+    child,
+    port,
+    stop: () =>
+      new Promise((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface PgbenchResult {
+  tps: number;
+  failed: number;
+  transactions: number;
+  clientCpu: number;
+}
+
+/** pgbench -n -C: every transaction is a new connection + SCRAM login + SELECT 1. */
+async function pgbenchLogins(port: number, dir: string, seconds: number): Promise<PgbenchResult> {
+  const script = join(dir, 'select1.sql');
+  writeFileSync(script, 'SELECT 1;\n');
+  const cmd = `"${pgbenchBin()}" -n -C -c 2 -j 2 -T ${seconds} -f "${script}" -h 127.0.0.1 -p ${port} -U bench postgres; times`;
+  const r = await run('bash', ['-c', cmd], { env: { ...process.env, PGPASSWORD: PASSWORD, PGSSLMODE: 'disable' }, timeoutMs: (seconds + 60) * 1000 });
+  const tps = Number(/tps = ([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
+  const transactions = Number(/number of transactions actually processed: (\d+)/.exec(r.stdout)?.[1] ?? NaN);
+  const failed = Number(/number of failed transactions: (\d+)/.exec(r.stdout)?.[1] ?? 0);
+  // `times` prints two lines: the shell's, then its children's user and system time.
+  const t = r.stdout.trim().split('\n').slice(-1)[0] ?? '';
+  const secs = [...t.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  const clientCpu = (secs[0] ?? NaN) + (secs[1] ?? NaN);
+  if (!Number.isFinite(tps)) throw new Error(`pgbench failed: ${r.stdout}\n${r.stderr}`);
+  return { tps, failed, transactions, clientCpu };
+}
+
+const skipServers = pgMissing() ?? pgbouncerMissing();
+
+describe.skipIf(skipServers !== undefined)(`servers side by side${skipServers ? ` [skipped: ${skipServers}]` : ''}`, () => {
+  let pg: Cluster;
+  let bouncer: Bouncer | undefined;
+  let serve: Awaited<ReturnType<typeof startServe>> | undefined;
+  const tmp = tempDir('pgauth-bench-');
+  const roles = join(tmp.path, 'userlist.txt');
+
+  afterAll(async () => {
+    await serve?.stop();
+    await bouncer?.stop();
+    await pg?.stop();
+    tmp.remove();
+  });
+
+  it('logins per second, server CPU per login, memory per idle connection, probe wall time', async () => {
+    pg = await startCluster({ hba: 'host all all 127.0.0.1/32 scram-sha-256\n', conf: { max_connections: 120 } });
+    const add = await pgauth(['add-role', 'bench', '--roles', roles, '--password-stdin'], { input: PASSWORD + '\n' });
+    if (add.code !== 0) throw new Error(`add-role failed: ${add.stderr}`);
+    const sql = await pgauth(['export', '--format', 'sql', '--roles', roles]);
+    await pg.client('psql', ['-X', '-q', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '-d', 'postgres'], { input: sql.stdout });
+    chownToPostgres(roles);
+    const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+    const pgPid = Number(readFileSync(join(pg.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+    const rows: string[][] = [];
+    const measure = async (name: string, port: number, pid: number, withChildren: boolean) => {
+      const cpu0 = cpuSeconds(pid, withChildren);
+      const r = await pgbenchLogins(port, tmp.path, seconds);
+      const cpu1 = cpuSeconds(pid, withChildren);
+      const cpuPerLoginMs = ((cpu1 - cpu0) / r.transactions) * 1000;
+      const clientPerLoginMs = (r.clientCpu / r.transactions) * 1000;
+      rows.push([name, r.tps.toFixed(1), String(r.failed), cpuPerLoginMs.toFixed(2), clientPerLoginMs.toFixed(2)]);
+      return { ...r, cpuPerLoginMs, clientPerLoginMs };
+    };
+
+    const pgResult = await measure('PostgreSQL ' + pg.version, pg.port, pgPid, true);
+
+    bouncer = await startPgBouncer({
+      databases: [`postgres = host=127.0.0.1 port=${pg.port} dbname=postgres`],
+      authFile: roles,
+      authType: 'scram-sha-256',
+      settings: { max_client_conn: 500, default_pool_size: 4 },
+    });
+    const bouncerPid = Number(readFileSync(join(bouncer.dir, 'pgbouncer.pid'), 'utf8').trim());
+    await pgbenchLogins(bouncer.port, tmp.path, 2); // warm the pool
+    const bouncerResult = await measure('PgBouncer (pool warmed)', bouncer.port, bouncerPid, false);
+
+    let serveResult: Awaited<ReturnType<typeof measure>> | undefined;
+    if (await commandExists('serve')) {
+      serve = await startServe(['--auth', 'scram-sha-256', '--roles', roles]);
+      serveResult = await measure('pgauth serve', serve.port, serve.child.pid!, false);
+    }
+
+    const clientCeiling = 2 / (pgResult.clientPerLoginMs / 1000); // both cores running only the client
+    out('## Connection + SCRAM + SELECT 1 (pgbench -n -C -c 2 -j 2, ' + seconds + ' s each)');
+    out('| server | logins/s | failed | server CPU ms/login | client CPU ms/login |');
+    out('|---|---|---|---|---|');
+    for (const r of rows) out(`| ${r.join(' | ')} |`);
+    out();
+    out(`Client ceiling (libpq's own SCRAM cost, 2 cores): ${clientCeiling.toFixed(0)} logins/s`);
+    if (serveResult) {
+      out(`pgauth serve vs PgBouncer: ${ratio(serveResult.tps, bouncerResult.tps)} logins/s (target >= 1.0x)`);
+      out(`pgauth serve vs PostgreSQL: ${ratio(serveResult.tps, pgResult.tps)} logins/s`);
+      out(`pgauth serve vs client ceiling: ${((serveResult.tps / clientCeiling) * 100).toFixed(0)}% (target >= 90%)`);
+      out(`server CPU per login, pgauth serve vs PgBouncer: ${ratio(serveResult.cpuPerLoginMs, bouncerResult.cpuPerLoginMs)} (target <= 1.0x)`);
+    } else {
+      out('pgauth serve: not available in this build');
+    }
+    out();
+
+    // Memory per idle authenticated connection.
+    const hold = async (port: number, count: number) => {
+      const child = spawn('bash', ['-c', 'ulimit -n 16384 2>/dev/null; exec "$0" "$@"', node, join('bench', 'hold-connections.mjs'), '127.0.0.1', String(port), 'bench', 'postgres', String(count)], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: { ...process.env, PGPASSWORD: PASSWORD },
+      });
+      const rl = createInterface({ input: child.stdout! });
+      await new Promise<void>((resolve, reject) => {
+        rl.once('line', (l) => (l.startsWith('ready') ? resolve() : reject(new Error(l))));
+        child.once('exit', (c) => reject(new Error(`holder exited ${c}`)));
+      });
+      return () =>
+        new Promise<void>((r) => {
+          child.once('exit', () => r());
+          child.stdin!.end();
+        });
+    };
+    out('## Memory per idle authenticated connection');
+    const pgN = 50;
+    const releasePg = await hold(pg.port, pgN);
+    const backends = childPids(pgPid).filter((p) => {
+      try {
+        return /postgres: bench postgres/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '));
+      } catch {
+        return false;
+      }
+    });
+    const pgPss = backends.reduce((s, p) => s + pssKiB(p), 0) / Math.max(1, backends.length);
+    await releasePg();
+    out(`PostgreSQL: ${pgPss.toFixed(0)} KiB PSS per backend (${backends.length} idle backends)`);
+    if (serve) {
+      const n = Number(process.env.BENCH_CONNECTIONS ?? 2000);
+      const before = rssKiB(serve.child.pid!);
+      const release = await hold(serve.port, n);
+      const after = rssKiB(serve.child.pid!);
+      await release();
+      const per = ((after - before) * 1024) / n;
+      out(`pgauth serve: ${(per / 1024).toFixed(1)} KiB RSS per connection (${n} held; RSS ${before} -> ${after} KiB) (target <= 20 KB)`);
+      out(`ratio pgauth serve / PostgreSQL per connection: ${ratio(per / 1024, pgPss)}`);
+    }
+    out();
+
+    // Probe wall time next to psql and bare node against the same PostgreSQL.
+    if (await commandExists('probe')) {
+      const env = { ...process.env, PGPASSWORD: PASSWORD, PGSSLMODE: 'disable' };
+      const conninfo = `host=127.0.0.1 port=${pg.port} user=bench dbname=postgres`;
+      const bare = await medianMs(node, ['-e', '0']);
+      const probe = await medianMs(node, [PGAUTH_BIN, 'probe', conninfo], { env });
+      const psql = await medianMs(psqlBin(), ['-X', '-c', 'select 1', conninfo], { env });
+      out('## Probe wall time (median of 11, against the same PostgreSQL, SCRAM)');
+      out(`node -e 0: ${bare.toFixed(1)} ms; pgauth probe: ${probe.toFixed(1)} ms; psql -c 'select 1': ${psql.toFixed(1)} ms`);
+      out(`probe minus the bare-node floor vs psql: ${ratio(probe - bare, psql)} (target <= 1.5x)`);
+      out();
+    }
+  });
+});
