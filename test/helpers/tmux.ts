@@ -1,0 +1,57 @@
+/**
+ * Drive a terminal program as a person would: tmux runs it on a real pty,
+ * send-keys types, capture-pane reads the screen.
+ */
+import { execFileSync } from 'node:child_process';
+import { waitFor } from './pg.js';
+import { which } from './env.js';
+
+export const tmuxMissing = (): string | undefined => (which('tmux') ? undefined : 'tmux not installed (apt-get install tmux)');
+
+export interface TmuxSession {
+  /** Types keys (tmux send-keys syntax: 'Enter', 'C-c', or literal text with literal=true). */
+  send(keys: string, opts?: { literal?: boolean }): void;
+  screen(): string;
+  /** Waits until the screen contains `text` (polling the pane, bounded). */
+  waitForText(text: string | RegExp, timeoutMs?: number): Promise<string>;
+  /** Waits for the program to end; returns its exit status. */
+  waitForExit(timeoutMs?: number): Promise<number>;
+  kill(): void;
+}
+
+let counter = 0;
+
+/** Starts `command` (a shell command line) in a detached tmux session of 120x30. */
+export function startTmux(command: string, env: Record<string, string> = {}): TmuxSession {
+  const name = `pgauth-test-${process.pid}-${++counter}`;
+  const envPrefix = Object.entries(env).map(([k, v]) => `${k}='${v.replace(/'/g, "'\\''")}'`).join(' ');
+  // `; echo EXIT:$?; sleep 600` keeps the pane open so the exit status can be read.
+  const line = `${envPrefix} ${command}; echo "EXIT:$?"; sleep 600`;
+  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', line]);
+  const session: TmuxSession = {
+    send(keys, opts = {}) {
+      execFileSync('tmux', ['send-keys', '-t', name, ...(opts.literal ? ['-l'] : []), keys]);
+    },
+    screen() {
+      return execFileSync('tmux', ['capture-pane', '-p', '-t', name]).toString();
+    },
+    waitForText(text, timeoutMs = 15_000) {
+      return waitFor(() => {
+        const s = session.screen();
+        return (typeof text === 'string' ? s.includes(text) : text.test(s)) ? s : undefined;
+      }, `screen to show ${String(text)}`, timeoutMs);
+    },
+    async waitForExit(timeoutMs = 15_000) {
+      const s = await session.waitForText(/EXIT:\d+/, timeoutMs);
+      return Number(/EXIT:(\d+)/.exec(s)![1]);
+    },
+    kill() {
+      try {
+        execFileSync('tmux', ['kill-session', '-t', name], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    },
+  };
+  return session;
+}
