@@ -1,0 +1,213 @@
+/**
+ * PAM authentication for `pgauth serve --auth pam` and `pgauth pam-check`.
+ *
+ * Every PAM transaction (start, authenticate, acct_mgmt, end) runs on a
+ * worker thread from a capped pool, so a slow stack (a fail delay, a remote
+ * module, pam_exec) never stalls the event loop or the libuv threadpool.
+ * libpam's failure delay is taken over through PAM_FAIL_DELAY and applied
+ * here with a timer, after the thread has been given back.
+ *
+ * pamAuthenticate never rejects and never reports success by accident: every
+ * problem (bad input, no libpam, a dead worker) is an outcome with ok=false.
+ */
+import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { PamJob, PamJobResult, PamMessageStyle } from './binding.js';
+import { PAM_CONFIG_ERROR_RESULTS, PAM_SUCCESS, pamResultName } from './codes.js';
+import { PamWorkerPool, type PoolLimits } from './pool.js';
+
+export { PAM_RESULT_NAMES, pamResultName } from './codes.js';
+export type { PamMessageStyle } from './binding.js';
+
+export interface PamRequest {
+  /** PAM service name (a file in the confdir or /etc/pam.d). */
+  service: string;
+  user: string;
+  password: string;
+  /** Client address, set as PAM_RHOST (PostgreSQL sets the numeric address). */
+  rhost?: string;
+  /** PAM configuration folder instead of /etc/pam.d (needs libpam >= 1.4). */
+  confdir?: string;
+}
+
+export interface PamStep {
+  step: 'start' | 'authenticate' | 'acct_mgmt';
+  /** PAM_SUCCESS, PAM_AUTH_ERR, ... */
+  result: string;
+  /** pam_strerror() */
+  text: string;
+  ms: number;
+}
+
+export interface PamOutcome {
+  ok: boolean;
+  /**
+   * The deciding step's result name: the first step that failed, else the
+   * last one (PAM_SUCCESS). When no PAM step could run, one of
+   * PGAUTH_INVALID_REQUEST, PGAUTH_LIBPAM_UNAVAILABLE, PGAUTH_BUSY,
+   * PGAUTH_WORKER_FAILED.
+   */
+  result: string;
+  text: string;
+  steps: PamStep[];
+  /** What the stack sent through the conversation (never the password). */
+  messages: { style: PamMessageStyle; text: string }[];
+  /** The PAM configuration is broken (unknown service, missing module, no libpam), not a refusal. */
+  configError: boolean;
+  /** Total time, including the wait for a thread and the failure delay. */
+  ms: number;
+  /** Failure delay libpam asked for and that was applied with a timer (0 on success). */
+  delayMs: number;
+}
+
+/** Limits on each request's strings: every input is bounded. */
+const MAX_SERVICE_BYTES = 255;
+const MAX_USER_BYTES = 1024;
+const MAX_PASSWORD_BYTES = 65535; // PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH
+const MAX_RHOST_BYTES = 1024;
+const MAX_CONFDIR_BYTES = 4096;
+/** A module asking for more than this failure delay gets this much. */
+const MAX_FAIL_DELAY_MS = 10_000;
+
+export interface PamLimits {
+  /** PAM transactions running at once, one worker thread each (default 4). */
+  maxConcurrent?: number;
+  /** Requests waiting for a thread before new ones are refused (default 1024). */
+  maxQueue?: number;
+  /** Apply the failure delay libpam asks for (default true). */
+  failDelay?: boolean;
+}
+
+const limits: Required<PamLimits> = { maxConcurrent: 4, maxQueue: 1024, failDelay: true };
+let pool: PamWorkerPool | null = null;
+
+/** Changes the concurrency cap, queue bound or fail-delay policy (applies to later requests). */
+export function configurePam(next: PamLimits): void {
+  if (next.maxConcurrent !== undefined) {
+    if (!Number.isInteger(next.maxConcurrent) || next.maxConcurrent < 1 || next.maxConcurrent > 256) {
+      throw new RangeError('maxConcurrent must be an integer from 1 to 256');
+    }
+    limits.maxConcurrent = next.maxConcurrent;
+  }
+  if (next.maxQueue !== undefined) {
+    if (!Number.isInteger(next.maxQueue) || next.maxQueue < 0) throw new RangeError('maxQueue must be a non-negative integer');
+    limits.maxQueue = next.maxQueue;
+  }
+  if (next.failDelay !== undefined) limits.failDelay = next.failDelay;
+  pool?.setLimits(poolLimits());
+}
+
+/** Stops the worker threads (tests, shutdown). A later request starts new ones. */
+export async function closePam(): Promise<void> {
+  const p = pool;
+  pool = null;
+  await p?.close();
+}
+
+/** Worker threads currently started (for tests). */
+export function pamThreadCount(): number {
+  return pool?.threads ?? 0;
+}
+
+function poolLimits(): PoolLimits {
+  return { maxThreads: limits.maxConcurrent, maxQueue: limits.maxQueue };
+}
+
+/**
+ * The compiled worker lives next to this file in dist/. When this module is
+ * run from its TypeScript source (vitest importing src/), use the built one.
+ */
+function workerUrl(): URL {
+  const here = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(here))) return here;
+  const built = new URL('../../dist/pam/worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  return here;
+}
+
+function getPool(): PamWorkerPool {
+  pool ??= new PamWorkerPool(workerUrl(), poolLimits());
+  return pool;
+}
+
+/** Why a request cannot be passed to libpam, or undefined. `config` says whose fault it is. */
+function invalid(req: PamRequest): { why: string; config: boolean } | undefined {
+  const check = (value: unknown, name: string, max: number, config: boolean, allowEmpty: boolean) => {
+    if (typeof value !== 'string') return { why: `${name} must be a string`, config };
+    if (!allowEmpty && value.length === 0) return { why: `${name} is empty`, config };
+    if (value.includes('\0')) return { why: `${name} contains a NUL byte`, config };
+    if (Buffer.byteLength(value) > max) return { why: `${name} is longer than ${max} bytes`, config };
+    return undefined;
+  };
+  return (
+    check(req.service, 'the PAM service', MAX_SERVICE_BYTES, true, false) ??
+    (req.confdir !== undefined ? check(req.confdir, 'the PAM confdir', MAX_CONFDIR_BYTES, true, false) : undefined) ??
+    check(req.user, 'the user name', MAX_USER_BYTES, false, false) ??
+    check(req.password, 'the password', MAX_PASSWORD_BYTES, false, true) ??
+    (req.rhost !== undefined ? check(req.rhost, 'the remote host', MAX_RHOST_BYTES, false, true) : undefined)
+  );
+}
+
+function failure(result: string, text: string, configError: boolean, started: number): PamOutcome {
+  return { ok: false, result, text, steps: [], messages: [], configError, ms: performance.now() - started, delayMs: 0 };
+}
+
+/** Turns what the worker saw into an outcome. Success needs every step, each PAM_SUCCESS. */
+function decide(r: PamJobResult): Omit<PamOutcome, 'ms' | 'delayMs'> {
+  const steps: PamStep[] = r.steps.map((s) => ({ step: s.step, result: pamResultName(s.code), text: s.text, ms: s.ms }));
+  if (r.error !== undefined) {
+    return { ok: false, result: 'PGAUTH_LIBPAM_UNAVAILABLE', text: r.error, steps, messages: r.messages, configError: true };
+  }
+  const failed = r.steps.find((s) => s.code !== PAM_SUCCESS);
+  const complete = r.steps.length === 3 && r.steps[2]?.step === 'acct_mgmt';
+  if (!failed && complete) {
+    const last = steps[2]!;
+    return { ok: true, result: last.result, text: last.text, steps, messages: r.messages, configError: false };
+  }
+  const deciding = failed ?? r.steps.at(-1);
+  if (!deciding) {
+    return { ok: false, result: 'PGAUTH_WORKER_FAILED', text: 'no PAM step ran', steps, messages: r.messages, configError: false };
+  }
+  const result = pamResultName(deciding.code);
+  const configError = deciding.step === 'start' || PAM_CONFIG_ERROR_RESULTS.has(result);
+  return { ok: false, result, text: deciding.text, steps, messages: r.messages, configError };
+}
+
+/**
+ * Runs pam_authenticate then pam_acct_mgmt for one user, off the event loop.
+ * Resolves with ok=true only when pam_start, pam_authenticate and
+ * pam_acct_mgmt all returned PAM_SUCCESS. On an authentication failure the
+ * delay libpam asked for is awaited before resolving (no thread is held).
+ */
+export async function pamAuthenticate(req: PamRequest): Promise<PamOutcome> {
+  const started = performance.now();
+  const bad = invalid(req);
+  if (bad) return failure('PGAUTH_INVALID_REQUEST', bad.why, bad.config, started);
+
+  const job: PamJob = { service: req.service, user: req.user, password: req.password };
+  if (req.rhost !== undefined && req.rhost !== '') job.rhost = req.rhost;
+  if (req.confdir !== undefined) job.confdir = req.confdir;
+
+  let reply;
+  try {
+    reply = await getPool().run(job);
+  } catch (err) {
+    return failure('PGAUTH_WORKER_FAILED', err instanceof Error ? err.message : String(err), false, started);
+  }
+  if (reply.kind === 'unavailable') return failure('PGAUTH_LIBPAM_UNAVAILABLE', reply.error, true, started);
+  if (reply.kind === 'failed') {
+    const busy = reply.error.startsWith('too many PAM requests');
+    return failure(busy ? 'PGAUTH_BUSY' : 'PGAUTH_WORKER_FAILED', reply.error, false, started);
+  }
+
+  const decided = decide(reply.result);
+  let delayMs = 0;
+  const fd = reply.result.failDelay;
+  if (!decided.ok && limits.failDelay && fd && fd.status !== PAM_SUCCESS && fd.usec > 0) {
+    delayMs = Math.min(Math.round(fd.usec / 1000), MAX_FAIL_DELAY_MS);
+    await sleep(delayMs);
+  }
+  return { ...decided, ms: performance.now() - started, delayMs };
+}

@@ -1,0 +1,131 @@
+/**
+ * A small pool of worker threads that run PAM transactions, with a cap on
+ * concurrent transactions and a bounded queue. Idle workers are unref()ed so
+ * they never keep the process alive; a busy one is ref()ed so a pending
+ * login does.
+ */
+import { Worker } from 'node:worker_threads';
+import type { PamJob } from './binding.js';
+import type { WorkerReply, WorkerRequest } from './worker.js';
+
+interface Task {
+  id: number;
+  job: PamJob;
+  resolve: (reply: WorkerReply) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  task: Task | null;
+}
+
+export interface PoolLimits {
+  /** Transactions running at once (one worker thread each). */
+  maxThreads: number;
+  /** Transactions waiting for a thread; beyond this a request is refused at once. */
+  maxQueue: number;
+}
+
+export class PamWorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly workerUrl: URL,
+    private limits: PoolLimits,
+  ) {}
+
+  setLimits(limits: PoolLimits): void {
+    this.limits = limits;
+    this.pump();
+  }
+
+  /** Threads started so far (for tests and logs). */
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  /** Runs a job; resolves with the worker's reply, or 'failed' when the queue is full or the worker dies. */
+  run(job: PamJob): Promise<WorkerReply> {
+    return new Promise((resolve) => {
+      const id = this.nextId++;
+      if (this.closed) {
+        resolve({ id, kind: 'failed', error: 'the PAM worker pool is closed' });
+        return;
+      }
+      if (this.queue.length >= this.limits.maxQueue) {
+        resolve({ id, kind: 'failed', error: `too many PAM requests waiting (${this.limits.maxQueue})` });
+        return;
+      }
+      this.queue.push({ id, job, resolve });
+      this.pump();
+    });
+  }
+
+  /** Stops every worker; queued requests are answered 'failed'. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.queue.splice(0)) t.resolve({ id: t.id, kind: 'failed', error: 'the PAM worker pool is closed' });
+    const slots = this.slots.splice(0);
+    await Promise.all(
+      slots.map(async (s) => {
+        const t = s.task;
+        s.task = null;
+        await s.worker.terminate();
+        t?.resolve({ id: t.id, kind: 'failed', error: 'the PAM worker pool is closed' });
+      }),
+    );
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => s.task === null);
+      if (!slot) {
+        if (this.slots.length >= this.limits.maxThreads) return;
+        slot = this.spawn();
+      }
+      const task = this.queue.shift()!;
+      slot.task = task;
+      slot.worker.ref();
+      const req: WorkerRequest = { id: task.id, job: task.job };
+      slot.worker.postMessage(req);
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(this.workerUrl);
+    const slot: Slot = { worker, task: null };
+    worker.on('message', (reply: WorkerReply) => {
+      const task = slot.task;
+      if (!task || task.id !== reply.id) return;
+      slot.task = null;
+      // Workers beyond a lowered cap are retired when they become idle.
+      if (this.slots.length > this.limits.maxThreads) {
+        this.remove(slot);
+        void worker.terminate();
+      } else {
+        worker.unref();
+      }
+      task.resolve(reply);
+      this.pump();
+    });
+    const died = (why: string): void => {
+      this.remove(slot);
+      const task = slot.task;
+      slot.task = null;
+      task?.resolve({ id: task.id, kind: 'failed', error: `PAM worker thread ${why}` });
+      if (!this.closed) this.pump();
+    };
+    worker.on('error', (err) => died(`failed: ${err.message}`));
+    worker.on('exit', (code) => died(`exited with code ${code}`));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private remove(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+  }
+}
