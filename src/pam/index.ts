@@ -150,13 +150,16 @@ function invalid(req: PamRequest): { why: string; config: boolean } | undefined 
   );
 }
 
+/** Milliseconds to 0.01: enough for a report, no false precision. */
+const round = (ms: number): number => Math.round(ms * 100) / 100;
+
 function failure(result: string, text: string, configError: boolean, started: number): PamOutcome {
-  return { ok: false, result, text, steps: [], messages: [], configError, ms: performance.now() - started, delayMs: 0 };
+  return { ok: false, result, text, steps: [], messages: [], configError, ms: round(performance.now() - started), delayMs: 0 };
 }
 
 /** Turns what the worker saw into an outcome. Success needs every step, each PAM_SUCCESS. */
 function decide(r: PamJobResult): Omit<PamOutcome, 'ms' | 'delayMs'> {
-  const steps: PamStep[] = r.steps.map((s) => ({ step: s.step, result: pamResultName(s.code), text: s.text, ms: s.ms }));
+  const steps: PamStep[] = r.steps.map((s) => ({ step: s.step, result: pamResultName(s.code), text: s.text, ms: round(s.ms) }));
   if (r.error !== undefined) {
     return { ok: false, result: 'PGAUTH_LIBPAM_UNAVAILABLE', text: r.error, steps, messages: r.messages, configError: true };
   }
@@ -209,5 +212,5 @@ export async function pamAuthenticate(req: PamRequest): Promise<PamOutcome> {
     delayMs = Math.min(Math.round(fd.usec / 1000), MAX_FAIL_DELAY_MS);
     await sleep(delayMs);
   }
-  return { ...decided, ms: performance.now() - started, delayMs };
+  return { ...decided, ms: round(performance.now() - started), delayMs };
 }

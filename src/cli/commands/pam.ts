@@ -1,5 +1,97 @@
+/**
+ * `pgauth pam-check`: runs pam_authenticate then pam_acct_mgmt for a user,
+ * the way `serve --auth pam` does, and prints each step's PAM result.
+ * Exit 0 success, 1 refused, 3 configuration error (unknown service, missing
+ * module). Commander wiring here; the work is in src/pam, loaded lazily.
+ */
 import type { Command } from 'commander';
+import type { PamCheckReport } from '../../pam/check.js';
+import { globalOptions, canPrompt, printJson } from '../context.js';
+import { CliError, usageError } from '../errors.js';
+import { addPasswordOptions, readPassword, type PasswordFlags } from '../password.js';
 
-export function register(_program: Command): void {
-  // Commands of this area are registered here.
+interface PamCheckFlags extends PasswordFlags {
+  service: string;
+  user?: string;
+  confdir?: string;
+  rhost?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('pam-check')
+    .description('run a PAM login (pam_authenticate, then pam_acct_mgmt) and show each step')
+    .option('--service <NAME>', 'PAM service (a file in /etc/pam.d or --confdir)', 'postgresql')
+    .option('--user <NAME>', 'user name to authenticate')
+    .option('--confdir <DIR>', 'PAM configuration folder instead of /etc/pam.d (libpam >= 1.4)')
+    .option('--rhost <ADDR>', 'client address to give PAM as PAM_RHOST');
+  addPasswordOptions(cmd);
+  cmd.option('--json', 'print the result as one JSON document').action(async function (this: Command, flags: PamCheckFlags) {
+    const g = globalOptions(this);
+    let user = flags.user;
+    if (user === undefined || user === '') {
+      if (!canPrompt(g)) throw usageError('pam-check: --user is required');
+      const { promptText } = await import('../prompts.js');
+      user = await promptText('User:');
+    }
+    if (flags.service === '') throw usageError('pam-check: --service is empty');
+    if (flags.confdir === '') throw usageError('pam-check: --confdir is empty');
+    const password = await readPassword(flags, { confirm: false, input: g.input, message: `PAM password for ${user}:` });
+
+    const { runPamCheck } = await import('../../pam/check.js');
+    const { closePam } = await import('../../pam/index.js');
+    let report: PamCheckReport;
+    try {
+      report = await runPamCheck({
+        service: flags.service,
+        user,
+        password,
+        ...(flags.confdir !== undefined ? { confdir: flags.confdir } : {}),
+        ...(flags.rhost !== undefined ? { rhost: flags.rhost } : {}),
+      });
+    } finally {
+      await closePam();
+    }
+
+    if (g.json || flags.json) printJson(report);
+    else await renderPamCheck(report);
+    if (report.ok) return;
+    const message = report.configError
+      ? `PAM configuration error: ${report.result} (${report.text})`
+      : `PAM refused user "${report.user}": ${report.result} (${report.text})`;
+    throw new CliError(report.configError ? 'usage' : 'rejected', message, true);
+  });
+}
+
+/** Human output: one row per step, the stack's messages, the verdict and the time. */
+export async function renderPamCheck(r: PamCheckReport): Promise<void> {
+  const { style, table, print } = await import('../render.js');
+  const where = r.confdir === null ? '/etc/pam.d' : r.confdir;
+  const lines: string[] = [];
+  lines.push(
+    `${style.strong('PAM')} service ${style.strong(r.service)} (${where}), user ${style.strong(r.user)}` +
+      (r.rhost !== null ? `, rhost ${r.rhost}` : ''),
+  );
+  if (r.steps.length > 0) {
+    const color = (res: string) => (res === 'PAM_SUCCESS' ? style.ok(res) : style.fail(res));
+    lines.push(
+      table(
+        ['step', 'result', 'text', 'ms'],
+        r.steps.map((s) => [`pam_${s.step}`, color(s.result), s.text, s.ms.toFixed(1)]),
+      ),
+    );
+  }
+  if (r.messages.length > 0) {
+    lines.push('Messages from the PAM stack:');
+    for (const m of r.messages) lines.push(`  ${style.dim(m.style.padEnd(15))} ${m.text.replace(/[\x00-\x1f\x7f]/g, ' ')}`);
+  } else {
+    lines.push(style.dim('The PAM stack sent no messages.'));
+  }
+  const time = `${r.ms.toFixed(1)} ms` + (r.delayMs > 0 ? `, of which ${r.delayMs} ms failure delay` : '');
+  if (r.ok) lines.push(`${style.ok('ok')}: ${r.result} (${r.text}) in ${time}`);
+  else if (r.configError) lines.push(`${style.fail('configuration error')}: ${r.result} (${r.text}) in ${time}`);
+  else lines.push(`${style.fail('refused')}: ${r.result} (${r.text}) in ${time}`);
+  if (r.hint !== null) lines.push(`${style.warn('hint')}: ${r.hint}`);
+  print(lines.join('\n'));
 }
