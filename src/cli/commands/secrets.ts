@@ -1,5 +1,98 @@
+/**
+ * `pgauth verifier`: print the SCRAM-SHA-256 verifier (or md5 hash) that
+ * PostgreSQL would store for a password (SPEC §2). Commander wiring and flag
+ * checks here; the work is in src/secrets, loaded lazily.
+ */
 import type { Command } from 'commander';
+import { globalOptions, printJson, warn } from '../context.js';
+import { usageError } from '../errors.js';
+import { addPasswordOptions, readPassword, type PasswordFlags } from '../password.js';
 
-export function register(_program: Command): void {
-  // Commands of this area are registered here.
+interface VerifierFlags extends PasswordFlags {
+  method: string;
+  iterations?: string;
+  salt?: string;
+  user?: string;
+  sql?: string;
+  json?: boolean;
+}
+
+/** Largest count PostgreSQL accepts (scram_iterations is an int). */
+const MAX_ITERATIONS = 2147483647;
+/** PostgreSQL's NAMEDATALEN - 1: longer role names are truncated. */
+const MAX_ROLE_NAME_BYTES = 63;
+
+export interface VerifierOptions {
+  method: 'scram-sha-256' | 'md5';
+  iterations?: number;
+  salt?: Buffer;
+  user?: string;
+  sqlRole?: string;
+}
+
+/** Checks the flags of `verifier`; every problem is a usage error naming the flag. */
+export function parseVerifierFlags(flags: VerifierFlags): VerifierOptions {
+  const method = flags.method === 'scram' ? 'scram-sha-256' : flags.method;
+  if (method !== 'scram-sha-256' && method !== 'md5') {
+    throw usageError(`--method: "${flags.method}" is not one of scram-sha-256, md5`);
+  }
+  const opts: VerifierOptions = { method };
+  if (flags.iterations !== undefined) {
+    if (method !== 'scram-sha-256') throw usageError('--iterations applies only to --method scram-sha-256');
+    if (!/^[0-9]+$/.test(flags.iterations) || Number(flags.iterations) < 1 || Number(flags.iterations) > MAX_ITERATIONS) {
+      throw usageError(`--iterations: "${flags.iterations}" is not a whole number from 1 to ${MAX_ITERATIONS}`);
+    }
+    opts.iterations = Number(flags.iterations);
+  }
+  if (flags.salt !== undefined) {
+    if (method !== 'scram-sha-256') throw usageError('--salt applies only to --method scram-sha-256');
+    if (flags.salt === '' || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(flags.salt)) {
+      throw usageError(`--salt: "${flags.salt}" is not non-empty standard base64 (with = padding)`);
+    }
+    opts.salt = Buffer.from(flags.salt, 'base64');
+  }
+  for (const [flag, value] of [['--user', flags.user], ['--sql', flags.sql]] as const) {
+    if (value === undefined) continue;
+    if (value === '') throw usageError(`${flag}: the role name is empty`);
+    if (value.includes('\0')) throw usageError(`${flag}: the role name contains a NUL character`);
+    if (Buffer.byteLength(value) > MAX_ROLE_NAME_BYTES) {
+      warn(`${flag}: "${value}" is longer than ${MAX_ROLE_NAME_BYTES} bytes; PostgreSQL truncates role names to that length`);
+    }
+  }
+  if (method === 'md5') {
+    // The md5 hash is bound to the role name: default it to the --sql role, refuse a contradiction.
+    const user = flags.user ?? flags.sql;
+    if (user === undefined) throw usageError('--method md5 needs --user NAME (the hash includes the role name)');
+    if (flags.sql !== undefined && flags.user !== undefined && flags.sql !== flags.user) {
+      throw usageError(`--user "${flags.user}" and --sql "${flags.sql}" differ: an md5 hash works only for the role it was made with`);
+    }
+    opts.user = user;
+  } else if (flags.user !== undefined) {
+    throw usageError('--user applies only to --method md5 (a SCRAM verifier does not depend on the role name)');
+  }
+  if (flags.sql !== undefined) opts.sqlRole = flags.sql;
+  return opts;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('verifier')
+    .description("print the secret PostgreSQL stores for a password (SCRAM-SHA-256 verifier or md5 hash)")
+    .option('--method <METHOD>', 'scram-sha-256 or md5', 'scram-sha-256')
+    .option('--iterations <N>', 'SCRAM iteration count (default 4096)')
+    .option('--salt <BASE64>', 'SCRAM salt, base64 (default 16 random bytes); for reproducible output')
+    .option('--user <NAME>', 'role name (md5 only: the hash includes it)')
+    .option('--sql <ROLE>', `print ALTER ROLE "ROLE" PASSWORD '...'; instead of the bare secret`);
+  addPasswordOptions(cmd);
+  cmd.option('--json', 'print {secret, method, iterations, salt, user, sql} as one JSON document');
+  cmd.action(async function (this: Command, flags: VerifierFlags) {
+    const g = globalOptions(this);
+    const opts = parseVerifierFlags(flags);
+    const password = await readPassword(flags, { confirm: true, input: g.input, message: 'Password:' });
+    if (password === '') throw usageError('the password is empty: PostgreSQL treats PASSWORD \'\' as "no password"');
+    const { makeVerifier } = await import('../../secrets/verifier.js');
+    const result = makeVerifier({ password, ...opts });
+    if (g.json || flags.json) printJson(result);
+    else process.stdout.write(`${result.sql ?? result.secret}\n`);
+  });
 }
