@@ -1,5 +1,245 @@
+/**
+ * `pgauth hba check` and `pgauth hba lint` (SPEC §5). Commander wiring here;
+ * the engine (src/hba) and the renderer are loaded when a command runs.
+ */
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import type { ConnectionFacts } from '../../server/types.js';
+import type { HbaFileRulesRow, MismatchReason } from '../../hba/index.js';
 
-export function register(_program: Command): void {
-  // Commands of this area are registered here.
+export interface HbaCheckOptions {
+  file: string;
+  user: string;
+  database: string;
+  /** Client IP for a TCP connection; undefined with local. */
+  addr?: string;
+  local: boolean;
+  ssl: boolean;
+  replication: boolean;
+  /** Role file for +group / samerole; undefined: ./userlist.txt or PGAUTH_ROLES when present. */
+  roles?: string;
+  /** Method for the proposed line. */
+  method: string;
+}
+
+export interface HbaCheckResult {
+  file: string;
+  connection: { type: 'local' | 'host'; address: string | null; ssl: boolean; user: string; database: string; replication: boolean };
+  decision: 'method' | 'reject' | 'no-entry';
+  method: string | null;
+  options: Record<string, string>;
+  /** The deciding line. */
+  line: { file: string; lineNumber: number; ruleNumber: number; text: string } | null;
+  /** PostgreSQL's FATAL message for reject / no entry, else null. */
+  message: string | null;
+  /** A line that would admit the connection (for reject: to put before the rejecting line). */
+  proposedLine: string | null;
+  /** Rules tried before the decision, each with the first field that did not match. */
+  skipped: Array<{ file: string; lineNumber: number; reason: MismatchReason; text: string }>;
+  rolesFile: string | null;
+}
+
+const REASON_TEXT: Record<MismatchReason, string> = {
+  'connection-type': 'connection type (local vs host)',
+  ssl: 'SSL state (hostssl/hostnossl)',
+  gssenc: 'GSSAPI encryption state (hostgssenc/hostnogssenc)',
+  address: 'client address',
+  database: 'database',
+  user: 'user',
+};
+
+export async function hbaCheck(o: HbaCheckOptions): Promise<HbaCheckResult> {
+  const { usageError } = await import('../errors.js');
+  if (o.local === (o.addr !== undefined)) throw usageError('give exactly one of --addr IP or --local');
+  if (o.local && o.ssl) throw usageError('--ssl needs a TCP connection (--addr), not --local');
+  const hba = await import('../../hba/index.js');
+  const { isIP } = await import('node:net');
+  if (o.addr !== undefined && !isIP(o.addr)) throw usageError(`--addr must be a numeric IP address, not "${o.addr}"`);
+
+  const file = await hba.loadHbaFile(o.file);
+  const err = hba.firstError(file);
+  if (err) {
+    err.message = `${err.message} — PostgreSQL would refuse to load this file (see \`pgauth hba lint ${o.file}\`)`;
+    throw err;
+  }
+
+  // Role memberships for +group and samerole.
+  let groupsOf = (_role: string): string[] => [];
+  let roleExists: ((r: string) => boolean) | undefined;
+  let rolesFile: string | null = null;
+  const rolesPath = o.roles ?? process.env.PGAUTH_ROLES ?? (existsSync('userlist.txt') ? 'userlist.txt' : undefined);
+  if (rolesPath !== undefined) {
+    const { loadRoleFile } = await import('../../roles/index.js');
+    const { roles } = await loadRoleFile(rolesPath);
+    rolesFile = rolesPath;
+    const known = new Set<string>(roles.keys());
+    for (const r of roles.values()) for (const g of r.attrs.memberOf ?? []) known.add(g);
+    groupsOf = (role) => roles.get(role)?.attrs.memberOf ?? [];
+    roleExists = (role) => known.has(role);
+  }
+
+  const remoteAddress = o.addr ?? null;
+  const facts: ConnectionFacts = {
+    transport: o.local ? 'unix' : 'tcp',
+    remoteAddress,
+    ssl: o.ssl,
+    gssenc: false,
+    user: o.user,
+    database: o.database,
+    replication: o.replication,
+  };
+  const needsDns = remoteAddress !== null && file.rules.some((r) => r.address?.kind === 'hostname');
+  const resolver = needsDns ? await hba.prepareSystemResolver(remoteAddress) : undefined;
+  const verdicts = hba.explainHba(file.rules, facts, groupsOf, {
+    ...(resolver ? { resolver } : {}),
+    ...(roleExists ? { roleExists } : {}),
+  });
+  const decision = hba.decisionOf(verdicts);
+  const last = verdicts.at(-1);
+  const matched = last?.matched ? last.rule : undefined;
+  const skipped = verdicts
+    .filter((v) => !v.matched)
+    .map((v) => ({ file: v.rule.file, lineNumber: v.rule.lineNumber, reason: v.reason!, text: v.rule.rawLine.trim() }));
+  return {
+    file: o.file,
+    connection: { type: o.local ? 'local' : 'host', address: remoteAddress, ssl: o.ssl, user: o.user, database: o.database, replication: o.replication },
+    decision: decision.kind,
+    method: decision.kind === 'method' ? decision.method : decision.kind === 'reject' ? 'reject' : null,
+    options: decision.kind === 'method' ? { ...decision.options } : {},
+    line: matched ? { file: matched.file, lineNumber: matched.lineNumber, ruleNumber: matched.ruleNumber, text: matched.rawLine.trim() } : null,
+    message: decision.kind === 'method' ? null : hba.hbaRejectMessage(facts, decision.kind),
+    proposedLine: decision.kind === 'method' ? null : hba.proposeHbaLine(facts, o.method),
+    skipped,
+    rolesFile,
+  };
+}
+
+export interface HbaLintResult {
+  file: string;
+  /** The file was initdb's template and was read as initdb writes it. */
+  template: boolean;
+  errors: number;
+  rules: number;
+  /** One row per line, as the pg_hba_file_rules view (PostgreSQL 16 columns). */
+  lines: HbaFileRulesRow[];
+}
+
+export async function hbaLint(path: string): Promise<HbaLintResult> {
+  const hba = await import('../../hba/index.js');
+  const file = await hba.loadHbaFile(path, { renderTemplate: true });
+  return { file: path, template: file.template, errors: file.errors.length, rules: file.rules.length, lines: hba.hbaFileRules(file) };
+}
+
+async function renderCheck(r: HbaCheckResult): Promise<string> {
+  const { style } = await import('../render.js');
+  const conn = r.connection;
+  const who = `user "${conn.user}", database "${conn.database}"${conn.replication ? ' (replication)' : ''}, ${
+    conn.type === 'local' ? 'local socket' : `host ${conn.address}${conn.ssl ? ' with SSL' : ' without SSL'}`
+  }`;
+  const out: string[] = [`Connection: ${who}`];
+  if (r.decision === 'method') {
+    const l = r.line!;
+    out.push(`${style.ok('matches')} ${l.file}:${l.lineNumber}: ${style.strong(l.text)}`);
+    out.push(`method: ${style.strong(r.method!)}`);
+    const opts = Object.entries(r.options);
+    if (opts.length > 0) out.push(`options: ${opts.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  } else if (r.decision === 'reject') {
+    const l = r.line!;
+    out.push(`${style.fail('rejected')} by ${l.file}:${l.lineNumber}: ${style.strong(l.text)}`);
+    out.push(`PostgreSQL says: ${r.message}`);
+    out.push(`To admit it, put this line before line ${l.lineNumber}:`);
+    out.push(`  ${style.strong(r.proposedLine!)}`);
+  } else {
+    out.push(`${style.fail('no matching line')}`);
+    out.push(`PostgreSQL says: ${r.message}`);
+    out.push('To admit it, add:');
+    out.push(`  ${style.strong(r.proposedLine!)}`);
+  }
+  if (r.skipped.length > 0) {
+    out.push(style.dim('Lines tried first:'));
+    for (const s of r.skipped) out.push(style.dim(`  ${s.file}:${s.lineNumber}: ${s.text}  (${REASON_TEXT[s.reason]} does not match)`));
+  }
+  return out.join('\n');
+}
+
+async function renderLint(r: HbaLintResult): Promise<string> {
+  const { style, table } = await import('../render.js');
+  const cell = (v: string | string[] | number | null) => (v === null ? '' : Array.isArray(v) ? v.join(',') : String(v));
+  const rows = r.lines.map((l) => [
+    cell(l.line_number),
+    l.error !== null ? style.fail('error') : cell(l.type),
+    cell(l.database),
+    cell(l.user_name),
+    cell(l.address),
+    cell(l.netmask),
+    cell(l.auth_method),
+    cell(l.options),
+    l.error !== null ? style.fail(l.error) : '',
+  ]);
+  const multiFile = new Set(r.lines.map((l) => l.file_name)).size > 1;
+  if (multiFile) r.lines.forEach((l, i) => (rows[i]![0] = `${l.file_name}:${cell(l.line_number)}`));
+  const summary =
+    r.errors === 0
+      ? style.ok(`${r.rules} rule${r.rules === 1 ? '' : 's'}, no errors`)
+      : style.fail(`${r.errors} error${r.errors === 1 ? '' : 's'}`) + ` (PostgreSQL would not load this file)`;
+  return [table(['line', 'type', 'database', 'user', 'address', 'netmask', 'method', 'options', 'error'], rows), summary].join('\n');
+}
+
+export function register(program: Command): void {
+  const hba = program.command('hba').description('pg_hba.conf: which line admits a connection, and a linter');
+
+  hba
+    .command('check')
+    .description('which pg_hba.conf line matches a connection, its method and options, or the line to add')
+    .argument('<file>', 'pg_hba.conf to read (include and @file are followed)')
+    .requiredOption('--user <name>', 'user name of the connection')
+    .option('--db <name>', 'database name (default: the user name, as PostgreSQL does)')
+    .option('--addr <ip>', 'client IP address of a TCP connection')
+    .option('--local', 'a Unix-socket connection', false)
+    .option('--ssl', 'the TCP connection uses TLS', false)
+    .option('--replication', 'a physical replication connection (matches only the replication keyword)', false)
+    .option('--roles <file>', 'role file for +group and samerole (member-of=); default PGAUTH_ROLES or ./userlist.txt when present')
+    .option('--method <method>', 'method for the proposed line', 'scram-sha-256')
+    .option('--json', 'print one JSON document')
+    .action(async function (this: Command, file: string, flags: Record<string, unknown>) {
+      const { globalOptions, printJson } = await import('../context.js');
+      const { CliError } = await import('../errors.js');
+      const g = globalOptions(this);
+      const result = await hbaCheck({
+        file,
+        user: String(flags.user),
+        database: typeof flags.db === 'string' ? flags.db : String(flags.user),
+        ...(typeof flags.addr === 'string' ? { addr: flags.addr } : {}),
+        local: flags.local === true,
+        ssl: flags.ssl === true,
+        replication: flags.replication === true,
+        ...(typeof flags.roles === 'string' ? { roles: flags.roles } : {}),
+        method: String(flags.method),
+      });
+      if (g.json) printJson(result);
+      else {
+        const { print } = await import('../render.js');
+        print(await renderCheck(result));
+      }
+      if (result.decision !== 'method') throw new CliError('rejected', result.message ?? 'rejected', true);
+    });
+
+  hba
+    .command('lint')
+    .description('parse every line like the pg_hba_file_rules view; exit 1 on any error')
+    .argument('<file>', 'pg_hba.conf to read (include and @file are followed)')
+    .option('--json', 'print one JSON document')
+    .action(async function (this: Command, file: string) {
+      const { globalOptions, printJson, warn } = await import('../context.js');
+      const { CliError } = await import('../errors.js');
+      const g = globalOptions(this);
+      const result = await hbaLint(file);
+      if (result.template) warn(`${file} is initdb's template: read as initdb writes it (local peer, host scram-sha-256)`);
+      if (g.json) printJson(result);
+      else {
+        const { print } = await import('../render.js');
+        print(await renderLint(result));
+      }
+      if (result.errors > 0) throw new CliError('rejected', `${result.errors} error(s) in ${file}`, true);
+    });
 }

@@ -1,0 +1,316 @@
+/**
+ * One tokenized pg_hba.conf line to a rule, with PostgreSQL's checks and
+ * error texts (`hba.c` parse_hba_line, parse_hba_auth_opt). Follows a
+ * PostgreSQL 16/17 server built as Debian builds it (GSSAPI, PAM, LDAP and
+ * SSL available; SSPI and BSD not).
+ *
+ * Deliberate differences (documented in docs/readme/hba.md):
+ * - `/regex` uses JavaScript regular expressions, not PostgreSQL's ARE
+ *   engine; common patterns (`^`, `$`, classes, alternation) behave alike.
+ * - `radiusservers` names are not resolved at load time (no DNS here).
+ * - `hostssl` lines are only refused for "SSL is disabled" when the caller
+ *   says the server has no TLS (`sslEnabled: false`).
+ */
+import { cidrMask, formatIpAddress, parseIpAddress, type IpAddress } from './address.js';
+import type { HbaToken, TokenizedLine } from './tokenize.js';
+
+export const CONNECTION_TYPES = ['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc'] as const;
+export type ConnectionType = (typeof CONNECTION_TYPES)[number];
+
+/** Methods a PostgreSQL 16 server on Linux accepts in pg_hba.conf. */
+export const HBA_METHODS = ['trust', 'reject', 'scram-sha-256', 'md5', 'password', 'gss', 'ident', 'peer', 'pam', 'ldap', 'radius', 'cert'] as const;
+/** Known to PostgreSQL but not built on Linux: "not supported by this build". */
+const UNSUPPORTED_METHODS = new Set(['sspi', 'bsd']);
+
+/** A database or user token, with its compiled regular expression when it starts with `/`. */
+export interface NameToken extends HbaToken {
+  readonly regex?: RegExp;
+}
+
+export type AddressSpec =
+  | { kind: 'all' }
+  | { kind: 'samehost' }
+  | { kind: 'samenet' }
+  | { kind: 'ip'; address: IpAddress; mask: IpAddress }
+  | { kind: 'hostname'; name: string };
+
+export interface HbaRule {
+  readonly file: string;
+  readonly lineNumber: number;
+  readonly rawLine: string;
+  /** Order of evaluation, from 1 (pg_hba_file_rules.rule_number). */
+  ruleNumber: number;
+  readonly type: ConnectionType;
+  readonly databases: NameToken[];
+  readonly users: NameToken[];
+  /** null for `local`. */
+  readonly address: AddressSpec | null;
+  /** As written (`ident` on a `local` line is `peer`, as PostgreSQL does). */
+  readonly method: string;
+  /** name=value options in the order written. */
+  readonly options: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface ParseOptions {
+  /** Does the server have TLS? false makes `hostssl` lines an error, as PostgreSQL with ssl=off. */
+  sslEnabled?: boolean;
+}
+
+export type ParsedLine = { ok: true; rule: HbaRule } | { ok: false; error: string };
+
+const fail = (error: string): ParsedLine => ({ ok: false, error });
+
+/** regcomp_auth_token: a token starting with `/` is a regular expression (quoted or not). */
+function compileToken(t: HbaToken): NameToken | string {
+  if (!t.string.startsWith('/')) return t;
+  const src = t.string.slice(1);
+  try {
+    return { ...t, regex: new RegExp(src) };
+  } catch (e) {
+    const why = e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '') : String(e);
+    return `invalid regular expression "${src}": ${why}`;
+  }
+}
+
+export function parseHbaLine(line: TokenizedLine, opts: ParseOptions = {}): ParsedLine {
+  const fields = line.fields;
+  let i = 0;
+  const typeTokens = fields[i++]!;
+  if (typeTokens.length > 1) return fail('multiple values specified for connection type');
+  const typeText = typeTokens[0]!.string;
+  if (!(CONNECTION_TYPES as readonly string[]).includes(typeText)) return fail(`invalid connection type "${typeText}"`);
+  const type = typeText as ConnectionType;
+  let sslError: string | undefined;
+  if (type === 'hostssl' && opts.sslEnabled === false) sslError = 'hostssl record cannot match because SSL is disabled';
+
+  const dbTokens = fields[i++];
+  if (!dbTokens) return fail('end-of-line before database specification');
+  const databases: NameToken[] = [];
+  for (const t of dbTokens) {
+    const c = compileToken(t);
+    if (typeof c === 'string') return fail(c);
+    databases.push(c);
+  }
+  const userTokens = fields[i++];
+  if (!userTokens) return fail('end-of-line before role specification');
+  const users: NameToken[] = [];
+  for (const t of userTokens) {
+    const c = compileToken(t);
+    if (typeof c === 'string') return fail(c);
+    users.push(c);
+  }
+
+  let address: AddressSpec | null = null;
+  if (type !== 'local') {
+    const addrTokens = fields[i++];
+    if (!addrTokens) return fail('end-of-line before IP address specification');
+    if (addrTokens.length > 1) return fail('multiple values specified for host address');
+    const tok = addrTokens[0]!;
+    if (!tok.quoted && tok.string === 'all') address = { kind: 'all' };
+    else if (!tok.quoted && tok.string === 'samehost') address = { kind: 'samehost' };
+    else if (!tok.quoted && tok.string === 'samenet') address = { kind: 'samenet' };
+    else {
+      const slash = tok.string.indexOf('/');
+      const host = slash >= 0 ? tok.string.slice(0, slash) : tok.string;
+      const ip = parseIpAddress(host);
+      if (slash >= 0) {
+        if (!ip) return fail(`specifying both host name and CIDR mask is invalid: "${tok.string}"`);
+        const mask = cidrMask(tok.string.slice(slash + 1), ip.family);
+        if (!mask) return fail(`invalid CIDR mask in address "${tok.string}"`);
+        address = { kind: 'ip', address: ip, mask: { family: ip.family, bytes: mask } };
+      } else if (!ip) {
+        address = { kind: 'hostname', name: host };
+      } else {
+        const maskTokens = fields[i++];
+        if (!maskTokens) return fail('end-of-line before netmask specification');
+        if (maskTokens.length > 1) return fail('multiple values specified for netmask');
+        const maskText = maskTokens[0]!.string;
+        const mask = parseIpAddress(maskText);
+        if (!mask) return fail(`invalid IP mask "${maskText}": Name or service not known`);
+        if (mask.family !== ip.family) return fail('IP address and mask do not match');
+        address = { kind: 'ip', address: ip, mask };
+      }
+    }
+  }
+
+  const methodTokens = fields[i++];
+  if (!methodTokens) return fail('end-of-line before authentication method');
+  if (methodTokens.length > 1) return fail('multiple values specified for authentication type');
+  let method = methodTokens[0]!.string;
+  if (UNSUPPORTED_METHODS.has(method)) return fail(`invalid authentication method "${method}": not supported by this build`);
+  if (!(HBA_METHODS as readonly string[]).includes(method)) return fail(`invalid authentication method "${method}"`);
+  if (type === 'local' && method === 'ident') method = 'peer';
+  if (type === 'local' && method === 'gss') return fail('gssapi authentication is not supported on local sockets');
+  if (type !== 'local' && method === 'peer') return fail('peer authentication is only supported on local sockets');
+  if (type !== 'hostssl' && method === 'cert') return fail('cert authentication is only supported on hostssl connections');
+
+  const options: Array<[string, string]> = [];
+  for (; i < fields.length; i++) {
+    for (const t of fields[i]!) {
+      const eq = t.string.indexOf('=');
+      if (eq < 0) return fail(`authentication option not in name=value format: ${t.string}`);
+      const name = t.string.slice(0, eq);
+      const value = t.string.slice(eq + 1);
+      const err = checkOption(name, value, type, method);
+      if (err) return fail(err);
+      options.push([name, value]);
+    }
+  }
+  const err = checkMandatory(method, options);
+  if (err) return fail(err);
+  if (sslError) return fail(sslError);
+
+  return {
+    ok: true,
+    rule: { file: line.file, lineNumber: line.lineNumber, rawLine: line.rawLine, ruleNumber: 0, type, databases, users, address, method, options },
+  };
+}
+
+const onlyFor = (name: string, methods: string) => `authentication option "${name}" is only valid for authentication methods ${methods}`;
+
+/** parse_hba_auth_opt's checks, with its messages. */
+function checkOption(name: string, value: string, type: ConnectionType, method: string): string | undefined {
+  const ldap = (n: string) => (method === 'ldap' ? undefined : onlyFor(n, 'ldap'));
+  const radius = (n: string) => (method === 'radius' ? undefined : onlyFor(n, 'radius'));
+  switch (name) {
+    case 'map':
+      return ['ident', 'peer', 'gss', 'sspi', 'cert'].includes(method) ? undefined : onlyFor('map', 'ident, peer, gssapi, sspi, and cert');
+    case 'clientcert':
+      if (type !== 'hostssl') return 'clientcert can only be configured for "hostssl" rows';
+      if (value === 'verify-full') return undefined;
+      if (value === 'verify-ca') return method === 'cert' ? 'clientcert only accepts "verify-full" when using "cert" authentication' : undefined;
+      return `invalid value for clientcert: "${value}"`;
+    case 'clientname':
+      if (type !== 'hostssl') return 'clientname can only be configured for "hostssl" rows';
+      return value === 'CN' || value === 'DN' ? undefined : `invalid value for clientname: "${value}"`;
+    case 'pamservice':
+    case 'pam_use_hostname':
+      return method === 'pam' ? undefined : onlyFor(name, 'pam');
+    case 'ldapurl': {
+      const e = ldap(name);
+      if (e) return e;
+      const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(value);
+      if (!m) return `could not parse LDAP URL "${value}": Bad parameter to an ldap routine`;
+      return m[1] === 'ldap' || m[1] === 'ldaps' ? undefined : `unsupported LDAP URL scheme: ${m[1]}`;
+    }
+    case 'ldapport': {
+      const e = ldap(name);
+      if (e) return e;
+      return parseInt(value, 10) ? undefined : `invalid LDAP port number: "${value}"`;
+    }
+    case 'ldaptls':
+    case 'ldapscheme':
+    case 'ldapserver':
+    case 'ldapbinddn':
+    case 'ldapbindpasswd':
+    case 'ldapsearchattribute':
+    case 'ldapsearchfilter':
+    case 'ldapbasedn':
+    case 'ldapprefix':
+    case 'ldapsuffix':
+      return ldap(name);
+    case 'krb_realm':
+    case 'include_realm':
+      return method === 'gss' || method === 'sspi' ? undefined : onlyFor(name, 'gssapi and sspi');
+    case 'compat_realm':
+    case 'upn_username':
+      return method === 'sspi' ? undefined : onlyFor(name, 'sspi');
+    case 'radiusservers':
+    case 'radiussecrets':
+    case 'radiusidentifiers': {
+      const e = radius(name);
+      if (e) return e;
+      return splitList(value) ? undefined : `could not parse RADIUS ${name === 'radiusservers' ? 'server' : name === 'radiussecrets' ? 'secret' : 'identifiers'} list "${value}"`;
+    }
+    case 'radiusports': {
+      const e = radius(name);
+      if (e) return e;
+      const ports = splitList(value);
+      if (!ports || ports.some((p) => !parseInt(p, 10))) return `invalid RADIUS port number: "${value}"`;
+      return undefined;
+    }
+    default:
+      return `unrecognized authentication option name: "${name}"`;
+  }
+}
+
+/** SplitGUCList: comma-separated, optionally double-quoted items. */
+function splitList(value: string): string[] | undefined {
+  const out: string[] = [];
+  let s = value.trim();
+  if (s === '') return out;
+  for (;;) {
+    let item: string;
+    if (s.startsWith('"')) {
+      const m = /^"((?:[^"]|"")*)"/.exec(s);
+      if (!m) return undefined;
+      item = m[1]!.replace(/""/g, '"');
+      s = s.slice(m[0].length).trimStart();
+    } else {
+      const m = /^[^,\s]+/.exec(s);
+      if (!m) return undefined;
+      item = m[0];
+      s = s.slice(m[0].length).trimStart();
+    }
+    out.push(item);
+    if (s === '') return out;
+    if (!s.startsWith(',')) return undefined;
+    s = s.slice(1).trimStart();
+  }
+}
+
+function checkMandatory(method: string, options: ReadonlyArray<readonly [string, string]>): string | undefined {
+  const has = (n: string) => options.some(([k]) => k === n);
+  const last = (n: string) => [...options].reverse().find(([k]) => k === n)?.[1];
+  if (method === 'ldap') {
+    if (has('ldapprefix') || has('ldapsuffix')) {
+      if (['ldapbasedn', 'ldapbinddn', 'ldapbindpasswd', 'ldapsearchattribute', 'ldapsearchfilter'].some(has)) {
+        return 'cannot mix options for simple bind and search+bind modes';
+      }
+    } else if (!has('ldapbasedn') && !(last('ldapurl') ?? '').match(/^ldaps?:\/\/[^/]*\/[^?]+/)) {
+      return 'authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set';
+    }
+    if (has('ldapsearchattribute') && has('ldapsearchfilter')) return 'cannot use ldapsearchattribute together with ldapsearchfilter';
+  }
+  if (method === 'radius') {
+    if (!has('radiusservers')) return 'authentication method "radius" requires argument "radiusservers" to be set';
+    if (!has('radiussecrets')) return 'authentication method "radius" requires argument "radiussecrets" to be set';
+    const servers = splitList(last('radiusservers')!) ?? [];
+    const secrets = splitList(last('radiussecrets')!) ?? [];
+    if (servers.length === 0) return 'list of RADIUS servers cannot be empty';
+    if (secrets.length === 0) return 'list of RADIUS secrets cannot be empty';
+    if (!(secrets.length === 1 || secrets.length === servers.length)) {
+      return `the number of RADIUS secrets (${secrets.length}) must be 1 or the same as the number of RADIUS servers (${servers.length})`;
+    }
+    for (const [opt, what] of [['radiusports', 'ports'], ['radiusidentifiers', 'identifiers']] as const) {
+      const n = has(opt) ? (splitList(last(opt)!) ?? []).length : 0;
+      if (!(n === 0 || n === 1 || n === servers.length)) {
+        return `the number of RADIUS ${what} (${n}) must be 1 or the same as the number of RADIUS servers (${servers.length})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The rule's address and netmask as pg_hba_file_rules shows them. */
+export function addressColumns(rule: HbaRule): { address: string | null; netmask: string | null } {
+  const a = rule.address;
+  if (!a) return { address: null, netmask: null };
+  switch (a.kind) {
+    case 'all':
+    case 'samehost':
+    case 'samenet':
+      return { address: a.kind, netmask: null };
+    case 'hostname':
+      return { address: a.name, netmask: null };
+    case 'ip':
+      return { address: formatIpAddress(a.address), netmask: formatIpAddress(a.mask) };
+  }
+}
+
+/** The options column of pg_hba_file_rules (cert implies clientcert=verify-full). */
+export function optionsColumn(rule: HbaRule): string[] | null {
+  const opts = rule.options.map(([k, v]) => `${k}=${v}`);
+  if (rule.method === 'cert' && !rule.options.some(([k]) => k === 'clientcert')) opts.unshift('clientcert=verify-full');
+  return opts.length > 0 ? opts : null;
+}
