@@ -67,6 +67,18 @@ interface Transaction {
 
 export interface PamBinding {
   run(job: PamJob): PamJobResult;
+  /**
+   * Calls the registered conversation through its C function pointer with
+   * the given messages, exactly as libpam does (Linux-PAM's array of
+   * pointers), then reads and free()s the answers. No stock module sends
+   * several messages at once or an echo-on prompt once the user is set, so
+   * this is how those paths are exercised. `job` null uses an appdata
+   * pointer that belongs to no transaction.
+   */
+  converse(
+    job: PamJob | null,
+    messages: ReadonlyArray<{ style: number; text: string | null }>,
+  ): { rc: number; responses: (string | null)[] | null; messages: { style: PamMessageStyle; text: string }[] };
 }
 
 const STYLE_NAMES: Record<number, PamMessageStyle> = {
@@ -94,9 +106,12 @@ export function openLibpam(): PamBinding {
     koffi.proto('int PamConvFn(int num_msg, void *msg, void *resp, void *appdata_ptr)');
     koffi.struct('pam_conv', { conv: 'PamConvFn *', appdata_ptr: 'void *' });
     koffi.proto('void PamDelayFn(int retval, unsigned int usec_delay, void *appdata_ptr)');
+    // The same layout with a raw pointer, to build messages in C memory (converse()).
+    koffi.struct('pam_message_raw', { msg_style: 'int', msg: 'void *' });
     typesDeclared = true;
   }
   const responseSize = koffi.sizeof('pam_response');
+  const messageSize = koffi.sizeof('pam_message');
 
   const pam_start = libpam.func(
     'int pam_start(const char *service_name, const char *user, const pam_conv *pam_conversation, _Out_ pam_handle_t **pamh)',
@@ -284,5 +299,47 @@ export function openLibpam(): PamBinding {
     }
   }
 
-  return { run };
+  function converse(
+    job: PamJob | null,
+    msgs: ReadonlyArray<{ style: number; text: string | null }>,
+  ): ReturnType<PamBinding['converse']> {
+    const id = nextId++;
+    const tx: Transaction | null = job ? { job, messages: [], calls: 0, failDelay: null } : null;
+    if (tx) pending.set(id, tx);
+    const n = msgs.length;
+    const owned: unknown[] = [];
+    const alloc = (p: unknown): unknown => {
+      if (!p) throw new Error('out of memory');
+      owned.push(p);
+      return p;
+    };
+    try {
+      const structs = alloc(calloc(Math.max(n, 1), messageSize));
+      const pointers = alloc(calloc(Math.max(n, 1), 8));
+      msgs.forEach((m, i) => {
+        const text = m.text === null ? null : alloc(strdup(m.text));
+        koffi.encode(structs, i * messageSize, 'pam_message_raw', { msg_style: m.style, msg: text });
+        koffi.encode(pointers, i * 8, 'void *', (structs as bigint) + BigInt(i * messageSize));
+      });
+      const out = alloc(calloc(1, 8));
+      const rc = koffi.call(convPtr, 'PamConvFn', n, pointers, out, id) as number;
+      let responses: (string | null)[] | null = null;
+      const array = koffi.decode(out, 'void *') as unknown;
+      if (array) {
+        responses = [];
+        for (let i = 0; i < n; i++) {
+          const r = koffi.decode(array, i * responseSize, 'pam_response') as { resp: unknown };
+          responses.push(r.resp ? koffi.decode.string(r.resp) : null);
+          if (r.resp) free(r.resp);
+        }
+        free(array);
+      }
+      return { rc, responses, messages: tx?.messages ?? [] };
+    } finally {
+      for (const p of owned.reverse()) free(p);
+      pending.delete(id);
+    }
+  }
+
+  return { run, converse };
 }

@@ -1,0 +1,287 @@
+/**
+ * pamAuthenticate against real libpam and real modules (pam_exec,
+ * pam_access, pam_faildelay, pam_echo) in a temporary confdir: results,
+ * messages, configuration errors, the fail delay taken over from libpam,
+ * the event loop kept free, and no mix-up or leak under load.
+ *
+ * The worker threads run the built dist/pam/worker.js (`npm test` builds first).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pbkdf2 } from 'node:crypto';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../helpers/env.js';
+import { waitFor } from '../helpers/pg.js';
+import { closePam, configurePam, pamAuthenticate, pamThreadCount, type PamOutcome } from '../../src/pam/index.js';
+import { openLibpam, type PamBinding } from '../../src/pam/binding.js';
+import { PAM_RESULT_NAMES } from '../../src/pam/codes.js';
+import { ALICE_PASSWORD, makePamStacks, pamModulesMissing, type PamStacks } from './stacks.js';
+
+const pbkdf2Async = promisify(pbkdf2);
+
+describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => {
+  let stacks: PamStacks;
+  const auth = (service: string, user: string, password: string, extra: { rhost?: string } = {}) =>
+    pamAuthenticate({ service, user, password, confdir: stacks.dir, ...extra });
+
+  beforeAll(() => {
+    stacks = makePamStacks();
+  });
+  afterEach(() => configurePam({ maxConcurrent: 4, maxQueue: 1024, failDelay: true }));
+  afterAll(async () => {
+    await closePam();
+    stacks.remove();
+  });
+
+  it('accepts the right password: start, authenticate and acct_mgmt all PAM_SUCCESS', async () => {
+    const o = await auth('svc-ok', 'alice', ALICE_PASSWORD);
+    expect(o.ok).toBe(true);
+    expect(o.result).toBe('PAM_SUCCESS');
+    expect(o.text).toBe('Success');
+    expect(o.configError).toBe(false);
+    expect(o.steps.map((s) => [s.step, s.result])).toEqual([
+      ['start', 'PAM_SUCCESS'],
+      ['authenticate', 'PAM_SUCCESS'],
+      ['acct_mgmt', 'PAM_SUCCESS'],
+    ]);
+    // pam_exec asks for the password once, with echo off.
+    expect(o.messages).toEqual([{ style: 'prompt-echo-off', text: 'Password: ' }]);
+    expect(o.delayMs).toBe(0);
+  });
+
+  it('refuses a wrong password, an empty one, and the right password of another user', async () => {
+    for (const [user, pw] of [
+      ['alice', 'wrong'],
+      ['alice', ''],
+      ['bob', ALICE_PASSWORD],
+    ] as const) {
+      const o = await auth('svc-ok', user, pw);
+      expect(o.ok, `${user}/${pw}`).toBe(false);
+      expect(o.result).toBe('PAM_AUTH_ERR');
+      expect(o.text).toBe('Authentication failure');
+      expect(o.configError).toBe(false);
+      expect(o.steps.map((s) => s.step)).toEqual(['start', 'authenticate']); // acct_mgmt never runs
+    }
+  });
+
+  it('refuses a correct password when the account stack denies (pam_access -:ALL:ALL)', async () => {
+    const alice = await auth('svc-acct-deny', 'alice', ALICE_PASSWORD);
+    expect(alice.ok).toBe(false);
+    expect(alice.steps.map((s) => [s.step, s.result])[1]).toEqual(['authenticate', 'PAM_SUCCESS']);
+    expect(alice.steps[2]?.step).toBe('acct_mgmt');
+    expect(alice.steps[2]?.result).not.toBe('PAM_SUCCESS'); // PAM_USER_UNKNOWN: alice is not in /etc/passwd
+    expect(alice.configError).toBe(false);
+    // root exists, so pam_access reaches its rule.
+    const root = await auth('svc-acct-deny', 'root', 'pw-root');
+    expect(root.ok).toBe(false);
+    expect(root.result).toBe('PAM_PERM_DENIED');
+    expect(root.text).toBe('Permission denied');
+  });
+
+  it('reports an unknown service and a missing module as configuration errors', async () => {
+    const unknown = await auth('no-such-service', 'alice', ALICE_PASSWORD);
+    expect(unknown).toMatchObject({ ok: false, result: 'PAM_ABORT', configError: true });
+    expect(unknown.steps).toEqual([expect.objectContaining({ step: 'start', result: 'PAM_ABORT' })]);
+
+    const missing = await auth('svc-nomodule', 'alice', ALICE_PASSWORD);
+    expect(missing).toMatchObject({ ok: false, result: 'PAM_MODULE_UNKNOWN', text: 'Module is unknown', configError: true });
+
+    const missingAcct = await auth('svc-nomodule-acct', 'alice', ALICE_PASSWORD);
+    expect(missingAcct).toMatchObject({ ok: false, result: 'PAM_MODULE_UNKNOWN', configError: true });
+    expect(missingAcct.steps.map((s) => s.step)).toEqual(['start', 'authenticate', 'acct_mgmt']);
+
+    const noDir = await pamAuthenticate({ service: 'svc-ok', user: 'alice', password: ALICE_PASSWORD, confdir: `${stacks.dir}/nowhere` });
+    expect(noDir).toMatchObject({ ok: false, result: 'PAM_ABORT', configError: true });
+  });
+
+  it('keeps only the last path component of a service name (no directory traversal)', async () => {
+    const o = await auth('../elsewhere/svc-ok', 'alice', ALICE_PASSWORD);
+    expect(o.ok).toBe(true);
+  });
+
+  it('records error and info messages from the stack', async () => {
+    const o = await auth('svc-messages', 'alice', 'wrong');
+    expect(o.ok).toBe(false);
+    expect(o.messages).toContainEqual({ style: 'info', text: 'hello from pam_echo' });
+    expect(o.messages).toContainEqual({ style: 'prompt-echo-off', text: 'Password: ' });
+    expect(o.messages.some((m) => m.style === 'error' && /check\.sh failed: exit code 1/.test(m.text))).toBe(true);
+  });
+
+  it('never records the password, even when a module echoes it back', async () => {
+    const password = 'Tr0ub4dor&3-horse';
+    const o = await auth('svc-echo-password', 'alice', password);
+    expect(o.ok).toBe(true);
+    expect(o.messages).toContainEqual({ style: 'info', text: 'module saw password *** for alice' });
+    expect(JSON.stringify(o)).not.toContain(password);
+  });
+
+  it('passes the client address as PAM_RHOST', async () => {
+    expect((await auth('svc-rhost', 'alice', 'x', { rhost: '192.0.2.7' })).ok).toBe(true);
+    const none = await auth('svc-rhost', 'alice', 'x');
+    expect(none.ok).toBe(false);
+    expect(none.result).toBe('PAM_SYSTEM_ERR'); // pam_exec's answer to a non-zero exit
+  });
+
+  it('refuses requests that cannot be given to libpam, without running PAM', async () => {
+    const nul = await auth('svc-ok', 'alice', `${ALICE_PASSWORD}\0tail`);
+    expect(nul).toMatchObject({ ok: false, result: 'PGAUTH_INVALID_REQUEST', configError: false, steps: [] });
+    expect(nul.text).not.toContain(ALICE_PASSWORD);
+    expect(await auth('svc-ok', 'alice\0root', 'x')).toMatchObject({ ok: false, result: 'PGAUTH_INVALID_REQUEST', configError: false });
+    expect(await auth('svc-ok', '', 'x')).toMatchObject({ ok: false, result: 'PGAUTH_INVALID_REQUEST' });
+    expect(await auth('svc-ok', 'alice', 'x'.repeat(70_000))).toMatchObject({ ok: false, result: 'PGAUTH_INVALID_REQUEST' });
+    expect(await auth('svc\0ok', 'alice', 'x')).toMatchObject({ ok: false, result: 'PGAUTH_INVALID_REQUEST', configError: true });
+  });
+
+  it('takes the failure delay over from libpam and applies it without holding a thread', async () => {
+    const right = await auth('svc-delay', 'alice', ALICE_PASSWORD);
+    expect(right).toMatchObject({ ok: true, delayMs: 0 });
+
+    // One thread only: if the delay slept on the thread, four failures would take the sum of their delays.
+    configurePam({ maxConcurrent: 1 });
+    const t0 = performance.now();
+    const outcomes = await Promise.all([0, 1, 2, 3].map(() => auth('svc-delay', 'alice', 'wrong')));
+    const wall = performance.now() - t0;
+    for (const o of outcomes) {
+      expect(o.result).toBe('PAM_AUTH_ERR');
+      // libpam randomises around the 1 s asked for by pam_faildelay.
+      expect(o.delayMs).toBeGreaterThan(200);
+      expect(o.delayMs).toBeLessThan(3000);
+      // pam_authenticate itself returned at once: libpam did not sleep.
+      expect(o.steps[1]!.ms).toBeLessThan(500);
+      expect(o.ms).toBeGreaterThanOrEqual(o.delayMs);
+    }
+    const sum = outcomes.reduce((a, o) => a + o.delayMs, 0);
+    expect(wall).toBeLessThan(sum * 0.75);
+
+    configurePam({ failDelay: false });
+    const noDelay = await auth('svc-delay', 'alice', 'wrong');
+    expect(noDelay).toMatchObject({ ok: false, delayMs: 0 });
+  });
+
+  it('keeps the event loop and the libuv threadpool free while 8 logins are held 1 s each', async () => {
+    configurePam({ maxConcurrent: 8 });
+    let last = performance.now();
+    let maxGap = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }, 5);
+    const t0 = performance.now();
+    const logins = Promise.all(Array.from({ length: 8 }, (_, i) => auth('svc-slow', `u${i}`, `pw-u${i}`)));
+    // Wait until all eight are inside the slow module, then measure other work.
+    await waitFor(() => Array.from({ length: 8 }, (_, i) => existsSync(join(stacks.dir, `started-u${i}`))).every(Boolean), 'eight PAM logins in progress');
+    const f0 = performance.now();
+    await readFile(new URL(import.meta.url));
+    const fsMs = performance.now() - f0;
+    const c0 = performance.now();
+    await Promise.all([1, 2, 3, 4].map((i) => pbkdf2Async('pw', `salt${i}`, 1000, 32, 'sha256')));
+    const cryptoMs = performance.now() - c0;
+    const outcomes = await logins;
+    const wall = performance.now() - t0;
+    clearInterval(timer);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(wall).toBeGreaterThanOrEqual(1000);
+    expect(wall).toBeLessThan(2500); // eight threads: they ran side by side
+    expect(fsMs).toBeLessThan(100);
+    expect(cryptoMs).toBeLessThan(100);
+    expect(maxGap).toBeLessThan(100);
+  });
+
+  it('caps concurrent transactions and bounds the queue', async () => {
+    await closePam();
+    configurePam({ maxConcurrent: 3 });
+    let maxThreads = 0;
+    const sample = setInterval(() => (maxThreads = Math.max(maxThreads, pamThreadCount())), 1);
+    const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => auth('svc-ok', `u${i}`, `pw-u${i}`)));
+    clearInterval(sample);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(maxThreads).toBeLessThanOrEqual(3);
+    expect(pamThreadCount()).toBeLessThanOrEqual(3);
+
+    configurePam({ maxConcurrent: 1, maxQueue: 2 });
+    await closePam();
+    const burst = await Promise.all(Array.from({ length: 5 }, (_, i) => auth('svc-ok', `u${i}`, `pw-u${i}`)));
+    // One running, two waiting, two refused at once (never a success).
+    expect(burst.filter((o) => o.result === 'PGAUTH_BUSY')).toHaveLength(2);
+    expect(burst.filter((o) => o.ok)).toHaveLength(3);
+  });
+
+  it('1,000 sequential logins: no crash, no mix-up of users, bounded memory', async () => {
+    const expectOk = (i: number) => i % 3 !== 0;
+    const one = async (i: number) => {
+      const user = `u${i % 10}`;
+      const password = expectOk(i) ? `pw-${user}` : `pw-u${(i + 1) % 10}`; // wrong: another user's password
+      const o = await auth('svc-ok', user, password);
+      if (o.ok !== expectOk(i)) throw new Error(`login ${i} (${user}): expected ok=${expectOk(i)}, got ${o.result}`);
+    };
+    for (let i = 0; i < 100; i++) await one(i); // warm up: threads started, modules loaded
+    const before = process.memoryUsage().rss;
+    for (let i = 100; i < 1000; i++) await one(i);
+    const growth = (process.memoryUsage().rss - before) / 1024 / 1024;
+    expect(growth).toBeLessThan(40);
+  });
+
+  it('200 concurrent logins: every user gets their own answer', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const user = `u${i}`;
+        const right = i % 2 === 0;
+        const o: PamOutcome = await auth('svc-ok', user, right ? `pw-${user}` : `pw-u${i + 1}`);
+        return { i, right, o };
+      }),
+    );
+    const wrong = outcomes.filter(({ right, o }) => o.ok !== right);
+    expect(wrong.map(({ i, o }) => `${i}: ${o.result}`)).toEqual([]);
+    expect(outcomes.filter(({ o }) => o.ok)).toHaveLength(100);
+  });
+});
+
+describeWith(pamModulesMissing(), 'the PAM conversation, called through its C pointer', () => {
+  let pam: PamBinding;
+  const job = { service: 'x', user: 'alice', password: 'pw-multi' };
+  beforeAll(() => {
+    pam = openLibpam();
+  });
+
+  it('answers every message style: password to echo-off, user to echo-on, nothing to error and info', () => {
+    const r = pam.converse(job, [
+      { style: 4, text: 'welcome' },
+      { style: 1, text: 'Password: ' },
+      { style: 2, text: 'login: ' },
+      { style: 3, text: 'an error' },
+    ]);
+    expect(r.rc).toBe(0);
+    expect(r.responses).toEqual([null, 'pw-multi', 'alice', null]);
+    expect(r.messages).toEqual([
+      { style: 'info', text: 'welcome' },
+      { style: 'prompt-echo-off', text: 'Password: ' },
+      { style: 'prompt-echo-on', text: 'login: ' },
+      { style: 'error', text: 'an error' },
+    ]);
+  });
+
+  it('never answers PAM_SUCCESS by accident', () => {
+    const CONV_ERR = PAM_RESULT_NAMES.indexOf('PAM_CONV_ERR');
+    // appdata that belongs to no transaction
+    expect(pam.converse(null, [{ style: 1, text: 'Password: ' }])).toMatchObject({ rc: CONV_ERR, responses: null });
+    // binary prompt and radio styles have no answer
+    expect(pam.converse(job, [{ style: 7, text: 'x' }]).rc).toBe(CONV_ERR);
+    expect(pam.converse(job, [{ style: 1, text: 'Password: ' }, { style: 5, text: 'x' }])).toMatchObject({ rc: CONV_ERR, responses: null });
+    // no messages, or more than Linux-PAM's PAM_MAX_NUM_MSG
+    expect(pam.converse(job, []).rc).toBe(CONV_ERR);
+    expect(pam.converse(job, Array.from({ length: 33 }, () => ({ style: 4, text: 'x' }))).rc).toBe(CONV_ERR);
+    // an exception inside the callback (koffi would return 0 == PAM_SUCCESS)
+    const throwing = { ...job, user: Symbol('not a string') as unknown as string };
+    expect(pam.converse(throwing, [{ style: 2, text: 'login: ' }]).rc).toBe(CONV_ERR);
+    // an empty password is refused, as PostgreSQL does
+    expect(pam.converse({ ...job, password: '' }, [{ style: 1, text: 'Password: ' }]).rc).toBe(CONV_ERR);
+  });
+
+  it('survives a NULL message text and many calls', () => {
+    expect(pam.converse(job, [{ style: 1, text: null }])).toMatchObject({ rc: 0, responses: ['pw-multi'] });
+    for (let i = 0; i < 2000; i++) expect(pam.converse(job, [{ style: 1, text: 'Password: ' }]).rc).toBe(0);
+  });
+});
