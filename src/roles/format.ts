@@ -1,0 +1,478 @@
+/**
+ * The role file's text <-> data, pure (no files): PgBouncer's auth_file
+ * ("userlist.txt") plus pgauth's attribute words after the two quoted fields.
+ *
+ * The reader follows PgBouncer's own loader (`src/loader.c load_auth_file`,
+ * `find_quote`, `copy_quoted`) byte for byte, so that what pgauth believes is
+ * in the file is what PgBouncer loads: `;` comments only, the first line that
+ * does not start with `"` (a `#` comment, an unquoted line, a UTF-8 BOM) or a
+ * name of 128 bytes or more stops PgBouncer for the rest of the file, the
+ * separator between the two fields may be anything (even a newline), the rest
+ * of the line after the secret is ignored, the last duplicate wins.
+ *
+ * Unlike PgBouncer, pgauth keeps reading after such a stop (to report every
+ * trap at once), but the roles found there are marked `read: false` and are
+ * not part of the effective role set.
+ *
+ * Text is handled as bytes (a latin1 string, one char per byte) so that a
+ * rewrite keeps every line it does not change byte-exact, whatever encoding
+ * it has; names and secrets are decoded as UTF-8.
+ */
+import { malformedSecretReason, parseSecret } from '../secrets/index.js';
+
+export interface RoleAttributes {
+  /** `rolvaliduntil`: ISO-8601 UTC (`2027-01-01T00:00:00Z`) or `infinity`. */
+  validUntil?: string;
+  /** `NOT rolcanlogin`. */
+  nologin?: boolean;
+  /** `rolconnlimit` (absent = no limit, PostgreSQL's -1). */
+  connLimit?: number;
+  /** Roles this role is a member of (for `+group` in pg_hba.conf). */
+  memberOf?: string[];
+}
+
+export interface Finding {
+  /** 1-based line number; 0 for the file as a whole (e.g. its permissions). */
+  line: number;
+  severity: 'error' | 'warning';
+  code: string;
+  message: string;
+}
+
+/** One role as read from the file. */
+export interface RoleEntry {
+  name: string;
+  secret: string;
+  attrs: RoleAttributes;
+  /** Line of the opening quote of the name. */
+  line: number;
+  /** Line where the entry ends (differs from `line` only for a split entry). */
+  endLine: number;
+  /** PgBouncer loads this entry (it comes before the first stop). */
+  read: boolean;
+  /** A trailing `; comment` after the attribute words, kept on rewrite. */
+  comment?: string;
+}
+
+/** Whole physical lines of the file; an entry owns the lines it spans. */
+export interface Chunk {
+  startLine: number;
+  endLine: number;
+  /** The lines' bytes (latin1 string), joined with LF, without the last LF. */
+  raw: string;
+  entry?: RoleEntry;
+}
+
+export interface ParsedRoleFile {
+  chunks: Chunk[];
+  entries: RoleEntry[];
+  findings: Finding[];
+  /** The file's last byte is LF (or the file is empty). */
+  endsWithNewline: boolean;
+  /** Where PgBouncer stops reading, if it does. */
+  stop?: { line: number; code: string };
+}
+
+/** PgBouncer's MAX_USERNAME: a raw (still quoted) name of this many bytes stops the loader. */
+export const PGBOUNCER_MAX_USERNAME = 128;
+/** PgBouncer 1.18's MAX_PASSWORD (2048; 65531 since 1.21): a longer raw secret stops the loader. */
+export const PGBOUNCER_MAX_PASSWORD = 2048;
+/** PostgreSQL's NAMEDATALEN - 1: longer role names are truncated. */
+export const PG_MAX_NAME_BYTES = 63;
+
+const BOM = '\xEF\xBB\xBF';
+
+/** C's isspace() in the C locale, as PgBouncer uses it. */
+function isCSpace(c: string): boolean {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
+}
+
+/** PgBouncer's find_quote: the next `"`; inside a field (start=false) a doubled `""` is skipped. */
+function findQuote(s: string, from: number, start: boolean): number {
+  let p = from;
+  for (;;) {
+    while (p < s.length && s[p] !== '"' && s[p] !== '\0') p++;
+    if (!start && s[p] === '"' && s[p + 1] === '"') {
+      p += 2;
+      continue;
+    }
+    return p;
+  }
+}
+
+/** PgBouncer's copy_quoted: a `"` is dropped and the byte after it copied. */
+function unquote(raw: string): string {
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === '"') i++;
+    if (i < raw.length) out += raw[i];
+  }
+  return out;
+}
+
+/** Bytes (latin1 string) to text; undefined when they are not valid UTF-8. */
+function decodeUtf8(bytes: string): string | undefined {
+  const buf = Buffer.from(bytes, 'latin1');
+  const text = buf.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(buf) ? text : undefined;
+}
+
+const toBytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+
+/** `"` doubled, in quotes: the one quoting PgBouncer reads back unchanged. */
+export function quoteField(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/**
+ * Normalises a `VALID UNTIL` value to ISO-8601 UTC without milliseconds, or
+ * `infinity`. Accepts `YYYY-MM-DD[ HH:MM[:SS[.frac]]][Z|±HH[:MM]]` (what
+ * pg_dumpall prints with DateStyle ISO); a value without a zone is UTC.
+ * Returns undefined for anything else.
+ */
+export function normalizeValidUntil(value: string): string | undefined {
+  const v = value.trim();
+  if (v.toLowerCase() === 'infinity') return 'infinity';
+  const m = ISO_RE.exec(v);
+  if (!m) return undefined;
+  const [, y, mo, d, h = '00', mi = '00', s = '00', frac, zone] = m;
+  let z = (zone ?? 'Z').toUpperCase();
+  if (z !== 'Z') {
+    const zm = /^([+-]\d{2}):?(\d{2})?$/.exec(z)!;
+    z = `${zm[1]}:${zm[2] ?? '00'}`;
+  }
+  const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}${frac ? '.' + frac.padEnd(3, '0').slice(0, 3) : ''}${z}`;
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return undefined;
+  // Reject dates Date.parse silently rolls over (2027-02-31).
+  if (z === 'Z' && new Date(t).toISOString().slice(0, 10) !== `${y}-${mo}-${d}`) return undefined;
+  return new Date(t).toISOString().replace('.000Z', 'Z');
+}
+
+/** A role name usable in `member-of=` (no separators of the attribute syntax). */
+export function memberNameProblem(name: string): string | undefined {
+  if (name === '') return 'an empty role name';
+  if (/[\s,;"=\0]/.test(name)) return `role name ${JSON.stringify(name)} has a space, comma, semicolon, quote or '=' (not representable in member-of=)`;
+  return undefined;
+}
+
+/** Parses the words after the secret. Problems are returned, not thrown. */
+export function parseAttributeWords(rest: string): {
+  attrs: RoleAttributes;
+  comment?: string;
+  problems: Array<{ severity: 'error' | 'warning'; code: string; message: string }>;
+} {
+  const attrs: RoleAttributes = {};
+  const problems: Array<{ severity: 'error' | 'warning'; code: string; message: string }> = [];
+  let text = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+  let comment: string | undefined;
+  const semi = text.indexOf(';');
+  if (semi >= 0) {
+    comment = text.slice(semi).trimEnd();
+    text = text.slice(0, semi);
+  }
+  for (const word of text.split(/[ \t\v\f\r]+/).filter((w) => w !== '')) {
+    const eq = word.indexOf('=');
+    const key = eq >= 0 ? word.slice(0, eq) : word;
+    const value = eq >= 0 ? word.slice(eq + 1) : undefined;
+    const bad = (message: string) => problems.push({ severity: 'error', code: 'bad-attribute', message });
+    if (word === '""') continue; // the empty third field old mkauth.py wrote (pgbouncer#1351)
+    if (key === 'valid-until' && value !== undefined) {
+      const v = normalizeValidUntil(value);
+      if (v === undefined) bad(`valid-until=${value} is not an ISO-8601 timestamp or 'infinity'`);
+      else attrs.validUntil = v;
+    } else if (word === 'nologin') {
+      attrs.nologin = true;
+    } else if (word === 'login') {
+      delete attrs.nologin;
+    } else if (key === 'conn-limit' && value !== undefined) {
+      if (!/^-?\d{1,10}$/.test(value) || Number(value) < -1 || Number(value) > 2147483647) bad(`conn-limit=${value} is not an integer >= -1`);
+      else if (Number(value) === -1) delete attrs.connLimit;
+      else attrs.connLimit = Number(value);
+    } else if (key === 'member-of' && value !== undefined) {
+      const names = value.split(',');
+      const problem = names.map(memberNameProblem).find((p) => p !== undefined);
+      if (problem) bad(`member-of=${value}: ${problem}`);
+      else attrs.memberOf = [...new Set(names)];
+    } else {
+      problems.push({
+        severity: 'warning',
+        code: 'unknown-attribute',
+        message: `unknown word ${JSON.stringify(word)} after the secret (PgBouncer ignores it; pgauth knows valid-until=, nologin, conn-limit=, member-of=)`,
+      });
+    }
+  }
+  return comment !== undefined ? { attrs, comment, problems } : { attrs, problems };
+}
+
+/** The attribute words pgauth writes, in a fixed order. */
+export function formatAttributes(attrs: RoleAttributes): string[] {
+  const words: string[] = [];
+  if (attrs.validUntil !== undefined) words.push(`valid-until=${attrs.validUntil}`);
+  if (attrs.nologin) words.push('nologin');
+  if (attrs.connLimit !== undefined && attrs.connLimit >= 0) words.push(`conn-limit=${attrs.connLimit}`);
+  if (attrs.memberOf && attrs.memberOf.length > 0) words.push(`member-of=${attrs.memberOf.join(',')}`);
+  return words;
+}
+
+export interface RoleLine {
+  name: string;
+  secret: string;
+  attrs: RoleAttributes;
+  comment?: string;
+}
+
+/** Why a name cannot be written so that PgBouncer reads it back, or undefined. */
+export function roleNameProblem(name: string): string | undefined {
+  if (name === '') return 'the role name is empty';
+  if (/[\0\r\n]/.test(name)) return 'the role name contains a NUL, CR or LF character';
+  const raw = Buffer.byteLength(name.replace(/"/g, '""'), 'utf8');
+  if (raw >= PGBOUNCER_MAX_USERNAME) return `the role name is ${raw} bytes as written; PgBouncer stops reading the file at names of ${PGBOUNCER_MAX_USERNAME} bytes or more`;
+  return undefined;
+}
+
+/** Why a secret cannot be written so that PgBouncer reads it back, or undefined. */
+export function secretProblem(secret: string): string | undefined {
+  if (/[\0\r\n]/.test(secret)) return 'the secret contains a NUL, CR or LF character';
+  const raw = Buffer.byteLength(secret.replace(/"/g, '""'), 'utf8');
+  if (raw >= PGBOUNCER_MAX_PASSWORD) return `the secret is ${raw} bytes as written; PgBouncer 1.18 stops reading the file at ${PGBOUNCER_MAX_PASSWORD} bytes or more`;
+  return undefined;
+}
+
+/** The canonical line `"name" "secret" attrs... [; comment]` (UTF-8 text, no LF). Throws on an unwritable name or secret. */
+export function formatRoleLine(role: RoleLine): string {
+  const problem = roleNameProblem(role.name) ?? secretProblem(role.secret);
+  if (problem) throw new Error(problem);
+  const parts = [quoteField(role.name), quoteField(role.secret), ...formatAttributes(role.attrs)];
+  if (role.comment) parts.push(role.comment);
+  return parts.join(' ');
+}
+
+/** Line number (1-based) of each byte offset, by binary search over line starts. */
+function lineIndex(s: string): (pos: number) => number {
+  const starts = [0];
+  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (pos: number) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+}
+
+const printable = (bytes: string): string => JSON.stringify(decodeUtf8(bytes) ?? bytes);
+
+/** Parses a role file's bytes (a string is taken as UTF-8 text). */
+export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
+  const s = (typeof input === 'string' ? Buffer.from(input, 'utf8') : input).toString('latin1');
+  const lineOf = lineIndex(s);
+  const lines = s === '' ? [] : s.split('\n');
+  if (s.endsWith('\n')) lines.pop();
+  const findings: Finding[] = [];
+  const entries: RoleEntry[] = [];
+  /** Line ranges owned by entries, and lines where reading broke. */
+  const owned: Array<{ start: number; end: number; entry: RoleEntry }> = [];
+  let stop: ParsedRoleFile['stop'];
+  const find = (line: number, severity: Finding['severity'], code: string, message: string) => findings.push({ line, severity, code, message });
+
+  /** PgBouncer stops here; pgauth notes it and resumes at the next line. */
+  const broken = (pos: number, code: string, why: string): number => {
+    const line = lineOf(pos);
+    const first = stop === undefined;
+    if (first) stop = { line, code };
+    find(line, 'error', code, first ? `${why}; PgBouncer logs "broken auth file" and ignores this line and every line after it` : `${why} (PgBouncer stopped reading earlier, at line ${stop!.line})`);
+    const eol = s.indexOf('\n', pos);
+    return eol < 0 ? s.length : eol + 1;
+  };
+
+  let p = 0;
+  while (p < s.length) {
+    while (p < s.length && isCSpace(s[p]!)) p++;
+    if (p >= s.length) break;
+    const c = s[p]!;
+    if (c === '\0') {
+      // load_auth_file loops `while (*p)`: a NUL ends the file without a word in the log.
+      p = broken(p, 'nul-byte', 'a NUL byte: PgBouncer silently ends the file here');
+      continue;
+    }
+    if (c === ';') {
+      const eol = s.indexOf('\n', p);
+      p = eol < 0 ? s.length : eol;
+      continue;
+    }
+    if (c !== '"') {
+      if (p === 0 && s.startsWith(BOM)) p = broken(p, 'bom', 'the file starts with a UTF-8 byte-order mark (no user is loaded at all)');
+      else if (c === '#') p = broken(p, 'hash-comment', "'#' does not start a comment in an auth_file (only ';' does)");
+      else p = broken(p, 'unquoted', 'the line does not start with a double-quoted name');
+      continue;
+    }
+    const nameStart = p + 1;
+    const nameEnd = findQuote(s, nameStart, false);
+    if (s[nameEnd] !== '"') {
+      p = broken(p, 'unterminated-quote', 'the quoted name is never closed');
+      continue;
+    }
+    if (nameEnd - nameStart >= PGBOUNCER_MAX_USERNAME) {
+      broken(p, 'name-too-long', `the name is ${nameEnd - nameStart} bytes (PgBouncer's limit is ${PGBOUNCER_MAX_USERNAME - 1}): "username too long in auth file"`);
+      const eol = s.indexOf('\n', nameEnd);
+      p = eol < 0 ? s.length : eol + 1;
+      continue;
+    }
+    const secretQuote = findQuote(s, nameEnd + 1, true);
+    if (s[secretQuote] !== '"') {
+      p = broken(p, 'missing-secret', 'the name is not followed by a double-quoted secret');
+      continue;
+    }
+    const secretStart = secretQuote + 1;
+    const secretEnd = findQuote(s, secretStart, false);
+    if (s[secretEnd] !== '"') {
+      p = broken(p, 'unterminated-quote', 'the quoted secret is never closed');
+      continue;
+    }
+    if (secretEnd - secretStart >= PGBOUNCER_MAX_PASSWORD) {
+      broken(p, 'secret-too-long', `the secret is ${secretEnd - secretStart} bytes (PgBouncer 1.18's limit is ${PGBOUNCER_MAX_PASSWORD - 1}): "password too long in auth file"`);
+      const eol = s.indexOf('\n', secretEnd);
+      p = eol < 0 ? s.length : eol + 1;
+      continue;
+    }
+    let eol = s.indexOf('\n', secretEnd);
+    if (eol < 0) eol = s.length;
+    const line = lineOf(p);
+    const endLine = lineOf(secretEnd);
+    const rawName = s.slice(nameStart, nameEnd);
+    const rawSecret = s.slice(secretStart, secretEnd);
+    const name = decodeUtf8(unquote(rawName));
+    const secret = decodeUtf8(unquote(rawSecret));
+    const { attrs, comment, problems } = parseAttributeWords(s.slice(secretEnd + 1, eol));
+    const entry: RoleEntry = {
+      name: name ?? Buffer.from(unquote(rawName), 'latin1').toString('utf8'),
+      secret: secret ?? Buffer.from(unquote(rawSecret), 'latin1').toString('utf8'),
+      attrs,
+      line,
+      endLine,
+      read: stop === undefined,
+      ...(comment !== undefined ? { comment } : {}),
+    };
+    entries.push(entry);
+    owned.push({ start: line, end: lineOf(eol === s.length ? Math.max(eol - 1, 0) : eol), entry });
+
+    const between = s.slice(nameEnd + 1, secretQuote);
+    if (between.includes('\n')) {
+      find(line, 'error', 'secret-on-next-line', `role ${printable(rawName)} has no secret on its line: PgBouncer takes the next quoted string (line ${endLine}) as its secret and skips the rest of that line`);
+    } else if (!/^[ \t\v\f\r]+$/.test(between)) {
+      find(line, 'error', 'junk-between-fields', `${JSON.stringify(between)} between the name and the secret (PgBouncer skips it silently; write "name" "secret")`);
+    }
+    if (/[\r\n]/.test(rawName) || /[\r\n]/.test(rawSecret)) {
+      find(line, 'error', 'newline-in-field', `a quoted field of role ${printable(rawName)} spans lines ${line}-${endLine}`);
+    }
+    for (const pr of problems) find(line, pr.severity, pr.code, pr.message);
+    if (name === undefined) find(line, 'warning', 'invalid-utf8', `the role name ${printable(rawName)} is not valid UTF-8`);
+    if (secret === undefined) find(line, 'warning', 'invalid-utf8', 'the secret is not valid UTF-8');
+    if (entry.name === '') find(line, 'warning', 'empty-name', 'the role name is empty (PostgreSQL has no such role)');
+    else if (Buffer.byteLength(entry.name, 'utf8') > PG_MAX_NAME_BYTES) {
+      find(line, 'warning', 'name-truncated', `the role name is longer than ${PG_MAX_NAME_BYTES} bytes; PostgreSQL truncates it`);
+    }
+    if (entry.secret === '') {
+      find(line, 'warning', 'empty-secret', `role ${JSON.stringify(entry.name)} has an empty secret and can never log in (PgBouncer refuses empty stored passwords)`);
+    } else {
+      const malformed = malformedSecretReason(entry.secret);
+      if (malformed !== undefined) {
+        find(line, 'error', 'malformed-secret', `the secret of ${JSON.stringify(entry.name)} looks like a SCRAM or md5 secret but is malformed (${malformed}); PgBouncer would use it as a plaintext password`);
+      } else if (parseSecret(entry.secret).kind === 'plain') {
+        find(line, 'warning', 'plaintext-secret', `role ${JSON.stringify(entry.name)} has a plaintext password (prefer a SCRAM-SHA-256 verifier)`);
+      }
+    }
+    p = eol;
+  }
+
+  // Duplicates: PgBouncer keeps the last one it reads.
+  const lastByName = new Map<string, RoleEntry>();
+  for (const e of entries) if (e.read) lastByName.set(e.name, e);
+  for (const e of entries) {
+    const last = lastByName.get(e.name);
+    if (e.read && last && last !== e) {
+      find(e.line, 'warning', 'duplicate', `role ${JSON.stringify(e.name)} appears again on line ${last.line}; PgBouncer keeps the last one, this line has no effect`);
+    }
+  }
+  // An md5 hash is salted with the role name; the same hash under two names means a copied or renamed role.
+  const md5Owner = new Map<string, RoleEntry>();
+  for (const e of lastByName.values()) {
+    if (!/^md5[0-9a-f]{32}$/.test(e.secret)) continue;
+    const other = md5Owner.get(e.secret);
+    if (other && other.name !== e.name) {
+      find(e.line, 'warning', 'md5-wrong-name', `role ${JSON.stringify(e.name)} has the same md5 secret as ${JSON.stringify(other.name)} (line ${other.line}); md5 is salted with the role name, so at most one of them can log in (renamed role?)`);
+    } else md5Owner.set(e.secret, e);
+  }
+  if (stop !== undefined) {
+    const lost = entries.filter((e) => !e.read).length;
+    if (lost > 0) {
+      const f = findings.find((x) => x.line === stop!.line && x.severity === 'error');
+      if (f) f.message += ` (${lost} role${lost === 1 ? '' : 's'} below it ${lost === 1 ? 'is' : 'are'} not loaded)`;
+    }
+  }
+  findings.sort((a, b) => a.line - b.line);
+
+  // Chunks: each entry owns its lines; every other line is its own chunk.
+  const chunks: Chunk[] = [];
+  let next = 0;
+  for (let ln = 1; ln <= lines.length; ) {
+    const o = owned[next];
+    if (o && o.start === ln) {
+      chunks.push({ startLine: o.start, endLine: o.end, raw: lines.slice(o.start - 1, o.end).join('\n'), entry: o.entry });
+      ln = o.end + 1;
+      next++;
+      while (owned[next] && owned[next]!.start < ln) next++;
+    } else {
+      chunks.push({ startLine: ln, endLine: ln, raw: lines[ln - 1]! });
+      ln++;
+    }
+  }
+  return stop !== undefined
+    ? { chunks, entries, findings, endsWithNewline: s === '' || s.endsWith('\n'), stop }
+    : { chunks, entries, findings, endsWithNewline: s === '' || s.endsWith('\n') };
+}
+
+/** The roles PgBouncer ends up with: entries before the first stop, the last duplicate winning. */
+export function effectiveRoles(parsed: ParsedRoleFile): Map<string, RoleEntry> {
+  const roles = new Map<string, RoleEntry>();
+  for (const e of parsed.entries) if (e.read) roles.set(e.name, e);
+  return roles;
+}
+
+/**
+ * Rewrites a parsed file: `edits` maps a role name to its new line, or to
+ * null to remove it. An edited role replaces its last (effective) line in
+ * place and its earlier duplicates are dropped; new roles are appended.
+ * Every other line is kept byte for byte. Output: LF endings for new lines.
+ */
+export function renderRoleFile(parsed: ParsedRoleFile, edits: ReadonlyMap<string, RoleLine | null>): Buffer {
+  const effective = effectiveRoles(parsed);
+  const out: string[] = [];
+  for (const chunk of parsed.chunks) {
+    const e = chunk.entry;
+    if (e && e.read && edits.has(e.name)) {
+      const edit = edits.get(e.name)!;
+      if (edit !== null && effective.get(e.name) === e) out.push(toBytes(formatRoleLine(edit)));
+      continue;
+    }
+    out.push(chunk.raw);
+  }
+  for (const [name, edit] of edits) {
+    if (edit !== null && !effective.has(name)) out.push(toBytes(formatRoleLine(edit)));
+  }
+  // Every line ends with LF, including a last line that had none.
+  return Buffer.from(out.length > 0 ? out.join('\n') + '\n' : '', 'latin1');
+}
+
+/** A whole file in canonical form (for `export --format userlist`). */
+export function formatRoleFile(roles: Iterable<RoleLine>): string {
+  let text = '';
+  for (const r of roles) text += formatRoleLine(r) + '\n';
+  return text;
+}

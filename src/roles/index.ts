@@ -1,0 +1,41 @@
+/**
+ * The role file (SPEC §1): what other areas use (the server, hba `+group`,
+ * the probe's live import). Parsing lives in format.ts, file I/O in store.ts.
+ */
+import { readRoleFile } from './store.js';
+import { effectiveRoles, type Finding, type RoleAttributes } from './format.js';
+
+export { RoleFileError, defaultRolesPath, MAX_ROLE_FILE_BYTES } from './store.js';
+export type { Finding, RoleAttributes } from './format.js';
+
+export interface RoleRecord {
+  name: string;
+  secret: string;
+  attrs: RoleAttributes;
+  /** 1-based line of the role in the file (0 when it did not come from a file). */
+  line: number;
+}
+
+/**
+ * Reads a role file the way PgBouncer does (roles before the first line that
+ * stops PgBouncer's loader; the last duplicate wins), plus pgauth's findings
+ * (with a line-0 `permissions` warning for a group/other-readable file).
+ * Throws RoleFileError when the file is missing, unreadable or too large.
+ */
+export async function loadRoleFile(path: string): Promise<{ roles: Map<string, RoleRecord>; findings: Finding[] }> {
+  const snap = await readRoleFile(path, { mustExist: true });
+  const roles = new Map<string, RoleRecord>();
+  for (const [name, e] of effectiveRoles(snap.parsed)) roles.set(name, { name, secret: e.secret, attrs: e.attrs, line: e.line });
+  return { roles, findings: snap.findings };
+}
+
+/**
+ * True when a role cannot log in now because its `valid-until` has passed.
+ * As PostgreSQL (`rolvaliduntil < now()`): the instant itself is still valid;
+ * `infinity` and no value never expire.
+ */
+export function isExpired(attrs: RoleAttributes, now: Date = new Date()): boolean {
+  if (attrs.validUntil === undefined || attrs.validUntil === 'infinity') return false;
+  const t = Date.parse(attrs.validUntil);
+  return !Number.isNaN(t) && t < now.getTime();
+}
