@@ -72,7 +72,7 @@ const MAX_CONFDIR_BYTES = 4096;
 const MAX_FAIL_DELAY_MS = 10_000;
 
 export interface PamLimits {
-  /** PAM transactions running at once, one worker thread each (default 4). */
+  /** PAM transactions running at once, one worker thread each (default 8; a thread costs about 5 MB). */
   maxConcurrent?: number;
   /** Requests waiting for a thread before new ones are refused (default 1024). */
   maxQueue?: number;
@@ -80,7 +80,7 @@ export interface PamLimits {
   failDelay?: boolean;
 }
 
-const limits: Required<PamLimits> = { maxConcurrent: 4, maxQueue: 1024, failDelay: true };
+const limits: Required<PamLimits> = { maxConcurrent: 8, maxQueue: 1024, failDelay: true };
 let pool: PamWorkerPool | null = null;
 
 /** Changes the concurrency cap, queue bound or fail-delay policy (applies to later requests). */

@@ -29,7 +29,7 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
   beforeAll(() => {
     stacks = makePamStacks();
   });
-  afterEach(() => configurePam({ maxConcurrent: 4, maxQueue: 1024, failDelay: true }));
+  afterEach(() => configurePam({ maxConcurrent: 8, maxQueue: 1024, failDelay: true }));
   afterAll(async () => {
     await closePam();
     stacks.remove();
