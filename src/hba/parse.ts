@@ -178,7 +178,7 @@ function checkOption(name: string, value: string, type: ConnectionType, method: 
     case 'clientcert':
       if (type !== 'hostssl') return 'clientcert can only be configured for "hostssl" rows';
       if (value === 'verify-full') return undefined;
-      if (value === 'verify-ca') return method === 'cert' ? 'clientcert only accepts "verify-full" when using "cert" authentication' : undefined;
+      if (value === 'verify-ca') return method === 'cert' ? 'clientcert can only be set to "verify-full" when using "cert" authentication' : undefined;
       return `invalid value for clientcert: "${value}"`;
     case 'clientname':
       if (type !== 'hostssl') return 'clientname can only be configured for "hostssl" rows';

@@ -1,0 +1,169 @@
+/**
+ * Differential test: for several pg_hba.conf files and a matrix of
+ * connections, what matchHba decides agrees with what a real PostgreSQL does
+ * with a real login attempt, and what `hba lint` reports agrees with the
+ * pg_hba_file_rules view. One cluster (with TLS), pg_hba.conf reloaded
+ * between files.
+ *
+ * Observation (see wire.ts): every line of a file uses a method that shows in
+ * the server's first answer (trust = AuthenticationOk, password = cleartext
+ * request, md5 = MD5 request, scram-sha-256 = SASL, peer / reject / no entry
+ * by their FATAL text), so the answer names the method PostgreSQL chose. The
+ * roles have no password: the method request comes before any password check.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeWith, pgMajorVersion, pgMissing } from '../helpers/env.js';
+import { startCluster, waitFor, type Cluster } from '../helpers/pg.js';
+import { makeCerts } from '../helpers/certs.js';
+import { tempDir, writeServerFile } from '../helpers/tmp.js';
+import { hbaFileRules, loadHbaFile, matchHba } from '../../src/hba/index.js';
+import type { ConnectionFacts } from '../../src/server/types.js';
+import { observeAuth, type Observed } from './wire.js';
+import { ADMIN_LINE, BROKEN_LINES, CONNECTIONS, DATABASES, GROUPS, HBA_CASES, ROLE_SQL, USERS, type Conn } from './cases.js';
+
+const tmp = tempDir('pgauth-hba-diff-');
+let cluster: Cluster;
+
+const groupsOf = (r: string): string[] => GROUPS[r] ?? [];
+const EXISTING = new Set(['postgres', ...USERS.filter((u) => u !== 'dave'), ...Object.values(GROUPS).flat()]);
+const roleExists = (r: string) => EXISTING.has(r);
+/** Every decision PostgreSQL made across the files: the matrix must exercise each kind. */
+const seen = new Set<string>();
+
+function factsOf(c: Conn, user: string, database: string): ConnectionFacts {
+  return {
+    transport: c.kind === 'unix' ? 'unix' : 'tcp',
+    remoteAddress: c.kind === 'unix' ? null : c.address,
+    ssl: c.ssl,
+    gssenc: false,
+    user,
+    database,
+    replication: false,
+  };
+}
+
+describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
+  beforeAll(async () => {
+    const certDir = join(tmp.path, 'certs');
+    mkdirSync(certDir);
+    const certs = makeCerts(certDir);
+    cluster = await startCluster({
+      ssl: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert },
+      conf: { password_encryption: "'md5'" },
+    });
+    await cluster.sql(ROLE_SQL);
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    tmp.remove();
+  });
+
+  const installed = pgMajorVersion() ?? 0;
+
+  /** The engine's copy of a case (with the admin line setHba puts first), loaded. */
+  async function engineFile(hbaCase: (typeof HBA_CASES)[number]) {
+    const dir = join(tmp.path, hbaCase.name.replace(/\W+/g, '-'));
+    mkdirSync(dir, { recursive: true });
+    for (const [name, body] of Object.entries(hbaCase.files ?? {})) {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      writeFileSync(join(dir, name), body);
+    }
+    writeFileSync(join(dir, 'pg_hba.conf'), ADMIN_LINE + hbaCase.hba);
+    const file = await loadHbaFile(join(dir, 'pg_hba.conf'));
+    expect(file.errors).toEqual([]);
+    return file;
+  }
+
+  for (const hbaCase of HBA_CASES) {
+    if (hbaCase.expect) {
+      it(`${hbaCase.name}: decisions match the written expectations`, async () => {
+        const file = await engineFile(hbaCase);
+        for (const [conn, user, db, want] of hbaCase.expect ?? []) {
+          const d = matchHba(file, factsOf(CONNECTIONS.find((c) => c.name === conn)!, user, db), groupsOf, { roleExists });
+          expect(`${conn} ${user}@${db}: ${d.kind === 'method' ? d.method : d.kind}`).toBe(`${conn} ${user}@${db}: ${want}`);
+        }
+      });
+    }
+    const tooOld = hbaCase.minVersion !== undefined && installed < hbaCase.minVersion;
+    const title = `${hbaCase.name}: every connection gets the same decision from PostgreSQL and matchHba`;
+    (tooOld ? it.skip : it)(tooOld ? `${title} [skipped: PostgreSQL ${installed} cannot read this syntax (needs ${hbaCase.minVersion}+)]` : title, async () => {
+      const file = await engineFile(hbaCase);
+      for (const [name, body] of Object.entries(hbaCase.files ?? {})) {
+        mkdirSync(join(cluster.dataDir, name, '..'), { recursive: true });
+        writeServerFile(join(cluster.dataDir, name), body, 0o644);
+      }
+      await cluster.setHba(hbaCase.hba);
+      // PostgreSQL loaded it (a file with errors would leave the old rules in place).
+      expect(await cluster.sql("select count(*) from pg_hba_file_rules where error is not null")).toBe('0');
+
+      const disagreements: string[] = [];
+      const jobs: Array<() => Promise<void>> = [];
+      for (const c of CONNECTIONS) {
+        for (const user of USERS) {
+          for (const db of DATABASES) {
+            jobs.push(async () => {
+              const d = matchHba(file, factsOf(c, user, db), groupsOf, { roleExists });
+              const ours: Observed = d.kind === 'method' ? (d.method as Observed) : d.kind;
+              const target = c.kind === 'unix' ? { port: cluster.port, socketDir: cluster.socketDir } : { host: c.address, port: cluster.port };
+              const pg = await observeAuth(target, user, db, c.ssl);
+              seen.add(pg.observed);
+              if (pg.observed !== ours) {
+                disagreements.push(`${c.name} user=${user} db=${db}: PostgreSQL ${pg.observed}${pg.message ? ` (${pg.message})` : ''}, pgauth ${ours}${d.kind !== 'no-entry' ? ` (line ${d.line})` : ''}`);
+              }
+            });
+          }
+        }
+      }
+      // A few at a time: the cluster allows 30 connections.
+      for (let i = 0; i < jobs.length; i += 8) await Promise.all(jobs.slice(i, i + 8).map((j) => j()));
+      expect(disagreements).toEqual([]);
+
+      // And every line reads the same as in PostgreSQL's pg_hba_file_rules view.
+      const view = JSON.parse(
+        (await cluster.sql(
+          'select coalesce(json_agg(t), \'[]\') from (select line_number, type, database, user_name, address, netmask, auth_method, options, error from pg_hba_file_rules order by line_number) t',
+        )) || '[]',
+      ) as unknown[];
+      const ours = hbaFileRules(file).map((r) => ({
+        line_number: r.line_number, type: r.type, database: r.database, user_name: r.user_name, address: r.address,
+        netmask: r.netmask, auth_method: r.auth_method, options: r.options, error: r.error,
+      }));
+      expect(ours).toEqual(view);
+    }, 60_000);
+  }
+
+  it('the matrix saw every kind of decision', () => {
+    expect([...seen].sort()).toEqual(['md5', 'no-entry', 'password', 'peer', 'reject', 'scram-sha-256', 'trust']);
+  });
+
+  it('a broken file: the same lines are in error, with the same messages, as in pg_hba_file_rules', async () => {
+    const body = BROKEN_LINES.map((b) => b.line).join('\n') + '\n';
+    const dir = join(tmp.path, 'broken');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'pg_hba.conf'), ADMIN_LINE + body);
+    const file = await loadHbaFile(join(dir, 'pg_hba.conf'));
+    const ours = new Map(hbaFileRules(file).map((r) => [r.line_number, r.error]));
+
+    const before = cluster.log().length;
+    await cluster.setHba(body);
+    // PostgreSQL refuses the file and keeps the old rules.
+    await waitFor(() => cluster.log().slice(before).includes('pg_hba.conf was not reloaded'), 'PostgreSQL to refuse the file');
+    const view = JSON.parse(await cluster.sql('select json_agg(t) from (select line_number, type, error from pg_hba_file_rules order by line_number) t')) as Array<{ line_number: number; type: string | null; error: string | null }>;
+    const pg = new Map(view.map((r) => [r.line_number, r.error ?? (r.type === null ? '(refused, message in the log only)' : null)]));
+
+    BROKEN_LINES.forEach((b, i) => {
+      const n = i + 2; // after the admin line
+      const mine = ours.get(n) ?? null;
+      const theirs = pg.get(n) ?? null;
+      expect({ line: n, text: b.line, ours: mine }).toEqual({ line: n, text: b.line, ours: b.error === null ? null : b.versionDependent ? expect.stringContaining(b.error) : b.error });
+      // Texts that changed between releases: PostgreSQL must still call the line an error.
+      if (b.versionDependent) expect(theirs, `PostgreSQL on line ${n}`).toEqual(expect.any(String));
+      else if (b.viewSilent) expect({ line: n, pg: theirs }).toEqual({ line: n, pg: '(refused, message in the log only)' });
+      else expect({ line: n, pg: theirs }).toEqual({ line: n, pg: b.error });
+    });
+    await cluster.setHba('host all all all trust\n');
+  });
+});
