@@ -1,0 +1,41 @@
+/** `pgauth verifier` on a real terminal (tmux): the password is asked twice, hidden, and a mismatch is refused. */
+import { afterEach, expect, it } from 'vitest';
+import { parseScramSecret, verifyPassword } from '../../src/secrets/index.js';
+import { describeWith } from '../helpers/env.js';
+import { PGAUTH_BIN } from '../helpers/proc.js';
+import { startTmux, tmuxMissing, type TmuxSession } from '../helpers/tmux.js';
+
+describeWith(tmuxMissing(), 'pgauth verifier on a terminal', () => {
+  let tty: TmuxSession | undefined;
+  afterEach(() => tty?.kill());
+
+  it('asks for the password twice without echoing it and prints the verifier', async () => {
+    tty = startTmux(`${process.execPath} ${PGAUTH_BIN} verifier`, { NO_COLOR: '1' });
+    await tty.waitForText('Password:');
+    tty.send('Typed-Pa55', { literal: true });
+    tty.send('Enter');
+    await tty.waitForText('Repeat password:');
+    tty.send('Typed-Pa55', { literal: true });
+    tty.send('Enter');
+    expect(await tty.waitForExit()).toBe(0);
+    const screen = tty.screen();
+    expect(screen).not.toContain('Typed-Pa55');
+    // The 133-character verifier wraps at the pane's 120 columns.
+    const m = /SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/]{43}=:[A-Za-z0-9+/]{43}=/.exec(screen.replace(/\n/g, ''));
+    expect(m).not.toBeNull();
+    expect(verifyPassword('Typed-Pa55', parseScramSecret(m![0]), 'x')).toBe(true);
+  });
+
+  it('refuses two different passwords with exit 3', async () => {
+    tty = startTmux(`${process.execPath} ${PGAUTH_BIN} verifier`, { NO_COLOR: '1' });
+    await tty.waitForText('Password:');
+    tty.send('first-one', { literal: true });
+    tty.send('Enter');
+    await tty.waitForText('Repeat password:');
+    tty.send('second-one', { literal: true });
+    tty.send('Enter');
+    expect(await tty.waitForExit()).toBe(3);
+    expect(tty.screen()).toMatch(/passwords do not match/);
+    expect(tty.screen()).not.toMatch(/first-one|second-one|SCRAM-SHA-256\$/);
+  });
+});
