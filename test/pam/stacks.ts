@@ -35,19 +35,21 @@ export function makePamStacks(): PamStacks {
   const t = tempDir('pgauth-pam-');
   chmodSync(t.path, 0o755);
   const dir = t.path;
-  // expose_authtok writes exactly strlen(password) bytes (Linux-PAM >= 1.4), older ones a trailing NUL.
+  // expose_authtok writes exactly strlen(password) bytes, no newline (Linux-PAM >= 1.4; older
+  // ones add a NUL). `read` is a shell builtin: one process per login, no tr, no subshell.
+  // It returns 1 at EOF without a newline, so it is not chained with &&.
   script(
     join(dir, 'check.sh'),
     [
-      `pw=$(tr -d '\\000')`,
+      `IFS= read -r pw`,
       `[ "$PAM_USER" = alice ] && [ "$pw" = '${ALICE_PASSWORD}' ] && exit 0`,
       `[ -n "$pw" ] && [ "$pw" = "pw-$PAM_USER" ] && exit 0`,
       'exit 1',
     ].join('\n'),
   );
   // slow.sh leaves a marker when it starts, so a test can wait until the logins are inside PAM.
-  script(join(dir, 'slow.sh'), `pw=$(tr -d '\\000')\n: > '${dir}/started-'"$PAM_USER"\nsleep 1\n[ -n "$pw" ] && [ "$pw" = "pw-$PAM_USER" ] && exit 0\nexit 1`);
-  script(join(dir, 'echo.sh'), `pw=$(tr -d '\\000')\necho "module saw password $pw for $PAM_USER"\nexit 0`);
+  script(join(dir, 'slow.sh'), `IFS= read -r pw\n: > '${dir}/started-'"$PAM_USER"\nsleep 1\n[ -n "$pw" ] && [ "$pw" = "pw-$PAM_USER" ] && exit 0\nexit 1`);
+  script(join(dir, 'echo.sh'), `IFS= read -r pw\necho "module saw password $pw for $PAM_USER"\nexit 0`);
   script(join(dir, 'rhost.sh'), `[ "$PAM_RHOST" = 192.0.2.7 ] && exit 0\nexit 1`);
   writeFileSync(join(dir, 'access-deny.conf'), '-:ALL:ALL\n');
 
