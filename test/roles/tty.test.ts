@@ -1,0 +1,84 @@
+/**
+ * The password prompt on a real terminal, driven with tmux: asked twice,
+ * hidden (the typed password never reaches the screen), a mismatch refused.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { describeWith, which } from '../helpers/env.js';
+import { waitFor } from '../helpers/pg.js';
+import { PGAUTH_BIN } from '../helpers/proc.js';
+import { tempDir } from '../helpers/tmp.js';
+import { verifyPassword, parseSecret } from '../../src/secrets/index.js';
+
+const tmp = tempDir('pgauth-roles-tty-');
+afterAll(() => tmp.remove());
+
+const sessions: string[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) {
+    try {
+      execFileSync('tmux', ['kill-session', '-t', s], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
+});
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Starts the CLI in a detached tmux pane; the exit code lands in a file when it ends. */
+function startInTmux(name: string, args: string[]): { capture: () => string; keys: (...k: string[]) => void; exitCode: () => number | undefined } {
+  const rcFile = join(tmp.path, `${name}.rc`);
+  const cmd = `NO_COLOR=1 ${q(process.execPath)} ${q(PGAUTH_BIN)} ${args.map(q).join(' ')}; echo $? > ${q(rcFile)}; sleep 600`;
+  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', cmd]);
+  sessions.push(name);
+  return {
+    capture: () => execFileSync('tmux', ['capture-pane', '-p', '-t', name]).toString(),
+    keys: (...k: string[]) => execFileSync('tmux', ['send-keys', '-t', name, ...k]),
+    exitCode: () => (existsSync(rcFile) && readFileSync(rcFile, 'utf8').trim() !== '' ? Number(readFileSync(rcFile, 'utf8').trim()) : undefined),
+  };
+}
+
+describeWith(which('tmux') ? undefined : 'tmux not installed (apt-get install tmux)', 'add-role on a terminal', () => {
+  it('asks for the name and the password twice, hidden, and stores it', async () => {
+    const file = join(tmp.path, 'ok.txt');
+    const t = startInTmux(`pgauth-tty-ok-${process.pid}`, ['add-role', '--roles', file]);
+    await waitFor(() => t.capture().includes('Role name:'), 'the name prompt', 20_000);
+    t.keys('-l', 'ttyuser');
+    t.keys('Enter');
+    await waitFor(() => t.capture().includes('Password for ttyuser:'), 'the password prompt', 20_000);
+    t.keys('-l', 'S3cretTyped');
+    t.keys('Enter');
+    await waitFor(() => t.capture().includes('Repeat password:'), 'the confirmation prompt', 20_000);
+    t.keys('-l', 'S3cretTyped');
+    t.keys('Enter');
+    await waitFor(() => t.exitCode() !== undefined, 'pgauth to exit', 20_000);
+    const screen = t.capture();
+    expect(t.exitCode()).toBe(0);
+    expect(screen).toContain('added role ttyuser');
+    expect(screen).not.toContain('S3cretTyped');
+    const line = readFileSync(file, 'utf8');
+    const secret = line.split('"')[3]!;
+    expect(verifyPassword('S3cretTyped', parseSecret(secret), 'ttyuser')).toBe(true);
+  }, 60_000);
+
+  it('refuses a mismatched confirmation (exit 3) and writes nothing', async () => {
+    const file = join(tmp.path, 'mismatch.txt');
+    const t = startInTmux(`pgauth-tty-mm-${process.pid}`, ['add-role', 'mm', '--roles', file]);
+    await waitFor(() => t.capture().includes('Password for mm:'), 'the password prompt', 20_000);
+    t.keys('-l', 'FirstOne1');
+    t.keys('Enter');
+    await waitFor(() => t.capture().includes('Repeat password:'), 'the confirmation prompt', 20_000);
+    t.keys('-l', 'SecondOne2');
+    t.keys('Enter');
+    await waitFor(() => t.exitCode() !== undefined, 'pgauth to exit', 20_000);
+    const screen = t.capture();
+    expect(t.exitCode()).toBe(3);
+    expect(screen).toContain('passwords do not match');
+    expect(screen).not.toContain('FirstOne1');
+    expect(screen).not.toContain('SecondOne2');
+    expect(existsSync(file)).toBe(false);
+  }, 60_000);
+});
