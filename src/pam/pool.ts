@@ -84,7 +84,14 @@ export class PamWorkerPool {
       let slot = this.slots.find((s) => s.task === null);
       if (!slot) {
         if (this.slots.length >= this.limits.maxThreads) return;
-        slot = this.spawn();
+        try {
+          slot = this.spawn();
+        } catch (err) {
+          // pump() also runs from worker events: a failure here must not become an uncaught exception.
+          const why = err instanceof Error ? err.message : String(err);
+          for (const t of this.queue.splice(0)) t.resolve({ id: t.id, kind: 'failed', error: `cannot start a PAM worker thread: ${why}` });
+          return;
+        }
       }
       const task = this.queue.shift()!;
       slot.task = task;

@@ -17,6 +17,7 @@ import { waitFor } from '../helpers/pg.js';
 import { closePam, configurePam, pamAuthenticate, pamThreadCount, type PamOutcome } from '../../src/pam/index.js';
 import { openLibpam, type PamBinding } from '../../src/pam/binding.js';
 import { PAM_RESULT_NAMES } from '../../src/pam/codes.js';
+import { PamWorkerPool } from '../../src/pam/pool.js';
 import { ALICE_PASSWORD, makePamStacks, pamModulesMissing, type PamStacks } from './stacks.js';
 
 const pbkdf2Async = promisify(pbkdf2);
@@ -207,6 +208,13 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
     // One running, two waiting, two refused at once (never a success).
     expect(burst.filter((o) => o.result === 'PGAUTH_BUSY')).toHaveLength(2);
     expect(burst.filter((o) => o.ok)).toHaveLength(3);
+  });
+
+  it('a worker thread that cannot start fails the login, never succeeds', async () => {
+    const broken = new PamWorkerPool(new URL('file:///nonexistent/pgauth/worker.js'), { maxThreads: 2, maxQueue: 10 });
+    const replies = await Promise.all([1, 2, 3].map(() => broken.run({ service: 'svc-ok', user: 'alice', password: ALICE_PASSWORD })));
+    expect(replies.map((r) => r.kind)).toEqual(['failed', 'failed', 'failed']);
+    await broken.close();
   });
 
   it('1,000 sequential logins: no crash, no mix-up of users, bounded memory', async () => {
