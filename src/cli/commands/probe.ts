@@ -1,5 +1,177 @@
+/**
+ * `pgauth probe [TARGET]`: log in like libpq, show every step, explain a
+ * failure. Commander wiring and rendering here; the work is in src/probe,
+ * loaded lazily so `pgauth --version` stays fast.
+ */
 import type { Command } from 'commander';
+import type { ProbeResult } from '../../probe/probe.js';
+import type { AuthMethodName } from '../../probe/conninfo.js';
+import { canPrompt, globalOptions, printJson } from '../context.js';
+import { CliError, usageError } from '../errors.js';
+import { addPasswordOptions, readPassword, type PasswordFlags } from '../password.js';
 
-export function register(_program: Command): void {
-  // Commands of this area are registered here.
+interface ProbeFlags extends Omit<PasswordFlags, 'password'> {
+  /** A string from --password VALUE, or false from --no-password. */
+  password?: string | false;
+  host?: string;
+  port?: string;
+  username?: string;
+  dbname?: string;
+  W?: boolean;
+  trace?: boolean;
+  json?: boolean;
+  expectAuth?: string;
+  expectTls?: boolean;
+  expectChannelBinding?: boolean;
+  expectFailure?: boolean;
+  maxIterations?: string;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('probe')
+    .argument('[TARGET]', 'host[:port], a postgresql:// URI, or a key=value conninfo string')
+    .description('log in to a PostgreSQL-protocol server like libpq, show each step and diagnose a failure')
+    .helpOption('--help', 'display help for command')
+    .option('-h, --host <HOST>', 'server host, socket directory, or a comma list (PGHOST)')
+    .option('-p, --port <PORT>', 'server port (PGPORT)')
+    .option('-U, --username <USER>', 'user name (PGUSER)')
+    .option('-d, --dbname <DB>', 'database name, or a conninfo string (PGDATABASE)')
+    .option('-W', 'ask for the password before connecting (psql -W)');
+  addPasswordOptions(cmd);
+  cmd
+    .option('--no-password', 'send no secret: discover which method the server asks for, then disconnect')
+    .option('--trace', 'show every protocol message both ways (secrets redacted)')
+    .option('--expect-auth <METHODS>', 'exit 4 unless the server asks for one of these methods (none,password,md5,scram-sha-256,gss,sspi)')
+    .option('--expect-tls', 'exit 4 unless the session uses TLS')
+    .option('--expect-channel-binding', 'exit 4 unless SCRAM-SHA-256-PLUS channel binding is used')
+    .option('--expect-failure', 'exit 0 only when the login is refused (exit 4 otherwise)')
+    .option('--max-iterations <N>', 'refuse SCRAM iteration counts above N (default 10000000)')
+    .option('--json', 'print the result as one JSON document')
+    .action(async function (this: Command, target: string | undefined, flags: ProbeFlags) {
+      const g = globalOptions(this);
+      const json = g.json || flags.json === true;
+      const { resolveConnParams, AUTH_METHOD_NAMES } = await import('../../probe/conninfo.js');
+      const params = resolveConnParams({
+        ...(target !== undefined ? { target } : {}),
+        flags: {
+          ...(flags.host !== undefined ? { host: flags.host } : {}),
+          ...(flags.port !== undefined ? { port: flags.port } : {}),
+          ...(flags.username !== undefined ? { user: flags.username } : {}),
+          ...(flags.dbname !== undefined ? { dbname: flags.dbname } : {}),
+        },
+      });
+      let expectAuth: AuthMethodName[] | undefined;
+      if (flags.expectAuth !== undefined) {
+        expectAuth = flags.expectAuth.split(',').map((s) => s.trim()) as AuthMethodName[];
+        for (const m of expectAuth) {
+          if (!(AUTH_METHOD_NAMES as readonly string[]).includes(m)) throw usageError(`--expect-auth: unknown method "${m}" (use ${AUTH_METHOD_NAMES.join(', ')})`);
+        }
+      }
+      let maxIterations: number | undefined;
+      if (flags.maxIterations !== undefined) {
+        if (!/^\d+$/.test(flags.maxIterations) || Number(flags.maxIterations) < 1) throw usageError('--max-iterations: expected a positive integer');
+        maxIterations = Number(flags.maxIterations);
+      }
+      const noPassword = flags.password === false;
+      if (noPassword && flags.W) throw usageError('-W and --no-password contradict each other');
+
+      // Passwords: pgauth's flags first, then libpq's sources (conninfo, PGPASSWORD, .pgpass), then a prompt.
+      let password: { value: string; source: string } | undefined;
+      const pwFlags: PasswordFlags = {
+        ...(flags.passwordStdin ? { passwordStdin: true } : {}),
+        ...(flags.passwordEnv !== undefined ? { passwordEnv: flags.passwordEnv } : {}),
+        ...(typeof flags.password === 'string' ? { password: flags.password } : {}),
+      };
+      if (!noPassword && (pwFlags.passwordStdin || pwFlags.passwordEnv !== undefined || pwFlags.password !== undefined)) {
+        const value = await readPassword(pwFlags, { confirm: false, input: g.input });
+        const source = pwFlags.passwordStdin ? 'stdin' : pwFlags.passwordEnv !== undefined ? `env ${pwFlags.passwordEnv}` : 'argv';
+        password = { value, source };
+      }
+      const prompt = async () => {
+        const { promptPassword } = await import('../prompts.js');
+        return promptPassword(`Password for user ${params.user}:`);
+      };
+      if (flags.W && !password) {
+        if (!canPrompt(g)) throw usageError('-W needs a terminal to ask on; use --password-stdin or --password-env VAR');
+        password = { value: await prompt(), source: 'prompt' };
+      }
+
+      const { runProbe } = await import('../../probe/probe.js');
+      const result = await runProbe({
+        params,
+        ...(password ? { password } : {}),
+        ...(!noPassword && canPrompt(g) ? { prompt } : {}),
+        noPassword,
+        trace: flags.trace === true,
+        ...(maxIterations !== undefined ? { maxIterations } : {}),
+        expect: {
+          ...(expectAuth ? { auth: expectAuth } : {}),
+          ...(flags.expectTls ? { tls: true } : {}),
+          ...(flags.expectChannelBinding ? { channelBinding: true } : {}),
+          ...(flags.expectFailure ? { failure: true } : {}),
+        },
+        warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
+      });
+
+      if (json) printJson(result);
+      else await renderProbe(result);
+      if (result.exit === 'ok') return;
+      const unmet = result.expectations.filter((e) => !e.met).map((e) => e.name);
+      const message = result.exit === 'expectation' ? `expectation not met: ${unmet.join(', ')}` : `${result.diagnosis.code}: ${result.error.message ?? ''}`;
+      throw new CliError(result.exit, message, true);
+    });
+}
+
+/** Human output: target, step table, server, auth, TLS, the error and the diagnosis, expectations, trace. */
+export async function renderProbe(r: ProbeResult): Promise<void> {
+  const { style, table, print } = await import('../render.js');
+  const out: string[] = [];
+  const hostText = r.target.hosts.map((h) => (h.host.startsWith('/') ? `${h.host} (socket) port ${h.port}` : `${h.host}:${h.port}`)).join(', ');
+  out.push(`${style.strong('probe')} ${hostText}  user ${style.strong(r.target.user)}  database ${style.strong(r.target.database)}  sslmode=${r.target.sslmode}`);
+  const rows = r.steps.map((s) => [s.attempt === 0 ? '' : String(s.attempt), s.ok ? style.ok(s.step) : style.fail(s.step), String(s.ms), s.detail]);
+  if (rows.length) out.push(table(['try', 'step', 'ms', 'detail'], rows));
+  const retried = r.attempts.filter((a) => !a.diagnostic).length > 1;
+  if (retried) {
+    for (const a of r.attempts) {
+      const enc = a.encryption === 'plain' ? 'without TLS' : a.encryption === 'direct' ? 'direct TLS' : a.sslResponse === 'N' ? 'TLS refused, then without TLS' : 'TLS';
+      const what = a.result === 'failed' ? `${a.errorCode ? a.errorCode + ' ' : ''}${(a.message ?? '').split('\n')[0]}` : a.result;
+      out.push(`  attempt ${a.attempt} (${a.address ?? a.host}, ${enc}${a.diagnostic ? ', diagnostic' : ''}): ${what}${a.cause ? style.strong('  <- the cause') : ''}`);
+    }
+  }
+  const kindName = { postgresql: 'PostgreSQL', pgbouncer: 'PgBouncer', pgauth: 'pgauth serve', other: 'other', unknown: 'unknown' }[r.server.kind];
+  out.push(`${style.head('server')}   ${kindName}${r.server.version ? ` ${r.server.version}` : ''} ${style.dim(`(${r.server.kindEvidence})`)}`);
+  if (r.auth.method) {
+    const bits: string[] = [r.auth.method];
+    if (r.auth.mechanismsOffered) bits.push(`offered ${r.auth.mechanismsOffered.join(', ')}`);
+    if (r.auth.mechanism) bits.push(`chose ${r.auth.mechanism}`);
+    if (r.auth.iterations !== null) bits.push(`${r.auth.iterations} iterations`);
+    bits.push(r.auth.channelBinding ? `channel binding ${r.auth.channelBinding}` : 'no channel binding');
+    if (r.auth.serverSignature) bits.push('server signature verified');
+    if (r.auth.passwordSource) bits.push(`password from ${r.auth.passwordSource}`);
+    out.push(`${style.head('auth')}     ${bits.join('; ')}`);
+  }
+  if (r.tls.version) {
+    out.push(
+      `${style.head('tls')}      ${r.tls.version} ${r.tls.cipher ?? ''}; ${r.tls.subject ?? ''} issued by ${r.tls.issuer ?? '?'}, expires ${r.tls.validTo ?? '?'}; chain ${r.tls.chainVerified === null ? 'not checked' : r.tls.chainVerified ? 'verified' : 'NOT verified'}`,
+    );
+  } else out.push(`${style.head('tls')}      not used`);
+  if (r.ok) {
+    out.push(`${style.ok('OK')}       ${r.auth.currentUser !== null ? `logged in as ${r.auth.currentUser}` : r.diagnosis.cause}`);
+  } else {
+    const e = r.error;
+    out.push(`${style.fail('FAILED')}   ${e.severity ? `${e.severity}:  ` : ''}${(e.message ?? '').replace(/\n/g, '\n         ')}${e.code ? style.dim(` (SQLSTATE ${e.code})`) : ''}`);
+    if (e.detail) out.push(`         DETAIL:  ${e.detail}`);
+    if (e.hint) out.push(`         HINT:  ${e.hint}`);
+    out.push(`${style.head('diagnosis')} ${style.strong(r.diagnosis.code)}`);
+    out.push(`  cause: ${r.diagnosis.cause}`);
+    out.push(`  fix:   ${r.diagnosis.fix}`);
+    if (r.diagnosis.hbaLine) out.push(`  pg_hba.conf line: ${style.strong(r.diagnosis.hbaLine)}`);
+  }
+  for (const x of r.expectations) out.push(`${x.met ? style.ok('expect ok ') : style.fail('expect FAILED')} ${x.name}: ${x.detail}`);
+  if (r.trace) {
+    out.push(style.head('trace'));
+    for (const t of r.trace) out.push(`  ${String(t.ms).padStart(5)} ms  #${t.attempt} ${t.dir}  ${t.type}${t.detail ? `  ${t.detail}` : ''}`);
+  }
+  print(out.join('\n'));
 }

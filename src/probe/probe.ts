@@ -1,0 +1,532 @@
+/**
+ * The probe: every host (and every address of it) in order, each with
+ * libpq's encryption attempts (sslmode prefer: TLS then plaintext; allow:
+ * plaintext then TLS), stopping at the first login. Then the diagnosis of
+ * the attempt that caused the failure, the server kind, expectations.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { ConnectionFacts } from '../server/types.js';
+import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
+import { ConninfoError } from './conninfo.js';
+import { defaultLookup, resolveHost, TransportError, type LookupFunction } from './connect.js';
+import { classifyServerError, diagnose, type Diagnosis, type DiagnosisCode, type ServerKind } from './diagnose.js';
+import { runAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type Step, type TraceEntry } from './handshake.js';
+import { passwordFromFile, pgpassHost } from './pgpass.js';
+import { detectServerKind } from './server-kind.js';
+
+export interface Expectations {
+  auth?: AuthMethodName[];
+  tls?: boolean;
+  channelBinding?: boolean;
+  failure?: boolean;
+}
+
+export interface ProbeOptions {
+  params: ConnParams;
+  /** A password from pgauth's own flags (--password-stdin, --password-env, --password). */
+  password?: PasswordAnswer;
+  /** Asks a person (TTY only); undefined when prompting is not possible. */
+  prompt?: () => Promise<string>;
+  noPassword?: boolean;
+  trace?: boolean;
+  lookup?: LookupFunction;
+  maxIterations?: number;
+  expect?: Expectations;
+  /** SCRAM client nonce (tests). */
+  nonce?: string;
+  /** Called for libpq-style warnings (e.g. an unsafe .pgpass), as they happen. */
+  warn?: (message: string) => void;
+  /** pg_hba.conf line proposer (helper E's proposeHbaLine); loaded lazily when absent. */
+  proposeHbaLine?: (facts: ConnectionFacts, method: string) => string;
+}
+
+/** Without connect_timeout libpq waits forever; a probe that never returns diagnoses nothing. */
+export const DEFAULT_CONNECT_TIMEOUT_S = 30;
+/** SCRAM iteration cap against hostile servers (PBKDF2 cost). */
+export const DEFAULT_MAX_ITERATIONS = 10_000_000;
+
+export type ExitKind = 'ok' | 'rejected' | 'unreachable' | 'expectation';
+
+export interface ProbeResult {
+  ok: boolean;
+  target: {
+    hosts: Array<{ host: string; port: number; hostaddr: string | null }>;
+    user: string;
+    database: string;
+    sslmode: string;
+    sslnegotiation: string;
+    channelBinding: string;
+    requireAuth: string | null;
+  };
+  server: { kind: ServerKind; kindEvidence: string; version: string | null; host: string | null; address: string | null; port: number | null; parameters: Record<string, string> };
+  auth: {
+    method: AuthMethodName | null;
+    mechanism: string | null;
+    mechanismsOffered: string[] | null;
+    channelBinding: 'tls-server-end-point' | null;
+    iterations: number | null;
+    saltBytes: number | null;
+    serverSignature: 'verified' | null;
+    passwordSource: string | null;
+    currentUser: string | null;
+  };
+  tls: {
+    version: string | null;
+    cipher: string | null;
+    alpn: string | null;
+    subject: string | null;
+    issuer: string | null;
+    validTo: string | null;
+    chainVerified: boolean | null;
+    clientCertificate: string | null;
+  };
+  error: { severity: string | null; code: string | null; message: string | null; detail: string | null; hint: string | null };
+  diagnosis: Diagnosis;
+  attempts: Array<{
+    attempt: number;
+    host: string;
+    address: string | null;
+    port: number;
+    encryption: Encryption;
+    tls: boolean;
+    sslResponse: 'S' | 'N' | null;
+    diagnostic: boolean;
+    result: 'ok' | 'discovered' | 'failed';
+    errorCode: string | null;
+    message: string | null;
+    cause: boolean;
+  }>;
+  steps: Step[];
+  expectations: Array<{ name: string; met: boolean; detail: string }>;
+  warnings: string[];
+  trace?: TraceEntry[];
+  exit: ExitKind;
+}
+
+/** Diagnosis codes that mean "no response" (exit 2) when found by the client. */
+const UNREACHABLE: ReadonlySet<DiagnosisCode> = new Set([
+  'connection-refused',
+  'timeout',
+  'dns-failure',
+  'not-postgres',
+  'tls-unsupported',
+  'tls-verify-failed',
+  'tls-client-cert',
+  'protocol-error',
+  'other',
+]);
+
+interface TlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  verifyChain: boolean;
+  verifyHost: boolean;
+  rootError?: string;
+}
+
+function readBounded(path: string, what: string): Buffer {
+  try {
+    const st = statSync(path);
+    if (st.size > 4 * 1024 * 1024) throw new ConninfoError(`${what} "${path}" is larger than 4 MiB`);
+    return readFileSync(path);
+  } catch (err) {
+    if (err instanceof ConninfoError) throw err;
+    throw new ConninfoError(`could not read ${what} "${path}": ${(err as Error).message}`);
+  }
+}
+
+/** Loads sslrootcert/sslcert/sslkey with libpq's rules. */
+export function loadTlsMaterial(p: ConnParams, env: NodeJS.ProcessEnv = process.env): TlsMaterial {
+  const m: TlsMaterial = { verifyChain: false, verifyHost: p.sslmode === 'verify-full' };
+  const strict = p.sslmode === 'verify-ca' || p.sslmode === 'verify-full';
+  if (p.sslrootcert === 'system') {
+    const file = env.SSL_CERT_FILE ?? '/etc/ssl/certs/ca-certificates.crt';
+    if (!existsSync(file)) throw new ConninfoError(`sslrootcert=system: the system CA bundle "${file}" does not exist (set SSL_CERT_FILE)`);
+    m.ca = readBounded(file, 'system CA bundle');
+    m.verifyChain = true;
+  } else if (p.sslrootcert && existsSync(p.sslrootcert)) {
+    // libpq: a root file that exists switches on verification even for require/prefer/allow.
+    m.ca = readBounded(p.sslrootcert, 'root certificate file');
+    m.verifyChain = p.sslmode !== 'disable';
+  } else if (strict) {
+    m.verifyChain = true;
+    m.rootError = `root certificate file "${p.sslrootcert}" does not exist\nEither provide the file, use the system's trusted roots with sslrootcert=system, or change sslmode to disable server certificate verification.`;
+  }
+  if (p.sslcert && existsSync(p.sslcert)) {
+    m.cert = readBounded(p.sslcert, 'client certificate file');
+    if (!p.sslkey || !existsSync(p.sslkey)) throw new ConninfoError(`certificate present, but not private key file "${p.sslkey}"`);
+    const st = statSync(p.sslkey);
+    const ownedByRoot = st.uid === 0;
+    const tooOpen = ownedByRoot ? (st.mode & 0o037) !== 0 : (st.mode & 0o077) !== 0;
+    if (process.platform !== 'win32' && tooOpen && st.uid === process.getuid?.()) {
+      throw new ConninfoError(
+        `private key file "${p.sslkey}" has group or world access; file must have permissions u=rw (0600) or less if owned by the current user, or permissions u=rw,g=r (0640) or less if owned by root`,
+      );
+    }
+    m.key = readBounded(p.sslkey, 'private key file');
+  }
+  return m;
+}
+
+function encryptionPlan(p: ConnParams, host: HostSpec): Encryption[] {
+  if (host.unix) return ['plain']; // libpq: sslmode is ignored on Unix sockets
+  if (p.sslnegotiation === 'direct') return ['direct'];
+  switch (p.sslmode) {
+    case 'disable':
+      return ['plain'];
+    case 'allow':
+      return ['plain', 'ssl'];
+    case 'prefer':
+      return ['ssl', 'plain'];
+    default:
+      return ['ssl'];
+  }
+}
+
+const isHbaMiss = (a: AttemptResult) =>
+  a.failure?.origin === 'server' && ['no-hba-entry', 'tls-required'].includes(classifyServerError(a.failure.error, a.failure.afterAuthOk));
+
+/** The attempt that explains the failure: libpq's retries stack errors, the first real one is the cause. */
+export function pickCause(attempts: AttemptResult[]): AttemptResult | undefined {
+  const real = attempts.filter((a) => !a.diagnostic && a.failure);
+  return real.find((a) => !isHbaMiss(a)) ?? real[0];
+}
+
+function addressFromHbaMessage(message: string): string | null {
+  return /host "([^"]+)"/.exec(message)?.[1] ?? null;
+}
+
+export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
+  const p = opts.params;
+  const startedAt = Date.now();
+  const steps: Step[] = [];
+  const trace: TraceEntry[] | null = opts.trace ? [] : null;
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    if (warnings.includes(m)) return;
+    warnings.push(m);
+    opts.warn?.(m);
+  };
+  const lookup = opts.lookup ?? defaultLookup;
+  const tlsMaterial = loadTlsMaterial(p);
+  const attempts: AttemptResult[] = [];
+  let prompted: string | undefined;
+  let index = 0;
+  let success: AttemptResult | undefined;
+  const timeoutS = p.connectTimeout > 0 ? p.connectTimeout : DEFAULT_CONNECT_TIMEOUT_S;
+
+  const passwordFor = (host: HostSpec): (() => Promise<PasswordAnswer | undefined>) => {
+    let fromFile: PasswordAnswer | undefined;
+    if (!opts.password && !p.password) {
+      const r = passwordFromFile(p.passfile, { host: pgpassHost(host.hostaddr && !host.host ? '' : host.host, host.hostaddr), port: String(host.port), dbname: p.dbname, user: p.user });
+      for (const w of r.warnings) warn(w);
+      if (r.password !== undefined) fromFile = { value: r.password, source: 'pgpass' };
+    }
+    return async () => {
+      if (opts.password) return opts.password;
+      if (p.password) return { value: p.password.value, source: p.password.source };
+      if (fromFile) return fromFile;
+      if (opts.prompt) {
+        if (prompted === undefined) prompted = await opts.prompt();
+        return { value: prompted, source: 'prompt' };
+      }
+      return undefined;
+    };
+  };
+
+  const attempt = async (host: HostSpec, address: string | undefined, encryption: Encryption, extra: { discoverOnly?: boolean; noVerify?: boolean } = {}) => {
+    index++;
+    const r = await runAttempt({
+      index,
+      params: p,
+      host,
+      ...(address !== undefined ? { address } : {}),
+      encryption,
+      deadline: Date.now() + timeoutS * 1000,
+      getPassword: passwordFor(host),
+      noPassword: opts.noPassword === true,
+      discoverOnly: extra.discoverOnly === true,
+      tls: extra.noVerify
+        ? { verifyChain: false, verifyHost: false }
+        : {
+            ...(tlsMaterial.ca ? { ca: tlsMaterial.ca } : {}),
+            ...(tlsMaterial.cert ? { cert: tlsMaterial.cert } : {}),
+            ...(tlsMaterial.key ? { key: tlsMaterial.key } : {}),
+            verifyChain: tlsMaterial.verifyChain,
+            verifyHost: tlsMaterial.verifyHost,
+          },
+      maxIterations: opts.maxIterations ?? DEFAULT_MAX_ITERATIONS,
+      ...(opts.nonce ? { nonce: opts.nonce } : {}),
+      startedAt,
+      steps,
+      trace,
+      ...(tlsMaterial.rootError && !extra.noVerify ? { rootError: tlsMaterial.rootError } : {}),
+    });
+    attempts.push(r);
+    return r;
+  };
+
+  hosts: for (const host of p.hosts) {
+    let addresses: Array<string | undefined>;
+    if (host.unix) addresses = [undefined];
+    else if (host.hostaddr) addresses = [host.hostaddr];
+    else {
+      const t0 = Date.now();
+      try {
+        const list = await resolveHost(host.host, lookup);
+        addresses = list.map((a) => a.address);
+        steps.push({ attempt: 0, step: 'resolve', ms: Date.now() - t0, ok: true, detail: `${host.host} -> ${addresses.join(', ')}` });
+      } catch (err) {
+        if (!(err instanceof TransportError)) throw err;
+        steps.push({ attempt: 0, step: 'resolve', ms: Date.now() - t0, ok: false, detail: err.message });
+        index++;
+        attempts.push(unreachableAttempt(index, host, err.message));
+        continue;
+      }
+    }
+    for (const address of addresses) {
+      const plan = encryptionPlan(p, host);
+      for (const enc of plan) {
+        const r = await attempt(host, address, enc);
+        if (!r.failure) {
+          success = r;
+          break hosts;
+        }
+        const f = r.failure;
+        if (f.origin === 'client' && (f.code === 'connection-refused' || f.code === 'timeout')) break; // next address
+        if (f.origin === 'server' && f.error.code === '57P03') continue hosts; // libpq: next host
+        if (r.sslResponse === 'N') break; // already continued in plaintext on this connection
+      }
+    }
+  }
+
+  // A diagnostic side attempt: "no pg_hba.conf entry ... no encryption" -- would TLS be admitted?
+  const cause = success ? undefined : pickCause(attempts);
+  let tlsWouldBeAdmitted = false;
+  if (cause && cause.failure?.origin === 'server' && !cause.unix && !cause.tlsUsed && /^no pg_hba\.conf entry.*no encryption$/.test(cause.failure.error.message)) {
+    const triedTls = attempts.some((a) => a.host === cause.host && a.port === cause.port && (a.tlsUsed || a.sslResponse === 'N'));
+    if (!triedTls) {
+      const host = p.hosts.find((h) => h.host === cause.host && h.port === cause.port)!;
+      const side = await attempt(host, cause.address ?? undefined, 'ssl', { discoverOnly: true, noVerify: true });
+      tlsWouldBeAdmitted = side.tlsUsed && side.auth.requests.length > 0;
+    }
+  }
+
+  const decisive = success ?? cause ?? attempts[attempts.length - 1];
+  const kind = detectServerKind({
+    parameters: decisive?.parameters ?? {},
+    versionText: decisive?.versionText ?? null,
+    errorMessages: attempts.flatMap((a) => (a.failure?.origin === 'server' ? [a.failure.error.message] : [])),
+    errorHadRoutine: attempts.some((a) => a.errorHadRoutine),
+    backendKeyPid: decisive?.backendKey?.processId ?? null,
+    spoke: attempts.some((a) => a.auth.requests.length > 0 || a.failure?.origin === 'server'),
+  });
+
+  // The hba line that would admit this connection (helper E's proposeHbaLine).
+  let hbaLine: string | null = null;
+  if (cause?.failure?.origin === 'server' && !tlsWouldBeAdmitted && /^no pg_hba\.conf entry/.test(cause.failure.error.message)) {
+    const propose = opts.proposeHbaLine ?? (await loadProposer());
+    if (propose) {
+      const facts: ConnectionFacts = {
+        transport: cause.unix ? 'unix' : 'tcp',
+        remoteAddress: cause.unix ? null : (addressFromHbaMessage(cause.failure.error.message) ?? cause.clientAddress),
+        ssl: cause.tlsUsed,
+        gssenc: false,
+        user: p.user,
+        database: p.dbname,
+        replication: false,
+      };
+      try {
+        hbaLine = propose(facts, 'scram-sha-256');
+      } catch {
+        hbaLine = null;
+      }
+    }
+  }
+
+  const discovery = !!(success === undefined && !cause && opts.noPassword);
+  const discoveredAttempt = attempts.find((a) => !a.diagnostic && !a.failure && !a.authOk && a.auth.method);
+  const decisiveForAuth = success ?? discoveredAttempt ?? cause;
+  const diagnosis = diagnose({
+    failure: success || discoveredAttempt ? null : (cause?.failure ?? null),
+    serverKind: kind.kind,
+    user: p.user,
+    dbname: p.dbname,
+    host: decisive?.host ?? p.hosts[0]!.host,
+    port: decisive?.port ?? p.hosts[0]!.port,
+    unix: decisive?.unix ?? false,
+    tls: cause?.tlsUsed ?? false,
+    sslmode: p.sslmode,
+    authMethod: decisiveForAuth?.auth.method ?? null,
+    passwordSource: decisiveForAuth?.auth.passwordSource ?? null,
+    passfile: p.passfile,
+    tlsWouldBeAdmitted,
+    hbaLine,
+    discoveryOnly: discovery || !!discoveredAttempt,
+    ...(p.requireAuth ? { requireAuthText: p.requireAuth.text } : {}),
+  });
+
+  const ok = diagnosis.code === 'ok';
+  const serverError = !ok && cause?.failure?.origin === 'server' ? cause.failure.error : null;
+  const clientMessage = !ok && cause?.failure?.origin === 'client' ? cause.failure.message : null;
+  const tlsAttempt = success ?? discoveredAttempt ?? cause;
+  const t = tlsAttempt?.tls ?? null;
+  const authSrc = decisiveForAuth?.auth;
+
+  const result: ProbeResult = {
+    ok,
+    target: {
+      hosts: p.hosts.map((h) => ({ host: h.host, port: h.port, hostaddr: h.hostaddr ?? null })),
+      user: p.user,
+      database: p.dbname,
+      sslmode: p.sslmode,
+      sslnegotiation: p.sslnegotiation,
+      channelBinding: p.channelBinding,
+      requireAuth: p.requireAuth?.text ?? null,
+    },
+    server: {
+      kind: kind.kind,
+      kindEvidence: kind.why,
+      version: decisive?.parameters.server_version ?? null,
+      host: decisive?.host ?? null,
+      address: decisive?.address ?? null,
+      port: decisive?.port ?? null,
+      parameters: decisive?.parameters ?? {},
+    },
+    auth: {
+      method: authSrc?.method ?? null,
+      mechanism: authSrc?.mechanism ?? null,
+      mechanismsOffered: authSrc?.mechanismsOffered ?? null,
+      channelBinding: authSrc?.channelBinding ?? null,
+      iterations: authSrc?.iterations ?? null,
+      saltBytes: authSrc?.saltBytes ?? null,
+      serverSignature: authSrc?.serverSignature ?? null,
+      passwordSource: authSrc?.passwordSource ?? null,
+      currentUser: success?.currentUser ?? null,
+    },
+    tls: {
+      version: tlsAttempt?.tlsUsed ? (t?.version ?? null) : null,
+      cipher: tlsAttempt?.tlsUsed ? (t?.cipher ?? null) : null,
+      alpn: tlsAttempt?.tlsUsed ? (t?.alpn ?? null) : null,
+      subject: t?.subject ?? null,
+      issuer: t?.issuer ?? null,
+      validTo: t?.validTo ?? null,
+      chainVerified: t?.chainVerified ?? null,
+      clientCertificate: t?.clientCertificate ?? null,
+    },
+    error: {
+      severity: serverError?.severity ?? null,
+      code: serverError?.code ?? null,
+      message: serverError?.message ?? clientMessage,
+      detail: serverError?.detail ?? null,
+      hint: serverError?.hint ?? null,
+    },
+    diagnosis,
+    attempts: attempts.map((a) => ({
+      attempt: a.index,
+      host: a.host,
+      address: a.address,
+      port: a.port,
+      encryption: a.encryption,
+      tls: a.tlsUsed,
+      sslResponse: a.sslResponse,
+      diagnostic: a.diagnostic,
+      result: a.failure ? 'failed' : a.authOk ? 'ok' : 'discovered',
+      errorCode: a.failure?.origin === 'server' ? a.failure.error.code : null,
+      message: a.failure ? (a.failure.origin === 'server' ? a.failure.error.message : a.failure.message) : null,
+      cause: a === cause,
+    })),
+    steps,
+    expectations: [],
+    warnings,
+    exit: 'ok',
+  };
+  if (trace) result.trace = trace;
+
+  const failureExit: ExitKind = ok
+    ? 'ok'
+    : cause?.failure?.origin === 'client' && UNREACHABLE.has(cause.failure.code)
+      ? 'unreachable'
+      : 'rejected';
+  result.expectations = evaluateExpectations(opts.expect ?? {}, result, failureExit);
+  const unmet = result.expectations.some((e) => !e.met);
+  if (unmet) result.exit = 'expectation';
+  else if (opts.expect?.failure) result.exit = 'ok';
+  else result.exit = failureExit;
+  return result;
+}
+
+function unreachableAttempt(index: number, host: HostSpec, message: string): AttemptResult {
+  return {
+    index,
+    host: host.host,
+    address: null,
+    port: host.port,
+    unix: host.unix,
+    encryption: 'plain',
+    tlsUsed: false,
+    sslResponse: null,
+    clientAddress: null,
+    tls: null,
+    auth: {
+      method: null,
+      requests: [],
+      mechanismsOffered: null,
+      mechanism: null,
+      channelBinding: null,
+      gs2Flag: null,
+      iterations: null,
+      saltBytes: null,
+      serverSignature: null,
+      passwordSent: false,
+      passwordSource: null,
+    },
+    parameters: {},
+    parameterOrder: [],
+    backendKey: null,
+    negotiateProtocol: null,
+    notices: [],
+    authOk: false,
+    ready: false,
+    currentUser: null,
+    versionText: null,
+    failure: { origin: 'client', code: 'dns-failure', message },
+    diagnostic: false,
+    errorHadRoutine: false,
+  };
+}
+
+export function evaluateExpectations(e: Expectations, r: ProbeResult, failureExit: ExitKind): ProbeResult['expectations'] {
+  const out: ProbeResult['expectations'] = [];
+  if (e.auth) {
+    const met = r.auth.method !== null && e.auth.includes(r.auth.method);
+    out.push({ name: `auth ${e.auth.join(',')}`, met, detail: `the server asked for ${r.auth.method ?? 'nothing (no authentication request seen)'}` });
+  }
+  if (e.tls) out.push({ name: 'tls', met: r.tls.version !== null, detail: r.tls.version ? `TLS ${r.tls.version}` : 'the session did not use TLS' });
+  if (e.channelBinding) {
+    out.push({
+      name: 'channel-binding',
+      met: r.auth.channelBinding !== null,
+      detail: r.auth.channelBinding ? `SCRAM-SHA-256-PLUS with ${r.auth.channelBinding}` : 'no channel binding was used',
+    });
+  }
+  if (e.failure) {
+    const met = failureExit === 'rejected';
+    out.push({
+      name: 'failure',
+      met,
+      detail: met ? `the login was refused (${r.diagnosis.code})` : r.ok ? 'the login succeeded' : `the server did not refuse the login; it could not be reached (${r.diagnosis.code})`,
+    });
+  }
+  return out;
+}
+
+async function loadProposer(): Promise<((facts: ConnectionFacts, method: string) => string) | undefined> {
+  try {
+    const mod = (await import('../hba/index.js' as string)) as { proposeHbaLine?: (facts: ConnectionFacts, method: string) => string };
+    return typeof mod.proposeHbaLine === 'function' ? mod.proposeHbaLine : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Which kind of server answered, from what it said: ParameterStatus set,
+ * version(), BackendKeyData and error wording. Heuristics, pure; each
+ * returns the evidence so the report can show why.
+ */
+import type { ServerKind } from './diagnose.js';
+
+export interface KindEvidence {
+  parameters: Record<string, string>;
+  versionText: string | null;
+  errorMessages: string[];
+  /** Some ErrorResponse carried PostgreSQL's file/line/routine fields. */
+  errorHadRoutine: boolean;
+  backendKeyPid: number | null;
+  /** The first authentication request seen was answered by the peer at all. */
+  spoke: boolean;
+}
+
+/** PgBouncer's client-facing error texts (src/client.c, src/proto.c). */
+const PGBOUNCER_ERRORS = [
+  /^password authentication failed$/,
+  /^SASL authentication failed$/,
+  /^no such user$/,
+  /^no such database: /,
+  /^login rejected$/,
+  /^no authentication method is found$/,
+  /^server login failed: /,
+  /^pgbouncer cannot connect to server$/,
+  /^no more connections allowed \(max_client_conn\)$/,
+  /^SSL required$/,
+  /^bouncer config error$/,
+  /^"trust" authentication failed$/,
+];
+
+export function detectServerKind(e: KindEvidence): { kind: ServerKind; why: string } {
+  const version = e.versionText ?? '';
+  const sv = e.parameters.server_version ?? '';
+  if (/pgauth/i.test(version) || /pgauth/i.test(sv) || /pgauth/i.test(e.parameters.application_name ?? '') && !e.parameters.in_hot_standby) {
+    return { kind: 'pgauth', why: 'version() names pgauth' };
+  }
+  if (e.errorMessages.some((m) => PGBOUNCER_ERRORS.some((r) => r.test(m)))) return { kind: 'pgbouncer', why: 'PgBouncer error wording' };
+  if (e.errorMessages.length > 0 && !e.errorHadRoutine && e.errorMessages.some((m) => /^(password authentication failed|no pg_hba)/.test(m) && !/for user|for host/.test(m))) {
+    return { kind: 'pgbouncer', why: 'PgBouncer error wording' };
+  }
+  // PgBouncer's cancel keys are random, so the "pid" is usually outside a real pid range,
+  // and it does not forward in_hot_standby/default_transaction_read_only (PostgreSQL 14+).
+  const pidLooksRandom = e.backendKeyPid !== null && (e.backendKeyPid < 0 || e.backendKeyPid > 4194304);
+  const pgOnlyParams = 'in_hot_standby' in e.parameters || 'default_transaction_read_only' in e.parameters;
+  if (Object.keys(e.parameters).length > 0 && pidLooksRandom && !pgOnlyParams && /^PostgreSQL /.test(version)) {
+    return { kind: 'pgbouncer', why: 'random cancel key and a reduced ParameterStatus set in front of PostgreSQL' };
+  }
+  if (/^PostgreSQL \d/.test(version)) return { kind: 'postgresql', why: 'version()' };
+  if (e.errorHadRoutine) return { kind: 'postgresql', why: 'ErrorResponse with source file/line/routine fields' };
+  if (sv !== '' && pgOnlyParams) return { kind: 'postgresql', why: 'ParameterStatus set' };
+  if (sv !== '') return { kind: 'other', why: `server_version ${sv} without PostgreSQL's full ParameterStatus set` };
+  return { kind: e.spoke ? 'unknown' : 'unknown', why: 'not enough evidence' };
+}
