@@ -1,0 +1,32 @@
+/**
+ * pam: AuthenticationCleartextPassword, then the PAM conversation for the
+ * service (hba `pamservice=`, else --pam-service, default postgresql) with
+ * pam_authenticate and pam_acct_mgmt, off the event loop (src/pam). The PAM
+ * result goes only to the server log; the client sees PostgreSQL's message.
+ */
+import { fatal } from '../errors.js';
+import { MAX_AUTH_TOKEN_LENGTH, type AuthContext, type AuthExchange, type AuthStep } from './types.js';
+
+export function pamExchange(ctx: AuthContext): AuthExchange {
+  const user = ctx.facts.user;
+  const failed = (logDetail: string): AuthStep => ({ kind: 'fail', error: fatal('28000', `PAM authentication failed for user "${user}"`, { logDetail }) });
+  return {
+    method: 'pam',
+    start: (): AuthStep => ({ kind: 'continue', send: [{ type: 'AuthenticationCleartextPassword' }], expect: 'password', maxLength: MAX_AUTH_TOKEN_LENGTH + 4 }),
+    async respond(msg): Promise<AuthStep> {
+      if (msg.type !== 'PasswordMessage') throw new Error('expected PasswordMessage');
+      if (msg.password === '') return { kind: 'fail', error: fatal('28P01', 'empty password returned by client') };
+      const service = ctx.options.pamservice ?? ctx.pamService;
+      const { pamAuthenticate } = await import('../../pam/index.js');
+      const out = await pamAuthenticate({
+        service,
+        user,
+        password: msg.password,
+        ...(ctx.facts.remoteAddress ? { rhost: ctx.facts.remoteAddress } : {}),
+        ...(ctx.pamConfdir ? { confdir: ctx.pamConfdir } : {}),
+      });
+      if (!out.ok) return failed(`service "${service}": ${out.result}: ${out.text}`);
+      return { kind: 'ok', send: [], identity: user };
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * --tls-self-signed: a throwaway certificate made in-process at start with
+ * @peculiar/x509 over Node's WebCrypto (no openssl child process). ECDSA
+ * P-256 signed with SHA-256, so tls-server-end-point hashes with SHA-256.
+ */
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
+import * as x509 from '@peculiar/x509';
+
+type CryptoKeyPairLike = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
+
+export interface PemPair {
+  cert: string;
+  key: string;
+}
+
+/** A self-signed server certificate for `localhost`, the loopback addresses and `names`. */
+export async function makeSelfSignedCertificate(names: readonly string[] = []): Promise<PemPair> {
+  const crypto = webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0];
+  x509.cryptoProvider.set(crypto);
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as CryptoKeyPairLike;
+  const all = [...new Set(['localhost', '127.0.0.1', '::1', ...names.filter((n) => n !== '' && n !== '0.0.0.0' && n !== '::')])];
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex').replace(/^[89a-f]/, '1'),
+    name: 'CN=localhost, O=pgauth serve (self-signed)',
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 30 * 24 * 3600 * 1000),
+    signingAlgorithm: alg,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(all.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n }))),
+    ],
+  });
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey);
+  const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
+  return { cert: cert.toString('pem') + '\n', key };
+}

@@ -1,0 +1,245 @@
+/**
+ * `pgauth serve` as a library: startServer() loads the role file (and the
+ * hba file), sets up TLS, listens, and returns a handle to reload and stop.
+ * The CLI command wires signals and output to it; tests may use it in-process.
+ */
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import { loadRoleFile, type RoleRecord } from '../roles/index.js';
+import { tlsServerEndPoint } from '../scram/index.js';
+import { makeSelfSignedCertificate } from './certificate.js';
+import type { AttemptLog, ServerContext, ServerSettings } from './context.js';
+import { listen, type Listener } from './listen.js';
+import type { MethodSelector, ServerAuthMethod } from './types.js';
+
+export type { AttemptLog, ServerSettings } from './context.js';
+export { makeSelfSignedCertificate } from './certificate.js';
+
+/** Events besides attempts: reloads and warnings. */
+export type ServerEvent =
+  | AttemptLog
+  | { event: 'reload'; time: string; file: string; ok: boolean; error: string | null; roles?: number }
+  | { event: 'warning'; time: string; message: string };
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  socketDir?: string;
+  /** A constant method for every connection (--auth), unless hbaPath is given. */
+  auth: ServerAuthMethod;
+  /** --hba FILE: per-connection rules (src/hba). */
+  hbaPath?: string;
+  /** Role file; null serves without one (trust, cert and pam then accept any name). */
+  rolesPath: string | null;
+  requireTls: boolean;
+  tls?: { certPath?: string; keyPath?: string; caPath?: string; selfSigned?: boolean };
+  settings: ServerSettings;
+  /** Watch the role and hba files and reload on change (SIGHUP is wired by the caller). */
+  watchFiles?: boolean;
+  onEvent(event: ServerEvent): void;
+}
+
+export interface RunningServer {
+  host: string;
+  port: number;
+  tls: boolean;
+  socketPath: string | null;
+  /** Re-reads the role file and the hba file; a broken file keeps the old contents. */
+  reload(): Promise<{ ok: boolean; errors: string[] }>;
+  /** FATAL 57P01 to every session, stop listening. */
+  shutdown(): Promise<void>;
+}
+
+/** Raised for configuration the server cannot start with (exit 3 in the CLI). */
+export class ServeConfigError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** A role's groups, direct and indirect (pg_hba.conf `+group` matches either). */
+function groupsFrom(roles: () => Map<string, RoleRecord> | null): (role: string) => string[] {
+  return (role) => {
+    const map = roles();
+    const seen = new Set<string>();
+    const todo = [...(map?.get(role)?.attrs.memberOf ?? [])];
+    while (todo.length) {
+      const g = todo.pop()!;
+      if (seen.has(g)) continue;
+      seen.add(g);
+      todo.push(...(map?.get(g)?.attrs.memberOf ?? []));
+    }
+    return [...seen];
+  };
+}
+
+/** The --auth selector: one method, with `--require-tls` acting like hostssl-only rules. */
+export function constantSelector(method: ServerAuthMethod, requireTls: boolean): MethodSelector {
+  return (facts) => {
+    if ((requireTls || method === 'cert') && !facts.ssl) return { kind: 'no-entry' };
+    if (method === 'reject') return { kind: 'reject' };
+    return { kind: 'method', method, options: {} };
+  };
+}
+
+function requireTlsSelector(inner: MethodSelector): MethodSelector {
+  return (facts) => (facts.ssl ? inner(facts) : { kind: 'no-entry' });
+}
+
+/** Role file problems that make it unusable: an error-level finding means PgBouncer would mis-read it. */
+async function readRoles(path: string): Promise<Map<string, RoleRecord>> {
+  const { roles, findings } = await loadRoleFile(path);
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    throw new ServeConfigError(`${path}:${first.line}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ''}`);
+  }
+  return roles;
+}
+
+async function loadHba(path: string, groupsOf: (role: string) => string[]): Promise<MethodSelector> {
+  const { loadHbaSelector } = await import('../hba/index.js');
+  return loadHbaSelector(path, groupsOf);
+}
+
+export async function startServer(config: ServeConfig): Promise<RunningServer> {
+  const now = () => new Date().toISOString();
+  let roles: Map<string, RoleRecord> | null = config.rolesPath ? await readRoles(config.rolesPath) : null;
+  const groupsOf = groupsFrom(() => roles);
+  const hbaPath = config.hbaPath ? resolve(config.hbaPath) : undefined;
+  let baseSelector: MethodSelector = hbaPath ? await loadHba(hbaPath, groupsOf) : constantSelector(config.auth, config.requireTls);
+
+  // TLS: files, or a throwaway certificate.
+  let certPem: string | undefined;
+  let keyPem: string | undefined;
+  let caPem: string | undefined;
+  const t = config.tls ?? {};
+  if (t.selfSigned) {
+    const pair = await makeSelfSignedCertificate([config.host]);
+    certPem = pair.cert;
+    keyPem = pair.key;
+  } else if (t.certPath || t.keyPath) {
+    if (!t.certPath || !t.keyPath) throw new ServeConfigError('--tls-cert and --tls-key go together');
+    certPem = await readFile(t.certPath, 'utf8').catch((e: Error) => {
+      throw new ServeConfigError(`--tls-cert ${t.certPath}: ${e.message}`);
+    });
+    keyPem = await readFile(t.keyPath, 'utf8').catch((e: Error) => {
+      throw new ServeConfigError(`--tls-key ${t.keyPath}: ${e.message}`);
+    });
+  }
+  if (t.caPath) {
+    if (!certPem) throw new ServeConfigError('--tls-ca needs a server certificate (--tls-cert/--tls-key or --tls-self-signed)');
+    caPem = await readFile(t.caPath, 'utf8').catch((e: Error) => {
+      throw new ServeConfigError(`--tls-ca ${t.caPath}: ${e.message}`);
+    });
+  }
+  if (config.requireTls && !certPem) throw new ServeConfigError('--require-tls needs --tls-cert/--tls-key or --tls-self-signed');
+  let secureContext;
+  let channelBinding: Buffer | null = null;
+  if (certPem && keyPem) {
+    try {
+      secureContext = createSecureContext({ cert: certPem, key: keyPem, ...(caPem ? { ca: caPem } : {}), minVersion: 'TLSv1.2' });
+      channelBinding = tlsServerEndPoint(new X509Certificate(certPem).raw);
+    } catch (e) {
+      throw new ServeConfigError(`TLS: ${(e as Error).message}`);
+    }
+  }
+
+  const ctx: ServerContext = {
+    settings: config.settings,
+    roles,
+    selector: (facts) => (config.requireTls && hbaPath ? requireTlsSelector(baseSelector) : baseSelector)(facts),
+    tlsEnabled: secureContext !== undefined,
+    channelBinding,
+    haveClientCa: caPem !== undefined,
+    // PostgreSQL's mock_auth_nonce: random per cluster; here per process.
+    mockNonce: randomBytes(32),
+    admitted: 0,
+    perRole: new Map(),
+    nextProcessId: 1000 + (process.pid % 1000) * 1000,
+    log: (entry) => config.onEvent(entry),
+  };
+
+  const listener: Listener = await listen(ctx, {
+    host: config.host,
+    port: config.port,
+    ...(config.socketDir ? { socketDir: config.socketDir } : {}),
+    ...(secureContext ? { secureContext } : {}),
+    requestCert: caPem !== undefined,
+  });
+
+  let reloading: Promise<{ ok: boolean; errors: string[] }> | null = null;
+  const reloadOnce = async (): Promise<{ ok: boolean; errors: string[] }> => {
+    const errors: string[] = [];
+    if (config.rolesPath) {
+      try {
+        roles = await readRoles(config.rolesPath);
+        ctx.roles = roles;
+        config.onEvent({ event: 'reload', time: now(), file: config.rolesPath, ok: true, error: null, roles: roles.size });
+      } catch (e) {
+        const msg = (e as Error).message;
+        errors.push(msg);
+        config.onEvent({ event: 'reload', time: now(), file: config.rolesPath, ok: false, error: `${msg}; keeping the previous roles` });
+      }
+    }
+    if (hbaPath) {
+      try {
+        baseSelector = await loadHba(hbaPath, groupsOf);
+        config.onEvent({ event: 'reload', time: now(), file: hbaPath, ok: true, error: null });
+      } catch (e) {
+        const msg = (e as Error).message;
+        errors.push(msg);
+        config.onEvent({ event: 'reload', time: now(), file: hbaPath, ok: false, error: `${msg}; keeping the previous rules` });
+      }
+    }
+    return { ok: errors.length === 0, errors };
+  };
+  const reload = async () => {
+    // Reloads never overlap; one asked for during a reload runs after it.
+    while (reloading) await reloading.catch(() => undefined);
+    reloading = reloadOnce();
+    try {
+      return await reloading;
+    } finally {
+      reloading = null;
+    }
+  };
+
+  // Watch the folders (editors replace files by rename), debounced.
+  const watchers: FSWatcher[] = [];
+  if (config.watchFiles) {
+    const files = [config.rolesPath, hbaPath].filter((f): f is string => !!f).map((f) => resolve(f));
+    let pending: NodeJS.Timeout | undefined;
+    for (const dir of new Set(files.map((f) => dirname(f)))) {
+      const names = new Set(files.filter((f) => dirname(f) === dir).map((f) => basename(f)));
+      try {
+        const w = watch(dir, (_event, name) => {
+          if (name !== null && !names.has(String(name))) return;
+          if (pending) clearTimeout(pending);
+          pending = setTimeout(() => {
+            pending = undefined;
+            void reload();
+          }, 50);
+        });
+        w.on('error', () => undefined);
+        w.unref();
+        watchers.push(w);
+      } catch (e) {
+        config.onEvent({ event: 'warning', time: now(), message: `cannot watch ${dir}: ${(e as Error).message}` });
+      }
+    }
+  }
+
+  return {
+    host: listener.host,
+    port: listener.port,
+    tls: ctx.tlsEnabled,
+    socketPath: listener.socketPath,
+    reload,
+    async shutdown() {
+      for (const w of watchers) w.close();
+      await listener.shutdown();
+    },
+  };
+}

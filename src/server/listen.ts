@@ -1,0 +1,192 @@
+/**
+ * The only socket code of the server: a TCP listener (and a Unix socket
+ * `.s.PGSQL.<port>` in --socket-dir), TLS after SSLRequest by wrapping the
+ * socket in a tls.TLSSocket, and PostgreSQL 17's direct TLS (first byte
+ * 0x16, ALPN "postgresql" required). Each connection gets a Session.
+ */
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import { ALPN_POSTGRESQL } from '../protocol/index.js';
+import type { PeerCertificate } from './auth/index.js';
+import type { ServerContext } from './context.js';
+import { Session, type SessionIO, type TransportInfo } from './session.js';
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  socketDir?: string;
+  /** Present when TLS is offered. */
+  secureContext?: SecureContext;
+  /** Ask clients for a certificate (a CA was given). */
+  requestCert: boolean;
+  /** Something worth logging that is not a connection attempt (a TLS failure before any session state). */
+  onEvent?: (event: Record<string, unknown>) => void;
+}
+
+export interface Listener {
+  host: string;
+  port: number;
+  socketPath: string | null;
+  /** Open sessions (for shutdown). */
+  readonly sessions: Set<Session>;
+  /** Stop accepting, send FATAL 57P01 to every session, wait for them to close. */
+  shutdown(): Promise<void>;
+}
+
+/** The client certificate as PostgreSQL sees it: verified against the CA, CN, RFC 2253 DN. */
+function peerCertificateOf(t: TLSSocket): PeerCertificate | null {
+  const x = t.getPeerX509Certificate();
+  if (!x) return null;
+  const rdns = x.subject.split('\n').filter((l) => l !== '');
+  const cnLine = rdns.find((l) => l.startsWith('CN='));
+  return { verified: t.authorized, cn: cnLine?.slice(3), dn: [...rdns].reverse().join(',') };
+}
+
+function handleConnection(ctx: ServerContext, opts: ListenOptions, sessions: Set<Session>, raw: Socket, transport: TransportInfo): void {
+  raw.setNoDelay(true);
+  let sock: Socket = raw;
+  let closeTimer: NodeJS.Timeout | undefined;
+  const io: SessionIO = {
+    write: (data) => {
+      if (!sock.destroyed) sock.write(data);
+    },
+    startTls: () => upgrade(false),
+    close: () => {
+      if (sock.destroyed) return;
+      sock.end();
+      // A peer that never closes its side is cut off shortly after.
+      closeTimer = setTimeout(() => sock.destroy(), 2000);
+      closeTimer.unref();
+    },
+  };
+  const session = new Session(ctx, io, transport);
+  sessions.add(session);
+  let seenBytes = false;
+
+  const onRawData = (chunk: Buffer) => {
+    if (!seenBytes) {
+      seenBytes = true;
+      if (chunk[0] === 0x16 && opts.secureContext && transport.transport === 'tcp') {
+        // A TLS ClientHello where a length word should be: PostgreSQL 17's direct TLS.
+        raw.removeListener('data', onRawData);
+        raw.pause();
+        raw.unshift(chunk);
+        session.directTls();
+        upgrade(true);
+        return;
+      }
+    }
+    session.receive(chunk);
+  };
+
+  const upgrade = (direct: boolean) => {
+    raw.removeListener('data', onRawData);
+    const t = new TLSSocket(raw, {
+      isServer: true,
+      secureContext: opts.secureContext!,
+      requestCert: opts.requestCert,
+      rejectUnauthorized: false,
+      ALPNProtocols: [ALPN_POSTGRESQL],
+    });
+    sock = t;
+    t.on('secure', () => {
+      if (direct && t.alpnProtocol !== ALPN_POSTGRESQL) {
+        // PostgreSQL: "received direct SSL connection request without ALPN protocol negotiation extension".
+        session.closed('direct TLS connection without ALPN "postgresql"');
+        t.destroy();
+        return;
+      }
+      const peer = peerCertificateOf(t);
+      if (peer && !peer.verified) {
+        // PostgreSQL fails the handshake when a presented client certificate does not verify.
+        session.closed(`could not accept SSL connection: certificate verify failed: ${String(t.authorizationError ?? 'unknown')}`);
+        t.destroy();
+        return;
+      }
+      session.tlsEstablished({ peerCertificate: peer });
+    });
+    t.on('data', (chunk: Buffer) => session.receive(chunk));
+    t.on('error', (e: Error) => {
+      session.closed(`TLS error: ${e.message}`);
+      t.destroy();
+    });
+    t.on('close', () => {
+      if (closeTimer) clearTimeout(closeTimer);
+      session.closed();
+      sessions.delete(session);
+    });
+    raw.resume();
+  };
+
+  raw.on('data', onRawData);
+  raw.on('error', () => {
+    /* reported through 'close' */
+  });
+  raw.on('close', () => {
+    if (closeTimer) clearTimeout(closeTimer);
+    session.closed();
+    sessions.delete(session);
+  });
+}
+
+function listenOn(server: Server, target: { port: number; host: string } | { path: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = () => {
+      server.removeListener('error', reject);
+      resolve();
+    };
+    if ('path' in target) server.listen(target.path, done);
+    else server.listen(target.port, target.host, done);
+  });
+}
+
+export async function listen(ctx: ServerContext, opts: ListenOptions): Promise<Listener> {
+  const sessions = new Set<Session>();
+  const tcp = createServer({ noDelay: true }, (s) => {
+    const addr = (s.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+    handleConnection(ctx, opts, sessions, s, { transport: 'tcp', remoteAddress: addr, remotePort: s.remotePort ?? null });
+  });
+  await listenOn(tcp, { port: opts.port, host: opts.host });
+  const addr = tcp.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+
+  let unix: Server | null = null;
+  let socketPath: string | null = null;
+  if (opts.socketDir) {
+    socketPath = join(opts.socketDir, `.s.PGSQL.${port}`);
+    if (existsSync(socketPath)) unlinkSync(socketPath); // a stale socket of a previous run
+    unix = createServer((s) => handleConnection(ctx, opts, sessions, s, { transport: 'unix', remoteAddress: null, remotePort: null }));
+    try {
+      await listenOn(unix, { path: socketPath });
+    } catch (e) {
+      tcp.close();
+      throw e;
+    }
+    chmodSync(socketPath, 0o777); // unix_socket_permissions default
+  }
+
+  return {
+    host: opts.host,
+    port,
+    socketPath,
+    sessions,
+    async shutdown() {
+      const closing = [new Promise<void>((r) => tcp.close(() => r()))];
+      if (unix) closing.push(new Promise<void>((r) => unix!.close(() => r())));
+      for (const s of [...sessions]) s.shutdown();
+      const deadline = Date.now() + 3000;
+      while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 500))]);
+      if (socketPath && existsSync(socketPath)) {
+        try {
+          unlinkSync(socketPath);
+        } catch {
+          /* already gone */
+        }
+      }
+    },
+  };
+}

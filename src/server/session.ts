@@ -1,0 +1,802 @@
+/**
+ * One client connection as a state machine: bytes in, messages and signals
+ * (write, start TLS, close) out through SessionIO. No sockets here; listen.ts
+ * owns them. States follow PostgreSQL: startup (SSLRequest, GSSENCRequest,
+ * CancelRequest, StartupMessage), authentication, then queries.
+ */
+import { randomBytes } from 'node:crypto';
+import { Framer, ProtocolError, Writer, parseFrontend, parseStartupPacket, writeBackend, type AuthResponseKind, type BackendMessage, type RegularFrontendMessage, type StartupPacket, type TransactionStatus } from '../protocol/index.js';
+import { isExpired } from '../roles/index.js';
+import { createExchange, type AuthExchange, type AuthStep, type PeerCertificate } from './auth/index.js';
+import type { AttemptLog, ServerContext } from './context.js';
+import { WireError, fatal, sqlError } from './errors.js';
+import { binaryValue, describePlan, paramFromBinary, planQueries, planQuery, runPlan, settingKey, type Plan, type SessionView } from './queries.js';
+import type { ConnectionFacts } from './types.js';
+
+export interface SessionIO {
+  write(data: Buffer): void;
+  /** Begin the TLS handshake (after 'S' went out); call tlsEstablished() when done. */
+  startTls(): void;
+  /** Close once written data is flushed. */
+  close(): void;
+}
+
+export interface TransportInfo {
+  transport: 'tcp' | 'unix';
+  remoteAddress: string | null;
+  remotePort: number | null;
+}
+
+export interface TlsState {
+  peerCertificate: PeerCertificate | null;
+}
+
+/** NAMEDATALEN - 1: PostgreSQL truncates user and database names to 63 bytes. */
+const NAME_MAX_BYTES = 63;
+
+/** Parameters PostgreSQL reports with ParameterStatus (GUC_REPORT), in PG 15's order. */
+const REPORTED = [
+  'application_name',
+  'client_encoding',
+  'DateStyle',
+  'default_transaction_read_only',
+  'in_hot_standby',
+  'integer_datetimes',
+  'IntervalStyle',
+  'is_superuser',
+  'scram_iterations',
+  'server_encoding',
+  'server_version',
+  'session_authorization',
+  'standard_conforming_strings',
+  'TimeZone',
+] as const;
+const REPORTED_LOWER = new Set<string>(REPORTED.map((r) => r.toLowerCase()));
+
+/** Largest regular message after login (a Query or Parse); PostgreSQL allows more, a test server needs less. */
+const MAX_QUERY_MESSAGE = 1 << 20;
+/** Prepared statements and portals kept per session. */
+const MAX_STATEMENTS = 1000;
+
+/** The one output buffer: every entry point ends with flush(), so sessions never interleave in it. */
+const OUT = new Writer(4096);
+
+type State = 'startup' | 'tls' | 'auth' | 'ready' | 'closed';
+
+interface Prepared {
+  plan: Plan;
+  paramTypes: number[];
+}
+interface Portal {
+  plan: Plan;
+  params: Array<string | null>;
+  formats: number[];
+}
+
+const truncateName = (s: string): string => {
+  const b = Buffer.from(s, 'utf8');
+  if (b.length <= NAME_MAX_BYTES) return s;
+  let end = NAME_MAX_BYTES;
+  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--; // do not cut a UTF-8 sequence
+  return b.subarray(0, end).toString('utf8');
+};
+
+export class Session {
+  private state: State = 'startup';
+  private readonly framer = new Framer({ startup: true });
+  private busy = false;
+  private sslDone = false;
+  private gssDone = false;
+  private tls: TlsState | null = null;
+  private readonly startedAt = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private logged = false;
+  private admitted = false;
+  private countedRole: string | null = null;
+
+  private user: string | null = null;
+  private database: string | null = null;
+  private method: string | null = null;
+  private mechanism: string | null = null;
+  private rule: string | null = null;
+  private identity: string | null = null;
+  private startupParams: Array<[string, string]> | null = null;
+
+  private exchange: AuthExchange | null = null;
+  private expect: AuthResponseKind = 'raw';
+
+  private processId = 0;
+  private txn: TransactionStatus = 'I';
+  private settings: Map<string, string> | null = null;
+  private initialSettings: Map<string, string> | null = null;
+  private statements: Map<string, Prepared> | null = null;
+  private portals: Map<string, Portal> | null = null;
+  private skipUntilSync = false;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly io: SessionIO,
+    private readonly transport: TransportInfo,
+  ) {
+    this.timer = setTimeout(() => this.onTimeout(), ctx.settings.authTimeoutMs);
+    this.timer.unref();
+  }
+
+  /** Whether this connection finished authentication. */
+  get authenticated(): boolean {
+    return this.state === 'ready';
+  }
+
+  // ------------------------------------------------------------ entry points
+
+  receive(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'tls') return; // the TLS layer owns the bytes now
+    this.framer.push(chunk);
+    this.pump();
+  }
+
+  /** PostgreSQL 17 direct TLS: the handshake comes first and no SSLRequest follows. */
+  directTls(): void {
+    if (this.state !== 'startup') return;
+    this.sslDone = true;
+    this.gssDone = true;
+    this.state = 'tls';
+  }
+
+  tlsEstablished(info: TlsState): void {
+    if (this.state !== 'tls') return;
+    this.tls = info;
+    this.state = 'startup';
+    this.framer.startup = true;
+    this.pump();
+  }
+
+  /** The peer went away (or the socket failed). */
+  closed(reason?: string): void {
+    if (this.state === 'closed') return;
+    this.finish();
+    if (!this.logged) this.logAttempt(reason === 'tls' ? 'protocol-error' : 'disconnected', null, null, reason && reason !== 'tls' ? reason : null);
+  }
+
+  /** SIGINT/SIGTERM: FATAL 57P01 to the client, then close (postgres.c ProcessInterrupts). */
+  shutdown(): void {
+    if (this.state === 'closed') return;
+    if (this.state !== 'tls') {
+      this.send({ type: 'ErrorResponse', fields: fatal('57P01', 'terminating connection due to administrator command').fields() });
+    }
+    if (!this.logged) this.logAttempt('shutdown', '57P01', 'terminating connection due to administrator command');
+    this.flush();
+    this.close();
+  }
+
+  private onTimeout(): void {
+    this.timer = undefined;
+    if (this.state === 'ready' || this.state === 'closed') return;
+    // PostgreSQL's authentication_timeout ends the backend silently.
+    if (!this.logged) this.logAttempt('timeout', null, null, `authentication not finished within ${this.ctx.settings.authTimeoutMs} ms`);
+    this.close();
+  }
+
+  // ------------------------------------------------------------ plumbing
+
+  private send(msg: BackendMessage): void {
+    writeBackend(OUT, msg);
+  }
+
+  private flush(): void {
+    const data = OUT.end();
+    if (data.length > 0 && this.state !== 'closed') this.io.write(data);
+  }
+
+  private finish(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.state = 'closed';
+    this.framer.clear();
+    if (this.admitted) {
+      this.ctx.admitted--;
+      this.admitted = false;
+    }
+    if (this.countedRole !== null) {
+      const n = (this.ctx.perRole.get(this.countedRole) ?? 1) - 1;
+      if (n <= 0) this.ctx.perRole.delete(this.countedRole);
+      else this.ctx.perRole.set(this.countedRole, n);
+      this.countedRole = null;
+    }
+    this.exchange = null;
+    this.statements = null;
+    this.portals = null;
+  }
+
+  private close(): void {
+    if (this.state === 'closed') return;
+    this.finish();
+    this.io.close();
+  }
+
+  /** Sends a FATAL error, logs the attempt (if not yet), and closes. */
+  private fatalClose(err: WireError, result?: AttemptLog['result']): void {
+    this.send({ type: 'ErrorResponse', fields: err.fields() });
+    if (!this.logged) {
+      const r = result ?? (err.sqlstate.startsWith('08') || err.sqlstate.startsWith('0A') ? 'protocol-error' : 'rejected');
+      this.logAttempt(r, err.sqlstate, err.message, err.logDetail ?? null);
+    }
+    this.flush();
+    this.close();
+  }
+
+  private logAttempt(result: AttemptLog['result'], sqlstate: string | null, message: string | null, detail: string | null = null): void {
+    this.logged = true;
+    const t = this.transport;
+    this.ctx.log({
+      event: 'attempt',
+      time: new Date().toISOString(),
+      peer: t.transport === 'unix' ? '[local]' : t.remoteAddress?.includes(':') ? `[${t.remoteAddress}]:${t.remotePort}` : `${t.remoteAddress}:${t.remotePort}`,
+      user: this.user,
+      database: this.database,
+      method: this.method,
+      mechanism: this.mechanism,
+      tls: this.tls !== null,
+      result,
+      sqlstate,
+      message,
+      detail,
+      rule: this.rule,
+      ms: Date.now() - this.startedAt,
+    });
+  }
+
+  private pump(): void {
+    while (!this.busy && (this.state === 'startup' || this.state === 'auth' || this.state === 'ready')) {
+      let frame;
+      try {
+        frame = this.framer.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        if (this.state === 'startup') {
+          // PostgreSQL logs "invalid length of startup packet" and closes without a reply.
+          this.logAttempt('protocol-error', '08P01', null, e.message);
+          this.close();
+        } else {
+          this.fatalClose(fatal('08P01', e.message));
+        }
+        break;
+      }
+      if (!frame) break;
+      try {
+        if (frame.code === null) this.onStartupPacket(frame.body);
+        else if (this.state === 'auth') this.onAuthMessage(frame.code, frame.body);
+        else this.onQueryMessage(frame.code, frame.body);
+      } catch (e) {
+        if (e instanceof ProtocolError) this.fatalClose(fatal('08P01', e.message));
+        else if (e instanceof WireError) this.fatalClose(e);
+        else {
+          this.fatalClose(fatal('XX000', 'internal error in pgauth serve'), 'protocol-error');
+          throw e;
+        }
+        break;
+      }
+    }
+    this.flush();
+  }
+
+  // ------------------------------------------------------------ startup
+
+  private onStartupPacket(body: Buffer): void {
+    let packet: StartupPacket;
+    try {
+      packet = parseStartupPacket(body);
+    } catch (e) {
+      if (e instanceof ProtocolError && /cancel/.test(e.message)) {
+        this.logAttempt('protocol-error', null, null, e.message);
+        this.close();
+        return;
+      }
+      throw e;
+    }
+    switch (packet.type) {
+      case 'SSLRequest':
+        if (this.sslDone) throw fatal('0A000', 'unsupported frontend protocol 1234.5679: server supports 3.0 to 3.0');
+        if (this.ctx.tlsEnabled && this.transport.transport === 'tcp') {
+          OUT.byte(0x53); // 'S'
+          if (this.framer.buffered > 0) {
+            // CVE-2021-23214: nothing may precede the TLS handshake.
+            throw fatal('08P01', 'received unencrypted data after SSL request', {
+              detail: 'This could be either a client-software bug or evidence of an attempted man-in-the-middle attack.',
+            });
+          }
+          this.sslDone = true;
+          this.gssDone = true;
+          this.state = 'tls';
+          this.flush();
+          this.io.startTls();
+        } else {
+          OUT.byte(0x4e); // 'N'
+          this.sslDone = true;
+        }
+        return;
+      case 'GSSENCRequest':
+        if (this.gssDone) throw fatal('0A000', 'unsupported frontend protocol 1234.5680: server supports 3.0 to 3.0');
+        OUT.byte(0x4e); // 'N': no GSSAPI encryption here
+        this.gssDone = true;
+        return;
+      case 'CancelRequest':
+        // Nothing runs long enough to cancel; PostgreSQL never answers a cancel either.
+        this.logAttempt('cancel', null, null, `cancel request for process ${packet.processId}`);
+        this.close();
+        return;
+      case 'StartupMessage':
+        this.onStartupMessage(packet);
+        return;
+    }
+  }
+
+  private onStartupMessage(msg: Extract<StartupPacket, { type: 'StartupMessage' }>): void {
+    this.framer.startup = false;
+    if (msg.major !== 3) throw fatal('0A000', `unsupported frontend protocol ${msg.major}.${msg.minor}: server supports 3.0 to 3.0`);
+    let user = '';
+    let database = '';
+    let replication = false;
+    const unrecognized: string[] = [];
+    const params: Array<[string, string]> = [];
+    for (const [name, value] of msg.parameters) {
+      if (name === 'user') user = value;
+      else if (name === 'database') database = value;
+      else if (name === 'replication') {
+        const v = value.toLowerCase();
+        if (v === 'database') replication = false; // logical replication matches like a normal connection
+        else if (['true', 'on', 'yes', '1'].includes(v)) replication = true;
+        else if (['false', 'off', 'no', '0'].includes(v)) replication = false;
+        else throw fatal('22023', `invalid value for parameter "replication": "${value}"`);
+      } else if (name.startsWith('_pq_.')) unrecognized.push(name);
+      else params.push([name, value]);
+    }
+    if (msg.minor > 0 || unrecognized.length > 0) {
+      this.send({ type: 'NegotiateProtocolVersion', newestMinorVersion: 0, unrecognizedOptions: unrecognized });
+    }
+    if (user === '') throw fatal('28000', 'no PostgreSQL user name specified in startup packet');
+    this.user = truncateName(user);
+    this.database = truncateName(database === '' ? user : database);
+    this.startupParams = params.length ? params : null;
+
+    if (this.ctx.admitted >= this.ctx.settings.maxConnections) throw fatal('53300', 'sorry, too many clients already');
+    this.ctx.admitted++;
+    this.admitted = true;
+
+    const facts: ConnectionFacts = {
+      transport: this.transport.transport,
+      remoteAddress: this.transport.transport === 'tcp' ? this.transport.remoteAddress : null,
+      ssl: this.tls !== null,
+      gssenc: false,
+      user: this.user,
+      database: this.database,
+      replication,
+    };
+    const decision = this.ctx.selector(facts);
+    const host = facts.transport === 'unix' ? '[local]' : (facts.remoteAddress ?? '');
+    const enc = facts.ssl ? 'SSL encryption' : 'no encryption';
+    if (decision.kind === 'no-entry') {
+      throw fatal(
+        '28000',
+        replication
+          ? `no pg_hba.conf entry for replication connection from host "${host}", user "${this.user}", ${enc}`
+          : `no pg_hba.conf entry for host "${host}", user "${this.user}", database "${this.database}", ${enc}`,
+      );
+    }
+    if (decision.kind === 'reject') {
+      if (decision.file) this.rule = `${decision.file}:${decision.line ?? 0}`;
+      throw fatal(
+        '28000',
+        replication
+          ? `pg_hba.conf rejects replication connection for host "${host}", user "${this.user}", ${enc}`
+          : `pg_hba.conf rejects connection for host "${host}", user "${this.user}", database "${this.database}", ${enc}`,
+      );
+    }
+    if (decision.file) this.rule = `${decision.file}:${decision.line ?? 0}`;
+    const role = this.ctx.roles?.get(this.user);
+    this.exchange = createExchange(decision.method, {
+      facts,
+      role,
+      haveRoleFile: this.ctx.roles !== null,
+      expired: role ? isExpired(role.attrs) : false,
+      options: decision.options,
+      peerCertificate: this.tls?.peerCertificate ?? null,
+      haveClientCa: this.ctx.haveClientCa,
+      channelBinding: this.tls ? this.ctx.channelBinding : null,
+      iterations: this.ctx.settings.iterations,
+      mockNonce: this.ctx.mockNonce,
+      pamService: this.ctx.settings.pamService,
+      pamConfdir: this.ctx.settings.pamConfdir,
+    });
+    this.method = this.exchange.method;
+    this.state = 'auth';
+    this.step(this.exchange.start());
+  }
+
+  // ------------------------------------------------------------ authentication
+
+  private step(result: AuthStep | Promise<AuthStep>): void {
+    if (result instanceof Promise) {
+      this.busy = true;
+      result.then(
+        (r) => {
+          this.busy = false;
+          if (this.state !== 'auth') return;
+          this.step(r);
+          this.pump();
+        },
+        (e: unknown) => {
+          this.busy = false;
+          if (this.state !== 'auth') return;
+          this.fatalClose(fatal('XX000', 'internal error during authentication'), 'rejected');
+          process.emitWarning(`pgauth serve: authentication failed internally: ${e instanceof Error ? e.message : String(e)}`);
+        },
+      );
+      return;
+    }
+    if ('mechanism' in result && result.mechanism) this.mechanism = result.mechanism;
+    switch (result.kind) {
+      case 'continue':
+        for (const m of result.send) this.send(m);
+        this.expect = result.expect;
+        this.framer.maxMessageLength = result.maxLength;
+        return;
+      case 'fail':
+        this.authFailed(result.error);
+        return;
+      case 'ok':
+        for (const m of result.send) this.send(m);
+        this.identity = result.identity;
+        this.authenticatedOk();
+        return;
+    }
+  }
+
+  /** auth_delay: the failure answer waits, other clients do not. */
+  private authFailed(err: WireError): void {
+    const delay = this.ctx.settings.authDelayMs;
+    if (delay <= 0) {
+      this.fatalClose(err);
+      return;
+    }
+    this.busy = true;
+    this.exchange = null;
+    const t = setTimeout(() => {
+      this.busy = false;
+      if (this.state === 'closed') return;
+      this.fatalClose(err);
+    }, delay);
+    t.unref();
+  }
+
+  private onAuthMessage(code: number, body: Buffer): void {
+    if (code === 0x58) {
+      // Terminate during authentication: the client gave up (psql does this before prompting).
+      this.logAttempt('disconnected', null, null, 'client ended the connection during authentication');
+      this.close();
+      return;
+    }
+    if (code !== 0x70) {
+      const sasl = this.expect === 'sasl' || this.expect === 'sasl-initial';
+      throw fatal('08P01', `expected ${sasl ? 'SASL' : 'password'} response, got message type ${code}`);
+    }
+    const msg = parseFrontend(code, body, this.expect);
+    this.step(this.exchange!.respond(msg));
+  }
+
+  /** AuthenticationOk, then InitPostgres's role checks, then the session starts (postinit.c). */
+  private authenticatedOk(): void {
+    this.send({ type: 'AuthenticationOk' });
+    this.exchange = null;
+    const user = this.user!;
+    const roles = this.ctx.roles;
+    const role = roles?.get(user);
+    if (roles && !role) throw fatal('28000', `role "${user}" does not exist`);
+    if (role?.attrs.nologin) throw fatal('28000', `role "${user}" is not permitted to log in`);
+    const limit = role?.attrs.connLimit;
+    const current = this.ctx.perRole.get(user) ?? 0;
+    if (limit !== undefined && limit >= 0 && current >= limit) throw fatal('53300', `too many connections for role "${user}"`);
+    this.ctx.perRole.set(user, current + 1);
+    this.countedRole = user;
+
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.framer.maxMessageLength = MAX_QUERY_MESSAGE;
+    this.settings = this.initialSettingsFor(user);
+    for (const name of REPORTED) {
+      const value = this.settings.get(name);
+      if (value !== undefined) this.send({ type: 'ParameterStatus', name, value });
+    }
+    this.processId = this.ctx.nextProcessId++;
+    if (this.ctx.nextProcessId > 0x7fffffff) this.ctx.nextProcessId = 1000;
+    this.send({ type: 'BackendKeyData', processId: this.processId, secretKey: randomBytes(4) });
+    this.send({ type: 'ReadyForQuery', status: 'I' });
+    this.state = 'ready';
+    this.startupParams = null;
+    this.logAttempt('ok', null, null);
+  }
+
+  private initialSettingsFor(user: string): Map<string, string> {
+    const s = this.ctx.settings;
+    const m = new Map<string, string>([
+      ['application_name', ''],
+      ['client_encoding', 'UTF8'],
+      ['DateStyle', 'ISO, MDY'],
+      ['default_transaction_read_only', 'off'],
+      ['in_hot_standby', 'off'],
+      ['integer_datetimes', 'on'],
+      ['IntervalStyle', 'postgres'],
+      ['is_superuser', 'off'],
+      ['server_encoding', 'UTF8'],
+      ['server_version', s.serverVersion],
+      ['session_authorization', user],
+      ['standard_conforming_strings', 'on'],
+      ['TimeZone', 'UTC'],
+    ]);
+    if (Number.parseInt(s.serverVersion, 10) >= 16) m.set('scram_iterations', String(s.iterations));
+    for (const [name, value] of this.startupParams ?? []) {
+      if (name === 'options') {
+        // libpq's `options`: -c name=value or --name=value switches.
+        for (const m2 of value.matchAll(/(?:-c\s*|--)([A-Za-z_][\w.]*)=(\S*)/g)) this.applySetting(m, m2[1]!, m2[2]!);
+      } else this.applySetting(m, name, value);
+    }
+    return m;
+  }
+
+  private applySetting(m: Map<string, string>, name: string, value: string): void {
+    const key = settingKey(m, name);
+    if (key.toLowerCase() === 'client_encoding' && /^(utf-?8|unicode)$/i.test(value)) value = 'UTF8';
+    if (['server_version', 'server_encoding', 'session_authorization', 'is_superuser', 'integer_datetimes', 'in_hot_standby', 'scram_iterations'].includes(key)) return;
+    if (m.size >= 200 && !m.has(key)) return; // bounded
+    m.set(key, value);
+  }
+
+  // ------------------------------------------------------------ queries
+
+  private view(): SessionView {
+    return {
+      user: this.user!,
+      sessionUser: this.user!,
+      database: this.database!,
+      systemUser: this.identity === null ? null : `${this.method}:${this.identity}`,
+      processId: this.processId,
+      settings: this.settings!,
+      versionString: `PostgreSQL ${this.ctx.settings.serverVersion} (pgauth serve test server, not a database)`,
+    };
+  }
+
+  private onQueryMessage(code: number, body: Buffer): void {
+    const msg = parseFrontend(code, body);
+    if (this.skipUntilSync && msg.type !== 'Sync' && msg.type !== 'Terminate') return;
+    switch (msg.type) {
+      case 'Query':
+        this.simpleQuery(msg.sql);
+        return;
+      case 'Parse':
+      case 'Bind':
+      case 'Describe':
+      case 'Execute':
+      case 'Close':
+        try {
+          this.extended(msg);
+        } catch (e) {
+          if (!(e instanceof WireError) || e.severity === 'FATAL') throw e;
+          this.sendError(e);
+          this.skipUntilSync = true;
+        }
+        return;
+      case 'Sync':
+        this.skipUntilSync = false;
+        this.portals?.delete('');
+        this.send({ type: 'ReadyForQuery', status: this.txn });
+        return;
+      case 'Flush':
+        return; // every batch is flushed when it has been read
+      case 'Terminate':
+        this.close();
+        return;
+      default:
+        throw fatal('08P01', `unexpected message type "${String.fromCharCode(code)}" after authentication`);
+    }
+  }
+
+  private sendError(e: WireError): void {
+    if (this.txn === 'T') this.txn = 'E';
+    this.send({ type: 'ErrorResponse', fields: e.fields() });
+  }
+
+  private simpleQuery(sql: string): void {
+    const plans = planQueries(sql);
+    for (const plan of plans) {
+      if (plan instanceof WireError) {
+        this.sendError(plan);
+        break;
+      }
+      if (plan.kind === 'empty') {
+        this.send({ type: 'EmptyQueryResponse' });
+        continue;
+      }
+      try {
+        this.execute(plan, [], [], true);
+      } catch (e) {
+        if (!(e instanceof WireError) || e.severity === 'FATAL') throw e;
+        this.sendError(e);
+        break;
+      }
+    }
+    this.send({ type: 'ReadyForQuery', status: this.txn });
+  }
+
+  /** Runs a plan: rows for SELECT/SHOW, effects and a tag for commands. */
+  private execute(plan: Plan, params: Array<string | null>, formats: number[], describe: boolean): void {
+    if (this.txn === 'E' && plan.kind !== 'commit' && plan.kind !== 'rollback') {
+      throw sqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
+    }
+    const warning = (code: string, message: string) =>
+      this.send({ type: 'NoticeResponse', fields: { severity: 'WARNING', severityNonLocalized: 'WARNING', code, message } });
+    switch (plan.kind) {
+      case 'empty':
+        this.send({ type: 'EmptyQueryResponse' });
+        return;
+      case 'select':
+      case 'show': {
+        const rows = runPlan(plan, params, this.view());
+        if (describe) this.send(this.rowDescription(rows.columns, formats));
+        for (const row of rows.rows) {
+          this.send({
+            type: 'DataRow',
+            values: row.map((v, i) => (v === null ? null : formatOf(formats, i) === 1 ? binaryValue(v, rows.columns[i]!.typeOid) : Buffer.from(v, 'utf8'))),
+          });
+        }
+        this.send({ type: 'CommandComplete', tag: rows.tag });
+        return;
+      }
+      case 'set':
+        this.changeSetting(plan.name, plan.value);
+        this.send({ type: 'CommandComplete', tag: 'SET' });
+        return;
+      case 'reset':
+        if (plan.name === null) this.resetAll();
+        else {
+          const initial = (this.initialSettings ?? this.settings!).get(settingKey(this.settings!, plan.name));
+          if (initial !== undefined) this.changeSetting(plan.name, initial);
+          else this.settings!.delete(settingKey(this.settings!, plan.name));
+        }
+        this.send({ type: 'CommandComplete', tag: 'RESET' });
+        return;
+      case 'begin':
+        if (this.txn !== 'I') warning('25001', 'there is already a transaction in progress');
+        this.txn = 'T';
+        this.send({ type: 'CommandComplete', tag: 'BEGIN' });
+        return;
+      case 'commit': {
+        if (this.txn === 'I') warning('25P01', 'there is no transaction in progress');
+        const tag = this.txn === 'E' ? 'ROLLBACK' : 'COMMIT';
+        this.txn = 'I';
+        this.send({ type: 'CommandComplete', tag });
+        return;
+      }
+      case 'rollback':
+        if (this.txn === 'I') warning('25P01', 'there is no transaction in progress');
+        this.txn = 'I';
+        this.send({ type: 'CommandComplete', tag: 'ROLLBACK' });
+        return;
+      case 'discard-all':
+        if (this.txn !== 'I') throw sqlError('25001', 'DISCARD ALL cannot run inside a transaction block');
+        this.statements = null;
+        this.portals = null;
+        this.resetAll();
+        this.send({ type: 'CommandComplete', tag: 'DISCARD ALL' });
+        return;
+    }
+  }
+
+  private rowDescription(columns: Array<{ name: string; typeOid: number }>, formats: number[]): BackendMessage {
+    const size: Record<number, number> = { 16: 1, 19: 64, 20: 8, 21: 2, 23: 4 };
+    return {
+      type: 'RowDescription',
+      fields: columns.map((c, i) => ({
+        name: c.name,
+        tableOid: 0,
+        columnAttrNumber: 0,
+        typeOid: c.typeOid,
+        typeSize: size[c.typeOid] ?? -1,
+        typeModifier: -1,
+        format: formatOf(formats, i),
+      })),
+    };
+  }
+
+  private changeSetting(name: string, value: string): void {
+    const settings = this.settings!;
+    const key = settingKey(settings, name);
+    if (['server_version', 'server_encoding', 'integer_datetimes', 'in_hot_standby', 'is_superuser', 'scram_iterations', 'server_version_num'].includes(key)) {
+      throw sqlError('55P02', `parameter "${key}" cannot be changed`);
+    }
+    if (key === 'session_authorization') throw sqlError('0A000', 'SET SESSION AUTHORIZATION is not supported by pgauth serve');
+    if (!this.initialSettings) this.initialSettings = new Map(settings);
+    if (key.toLowerCase() === 'client_encoding' && /^(utf-?8|unicode)$/i.test(value)) value = 'UTF8';
+    if (settings.size >= 200 && !settings.has(key)) throw sqlError('54000', 'too many settings in this session');
+    settings.set(key, value);
+    if (REPORTED_LOWER.has(key.toLowerCase())) this.send({ type: 'ParameterStatus', name: key, value });
+  }
+
+  private resetAll(): void {
+    if (!this.initialSettings) return;
+    for (const [k, v] of this.initialSettings) if (this.settings!.get(k) !== v) this.changeSetting(k, v);
+    for (const k of [...this.settings!.keys()]) if (!this.initialSettings.has(k)) this.settings!.delete(k);
+  }
+
+  private extended(msg: RegularFrontendMessage): void {
+    switch (msg.type) {
+      case 'Parse': {
+        const plan = planQuery(msg.sql);
+        if (plan instanceof WireError) throw plan;
+        this.statements ??= new Map();
+        if (msg.name !== '' && this.statements.has(msg.name)) throw sqlError('42P05', `prepared statement "${msg.name}" already exists`);
+        if (this.statements.size >= MAX_STATEMENTS && !this.statements.has(msg.name)) throw sqlError('54000', 'too many prepared statements in this session');
+        const inferred = plan.kind === 'select' ? plan.paramTypes : [];
+        const n = Math.max(inferred.length, msg.paramTypes.length);
+        const paramTypes: number[] = [];
+        for (let i = 0; i < n; i++) paramTypes.push(msg.paramTypes[i] || inferred[i] || 25);
+        this.statements.set(msg.name, { plan, paramTypes });
+        this.send({ type: 'ParseComplete' });
+        return;
+      }
+      case 'Bind': {
+        const st = this.statements?.get(msg.statement);
+        if (!st) throw sqlError('26000', `prepared statement "${msg.statement}" does not exist`);
+        if (msg.params.length !== st.paramTypes.length) {
+          throw fatal('08P01', `bind message supplies ${msg.params.length} parameters, but prepared statement "${msg.statement}" requires ${st.paramTypes.length}`);
+        }
+        const pf = msg.paramFormats;
+        if (pf.length > 1 && pf.length !== msg.params.length) {
+          throw fatal('08P01', `bind message has ${pf.length} parameter formats but ${msg.params.length} parameters`);
+        }
+        const params = msg.params.map((p, i) => (p === null ? null : formatOf(pf, i) === 1 ? paramFromBinary(p, st.paramTypes[i]!) : p.toString('utf8')));
+        this.portals ??= new Map();
+        if (this.portals.size >= MAX_STATEMENTS && !this.portals.has(msg.portal)) throw sqlError('54000', 'too many portals in this session');
+        this.portals.set(msg.portal, { plan: st.plan, params, formats: msg.resultFormats });
+        this.send({ type: 'BindComplete' });
+        return;
+      }
+      case 'Describe': {
+        if (msg.kind === 'S') {
+          const st = this.statements?.get(msg.name);
+          if (!st) throw sqlError('26000', `prepared statement "${msg.name}" does not exist`);
+          this.send({ type: 'ParameterDescription', typeOids: st.paramTypes });
+          const cols = describePlan(st.plan, this.settings!);
+          this.send(cols ? this.rowDescription(cols, []) : { type: 'NoData' });
+        } else {
+          const portal = this.portals?.get(msg.name);
+          if (!portal) throw sqlError('34000', `portal "${msg.name}" does not exist`);
+          const cols = describePlan(portal.plan, this.settings!);
+          this.send(cols ? this.rowDescription(cols, portal.formats) : { type: 'NoData' });
+        }
+        return;
+      }
+      case 'Execute': {
+        const portal = this.portals?.get(msg.portal);
+        if (!portal) throw sqlError('34000', `portal "${msg.portal}" does not exist`);
+        this.execute(portal.plan, portal.params, portal.formats, false);
+        return;
+      }
+      case 'Close':
+        if (msg.kind === 'S') this.statements?.delete(msg.name);
+        else this.portals?.delete(msg.name);
+        this.send({ type: 'CloseComplete' });
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+/** Format code of column i: none = text, one = for all, else per column. */
+function formatOf(formats: number[], i: number): number {
+  if (formats.length === 0) return 0;
+  if (formats.length === 1) return formats[0]!;
+  return formats[i] ?? 0;
+}
+
