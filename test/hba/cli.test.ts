@@ -130,11 +130,13 @@ describe('pgauth hba check', () => {
     expect(out.message).toBe('no pg_hba.conf entry for host "127.0.0.1", user "alice", database "appdb", no encryption');
     expect(out.proposedLine).toBe('host  appdb  alice  127.0.0.1/32  scram-sha-256');
     expect(out.skipped.map((s: { reason: string }) => s.reason)).toEqual(['connection-type', 'ssl', 'address', 'user', 'connection-type']);
+    expect(out.withSsl).toEqual({ method: 'scram-sha-256', lineNumber: 2, file: checkFile });
     const human = await pgauth(['hba', 'check', checkFile, '--user', 'alice', '--db', 'appdb', '--addr', '127.0.0.1', '--method', 'md5']);
     expect(human.code).toBe(1);
     expect(human.stdout).toContain('no matching line');
     expect(human.stdout).toContain('host  appdb  alice  127.0.0.1/32  md5');
     expect(human.stdout).toContain('(SSL state (hostssl/hostnossl) does not match)');
+    expect(human.stdout).toContain(`Over TLS it would be admitted by ${checkFile}:2 (scram-sha-256)`);
   });
 
   it('a reject line: exit 1, the rejecting line and what to put before it', async () => {
@@ -143,6 +145,7 @@ describe('pgauth hba check', () => {
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ decision: 'reject', method: 'reject', line: { lineNumber: 4 }, message: 'pg_hba.conf rejects connection for host "10.1.2.3", user "mallory", database "mallory", no encryption' });
     expect(out.proposedLine).toBe('host  mallory  mallory  10.1.2.3/32  scram-sha-256');
+    expect(out.withSsl).toBeNull();
   });
 
   it('+group membership comes from the role file (indirect through member-of), local connections too', async () => {

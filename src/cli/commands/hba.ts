@@ -37,6 +37,8 @@ export interface HbaCheckResult {
   /** Rules tried before the decision, each with the first field that did not match. */
   skipped: Array<{ file: string; lineNumber: number; reason: MismatchReason; text: string }>;
   rolesFile: string | null;
+  /** For a refused TCP connection without TLS: the line that would admit it over TLS (PostgreSQL's "requires TLS" case), else null. */
+  withSsl: { method: string; lineNumber: number; file: string } | null;
 }
 
 const REASON_TEXT: Record<MismatchReason, string> = {
@@ -95,6 +97,11 @@ export async function hbaCheck(o: HbaCheckOptions): Promise<HbaCheckResult> {
     ...(roleExists ? { roleExists } : {}),
   });
   const decision = hba.decisionOf(verdicts);
+  let withSsl: HbaCheckResult['withSsl'] = null;
+  if (decision.kind !== 'method' && facts.transport === 'tcp' && !facts.ssl) {
+    const tls = hba.matchHba(file, { ...facts, ssl: true }, groupsOf, { ...(resolver ? { resolver } : {}), ...(roleExists ? { roleExists } : {}) });
+    if (tls.kind === 'method') withSsl = { method: tls.method, lineNumber: tls.line!, file: tls.file! };
+  }
   const last = verdicts.at(-1);
   const matched = last?.matched ? last.rule : undefined;
   const skipped = verdicts
@@ -111,6 +118,7 @@ export async function hbaCheck(o: HbaCheckOptions): Promise<HbaCheckResult> {
     proposedLine: decision.kind === 'method' ? null : hba.proposeHbaLine(facts, o.method),
     skipped,
     rolesFile,
+    withSsl,
   };
 }
 
@@ -154,6 +162,9 @@ async function renderCheck(r: HbaCheckResult): Promise<string> {
     out.push(`PostgreSQL says: ${r.message}`);
     out.push('To admit it, add:');
     out.push(`  ${style.strong(r.proposedLine!)}`);
+  }
+  if (r.withSsl) {
+    out.push(style.warn(`Over TLS it would be admitted by ${r.withSsl.file}:${r.withSsl.lineNumber} (${r.withSsl.method}): connect with sslmode=require.`));
   }
   if (r.skipped.length > 0) {
     out.push(style.dim('Lines tried first:'));
