@@ -154,6 +154,7 @@ class Client implements ScramClient {
     }
     // RFC 5802 allows extensions after the iteration count; they must be well formed.
     while (!r.atEnd) r.any();
+    if (r.trailingComma) r.any();
     this.iterations = iterations;
 
     const salted = saltedPassword(this.opts.password, salt, iterations);
@@ -180,6 +181,7 @@ class Client implements ScramClient {
     }
     const v = r.value('v');
     while (!r.atEnd) r.any();
+    if (r.trailingComma) r.any();
     const signature = decodeBase64Strict(v);
     if (!signature || signature.length !== SCRAM_KEY_LEN) {
       throw new ScramError('server-final', 'malformed SCRAM message (invalid server signature)');

@@ -11,16 +11,18 @@ export interface AttrFailures {
   anyAttrInvalid(found: string): never;
 }
 
-/** PostgreSQL's sanitize_char: a printable ASCII character as itself, otherwise 0x%02x. */
+/** PostgreSQL's sanitize_char: a printable ASCII character in single quotes ('x'), otherwise 0x%02x. */
 export function sanitizeChar(ch: string | undefined): string {
   if (ch === undefined || ch === '') return '0x00';
   const code = ch.charCodeAt(0);
-  if (code >= 0x21 && code <= 0x7e) return ch;
+  if (code >= 0x21 && code <= 0x7e) return `'${ch}'`;
   return `0x${(code & 0xff).toString(16).padStart(2, '0')}`;
 }
 
 export class AttrReader {
   pos = 0;
+  /** The last value read was followed by a ',' that ended the message (PostgreSQL tolerates that). */
+  trailingComma = false;
   constructor(
     readonly text: string,
     private readonly fail: AttrFailures,
@@ -60,6 +62,7 @@ export class AttrReader {
     if (end < 0) end = this.text.length;
     const value = this.text.slice(from, end);
     this.pos = end < this.text.length ? end + 1 : end;
+    this.trailingComma = end < this.text.length && this.pos === this.text.length;
     return value;
   }
 }

@@ -200,7 +200,9 @@ class Server implements ScramServer {
   }
 }
 
-/** PostgreSQL's sanitize_str: printable ASCII kept, anything else as '?'. */
+/** PostgreSQL's sanitize_str: the first 30 bytes, printable ASCII kept, any other byte as '?'. */
 function sanitizeStr(s: string): string {
-  return s.slice(0, 30).replace(/[^\x21-\x7e]/g, '?');
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8').subarray(0, 30)) out += b >= 0x21 && b <= 0x7e ? String.fromCharCode(b) : '?';
+  return out;
 }

@@ -80,7 +80,7 @@ describe('SCRAM client: server-first-message checks', () => {
     ['iterations negative', `r=cnonceS,s=${SALT},i=-1`, /invalid iteration count/],
     ['iterations above the cap', `r=cnonceS,s=${SALT},i=10000001`, /more than the limit/],
     ['garbage after iterations', `r=cnonceS,s=${SALT},i=4096,garbage`, /expected character "=" for attribute "g"/],
-    ['invalid attribute after iterations', `r=cnonceS,s=${SALT},i=4096,1=x`, /invalid character "1"/],
+    ['invalid attribute after iterations', `r=cnonceS,s=${SALT},i=4096,1=x`, /invalid character "'1'"/],
     ['trailing comma', `r=cnonceS,s=${SALT},i=4096,`, /end of string/],
   ];
   for (const [name, msg, re] of cases) {

@@ -94,15 +94,15 @@ describe('SCRAM server: client-first-message', () => {
       'p=tls-unique,,n=,r=abc',
       { step: 'client-first', sqlstate: '08P01', message: 'unsupported SCRAM channel-binding type "tls-unique"' },
     ],
-    ['an unknown flag', {}, 'x,,n=,r=abc', malformed('Unexpected channel-binding flag "x".')],
-    ['no comma after the flag', {}, 'nx,n=,r=abc', malformed('Comma expected, but found character "x".')],
+    ['an unknown flag', {}, 'x,,n=,r=abc', malformed(`Unexpected channel-binding flag "'x'".`)],
+    ['no comma after the flag', {}, 'nx,n=,r=abc', malformed(`Comma expected, but found character "'x'".`)],
     [
       'an authzid',
       {},
       'n,a=bob,n=,r=abc',
       { step: 'client-first', sqlstate: '0A000', message: 'client uses authorization identity, but it is not supported' },
     ],
-    ['something else before the second comma', {}, 'n,x,n=,r=abc', malformed('Unexpected attribute "x" in client-first-message.')],
+    ['something else before the second comma', {}, 'n,x,n=,r=abc', malformed(`Unexpected attribute "'x'" in client-first-message.`)],
     ['end of message after the GS2 flag', { plus: true }, 'p=tls-server-end-point', malformed('Unexpected attribute "0x00" in client-first-message.')],
     [
       'a mandatory extension',
@@ -110,7 +110,7 @@ describe('SCRAM server: client-first-message', () => {
       'n,,m=ext,n=,r=abc',
       { step: 'client-first', sqlstate: '0A000', message: 'client requires an unsupported SCRAM extension' },
     ],
-    ['no n= attribute', {}, 'n,,r=abc', malformed('Expected attribute "n" but found "r".')],
+    ['no n= attribute', {}, 'n,,r=abc', malformed(`Expected attribute "n" but found "'r'".`)],
     ['n without =', {}, 'n,,nuser,r=abc', malformed('Expected character "=" for attribute "n".')],
     ['no r= attribute', {}, 'n,,n=', malformed('Expected attribute "r" but found "0x00".')],
     [
@@ -119,7 +119,7 @@ describe('SCRAM server: client-first-message', () => {
       'n,,n=,r=ab\x7f',
       { step: 'client-first', sqlstate: '08P01', message: 'non-printable characters in SCRAM nonce' },
     ],
-    ['an extension that is not ALPHA=', {}, 'n,,n=,r=abc,1=2', malformed('Attribute expected, but found invalid character "1".')],
+    ['an extension that is not ALPHA=', {}, 'n,,n=,r=abc,1=2', malformed(`Attribute expected, but found invalid character "'1'".`)],
   ];
   for (const [name, opts, msg, want] of cases) {
     it(`refuses ${name}`, () => expectRefusal(() => server(opts).handleClientFirst(msg), want));
@@ -200,8 +200,8 @@ describe('SCRAM server: client-final-message', () => {
       () => finalFor('c=biws,r=abcSNONCE'),
       { step: 'client-final', sqlstate: '28000', message: 'SCRAM channel binding check failed' },
     ],
-    ['no c= first', 'n,,', {}, () => finalFor('r=abcSNONCE'), f('Expected attribute "c" but found "r".')],
-    ['no r= after c=', 'n,,', {}, () => finalFor('c=biws,x=abcSNONCE'), f('Expected attribute "r" but found "x".')],
+    ['no c= first', 'n,,', {}, () => finalFor('r=abcSNONCE'), f(`Expected attribute "c" but found "'r'".`)],
+    ['no r= after c=', 'n,,', {}, () => finalFor('c=biws,x=abcSNONCE'), f(`Expected attribute "r" but found "'x'".`)],
     [
       'a wrong nonce',
       'n,,',
