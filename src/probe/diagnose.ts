@@ -347,6 +347,11 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
     case 'protocol-error':
       return d(`The server broke the protocol: ${msg}`, 'Check the server or pooler version; capture the exchange with --trace.');
     default:
-      return d(msg, 'See the server log for details.');
+      return d(
+        /server closed the connection unexpectedly/.test(msg)
+          ? 'The server closed the connection without an error message: a backend crash, authentication_timeout, a proxy or load balancer cutting the connection, or a TLS failure on the server side.'
+          : `Not in the catalogue: ${msg.split('\n')[0]}`,
+        'See the server log (and any proxy log) for the same moment; run again with --trace.',
+      );
   }
 }

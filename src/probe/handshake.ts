@@ -81,7 +81,18 @@ export interface AttemptResult {
   diagnostic: boolean;
   /** The ErrorResponse came with PostgreSQL's file/line/routine fields. */
   errorHadRoutine: boolean;
+  /** Results of AttemptOptions.queries, in order. */
+  queryResults: QueryResult[];
 }
+
+export interface QueryResult {
+  sql: string;
+  rows: Array<Array<string | null>>;
+  error: ServerError | null;
+}
+
+/** Rows kept per extra query (bounded input). */
+export const MAX_QUERY_ROWS = 200_000;
 
 export interface PasswordAnswer {
   value: string;
@@ -113,6 +124,8 @@ export interface AttemptOptions {
   maxIterations: number;
   /** Injectable SCRAM client nonce (tests). */
   nonce?: string;
+  /** Extra queries to run after login (the live role import); their rows are kept. */
+  queries?: string[];
   startedAt: number;
   steps: Step[];
   trace: TraceEntry[] | null;
@@ -243,6 +256,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     failure: null,
     diagnostic: o.discoverOnly === true,
     errorHadRoutine: false,
+    queryResults: [],
   };
   let mark = Date.now();
   const step = (name: string, detail: string, ok = true) => {
@@ -612,17 +626,21 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     );
 
     // --- Post-login queries ---
-    const simpleQuery = async (sql: string): Promise<{ value: string | null; error: ServerError | null }> => {
+    const simpleQuery = async (sql: string): Promise<{ value: string | null; error: ServerError | null; rows: Array<Array<string | null>> }> => {
       send({ type: 'Query', sql });
       let value: string | null = null;
       let error: ServerError | null = null;
+      const rows: Array<Array<string | null>> = [];
       for (;;) {
         const msg = await read();
-        if (msg.type === 'DataRow' && value === null) value = msg.values[0]?.toString('utf8') ?? null;
-        else if (msg.type === 'ErrorResponse') error = serverErrorOf(msg);
+        if (msg.type === 'DataRow') {
+          if (value === null) value = msg.values[0]?.toString('utf8') ?? null;
+          if (rows.length >= MAX_QUERY_ROWS) throw clientFailure('protocol-error', `more than ${MAX_QUERY_ROWS} rows`);
+          rows.push(msg.values.map((v) => (v === null ? null : v.toString('utf8'))));
+        } else if (msg.type === 'ErrorResponse') error = serverErrorOf(msg);
         else if (msg.type === 'ReadyForQuery') break;
       }
-      return { value, error };
+      return { value, error, rows };
     };
     const who = await simpleQuery('SELECT current_user');
     if (who.error) step('query', `SELECT current_user: ${who.error.code} ${who.error.message}`, false);
@@ -632,6 +650,10 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     }
     const version = await simpleQuery('SELECT version()');
     result.versionText = version.value;
+    for (const sql of o.queries ?? []) {
+      const q = await simpleQuery(sql);
+      result.queryResults.push({ sql, rows: q.rows, error: q.error });
+    }
     send({ type: 'Terminate' });
     conn.end(Buffer.alloc(0));
     return result;

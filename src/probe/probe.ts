@@ -10,7 +10,7 @@ import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
 import { ConninfoError } from './conninfo.js';
 import { defaultLookup, resolveHost, TransportError, type LookupFunction } from './connect.js';
 import { classifyServerError, diagnose, type Diagnosis, type DiagnosisCode, type ServerKind } from './diagnose.js';
-import { runAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type Step, type TraceEntry } from './handshake.js';
+import { runAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type QueryResult, type Step, type TraceEntry } from './handshake.js';
 import { passwordFromFile, pgpassHost } from './pgpass.js';
 import { detectServerKind } from './server-kind.js';
 
@@ -36,6 +36,8 @@ export interface ProbeOptions {
   nonce?: string;
   /** Called for libpq-style warnings (e.g. an unsafe .pgpass), as they happen. */
   warn?: (message: string) => void;
+  /** Extra queries to run after a successful login (their rows are in `queryResults`). */
+  queries?: string[];
   /** pg_hba.conf line proposer (helper E's proposeHbaLine); loaded lazily when absent. */
   proposeHbaLine?: (facts: ConnectionFacts, method: string) => string;
 }
@@ -101,6 +103,8 @@ export interface ProbeResult {
   warnings: string[];
   trace?: TraceEntry[];
   exit: ExitKind;
+  /** Rows of ProbeOptions.queries (not printed; used by the live role import). */
+  queryResults?: QueryResult[];
 }
 
 /** Diagnosis codes that mean "no response" (exit 2) when found by the client. */
@@ -258,6 +262,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
           },
       maxIterations: opts.maxIterations ?? DEFAULT_MAX_ITERATIONS,
       ...(opts.nonce ? { nonce: opts.nonce } : {}),
+      ...(opts.queries ? { queries: opts.queries } : {}),
       startedAt,
       steps,
       trace,
@@ -443,6 +448,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     exit: 'ok',
   };
   if (trace) result.trace = trace;
+  if (opts.queries && success) result.queryResults = success.queryResults;
 
   const failureExit: ExitKind = ok
     ? 'ok'
@@ -494,6 +500,7 @@ function unreachableAttempt(index: number, host: HostSpec, message: string): Att
     failure: { origin: 'client', code: 'dns-failure', message },
     diagnostic: false,
     errorHadRoutine: false,
+    queryResults: [],
   };
 }
 

@@ -15,6 +15,7 @@ import { freePort, startCluster, type Cluster } from '../helpers/pg.js';
 import { pgauth } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
 import { cleanEnv, probeJson } from './helpers.js';
+import { fetchRolesFromServer } from '../../src/probe/import-live.js';
 
 const ALICE_PW = 'alice-s3cret-pw';
 const MD5_PW = 'md5-s3cret-pw';
@@ -488,6 +489,32 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(pw.code).toBe(0);
       expect(pw.stdout).not.toContain(ALICE_PW);
       expect(pw.stdout).toContain('[redacted]');
+    });
+  });
+
+  describe('live role import (pgauth import postgresql://...)', () => {
+    it('reads pg_authid and memberships as a superuser', async () => {
+      await pg.setHba('host all all 127.0.0.1/32 trust\n');
+      await pg.sql(`CREATE ROLE readers NOLOGIN; GRANT readers TO alice; ALTER ROLE mdy VALID UNTIL '2031-02-03 04:05:06+00' CONNECTION LIMIT 7`);
+      const roles = await fetchRolesFromServer(`postgresql://postgres@127.0.0.1:${pg.port}/postgres?sslmode=disable`, {});
+      const alice = roles.find((r) => r.name === 'alice')!;
+      expect(alice.secret).toBe(await pg.sql(`SELECT rolpassword FROM pg_authid WHERE rolname = 'alice'`));
+      expect(alice.attrs).toEqual({ memberOf: ['readers'] });
+      const mdy = roles.find((r) => r.name === 'mdy')!;
+      expect(mdy.secret).toMatch(/^md5[0-9a-f]{32}$/);
+      expect(mdy.attrs).toEqual({ validUntil: '2031-02-03T04:05:06Z', connLimit: 7 });
+      expect(roles.find((r) => r.name === 'readers')).toBeUndefined(); // no password: nothing to import
+    });
+
+    it('says a superuser is needed when pg_authid is not readable', async () => {
+      await expect(fetchRolesFromServer(`postgresql://alice@127.0.0.1:${pg.port}/postgres?sslmode=disable`, {})).rejects.toThrow(/needs a superuser/);
+    });
+
+    it('a refused login is a clear error', async () => {
+      await pg.setHba('host all all 127.0.0.1/32 scram-sha-256\n');
+      await expect(fetchRolesFromServer(`postgresql://alice@127.0.0.1:${pg.port}/postgres?sslmode=disable`, { password: 'wrong' })).rejects.toThrow(
+        /cannot log in to .*password authentication failed/,
+      );
     });
   });
 });

@@ -1,0 +1,72 @@
+/**
+ * `pgauth import postgresql://...`: read roles and their secrets from a live
+ * server's pg_authid over the probe's own client (simple query protocol).
+ * Needs a superuser: pg_authid is not readable by others.
+ */
+import type { RoleRecord } from '../roles/index.js';
+import { CliError } from '../cli/errors.js';
+import { ConninfoError, resolveConnParams } from './conninfo.js';
+import { runProbe, type ProbeOptions } from './probe.js';
+
+/** rolvaliduntil as ISO-8601 UTC or 'infinity', whatever the session's DateStyle. */
+export const ROLES_QUERY = `SELECT rolname, rolpassword,
+  CASE WHEN rolvaliduntil IS NULL THEN NULL
+       WHEN rolvaliduntil = 'infinity' THEN 'infinity'
+       ELSE to_char(rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') END,
+  rolcanlogin, rolconnlimit
+FROM pg_catalog.pg_authid ORDER BY rolname`;
+
+export const MEMBERS_QUERY = `SELECT m.rolname, g.rolname
+FROM pg_catalog.pg_auth_members am
+JOIN pg_catalog.pg_roles m ON m.oid = am.member
+JOIN pg_catalog.pg_roles g ON g.oid = am.roleid
+ORDER BY 1, 2`;
+
+/** Rows (text values) to role records; roles without a password are left out (nothing to import). */
+export function rolesFromRows(roleRows: Array<Array<string | null>>, memberRows: Array<Array<string | null>>): RoleRecord[] {
+  const memberOf = new Map<string, string[]>();
+  for (const [member, group] of memberRows) {
+    if (member === null || member === undefined || group === null || group === undefined) continue;
+    memberOf.set(member, [...(memberOf.get(member) ?? []), group]);
+  }
+  const out: RoleRecord[] = [];
+  for (const [name, secret, validUntil, canLogin, connLimit] of roleRows) {
+    if (!name || secret === null || secret === undefined || secret === '') continue;
+    const attrs: RoleRecord['attrs'] = {};
+    if (validUntil) attrs.validUntil = validUntil;
+    if (canLogin === 'f') attrs.nologin = true;
+    if (connLimit !== null && connLimit !== undefined && connLimit !== '-1') attrs.connLimit = Number(connLimit);
+    const groups = memberOf.get(name);
+    if (groups?.length) attrs.memberOf = groups;
+    out.push({ name, secret, attrs, line: 0 });
+  }
+  return out;
+}
+
+export async function fetchRolesFromServer(uri: string, opts: { password?: string; probe?: Partial<ProbeOptions> }): Promise<RoleRecord[]> {
+  if (!/^postgres(ql)?:\/\//.test(uri)) throw new ConninfoError(`not a postgresql:// URI: "${uri}"`);
+  const params = resolveConnParams({ target: uri });
+  const result = await runProbe({
+    params,
+    ...(opts.password !== undefined ? { password: { value: opts.password, source: 'import' } } : {}),
+    queries: [ROLES_QUERY, MEMBERS_QUERY],
+    ...opts.probe,
+  });
+  if (!result.ok) {
+    const why = `${result.error.message ?? result.diagnosis.code} (${result.diagnosis.code}: ${result.diagnosis.fix})`;
+    throw new CliError(result.exit === 'unreachable' ? 'unreachable' : 'rejected', `cannot log in to ${redact(uri)}: ${why}`);
+  }
+  const [roles, members] = result.queryResults ?? [];
+  if (!roles || !members) throw new CliError('rejected', 'the server did not answer the pg_authid query');
+  for (const q of [roles, members]) {
+    if (q.error) {
+      const hint = q.error.code === '42501' ? `; reading pg_authid needs a superuser (logged in as ${result.auth.currentUser ?? params.user})` : '';
+      throw new CliError('rejected', `${q.error.message}${hint}`);
+    }
+  }
+  return rolesFromRows(roles.rows, members.rows);
+}
+
+function redact(uri: string): string {
+  return uri.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
