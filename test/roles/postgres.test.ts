@@ -139,4 +139,21 @@ describeWith(pgMissing(), 'role file <-> a real PostgreSQL', () => {
     const replaced = JSON.parse((await pgauth(['import', dumpFile, '--roles', file, '--replace', '--json'])).stdout) as { replaced: string[] };
     expect(replaced.replaced).toEqual(expect.arrayContaining(['dump_scram', 'dump_md5']));
   });
+
+  it('import from a live server (postgresql:// URI) goes through the probe\'s pg_authid reader and merges like the other sources', async () => {
+    await pg.setHba('host all postgres 127.0.0.1/32 trust\n' + HBA);
+    try {
+      const file = join(tmp.path, 'live.txt');
+      const r = await pgauth(['import', `postgresql://postgres@127.0.0.1:${pg.port}/postgres?sslmode=disable`, '--roles', file, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as { kind: string; added: string[] };
+      expect(report.kind).toBe('server');
+      expect(report.added).toEqual(expect.arrayContaining(['app_user', 'dump_scram']));
+      const { roles } = await loadRoleFile(file);
+      expect(roles.get('dump_scram')!.secret).toBe(await pg.sql("select rolpassword from pg_authid where rolname = 'dump_scram'"));
+      expect(roles.get('dump_scram')!.attrs).toMatchObject({ validUntil: '2031-05-06T07:08:09Z', connLimit: 4, memberOf: ['dump_group'] });
+    } finally {
+      await pg.setHba(HBA);
+    }
+  });
 });
