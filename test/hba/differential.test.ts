@@ -12,7 +12,7 @@
  * roles have no password: the method request comes before any password check.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeWith, pgMajorVersion, pgMissing } from '../helpers/env.js';
 import { startCluster, waitFor, type Cluster } from '../helpers/pg.js';
@@ -21,7 +21,9 @@ import { tempDir, writeServerFile } from '../helpers/tmp.js';
 import { hbaFileRules, loadHbaFile, matchHba } from '../../src/hba/index.js';
 import type { ConnectionFacts } from '../../src/server/types.js';
 import { observeAuth, type Observed } from './wire.js';
-import { ADMIN_LINE, BROKEN_LINES, CONNECTIONS, DATABASES, GROUPS, HBA_CASES, ROLE_SQL, USERS, type Conn } from './cases.js';
+import { startServe, type ServeProcess } from './serve-process.js';
+import { pgauth } from '../helpers/proc.js';
+import { ADMIN_LINE, BROKEN_LINES, CONNECTIONS, DATABASES, GROUPS, HBA_CASES, ROLE_FILE, ROLE_SQL, USERS, type Conn } from './cases.js';
 
 const tmp = tempDir('pgauth-hba-diff-');
 let cluster: Cluster;
@@ -29,6 +31,17 @@ let cluster: Cluster;
 const groupsOf = (r: string): string[] => GROUPS[r] ?? [];
 const EXISTING = new Set(['postgres', ...USERS.filter((u) => u !== 'dave'), ...Object.values(GROUPS).flat()]);
 const roleExists = (r: string) => EXISTING.has(r);
+/** PostgreSQL's decision per case and connection, for the serve comparison. */
+const pgDecisions = new Map<string, Map<string, Observed>>();
+const matrixKey = (c: Conn, user: string, db: string) => `${c.name} user=${user} db=${db}`;
+
+/** Why `pgauth serve --hba` cannot be tested here (its command module is not built with --hba). */
+function serveMissing(): string | undefined {
+  const built = new URL('../../dist/cli/commands/serve.js', import.meta.url);
+  if (!existsSync(built)) return 'pgauth serve is not built (npm run build)';
+  return readFileSync(built, 'utf8').includes('--hba') ? undefined : 'the built pgauth serve has no --hba';
+}
+
 /** Every decision PostgreSQL made across the files: the matrix must exercise each kind. */
 const seen = new Set<string>();
 
@@ -100,6 +113,8 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
       expect(await cluster.sql("select count(*) from pg_hba_file_rules where error is not null")).toBe('0');
 
       const disagreements: string[] = [];
+      const observed = new Map<string, Observed>();
+      pgDecisions.set(hbaCase.name, observed);
       const jobs: Array<() => Promise<void>> = [];
       for (const c of CONNECTIONS) {
         for (const user of USERS) {
@@ -110,6 +125,7 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
               const target = c.kind === 'unix' ? { port: cluster.port, socketDir: cluster.socketDir } : { host: c.address, port: cluster.port };
               const pg = await observeAuth(target, user, db, c.ssl);
               seen.add(pg.observed);
+              observed.set(matrixKey(c, user, db), pg.observed);
               if (pg.observed !== ours) {
                 disagreements.push(`${c.name} user=${user} db=${db}: PostgreSQL ${pg.observed}${pg.message ? ` (${pg.message})` : ''}, pgauth ${ours}${d.kind !== 'no-entry' ? ` (line ${d.line})` : ''}`);
               }
@@ -134,6 +150,19 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
       expect(ours).toEqual(view);
     }, 60_000);
   }
+
+  it('an unknown role on an md5 line gets a SCRAM mock under the default password_encryption=scram-sha-256', async () => {
+    await cluster.setHba('host all all 127.0.0.1/32 md5\n');
+    await cluster.sql("ALTER SYSTEM SET password_encryption = 'scram-sha-256'");
+    await cluster.reload();
+    try {
+      expect((await observeAuth({ host: '127.0.0.1', port: cluster.port }, 'dave', 'appdb', false)).observed).toBe('scram-sha-256');
+      expect((await observeAuth({ host: '127.0.0.1', port: cluster.port }, 'alice', 'appdb', false)).observed).toBe('md5');
+    } finally {
+      await cluster.sql('ALTER SYSTEM RESET password_encryption');
+      await cluster.reload();
+    }
+  });
 
   it('the matrix saw every kind of decision', () => {
     expect([...seen].sort()).toEqual(['md5', 'no-entry', 'password', 'peer', 'reject', 'scram-sha-256', 'trust']);
@@ -165,5 +194,126 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
       else expect({ line: n, pg: theirs }).toEqual({ line: n, pg: b.error });
     });
     await cluster.setHba('host all all all trust\n');
+  });
+  describeWith(serveMissing(), 'pgauth serve --hba', () => {
+    const serveDir = join(tmp.path, 'serve');
+    const hbaPath = join(serveDir, 'pg_hba.conf');
+    const sockDir = join(tmp.path, 'serve-sock');
+    let v4: ServeProcess;
+    let v6: ServeProcess;
+
+    /** Writes a case into the served folder and reloads both servers with SIGHUP; resolves with their reload events. */
+    async function serveFile(body: string, files: Record<string, string> = {}) {
+      for (const [name, text] of Object.entries(files)) {
+        mkdirSync(join(serveDir, name, '..'), { recursive: true });
+        writeFileSync(join(serveDir, name), text);
+      }
+      writeFileSync(hbaPath, body);
+      return Promise.all(
+        [v4, v6].map((s) => {
+          const from = s.events.length;
+          s.hup();
+          return s.waitEvent((e) => e.event === 'reload' && e.file === hbaPath, from, 'the hba reload');
+        }),
+      );
+    }
+
+    beforeAll(async () => {
+      mkdirSync(serveDir, { recursive: true });
+      mkdirSync(sockDir, { recursive: true });
+      writeFileSync(join(tmp.path, 'userlist.txt'), ROLE_FILE, { mode: 0o600 });
+      writeFileSync(hbaPath, 'host all all all trust\n');
+      const common = ['--hba', hbaPath, '--roles', join(tmp.path, 'userlist.txt'), '--tls-self-signed'];
+      [v4, v6] = await Promise.all([startServe([...common, '--host', '127.0.0.1', '--socket-dir', sockDir]), startServe([...common, '--host', '::1'])]);
+    }, 60_000);
+
+    afterAll(async () => {
+      await Promise.all([v4?.stop(), v6?.stop()]);
+    });
+
+    for (const hbaCase of HBA_CASES) {
+      const tooOld = hbaCase.minVersion !== undefined && installed < hbaCase.minVersion;
+      if (hbaCase.expect) {
+        it(`${hbaCase.name}: pgauth serve gives the written expectations`, async () => {
+          const reloads = await serveFile(ADMIN_LINE + hbaCase.hba, hbaCase.files);
+          expect(reloads.map((e) => e.ok)).toEqual([true, true]);
+          for (const [conn, user, db, want] of hbaCase.expect ?? []) {
+            const c = CONNECTIONS.find((x) => x.name === conn)!;
+            const target = c.kind === 'unix' ? { port: v4.port, socketDir: sockDir } : { host: c.address, port: c.address === '::1' ? v6.port : v4.port };
+            expect(`${conn} ${user}@${db}: ${(await observeAuth(target, user, db, c.ssl)).observed}`).toBe(`${conn} ${user}@${db}: ${want}`);
+          }
+        });
+      }
+      const title = `${hbaCase.name}: login attempts get the same method or refusal from pgauth serve as from PostgreSQL, and psql the same FATAL text`;
+      (tooOld ? it.skip : it)(tooOld ? `${title} [skipped: no PostgreSQL ${hbaCase.minVersion}+ to compare with]` : title, async () => {
+        const pg = pgDecisions.get(hbaCase.name);
+        expect(pg, 'the PostgreSQL run of this case').toBeDefined();
+        const reloads = await serveFile(ADMIN_LINE + hbaCase.hba, hbaCase.files);
+        for (const [name, body] of Object.entries(hbaCase.files ?? {})) writeServerFile(join(cluster.dataDir, name), body, 0o644);
+        await cluster.setHba(hbaCase.hba); // PostgreSQL back on this case's file, for psql
+        expect(reloads.map((e) => e.ok)).toEqual([true, true]);
+        const disagreements: string[] = [];
+        const jobs: Array<() => Promise<void>> = [];
+        for (const c of CONNECTIONS) {
+          for (const user of USERS) {
+            for (const db of DATABASES) {
+              jobs.push(async () => {
+                const target = c.kind === 'unix' ? { port: v4.port, socketDir: sockDir } : { host: c.address, port: c.address === '::1' ? v6.port : v4.port };
+                const got = await observeAuth(target, user, db, c.ssl);
+                let want = pg!.get(matrixKey(c, user, db));
+                // An unknown role on an md5 line: PostgreSQL mocks with the type of password_encryption
+                // (md5 in this cluster, so md5 shows); pgauth serve mocks like PostgreSQL's default
+                // (scram-sha-256), which the test 'an unknown role on an md5 line...' shows PostgreSQL does too.
+                if (user === 'dave' && want === 'md5') want = 'scram-sha-256';
+                if (got.observed !== want) disagreements.push(`${matrixKey(c, user, db)}: PostgreSQL ${want}, pgauth serve ${got.observed}${got.message ? ` (${got.message})` : ''}`);
+              });
+            }
+          }
+        }
+        for (let i = 0; i < jobs.length; i += 8) await Promise.all(jobs.slice(i, i + 8).map((j) => j()));
+        expect(disagreements).toEqual([]);
+
+        // psql itself: for refused connections, the FATAL line from pgauth serve is PostgreSQL's, word for word.
+        const refused = CONNECTIONS.flatMap((c) => USERS.flatMap((u) => DATABASES.map((d) => [c, u, d] as const)))
+          .filter(([c, u, d]) => ['reject', 'no-entry'].includes(pg!.get(matrixKey(c, u, d))!))
+          .filter((_, i) => i % 3 === 0);
+        expect(refused.length).toBeGreaterThan(0);
+        const psqlFatal = async (host: string, port: number, c: Conn, user: string, db: string) => {
+          const r = await cluster.client('psql', ['-X', '-w', '-h', host, '-p', String(port), '-U', user, '-d', db, '-c', 'select 1'], {
+            env: { PGSSLMODE: c.ssl ? 'require' : 'disable', PGPASSWORD: '' },
+          });
+          return /FATAL:\s+(.*)/.exec(r.stderr)?.[1] ?? `exit ${r.code}: ${r.stderr.trim()}`;
+        };
+        for (const [c, user, db] of refused) {
+          const fromPg = await psqlFatal(c.kind === 'unix' ? cluster.socketDir : c.address, cluster.port, c, user, db);
+          const fromServe = await psqlFatal(c.kind === 'unix' ? sockDir : c.address, c.kind === 'tcp' && c.address === '::1' ? v6.port : v4.port, c, user, db);
+          expect({ conn: matrixKey(c, user, db), fatal: fromServe }).toEqual({ conn: matrixKey(c, user, db), fatal: fromPg });
+        }
+      }, 60_000);
+    }
+
+    it('a broken file on SIGHUP keeps the old rules, and the log names the line at fault', async () => {
+      await serveFile(ADMIN_LINE + 'host all alice 127.0.0.1/32 md5\nhost all all all reject\n');
+      expect((await observeAuth({ host: '127.0.0.1', port: v4.port }, 'alice', 'appdb', false)).observed).toBe('md5');
+      const [bad] = await serveFile(ADMIN_LINE + 'host all alice 127.0.0.1/32 trust\nhost all all all magic\n');
+      expect(bad!.ok).toBe(false);
+      expect(String(bad!.error)).toContain(`${hbaPath}:3: invalid authentication method "magic"`);
+      // Still the old rules: md5 for alice, reject for the rest.
+      expect((await observeAuth({ host: '127.0.0.1', port: v4.port }, 'alice', 'appdb', false)).observed).toBe('md5');
+      expect((await observeAuth({ host: '127.0.0.1', port: v4.port }, 'bob', 'appdb', false)).observed).toBe('reject');
+      // A good file again is taken.
+      const [good] = await serveFile(ADMIN_LINE + 'host all alice 127.0.0.1/32 password\n');
+      expect(good!.ok).toBe(true);
+      expect((await observeAuth({ host: '127.0.0.1', port: v4.port }, 'alice', 'appdb', false)).observed).toBe('password');
+      expect((await observeAuth({ host: '127.0.0.1', port: v4.port }, 'bob', 'appdb', false)).observed).toBe('no-entry');
+    });
+
+    it('a broken file at start: serve refuses to start and names the line (exit 3)', async () => {
+      const bad = join(tmp.path, 'bad-start.conf');
+      writeFileSync(bad, 'local all all trust\nhost all all 127.0.0.1/33 trust\n');
+      const r = await pgauth(['serve', '--hba', bad, '--roles', join(tmp.path, 'userlist.txt'), '--port', '0'], { timeoutMs: 15_000 });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(`${bad}:2: invalid CIDR mask in address "127.0.0.1/33"`);
+    });
   });
 });

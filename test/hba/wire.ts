@@ -44,6 +44,9 @@ function classifyError(fields: Map<string, string>): Observed {
   if (m.startsWith('pg_hba.conf rejects')) return 'reject';
   if (m.startsWith('Peer authentication failed')) return 'peer';
   if (m.startsWith('Ident authentication failed')) return 'ident';
+  // pgauth serve chose the line but cannot run the method (peer, ident, gss...): the decision is the method.
+  const unsupported = /^authentication method "([\w-]+)" is not supported by pgauth serve/.exec(m);
+  if (unsupported) return unsupported[1] as Observed;
   if (m.startsWith('connection requires a valid client certificate') || m.startsWith('certificate authentication failed')) return 'cert';
   return `other: ${fields.get('C') ?? ''} ${m}`;
 }
