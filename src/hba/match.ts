@@ -2,11 +2,11 @@
  * First-match selection of a pg_hba.conf rule, as PostgreSQL's check_hba,
  * check_db, check_role, check_hostname and check_same_host_or_net do it.
  */
+import { networkInterfaces } from 'node:os';
 import type { AuthDecision, ConnectionFacts } from '../server/types.js';
 import { fullMask, inRange, parseIpAddress, sameAddress, type IpAddress } from './address.js';
 import type { HbaRule, NameToken } from './parse.js';
 import { hostsFileResolver, type HostResolver } from './resolver.js';
-import { networkInterfaces as osInterfaces } from 'node:os';
 
 /** A network interface address as getifaddrs gives it. */
 export interface InterfaceAddress {
@@ -136,17 +136,13 @@ function sameHostOrNet(ip: IpAddress, kind: 'samehost' | 'samenet', opts: MatchO
   return false;
 }
 
-let interfaceCache: InterfaceAddress[] | undefined;
+/** The server's addresses now (PostgreSQL enumerates them per connection, too). */
 function defaultInterfaces(): InterfaceAddress[] {
-  if (!interfaceCache) {
-    interfaceCache = Object.values(osInterfaces())
-      .flat()
-      .filter((i): i is NonNullable<typeof i> => !!i)
-      .map((i) => ({ address: i.address, netmask: i.netmask }));
-  }
-  return interfaceCache;
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((i): i is NonNullable<typeof i> => !!i)
+    .map((i) => ({ address: i.address, netmask: i.netmask }));
 }
-
 
 /** hostname_match: `.suffix` or the whole name, case-insensitive. */
 export function hostnameMatch(pattern: string, actual: string): boolean {

@@ -43,6 +43,9 @@ export interface AuthFileSource {
 /** PostgreSQL's CONF_FILE_MAX_DEPTH. */
 export const MAX_INCLUDE_DEPTH = 10;
 
+/** All files read for one top-level file together (includes and @files can repeat a file). */
+export const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
+
 /** PostgreSQL's pg_isblank: space, tab and carriage return. */
 const isBlank = (c: string): boolean => c === ' ' || c === '\t' || c === '\r';
 
@@ -95,6 +98,8 @@ export function absoluteConfigLocation(name: string, callingFile: string): strin
 }
 
 export class HbaTokenizer {
+  private totalBytes = 0;
+
   constructor(private readonly source: AuthFileSource) {}
 
   /**
@@ -115,6 +120,10 @@ export class HbaTokenizer {
     }
     const r = this.source.read(path);
     if (!r.ok) return { ok: false, missing: r.missing, message: `could not open file "${path}": ${r.message}` };
+    this.totalBytes += r.text.length;
+    if (this.totalBytes > MAX_TOTAL_BYTES) {
+      return { ok: false, missing: false, message: `could not open file "${path}": the included files exceed ${MAX_TOTAL_BYTES} bytes in all` };
+    }
     return r;
   }
 

@@ -116,6 +116,12 @@ describe('tokenizer', () => {
     ]);
   });
 
+  it('bounded: @files read again and again stop at 64 MiB in all', () => {
+    const big = ' '.repeat(4 * 1024 * 1024) + 'x\n';
+    const f = parse(`host all ${Array.from({ length: 20 }, () => '@big').join(',')} all trust\n`, { '/etc/pg/big': big });
+    expect(f.errors.map((e) => e.message)).toEqual([expect.stringMatching(/^could not open file "\/etc\/pg\/big": the included files exceed \d+ bytes in all$/)]);
+  });
+
   it('an empty file is an error (PostgreSQL would lock everyone out)', () => {
     expect(parse('# nothing\n').errors).toEqual([{ file: '/etc/pg/pg_hba.conf', line: null, message: 'configuration file "/etc/pg/pg_hba.conf" contains no entries' }]);
   });
