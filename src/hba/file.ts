@@ -12,6 +12,8 @@ export interface HbaFileLine {
   rawLine: string;
   rule?: HbaRule;
   error?: string;
+  /** Shown in pg_hba_file_rules.error although the line loads (hostssl with ssl=off). */
+  warning?: string;
 }
 
 export interface HbaFile {
@@ -77,7 +79,7 @@ export function parseHbaFile(path: string, source: AuthFileSource, opts: ParseFi
     }
     parsed.rule.ruleNumber = rules.length + 1;
     rules.push(parsed.rule);
-    lines.push({ ...base, rule: parsed.rule });
+    lines.push({ ...base, rule: parsed.rule, ...(parsed.warning ? { warning: parsed.warning } : {}) });
   }
   // load_hba: a file without a single rule would lock everyone out.
   if (errors.length === 0 && rules.length === 0) {
@@ -121,7 +123,7 @@ export function hbaFileRules(file: HbaFile): HbaFileRulesRow[] {
       netmask,
       auth_method: r.method,
       options: optionsColumn(r),
-      error: null,
+      error: l.warning ?? null,
     };
   });
   for (const e of file.errors) {

@@ -64,7 +64,7 @@ export const fileSystemSource: AuthFileSource = {
 };
 
 export interface LoadOptions {
-  /** The server has TLS; false makes hostssl lines errors, as PostgreSQL with ssl=off. Default: unknown (not checked). */
+  /** The server has TLS; false gives hostssl lines PostgreSQL's "cannot match because SSL is disabled" warning. Default: unknown (not checked). */
   sslEnabled?: boolean;
   /** Read initdb's template (pg_hba.conf.sample) as initdb would write it. Default false. */
   renderTemplate?: boolean;

@@ -8,8 +8,8 @@
  * - `/regex` uses JavaScript regular expressions, not PostgreSQL's ARE
  *   engine; common patterns (`^`, `$`, classes, alternation) behave alike.
  * - `radiusservers` names are not resolved at load time (no DNS here).
- * - `hostssl` lines are only refused for "SSL is disabled" when the caller
- *   says the server has no TLS (`sslEnabled: false`).
+ * - `hostssl` lines get PostgreSQL's "SSL is disabled" warning only when the
+ *   caller says the server has no TLS (`sslEnabled: false`).
  */
 import { cidrMask, formatIpAddress, parseIpAddress, type IpAddress } from './address.js';
 import type { HbaToken, TokenizedLine } from './tokenize.js';
@@ -52,11 +52,15 @@ export interface HbaRule {
 }
 
 export interface ParseOptions {
-  /** Does the server have TLS? false makes `hostssl` lines an error, as PostgreSQL with ssl=off. */
+  /** Does the server have TLS? false gives `hostssl` lines PostgreSQL's warning (they load, but never match). */
   sslEnabled?: boolean;
 }
 
-export type ParsedLine = { ok: true; rule: HbaRule } | { ok: false; error: string };
+/**
+ * `warning`: PostgreSQL reports it in pg_hba_file_rules.error and its log but
+ * still loads the line (a hostssl line with ssl=off, which can never match).
+ */
+export type ParsedLine = { ok: true; rule: HbaRule; warning?: string } | { ok: false; error: string };
 
 const fail = (error: string): ParsedLine => ({ ok: false, error });
 
@@ -80,8 +84,8 @@ export function parseHbaLine(line: TokenizedLine, opts: ParseOptions = {}): Pars
   const typeText = typeTokens[0]!.string;
   if (!(CONNECTION_TYPES as readonly string[]).includes(typeText)) return fail(`invalid connection type "${typeText}"`);
   const type = typeText as ConnectionType;
-  let sslError: string | undefined;
-  if (type === 'hostssl' && opts.sslEnabled === false) sslError = 'hostssl record cannot match because SSL is disabled';
+  let warning: string | undefined;
+  if (type === 'hostssl' && opts.sslEnabled === false) warning = 'hostssl record cannot match because SSL is disabled';
 
   const dbTokens = fields[i++];
   if (!dbTokens) return fail('end-of-line before database specification');
@@ -158,11 +162,11 @@ export function parseHbaLine(line: TokenizedLine, opts: ParseOptions = {}): Pars
   }
   const err = checkMandatory(method, options);
   if (err) return fail(err);
-  if (sslError) return fail(sslError);
 
   return {
     ok: true,
     rule: { file: line.file, lineNumber: line.lineNumber, rawLine: line.rawLine, ruleNumber: 0, type, databases, users, address, method, options },
+    ...(warning ? { warning } : {}),
   };
 }
 

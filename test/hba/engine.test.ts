@@ -122,6 +122,15 @@ describe('tokenizer', () => {
     expect(f.errors.map((e) => e.message)).toEqual([expect.stringMatching(/^could not open file "\/etc\/pg\/big": the included files exceed \d+ bytes in all$/)]);
   });
 
+  it('hostssl without TLS on the server: PostgreSQL\'s warning in the view, but the file loads', () => {
+    const f = parseHbaFile('/x/pg_hba.conf', memory({ '/x/pg_hba.conf': 'hostssl all all all md5\nhost all all all trust\n' }), { sslEnabled: false });
+    expect(f.errors).toEqual([]);
+    expect(hbaFileRules(f).map((r) => [r.rule_number, r.type, r.error])).toEqual([
+      [1, 'hostssl', 'hostssl record cannot match because SSL is disabled'],
+      [2, 'host', null],
+    ]);
+  });
+
   it('an empty file is an error (PostgreSQL would lock everyone out)', () => {
     expect(parse('# nothing\n').errors).toEqual([{ file: '/etc/pg/pg_hba.conf', line: null, message: 'configuration file "/etc/pg/pg_hba.conf" contains no entries' }]);
   });
