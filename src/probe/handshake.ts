@@ -6,7 +6,8 @@
  * timed; with tracing every message both ways is recorded, secrets redacted.
  */
 import { createHash } from 'node:crypto';
-import { serializeFrontend, ProtocolError, type BackendMessage, type FrontendMessage } from '../protocol/index.js';
+import { ProtocolError, type BackendMessage, type FrontendMessage } from '../protocol/index.js';
+import { encodeFrontend } from './encode.js';
 import { createScramClient, tlsServerEndPoint, ScramError, type ChannelBinding } from '../scram/index.js';
 import { buildMd5Secret } from '../secrets/index.js';
 import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
@@ -270,7 +271,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
   let conn: WireConnection | undefined;
   const send = (msg: FrontendMessage, kind?: 'password' | 'md5' | 'sasl-final') => {
     trace('C->S', msg.type, describeFrontend(msg, kind));
-    conn!.write(serializeFrontend(msg));
+    conn!.write(encodeFrontend(msg));
   };
   let firstMessage = true;
   const read = async (): Promise<BackendMessage> => {
@@ -595,7 +596,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
 
     if (!result.authOk) {
       // Discovery stops here: say goodbye without sending a secret (the server sees EOF, as with psql's first try).
-      conn.end(serializeFrontend({ type: 'Terminate' }));
+      conn.end(encodeFrontend({ type: 'Terminate' }));
       return result;
     }
 

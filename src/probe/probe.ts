@@ -325,6 +325,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     errorMessages: attempts.flatMap((a) => (a.failure?.origin === 'server' ? [a.failure.error.message] : [])),
     errorHadRoutine: attempts.some((a) => a.errorHadRoutine),
     backendKeyPid: decisive?.backendKey?.processId ?? null,
+    parameterOrder: decisive?.parameterOrder ?? [],
     spoke: attempts.some((a) => a.auth.requests.length > 0 || a.failure?.origin === 'server'),
   });
 

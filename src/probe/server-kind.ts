@@ -12,6 +12,8 @@ export interface KindEvidence {
   /** Some ErrorResponse carried PostgreSQL's file/line/routine fields. */
   errorHadRoutine: boolean;
   backendKeyPid: number | null;
+  /** ParameterStatus names in the order received. */
+  parameterOrder?: string[];
   /** The first authentication request seen was answered by the peer at all. */
   spoke: boolean;
 }
@@ -42,13 +44,20 @@ export function detectServerKind(e: KindEvidence): { kind: ServerKind; why: stri
   if (e.errorMessages.length > 0 && !e.errorHadRoutine && e.errorMessages.some((m) => /^(password authentication failed|no pg_hba)/.test(m) && !/for user|for host/.test(m))) {
     return { kind: 'pgbouncer', why: 'PgBouncer error wording' };
   }
-  // PgBouncer's cancel keys are random, so the "pid" is usually outside a real pid range,
-  // and it does not forward in_hot_standby/default_transaction_read_only (PostgreSQL 14+).
+  // PgBouncer makes up its cancel keys, so the "pid" half is random: beyond Linux's
+  // pid_max (4194304) or negative almost always. And it replays the server's
+  // parameters with the five it tracks per client moved to the end (PgBouncer 1.18,
+  // observed): client_encoding, DateStyle, TimeZone, standard_conforming_strings, application_name.
   const pidLooksRandom = e.backendKeyPid !== null && (e.backendKeyPid < 0 || e.backendKeyPid > 4194304);
-  const pgOnlyParams = 'in_hot_standby' in e.parameters || 'default_transaction_read_only' in e.parameters;
-  if (Object.keys(e.parameters).length > 0 && pidLooksRandom && !pgOnlyParams && /^PostgreSQL /.test(version)) {
-    return { kind: 'pgbouncer', why: 'random cancel key and a reduced ParameterStatus set in front of PostgreSQL' };
+  const tail = (e.parameterOrder ?? []).slice(-5).join(',');
+  const bouncerTail = tail === 'client_encoding,DateStyle,TimeZone,standard_conforming_strings,application_name';
+  if (Object.keys(e.parameters).length > 0 && (pidLooksRandom || bouncerTail)) {
+    return {
+      kind: 'pgbouncer',
+      why: [pidLooksRandom ? `BackendKeyData pid ${e.backendKeyPid} is not a process id` : '', bouncerTail ? "PgBouncer's ParameterStatus order" : ''].filter(Boolean).join(', '),
+    };
   }
+  const pgOnlyParams = 'in_hot_standby' in e.parameters || 'default_transaction_read_only' in e.parameters;
   if (/^PostgreSQL \d/.test(version)) return { kind: 'postgresql', why: 'version()' };
   if (e.errorHadRoutine) return { kind: 'postgresql', why: 'ErrorResponse with source file/line/routine fields' };
   if (sv !== '' && pgOnlyParams) return { kind: 'postgresql', why: 'ParameterStatus set' };
