@@ -90,6 +90,8 @@ host         all              all             127.0.0.1/32  \\
   {
     name: 'addresses',
     hba: `host       appdb      all     127.0.0.1  255.255.255.255                           md5
+host       admins     "Eve Q" 0x7f.1/32                                            password
+host       alice      "Eve Q" 0177.0.0.1 255.0.0.0                                 scram-sha-256
 host       admins     all     ::1        ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff   password
 hostssl    all        all     ::1/128                                              scram-sha-256
 host       all        bob     ::0/0                                                trust
