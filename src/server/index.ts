@@ -135,11 +135,10 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     });
   }
   if (config.requireTls && !certPem) throw new ServeConfigError('--require-tls needs --tls-cert/--tls-key or --tls-self-signed');
-  let secureContext;
   let channelBinding: Buffer | null = null;
   if (certPem && keyPem) {
     try {
-      secureContext = createSecureContext({ cert: certPem, key: keyPem, ...(caPem ? { ca: caPem } : {}), minVersion: 'TLSv1.2' });
+      createSecureContext({ cert: certPem, key: keyPem, ...(caPem ? { ca: caPem } : {}) }); // fails early on a bad file
       channelBinding = tlsServerEndPoint(new X509Certificate(certPem).raw);
     } catch (e) {
       throw new ServeConfigError(`TLS: ${(e as Error).message}`);
@@ -150,7 +149,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     settings: config.settings,
     roles,
     selector: (facts) => (config.requireTls && hbaPath ? requireTlsSelector(baseSelector) : baseSelector)(facts),
-    tlsEnabled: secureContext !== undefined,
+    tlsEnabled: certPem !== undefined,
     channelBinding,
     haveClientCa: caPem !== undefined,
     // PostgreSQL's mock_auth_nonce: random per cluster; here per process.
@@ -165,8 +164,8 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     host: config.host,
     port: config.port,
     ...(config.socketDir ? { socketDir: config.socketDir } : {}),
-    ...(secureContext ? { secureContext } : {}),
-    requestCert: caPem !== undefined,
+    ...(certPem && keyPem ? { tls: { cert: certPem, key: keyPem, ...(caPem ? { ca: caPem } : {}) } } : {}),
+    handshakeTimeoutMs: config.settings.authTimeoutMs,
   });
 
   let reloading: Promise<{ ok: boolean; errors: string[] }> | null = null;

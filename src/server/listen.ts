@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { TLSSocket, type SecureContext } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { ALPN_POSTGRESQL } from '../protocol/index.js';
 import type { PeerCertificate } from './auth/index.js';
 import type { ServerContext } from './context.js';
@@ -17,12 +17,10 @@ export interface ListenOptions {
   host: string;
   port: number;
   socketDir?: string;
-  /** Present when TLS is offered. */
-  secureContext?: SecureContext;
-  /** Ask clients for a certificate (a CA was given). */
-  requestCert: boolean;
-  /** Something worth logging that is not a connection attempt (a TLS failure before any session state). */
-  onEvent?: (event: Record<string, unknown>) => void;
+  /** Present when TLS is offered: PEM certificate, key, and the CA for client certificates. */
+  tls?: { cert: string; key: string; ca?: string };
+  /** TLS handshakes that take longer are abandoned. */
+  handshakeTimeoutMs: number;
 }
 
 export interface Listener {
@@ -44,7 +42,62 @@ function peerCertificateOf(t: TLSSocket): PeerCertificate | null {
   return { verified: t.authorized, cn: cnLine?.slice(3), dn: [...rdns].reverse().join(',') };
 }
 
-function handleConnection(ctx: ServerContext, opts: ListenOptions, sessions: Set<Session>, raw: Socket, transport: TransportInfo): void {
+/**
+ * TLS upgrades go through one tls.Server that never listens: node computes
+ * `authorized` (client certificate verified against the CA) only for sockets
+ * a tls.Server wraps. Each upgraded connection is matched back to its
+ * session by the peer's address and port, unique per TCP connection.
+ */
+class TlsUpgrader {
+  private readonly server: TlsServer;
+  private readonly pending = new Map<string, (t: TLSSocket | null, err?: Error) => void>();
+
+  constructor(tls: NonNullable<ListenOptions['tls']>, handshakeTimeoutMs: number) {
+    this.server = createTlsServer({
+      cert: tls.cert,
+      key: tls.key,
+      ...(tls.ca ? { ca: tls.ca, requestCert: true } : { requestCert: false }),
+      rejectUnauthorized: false,
+      ALPNProtocols: [ALPN_POSTGRESQL],
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: handshakeTimeoutMs,
+    });
+    this.server.on('secureConnection', (t: TLSSocket) => this.settle(t, t));
+    this.server.on('tlsClientError', (err: Error, t: TLSSocket) => {
+      this.settle(t, null, err);
+      t.destroy();
+    });
+  }
+
+  private static key(s: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string {
+    return `${s.remoteAddress}|${s.remotePort}`;
+  }
+
+  private settle(from: TLSSocket, t: TLSSocket | null, err?: Error): void {
+    const k = TlsUpgrader.key(from);
+    const done = this.pending.get(k);
+    this.pending.delete(k);
+    if (done) done(t, err);
+    else from.destroy();
+  }
+
+  upgrade(raw: Socket, done: (t: TLSSocket | null, err?: Error) => void): void {
+    this.pending.set(TlsUpgrader.key(raw), done);
+    this.server.emit('connection', raw);
+  }
+
+  forget(raw: Socket): void {
+    this.pending.delete(TlsUpgrader.key(raw));
+  }
+}
+
+function handleConnection(
+  ctx: ServerContext,
+  upgrader: TlsUpgrader | null,
+  sessions: Set<Session>,
+  raw: Socket,
+  transport: TransportInfo,
+): void {
   raw.setNoDelay(true);
   let sock: Socket = raw;
   let closeTimer: NodeJS.Timeout | undefined;
@@ -68,7 +121,7 @@ function handleConnection(ctx: ServerContext, opts: ListenOptions, sessions: Set
   const onRawData = (chunk: Buffer) => {
     if (!seenBytes) {
       seenBytes = true;
-      if (chunk[0] === 0x16 && opts.secureContext && transport.transport === 'tcp') {
+      if (chunk[0] === 0x16 && upgrader && transport.transport === 'tcp') {
         // A TLS ClientHello where a length word should be: PostgreSQL 17's direct TLS.
         raw.removeListener('data', onRawData);
         raw.pause();
@@ -83,15 +136,13 @@ function handleConnection(ctx: ServerContext, opts: ListenOptions, sessions: Set
 
   const upgrade = (direct: boolean) => {
     raw.removeListener('data', onRawData);
-    const t = new TLSSocket(raw, {
-      isServer: true,
-      secureContext: opts.secureContext!,
-      requestCert: opts.requestCert,
-      rejectUnauthorized: false,
-      ALPNProtocols: [ALPN_POSTGRESQL],
-    });
-    sock = t;
-    t.on('secure', () => {
+    upgrader!.upgrade(raw, (t, err) => {
+      if (!t) {
+        session.closed(`TLS handshake failed: ${err?.message ?? 'unknown error'}`);
+        sessions.delete(session);
+        return;
+      }
+      sock = t;
       if (direct && t.alpnProtocol !== ALPN_POSTGRESQL) {
         // PostgreSQL: "received direct SSL connection request without ALPN protocol negotiation extension".
         session.closed('direct TLS connection without ALPN "postgresql"');
@@ -105,19 +156,17 @@ function handleConnection(ctx: ServerContext, opts: ListenOptions, sessions: Set
         t.destroy();
         return;
       }
+      t.on('data', (chunk: Buffer) => session.receive(chunk));
+      t.on('error', () => {
+        /* reported through 'close' */
+      });
+      t.on('close', () => {
+        if (closeTimer) clearTimeout(closeTimer);
+        session.closed();
+        sessions.delete(session);
+      });
       session.tlsEstablished({ peerCertificate: peer });
     });
-    t.on('data', (chunk: Buffer) => session.receive(chunk));
-    t.on('error', (e: Error) => {
-      session.closed(`TLS error: ${e.message}`);
-      t.destroy();
-    });
-    t.on('close', () => {
-      if (closeTimer) clearTimeout(closeTimer);
-      session.closed();
-      sessions.delete(session);
-    });
-    raw.resume();
   };
 
   raw.on('data', onRawData);
@@ -126,6 +175,7 @@ function handleConnection(ctx: ServerContext, opts: ListenOptions, sessions: Set
   });
   raw.on('close', () => {
     if (closeTimer) clearTimeout(closeTimer);
+    upgrader?.forget(raw);
     session.closed();
     sessions.delete(session);
   });
@@ -145,9 +195,10 @@ function listenOn(server: Server, target: { port: number; host: string } | { pat
 
 export async function listen(ctx: ServerContext, opts: ListenOptions): Promise<Listener> {
   const sessions = new Set<Session>();
+  const upgrader = opts.tls ? new TlsUpgrader(opts.tls, opts.handshakeTimeoutMs) : null;
   const tcp = createServer({ noDelay: true }, (s) => {
     const addr = (s.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
-    handleConnection(ctx, opts, sessions, s, { transport: 'tcp', remoteAddress: addr, remotePort: s.remotePort ?? null });
+    handleConnection(ctx, upgrader, sessions, s, { transport: 'tcp', remoteAddress: addr, remotePort: s.remotePort ?? null });
   });
   await listenOn(tcp, { port: opts.port, host: opts.host });
   const addr = tcp.address();
@@ -158,7 +209,7 @@ export async function listen(ctx: ServerContext, opts: ListenOptions): Promise<L
   if (opts.socketDir) {
     socketPath = join(opts.socketDir, `.s.PGSQL.${port}`);
     if (existsSync(socketPath)) unlinkSync(socketPath); // a stale socket of a previous run
-    unix = createServer((s) => handleConnection(ctx, opts, sessions, s, { transport: 'unix', remoteAddress: null, remotePort: null }));
+    unix = createServer((s) => handleConnection(ctx, null, sessions, s, { transport: 'unix', remoteAddress: null, remotePort: null }));
     try {
       await listenOn(unix, { path: socketPath });
     } catch (e) {

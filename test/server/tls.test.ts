@@ -1,0 +1,167 @@
+/**
+ * TLS: SCRAM-SHA-256-PLUS with channel_binding=require, verify-full against
+ * an openssl CA, --require-tls, cert auth (CN = user), the self-signed
+ * certificate, and PostgreSQL 17's direct TLS with ALPN "postgresql".
+ */
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCerts, type CertSet } from '../helpers/certs.js';
+import { describeWith, which } from '../helpers/env.js';
+import { run } from '../helpers/proc.js';
+import { tempDir } from '../helpers/tmp.js';
+import { PASSWORD, writeRoles } from './roles.js';
+import { startServe, type Served } from './serve.js';
+import { RawClient } from './wire.js';
+
+const psqlBin = which('psql');
+const missing = !psqlBin ? 'psql not installed (apt-get install postgresql-client)' : which('openssl') ? undefined : 'openssl not installed';
+
+const tmp = tempDir('pgauth-serve-tls-');
+afterAll(() => tmp.remove());
+
+function psql(conninfo: string, sql = 'SELECT system_user', env: NodeJS.ProcessEnv = {}) {
+  return run(psqlBin!, ['-X', '-At', '-c', sql, conninfo], { env: { ...process.env, PGPASSWORD: PASSWORD, PGCONNECT_TIMEOUT: '10', HOME: tmp.path, ...env } });
+}
+
+/** libpq's major version, from psql --version. */
+async function libpqMajor(): Promise<number> {
+  const r = await run(psqlBin!, ['--version']);
+  return Number(/(\d+)\./.exec(r.stdout)?.[1] ?? 0);
+}
+
+describeWith(missing, 'pgauth serve over TLS', () => {
+  let certs: CertSet;
+  let rolesPath: string;
+  beforeAll(() => {
+    certs = makeCerts(tmp.path, { clients: ['alice', 'mallory'] });
+    rolesPath = writeRoles(tmp.path);
+  });
+
+  describe('scram-sha-256 with a CA-signed certificate', () => {
+    let s: Served;
+    beforeAll(async () => {
+      s = await startServe(['--auth', 'scram-sha-256', '--roles', rolesPath, '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey]);
+    });
+    afterAll(async () => {
+      await s?.stop();
+    });
+
+    it('psql "sslmode=require channel_binding=require" logs in with SCRAM-SHA-256-PLUS', async () => {
+      const r = await psql(`host=127.0.0.1 port=${s.port} user=alice dbname=d sslmode=require channel_binding=require`);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('scram-sha-256:alice\n');
+      const line = await s.waitForLine((l) => l.event === 'attempt' && l.result === 'ok' && l.tls === true, 'a TLS login');
+      expect(line.mechanism).toBe('SCRAM-SHA-256-PLUS');
+    });
+
+    it('sslmode=verify-full succeeds against the openssl CA, and fails with another CA', async () => {
+      const ok = await psql(`host=127.0.0.1 port=${s.port} user=alice dbname=d sslmode=verify-full sslrootcert=${certs.caCert}`);
+      expect(ok.stderr).toBe('');
+      expect(ok.stdout).toBe('scram-sha-256:alice\n');
+      const other = makeCerts(tempDir('pgauth-other-ca-').path, { caName: 'other CA' });
+      const bad = await psql(`host=127.0.0.1 port=${s.port} user=alice dbname=d sslmode=verify-full sslrootcert=${other.caCert}`);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/certificate verify failed/);
+    });
+
+    it('node-postgres uses SCRAM-SHA-256-PLUS when channel binding is enabled', async () => {
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port: s.port,
+        user: 'alice',
+        password: PASSWORD,
+        database: 'd',
+        ssl: { ca: readFileSync(certs.caCert, 'utf8'), servername: 'localhost' },
+        enableChannelBinding: true,
+      } as pg.ClientConfig);
+      await c.connect();
+      try {
+        expect((await c.query('SELECT system_user, $1::int AS n', [5])).rows).toEqual([{ system_user: 'scram-sha-256:alice', n: 5 }]);
+      } finally {
+        await c.end();
+      }
+      const lines = s.attempts().filter((l) => l.result === 'ok' && l.tls === true);
+      expect(lines.at(-1)!.mechanism).toBe('SCRAM-SHA-256-PLUS');
+    });
+
+    it('direct TLS with ALPN "postgresql" is accepted; without ALPN the connection is closed', async () => {
+      if ((await libpqMajor()) >= 17) {
+        const r = await psql(`host=127.0.0.1 port=${s.port} user=alice dbname=d sslmode=require sslnegotiation=direct channel_binding=require`);
+        expect(r.stdout).toBe('scram-sha-256:alice\n');
+      }
+      // Installed libpq may predate PostgreSQL 17: a raw TLS client proves it either way.
+      const c = await RawClient.connectDirectTls(s.port, ['postgresql']);
+      expect((c.socket as import('node:tls').TLSSocket).alpnProtocol).toBe('postgresql');
+      c.startup('alice');
+      const sasl = await c.until('AuthenticationSASL');
+      expect(sasl.mechanisms).toEqual(['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256']);
+      c.end();
+      const noAlpn = await RawClient.connectDirectTls(s.port, undefined).catch(() => undefined);
+      if (noAlpn) {
+        noAlpn.startup('alice');
+        const events = await noAlpn.drain();
+        expect(events.map((e) => e.type)).toEqual(['close']);
+      }
+      await s.waitForLine((l) => l.event === 'attempt' && String(l.detail).includes('without ALPN'), 'the no-ALPN attempt');
+    });
+
+    it('over plain TCP only SCRAM-SHA-256 is offered', async () => {
+      const c = await RawClient.connect(s.port);
+      c.startup('alice');
+      expect((await c.until('AuthenticationSASL')).mechanisms).toEqual(['SCRAM-SHA-256']);
+      c.end();
+    });
+  });
+
+  describe('--require-tls with --tls-self-signed', () => {
+    let s: Served;
+    beforeAll(async () => {
+      s = await startServe(['--auth', 'scram-sha-256', '--roles', rolesPath, '--tls-self-signed', '--require-tls']);
+    });
+    afterAll(async () => {
+      await s?.stop();
+    });
+    it('refuses sslmode=disable as a hostssl-only pg_hba.conf does', async () => {
+      const r = await psql(`host=127.0.0.1 port=${s.port} user=alice dbname=appdb sslmode=disable`);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('FATAL:  no pg_hba.conf entry for host "127.0.0.1", user "alice", database "appdb", no encryption');
+    });
+    it('admits TLS with channel binding on the in-process self-signed certificate', async () => {
+      const r = await psql(`host=127.0.0.1 port=${s.port} user=alice dbname=appdb sslmode=require channel_binding=require`);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('scram-sha-256:alice\n');
+    });
+  });
+
+  describe('--auth cert', () => {
+    let s: Served;
+    beforeAll(async () => {
+      s = await startServe(['--auth', 'cert', '--roles', rolesPath, '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--tls-ca', certs.caCert]);
+    });
+    afterAll(async () => {
+      await s?.stop();
+    });
+    const withCert = (user: string, cn: string) =>
+      psql(`host=127.0.0.1 port=${s.port} user=${user} dbname=d sslmode=verify-full sslrootcert=${certs.caCert} sslcert=${certs.clients[cn]!.cert} sslkey=${certs.clients[cn]!.key}`);
+
+    it('admits a client certificate whose CN is the user', async () => {
+      const r = await withCert('alice', 'alice');
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('cert:CN=alice\n');
+    });
+    it('refuses a certificate with another CN', async () => {
+      const r = await withCert('alice', 'mallory');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('FATAL:  certificate authentication failed for user "alice"');
+      const line = await s.waitForLine((l) => l.event === 'attempt' && l.sqlstate === '28000' && String(l.detail).includes('mallory'), 'the mallory attempt');
+      expect(line.detail).toBe('provided user name (alice) and authenticated user name (mallory) do not match');
+    });
+    it('refuses a connection without a certificate, and one without TLS', async () => {
+      const r = await psql(`host=127.0.0.1 port=${s.port} user=alice dbname=d sslmode=require`);
+      expect(r.stderr).toContain('FATAL:  connection requires a valid client certificate');
+      const plain = await psql(`host=127.0.0.1 port=${s.port} user=alice dbname=d sslmode=disable`);
+      expect(plain.stderr).toContain('no pg_hba.conf entry for host "127.0.0.1", user "alice", database "d", no encryption');
+    });
+  });
+});
