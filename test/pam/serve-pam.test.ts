@@ -1,0 +1,192 @@
+/**
+ * `pgauth serve --auth pam` (and `pam` as an hba method) with real clients:
+ * psql and node-postgres log in through pam_exec stacks in a temporary
+ * confdir; failures are PostgreSQL's FATAL 28000; slow PAM logins do not
+ * hold up other connections or a role-file reload; many logins through the
+ * server neither mix up users nor grow its memory without bound.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { describeWith, pgBinDir } from '../helpers/env.js';
+import { waitFor } from '../helpers/pg.js';
+import { PGAUTH_BIN, run } from '../helpers/proc.js';
+import { ALICE_PASSWORD, makePamStacks, pamModulesMissing, type PamStacks } from './stacks.js';
+
+interface Serve {
+  port: number;
+  pid: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+async function startServe(args: string[]): Promise<Serve> {
+  const child: ChildProcess = spawn(process.execPath, [PGAUTH_BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.on('exit', () => ((exited = true), resolve())));
+  const port = await waitFor(() => {
+    if (exited) throw new Error(`serve exited early:\n${out}`);
+    for (const line of out.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const ev = JSON.parse(line) as { event?: string; port?: number };
+        if (ev.event === 'listening' && typeof ev.port === 'number') return ev.port;
+      } catch {
+        // a partial line
+      }
+    }
+    return undefined;
+  }, 'serve to print its listening line', 15_000);
+  return {
+    port,
+    pid: child.pid!,
+    output: () => out,
+    async stop() {
+      if (!exited) child.kill('SIGTERM');
+      await exit;
+    },
+  };
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]);
+}
+
+/** node-postgres login; resolves with current_user or the server's SQLSTATE and message. */
+async function login(port: number, user: string, password: string): Promise<{ user?: string; code?: string; message?: string }> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user, password, database: 'postgres', ssl: false, connectionTimeoutMillis: 20_000 });
+  try {
+    await client.connect();
+    const r = await client.query<{ current_user: string }>('SELECT current_user');
+    return { user: r.rows[0]!.current_user };
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    return { code: e.code ?? 'none', message: e.message ?? '' };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const psql = (port: number, user: string, password: string) =>
+  run(join(pgBinDir()!, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', 'postgres', '-X', '-Atc', 'SELECT current_user'], {
+    env: { ...process.env, PGPASSWORD: password, PGSSLMODE: 'disable', PGCONNECT_TIMEOUT: '20' },
+  });
+
+function serveMissing(): string | undefined {
+  if (!pgBinDir()) return 'psql not found under /usr/lib/postgresql/<ver>/bin';
+  return pamModulesMissing();
+}
+
+describeWith(serveMissing(), 'serve --auth pam', () => {
+  let stacks: PamStacks;
+  let server: Serve | undefined;
+  beforeAll(() => {
+    stacks = makePamStacks();
+  });
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+  afterAll(() => stacks.remove());
+
+  it('psql logs in with the right password; a wrong one gets 28000 with PostgreSQL message', async () => {
+    server = await startServe(['--auth', 'pam', '--pam-service', 'svc-ok', '--pam-confdir', stacks.dir]);
+    const ok = await psql(server.port, 'alice', ALICE_PASSWORD);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.trim()).toBe('alice');
+
+    const bad = await psql(server.port, 'alice', 'wrong-password');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('FATAL:  PAM authentication failed for user "alice"');
+    const viaPg = await login(server.port, 'alice', 'wrong-password');
+    expect(viaPg.code).toBe('28000');
+    expect(viaPg.message).toBe('PAM authentication failed for user "alice"');
+
+    // A user the stack does not know gets the very same answer (the PAM result stays in the log).
+    const unknown = await login(server.port, 'nobody-here', 'x');
+    expect(unknown).toEqual({ code: '28000', message: 'PAM authentication failed for user "nobody-here"' });
+
+    await waitFor(() => server!.output().includes('PAM_AUTH_ERR'), 'the PAM result in the server log', 5000);
+    expect(server.output()).not.toContain(ALICE_PASSWORD);
+    expect(server.output()).not.toContain('wrong-password');
+  });
+
+  it('refuses a correct password when the account stack denies (pam_access)', async () => {
+    server = await startServe(['--auth', 'pam', '--pam-service', 'svc-acct-deny', '--pam-confdir', stacks.dir]);
+    const r = await psql(server.port, 'alice', ALICE_PASSWORD);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('FATAL:  PAM authentication failed for user "alice"');
+    expect(await login(server.port, 'root', 'pw-root')).toMatchObject({ code: '28000' });
+    await waitFor(() => server!.output().includes('PAM_PERM_DENIED'), 'PAM_PERM_DENIED in the server log', 5000);
+  });
+
+  it('8 PAM logins held 1 s each: a trust connection and a role-file reload complete in under 100 ms', async () => {
+    const roles = join(stacks.dir, 'userlist.txt');
+    const users = ['trusty', ...Array.from({ length: 8 }, (_, i) => `u${i}`)];
+    writeFileSync(roles, users.map((u) => `"${u}" "unused-plain-${u}"\n`).join(''), { mode: 0o600 });
+    const hba = join(stacks.dir, 'pg_hba.conf');
+    writeFileSync(hba, 'host all trusty,newbie 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 pam pamservice=svc-slow\n');
+    server = await startServe(['--hba', hba, '--roles', roles, '--pam-confdir', stacks.dir]);
+    const port = server.port;
+
+    const t0 = performance.now();
+    const held = Promise.all(Array.from({ length: 8 }, (_, i) => login(port, `u${i}`, `pw-u${i}`)));
+    await waitFor(
+      () => Array.from({ length: 8 }, (_, i) => existsSync(join(stacks.dir, `started-u${i}`))).every(Boolean),
+      'eight PAM logins inside the slow module',
+      10_000,
+    );
+
+    const c0 = performance.now();
+    expect(await login(port, 'trusty', '')).toEqual({ user: 'trusty' });
+    const trustMs = performance.now() - c0;
+
+    // Reload: newbie appears in the role file; the server picks it up (file watch or SIGHUP).
+    expect((await login(port, 'newbie', '')).code).toBeDefined();
+    writeFileSync(roles, readFileSync(roles, 'utf8') + '"newbie" "unused-plain-newbie"\n');
+    const r0 = performance.now();
+    process.kill(server.pid, 'SIGHUP');
+    await waitFor(async () => (await login(port, 'newbie', '')).user === 'newbie', 'newbie to be accepted after the reload', 5000);
+    const reloadMs = performance.now() - r0;
+
+    const outcomes = await held;
+    const wall = performance.now() - t0;
+    expect(outcomes).toEqual(Array.from({ length: 8 }, (_, i) => ({ user: `u${i}` })));
+    expect(wall).toBeGreaterThanOrEqual(1000);
+    expect(trustMs).toBeLessThan(100);
+    expect(reloadMs).toBeLessThan(100);
+  });
+
+  it('many logins through the server: no crash, no mix-up of users, bounded memory', async () => {
+    server = await startServe(['--auth', 'pam', '--pam-service', 'svc-ok', '--pam-confdir', stacks.dir]);
+    const port = server.port;
+    const attempt = async (i: number) => {
+      const user = `u${i % 10}`;
+      const right = i % 3 !== 0;
+      const r = await login(port, user, right ? `pw-${user}` : `pw-u${(i + 1) % 10}`);
+      const expected = right ? { user } : { code: '28000', message: `PAM authentication failed for user "${user}"` };
+      if (JSON.stringify(r) !== JSON.stringify(expected)) throw new Error(`login ${i}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(r)}`);
+    };
+    const round = async (base: number) => {
+      for (let i = 0; i < 100; i++) await attempt(base + i);
+      await Promise.all(Array.from({ length: 60 }, (_, i) => attempt(base + 100 + i)));
+    };
+    await round(0); // warm up: every PAM worker thread started, modules loaded
+    const before = rssKiB(server.pid);
+    await round(1000);
+    await round(2000);
+    const growthMiB = (rssKiB(server.pid) - before) / 1024;
+    expect(growthMiB).toBeLessThan(30);
+    expect(server.output()).not.toMatch(/pw-u\d/);
+  }, 120_000); // 480 logins, each forking a shell: about 5 s alone, more on a loaded machine
+});
