@@ -126,8 +126,11 @@ describeWith(serveMissing(), 'serve --auth pam', () => {
     const r = await psql(server.port, 'alice', ALICE_PASSWORD);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('FATAL:  PAM authentication failed for user "alice"');
-    expect(await login(server.port, 'root', 'pw-root')).toMatchObject({ code: '28000' });
+    // root exists (PAM_PERM_DENIED), alice does not (PAM_USER_UNKNOWN): the client cannot tell them apart.
+    expect(await login(server.port, 'root', 'pw-root')).toEqual({ code: '28000', message: 'PAM authentication failed for user "root"' });
+    expect(await login(server.port, 'alice', ALICE_PASSWORD)).toEqual({ code: '28000', message: 'PAM authentication failed for user "alice"' });
     await waitFor(() => server!.output().includes('PAM_PERM_DENIED'), 'PAM_PERM_DENIED in the server log', 5000);
+    await waitFor(() => server!.output().includes('PAM_USER_UNKNOWN'), 'PAM_USER_UNKNOWN in the server log', 5000);
   });
 
   it('8 PAM logins held 1 s each: a trust connection and a role-file reload complete in under 100 ms', async () => {
