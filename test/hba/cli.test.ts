@@ -103,6 +103,14 @@ describe('pgauth hba lint', () => {
 });
 
 describe('pgauth hba check', () => {
+  it('hba alone is a usage error (exit 3) that shows the subcommands', async () => {
+    const r = await pgauth(['hba']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('check [options] <file>');
+    expect(r.stderr).toContain('pgauth: hba needs a subcommand: check or lint');
+    expect(r.stdout).toBe('');
+  });
+
   it('names the matching line, its method and options (exit 0)', async () => {
     const r = await pgauth(['hba', 'check', checkFile, '--user', 'alice', '--db', 'appdb', '--addr', '127.0.0.1', '--ssl', '--json']);
     expect(r.code).toBe(0);

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { usageError } from '../errors.js';
 import type { ConnectionFacts } from '../../server/types.js';
 import type { HbaFileRulesRow, MismatchReason } from '../../hba/index.js';
 
@@ -197,7 +198,13 @@ async function renderLint(r: HbaLintResult): Promise<string> {
 }
 
 export function register(program: Command): void {
-  const hba = program.command('hba').description('pg_hba.conf: which line admits a connection, and a linter');
+  const hba = program
+    .command('hba')
+    .description('pg_hba.conf: which line admits a connection, and a linter')
+    .action(function (this: Command) {
+      process.stderr.write(this.helpInformation());
+      throw usageError('hba needs a subcommand: check or lint');
+    });
 
   hba
     .command('check')
