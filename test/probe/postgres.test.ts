@@ -309,6 +309,14 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
   });
 
   describe('no response', () => {
+    it('sslnegotiation=direct against PostgreSQL 16 or older: tls-unsupported', async () => {
+      if (pg.version >= 17) return;
+      const r = await probe([`${at()} sslmode=require sslnegotiation=direct`, '-U', 'alice']);
+      expect(r.code).toBe(2);
+      expect(r.json.diagnosis.code).toBe('tls-unsupported');
+      expect(r.json.error.message).toContain('sslnegotiation=direct');
+    });
+
     it('connection-refused (exit 2)', async () => {
       const port = await freePort();
       const r = await probe([`host=127.0.0.1 port=${port}`, '-U', 'alice']);

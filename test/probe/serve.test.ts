@@ -1,0 +1,115 @@
+/** pgauth probe against pgauth serve in every method it offers (trust, reject, password, md5, scram-sha-256, cert). */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCerts, type CertSet } from '../helpers/certs.js';
+import { tempDir } from '../helpers/tmp.js';
+import { buildMd5Secret, buildScramSecret } from '../../src/secrets/index.js';
+import { probeJson, startServe } from './helpers.js';
+
+const PW = 'serve-s3cret';
+
+describe('pgauth probe against pgauth serve', () => {
+  const tmp = tempDir('pgauth-probe-serve-');
+  let certs: CertSet;
+  let roles: string;
+  beforeAll(() => {
+    mkdirSync(join(tmp.path, 'certs'));
+    certs = makeCerts(join(tmp.path, 'certs'), { clients: ['alice'] });
+    chmodSync(certs.clients.alice!.key, 0o600);
+    roles = join(tmp.path, 'userlist.txt');
+    writeFileSync(roles, `"alice" "${buildScramSecret(PW)}"\n"carol" "${buildMd5Secret(PW, 'carol')}"\n`, { mode: 0o600 });
+  });
+  afterAll(() => tmp.remove());
+
+  const tlsArgs = () => ['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--tls-ca', certs.caCert];
+  const withServe = async (args: string[], fn: (port: number) => Promise<void>) => {
+    const s = await startServe(['--roles', roles, ...tlsArgs(), ...args]);
+    try {
+      await fn(s.port);
+    } finally {
+      await s.stop();
+    }
+  };
+  const login = (port: number, extra: string, user: string, pw = PW) =>
+    probeJson([`host=127.0.0.1 port=${port} dbname=postgres ${extra}`, '-U', user, '--password-stdin'], { input: pw + '\n' });
+
+  it('trust: ok, no challenge, server kind pgauth', () =>
+    withServe(['--auth', 'trust'], async (port) => {
+      const r = await login(port, '', 'alice');
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.json.auth.method).toBe('none');
+      expect(r.json.server.kind).toBe('pgauth');
+      expect(r.json.auth.currentUser).toBe('alice');
+    }));
+
+  it('reject: hba-reject', () =>
+    withServe(['--auth', 'reject'], async (port) => {
+      const r = await login(port, 'sslmode=disable', 'alice');
+      expect(r.code).toBe(1);
+      expect(r.json.diagnosis.code).toBe('hba-reject');
+      expect(r.json.error.code).toBe('28000');
+    }));
+
+  it('password: ok, and a wrong password is auth-failed', () =>
+    withServe(['--auth', 'password'], async (port) => {
+      const ok = await login(port, '', 'alice');
+      expect(ok.code, ok.stdout).toBe(0);
+      expect(ok.json.auth.method).toBe('password');
+      const bad = await login(port, '', 'alice', 'nope');
+      expect(bad.code).toBe(1);
+      expect(bad.json.diagnosis.code).toBe('auth-failed');
+      expect(bad.json.error.code).toBe('28P01');
+    }));
+
+  it('md5: ok with an md5 secret', () =>
+    withServe(['--auth', 'md5'], async (port) => {
+      const r = await login(port, 'sslmode=disable', 'carol');
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.json.auth.method).toBe('md5');
+      expect(r.json.server.kind).toBe('pgauth');
+    }));
+
+  it('scram-sha-256: SCRAM-SHA-256-PLUS over TLS with channel binding, plain SCRAM without', () =>
+    withServe(['--auth', 'scram-sha-256'], async (port) => {
+      const tls = await login(port, `sslmode=verify-full sslrootcert=${certs.caCert} channel_binding=require`, 'alice');
+      expect(tls.code, tls.stdout).toBe(0);
+      expect(tls.json.auth.mechanism).toBe('SCRAM-SHA-256-PLUS');
+      expect(tls.json.auth.channelBinding).toBe('tls-server-end-point');
+      expect(tls.json.auth.serverSignature).toBe('verified');
+      const plain = await login(port, 'sslmode=disable', 'alice');
+      expect(plain.code).toBe(0);
+      expect(plain.json.auth.mechanism).toBe('SCRAM-SHA-256');
+      const unknown = await login(port, 'sslmode=disable', 'ghost');
+      expect(unknown.code).toBe(1);
+      expect(unknown.json.diagnosis.code).toBe('auth-failed');
+      expect(unknown.json.auth.method).toBe('scram-sha-256');
+    }));
+
+  it('sslnegotiation=direct: TLS first with ALPN postgresql', () =>
+    withServe(['--auth', 'scram-sha-256'], async (port) => {
+      const r = await login(port, `sslmode=verify-full sslrootcert=${certs.caCert} sslnegotiation=direct`, 'alice');
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.json.tls.alpn).toBe('postgresql');
+      expect(r.json.attempts[0].encryption).toBe('direct');
+      expect(r.json.auth.channelBinding).toBe('tls-server-end-point');
+    }));
+
+  it('cert: ok with a client certificate whose CN is the user; tls-client-cert without one', () =>
+    withServe(['--auth', 'cert'], async (port) => {
+      const c = certs.clients.alice!;
+      const ok = await login(port, `sslmode=verify-ca sslrootcert=${certs.caCert} sslcert=${c.cert} sslkey=${c.key}`, 'alice');
+      expect(ok.code, ok.stdout).toBe(0);
+      expect(ok.json.auth.method).toBe('none');
+      const missing = await login(port, 'sslmode=require', 'alice');
+      expect(missing.code).toBe(1);
+      expect(missing.json.diagnosis.code).toBe('tls-client-cert');
+    }));
+
+  it('--require-tls: a plaintext probe is told TLS is required', () =>
+    withServe(['--auth', 'scram-sha-256', '--require-tls'], async (port) => {
+      const r = await login(port, 'sslmode=disable', 'alice');
+      expect(r.code).toBe(1);
+      expect(r.json.diagnosis.code).toBe('tls-required');
+    }));
+});
