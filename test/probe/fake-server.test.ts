@@ -1,0 +1,132 @@
+/**
+ * Server behaviour PostgreSQL never shows, from a scripted peer built on the
+ * shared codec: a wrong SCRAM server signature, AuthenticationOk before the
+ * SCRAM exchange ends, -PLUS offered without TLS, GSSAPI, a hostile
+ * iteration count. The probe must refuse each, naming the right diagnosis.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Framer, serializeBackend, type BackendMessage } from '../../src/protocol/index.js';
+import { resolveConnParams } from '../../src/probe/conninfo.js';
+import { runProbe } from '../../src/probe/probe.js';
+
+type Script = (sock: Socket, next: () => Promise<Buffer>) => Promise<void>;
+
+let server: Server | undefined;
+afterEach(() => server?.close());
+
+async function fake(script: Script): Promise<number> {
+  server = createServer((sock) => {
+    const framer = new Framer({ startup: true });
+    const waiting: Array<(b: Buffer) => void> = [];
+    const ready: Buffer[] = [];
+    sock.on('error', () => {});
+    sock.on('data', (d) => {
+      framer.push(d);
+      for (let f = framer.next(); f; f = framer.next()) {
+        framer.startup = false;
+        const w = waiting.shift();
+        if (w) w(f.body);
+        else ready.push(f.body);
+      }
+    });
+    const next = () => new Promise<Buffer>((res) => (ready.length ? res(ready.shift()!) : waiting.push(res)));
+    void next().then(() => script(sock, next)).catch(() => sock.destroy());
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return (server.address() as { port: number }).port;
+}
+
+const send = (sock: Socket, ...m: BackendMessage[]) => sock.write(serializeBackend(...m));
+
+/** SCRAM up to the client-final; returns after reading it. */
+async function scramUntilFinal(sock: Socket, next: () => Promise<Buffer>, iterations = 4096): Promise<void> {
+  send(sock, { type: 'AuthenticationSASL', mechanisms: ['SCRAM-SHA-256'] });
+  const initial = await next();
+  const text = initial.toString('latin1');
+  const nonce = /r=([^,\0]+)/.exec(text)![1]!;
+  const serverFirst = `r=${nonce}srvnonce,s=${randomBytes(16).toString('base64')},i=${iterations}`;
+  send(sock, { type: 'AuthenticationSASLContinue', data: Buffer.from(serverFirst) });
+  await next();
+}
+
+const probe = (port: number) =>
+  runProbe({
+    params: resolveConnParams({ target: `host=127.0.0.1 port=${port} sslmode=disable connect_timeout=5 user=alice dbname=db`, env: {}, osUser: 'u', home: '/nonexistent' }),
+    password: { value: 'pw', source: 'test' },
+  });
+
+describe('the probe against misbehaving servers', () => {
+  it('server-signature-invalid: a wrong v= in AuthenticationSASLFinal', async () => {
+    const port = await fake(async (sock, next) => {
+      await scramUntilFinal(sock, next);
+      send(sock, { type: 'AuthenticationSASLFinal', data: Buffer.from(`v=${randomBytes(32).toString('base64')}`) }, { type: 'AuthenticationOk' });
+    });
+    const r = await probe(port);
+    expect(r.diagnosis.code).toBe('server-signature-invalid');
+    expect(r.error.message).toBe('incorrect server signature');
+    expect(r.exit).toBe('rejected');
+  });
+
+  it('server-signature-invalid: AuthenticationOk before the SCRAM exchange completed', async () => {
+    const port = await fake(async (sock, next) => {
+      await scramUntilFinal(sock, next);
+      send(sock, { type: 'AuthenticationOk' });
+    });
+    const r = await probe(port);
+    expect(r.diagnosis.code).toBe('server-signature-invalid');
+    expect(r.ok).toBe(false);
+  });
+
+  it('a hostile iteration count is refused before any PBKDF2 work', async () => {
+    const port = await fake(async (sock, next) => scramUntilFinal(sock, next, 2_000_000_000));
+    const t0 = Date.now();
+    const r = await probe(port);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(r.diagnosis.code).toBe('protocol-error');
+    expect(r.error.message).toMatch(/iterations/);
+  });
+
+  it('channel-binding-failed: SCRAM-SHA-256-PLUS offered without TLS (SSL stripping)', async () => {
+    const port = await fake(async (sock) => {
+      send(sock, { type: 'AuthenticationSASL', mechanisms: ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256'] });
+    });
+    const r = await probe(port);
+    expect(r.diagnosis.code).toBe('channel-binding-failed');
+    expect(r.error.message).toBe('server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection');
+  });
+
+  it('auth-method-unsupported: GSSAPI is named, not attempted', async () => {
+    const port = await fake(async (sock) => {
+      send(sock, { type: 'AuthenticationGSS' });
+    });
+    const r = await probe(port);
+    expect(r.diagnosis.code).toBe('auth-method-unsupported');
+    expect(r.auth.method).toBe('gss');
+  });
+
+  it('server-starting (57P03) and server-shutting-down', async () => {
+    for (const [message, code] of [
+      ['the database system is starting up', 'server-starting'],
+      ['the database system is shutting down', 'server-shutting-down'],
+    ] as const) {
+      const port = await fake(async (sock) => {
+        send(sock, { type: 'ErrorResponse', fields: { severity: 'FATAL', code: '57P03', message } });
+        sock.end();
+      });
+      const r = await probe(port);
+      expect(r.diagnosis.code).toBe(code);
+      expect(r.error.code).toBe('57P03');
+      server?.close();
+    }
+  });
+
+  it('protocol-error: a message out of place after AuthenticationOk', async () => {
+    const port = await fake(async (sock) => {
+      send(sock, { type: 'AuthenticationOk' }, { type: 'DataRow', values: [Buffer.from('x')] });
+    });
+    const r = await probe(port);
+    expect(r.diagnosis.code).toBe('protocol-error');
+  });
+});
