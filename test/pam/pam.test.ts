@@ -6,7 +6,7 @@
  *
  * The worker threads run the built dist/pam/worker.js (`npm test` builds first).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pbkdf2 } from 'node:crypto';
@@ -95,6 +95,20 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
 
     const noDir = await pamAuthenticate({ service: 'svc-ok', user: 'alice', password: ALICE_PASSWORD, confdir: `${stacks.dir}/nowhere` });
     expect(noDir).toMatchObject({ ok: false, result: 'PAM_ABORT', configError: true });
+  });
+
+  it('without a confdir uses the system configuration through pam_start (pam_unix refuses an unknown user)', async () => {
+    const o = await pamAuthenticate({ service: 'pgauth-test-no-such-service', user: 'pgauth-no-such-user', password: 'whatever-pw' });
+    expect(o.ok).toBe(false);
+    expect(o.steps[0]).toMatchObject({ step: 'start', result: 'PAM_SUCCESS' }); // /etc/pam.d/other
+    expect(o.steps[1]?.step).toBe('authenticate');
+    expect(o.configError).toBe(false);
+    const debianOther = existsSync('/etc/pam.d/common-auth') && readFileSync('/etc/pam.d/common-auth', 'utf8').includes('pam_unix.so');
+    if (debianOther) {
+      // pam_unix asks for a ~2 s failure delay: libpam hands it to us instead of sleeping on the thread.
+      expect(o.delayMs).toBeGreaterThan(200);
+      expect(o.steps[1]!.ms).toBeLessThan(500);
+    }
   });
 
   it('keeps only the last path component of a service name (no directory traversal)', async () => {
