@@ -34,5 +34,5 @@ export async function promptSelect<T extends string>(
   choices: ReadonlyArray<{ value: T; name: string; description?: string }>,
 ): Promise<T> {
   requireTty();
-  return select<T>({ message, choices: choices.map((c) => ({ ...c })) });
+  return select<T>({ message, choices: choices.map((c) => ({ ...c })), pageSize: Math.max(7, choices.length) });
 }
