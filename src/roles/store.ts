@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { parseRoleFile, renderRoleFile, type Finding, type ParsedRoleFile, type RoleLine } from './format.js';
@@ -113,7 +113,11 @@ export function assertNoErrors(snap: RoleFileSnapshot, what = 'rewrite'): void {
 const TMP_MARK = '.pgauth-tmp-';
 
 /** Writes `data` to `path` atomically: temp file, fsync, rename, fsync of the folder. */
-export async function writeFileAtomic(path: string, data: Buffer, opts: { mode?: number; uid?: number; gid?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: Buffer,
+  opts: { mode?: number; uid?: number; gid?: number; beforeRename?: () => void } = {},
+): Promise<void> {
   const dir = dirname(resolve(path));
   const tmp = join(dir, `.${basename(path)}${TMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}`);
   const mode = opts.mode ?? 0o600;
@@ -132,6 +136,7 @@ export async function writeFileAtomic(path: string, data: Buffer, opts: { mode?:
     } finally {
       await fh.close();
     }
+    opts.beforeRename?.();
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => {});
@@ -161,7 +166,7 @@ async function removeDeadTempFiles(path: string): Promise<void> {
 }
 
 /** Runs `fn` holding the role file's lock (`<file>.lock`, a directory; stale after LOCK_STALE_MS). */
-export async function withRoleFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+export async function withRoleFileLock<T>(path: string, fn: (assertHeld: () => void) => Promise<T>): Promise<T> {
   let compromised: Error | undefined;
   let release: () => Promise<void>;
   try {
@@ -179,9 +184,9 @@ export async function withRoleFileLock<T>(path: string, fn: () => Promise<T>): P
     throw new RoleFileError(`cannot lock role file ${path}: ${describeFsError(err)}`, path);
   }
   try {
-    const result = await fn();
-    if (compromised) throw new RoleFileError(`lost the lock on ${path} while writing: ${compromised.message}`, path);
-    return result;
+    return await fn(() => {
+      if (compromised) throw new RoleFileError(`lost the lock on ${path} (${compromised.message}); nothing was written`, path);
+    });
   } finally {
     await release().catch(() => {});
   }
@@ -202,9 +207,11 @@ export async function updateRoleFile<T>(
   path: string,
   change: (snap: RoleFileSnapshot) => RoleFileUpdate<T> | Promise<RoleFileUpdate<T>>,
 ): Promise<{ result: T; snapshot: RoleFileSnapshot; written: boolean }> {
-  return withRoleFileLock(path, async () => {
-    await removeDeadTempFiles(path);
-    const snap = await readRoleFile(path);
+  // A symlinked role file is updated where it points (rename would replace the link itself).
+  const target = await realpath(path).catch(() => path);
+  return withRoleFileLock(target, async (assertHeld) => {
+    await removeDeadTempFiles(target);
+    const snap = { ...(await readRoleFile(target)), path };
     assertNoErrors(snap);
     const { edits, result } = await change(snap);
     if (edits.size === 0) return { result, snapshot: snap, written: false };
@@ -216,12 +223,13 @@ export async function updateRoleFile<T>(
     }
     let owner: { uid: number; gid: number } | undefined;
     if (snap.exists) {
-      const st = await stat(path).catch(() => undefined);
+      const st = await stat(target).catch(() => undefined);
       if (st) owner = { uid: st.uid, gid: st.gid };
     }
     try {
-      await writeFileAtomic(path, data, { mode: snap.mode ?? 0o600, ...owner });
+      await writeFileAtomic(target, data, { mode: snap.mode ?? 0o600, ...owner, beforeRename: assertHeld });
     } catch (err) {
+      if (err instanceof RoleFileError) throw err;
       throw new RoleFileError(`cannot write role file ${path}: ${describeFsError(err)}`, path);
     }
     return { result, snapshot: snap, written: true };

@@ -213,3 +213,14 @@ describe('valid-until', () => {
     expect(isExpired({}, at)).toBe(false);
   });
 });
+
+describe('layering', () => {
+  it('the roles core never imports the terminal (chalk, prompts, cli/)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dir = new URL('../../src/roles/', import.meta.url);
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+      const text = readFileSync(new URL(f, dir), 'utf8');
+      expect(text, f).not.toMatch(/from '(chalk|@inquirer\/prompts|cli-table3)'|from '\.\.\/cli\//);
+    }
+  });
+});

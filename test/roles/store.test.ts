@@ -3,7 +3,7 @@
  * nothing, a writer killed mid-write leaves the old or the new file, modes.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pgauth, PGAUTH_BIN } from '../helpers/proc.js';
@@ -112,5 +112,16 @@ describe('file modes', () => {
     expect(doc.findings).toContainEqual(expect.objectContaining({ line: 0, code: 'permissions', severity: 'warning' }));
     const list = await pgauth(['list-roles', '--roles', file]);
     expect(list.stderr).toContain('mode 0644');
+  });
+
+  it('updates a symlinked role file where it points, keeping the link', async () => {
+    const target = join(tmp.path, 'real-userlist.txt');
+    const link = join(tmp.path, 'link-userlist.txt');
+    writeFileSync(target, '; real\n', { mode: 0o600 });
+    symlinkSync(target, link);
+    const r = await pgauth(['add-role', 'alice', '--roles', link, '--password-stdin'], { input: 'pw\n' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toMatch(/^; real\n"alice" "SCRAM-SHA-256\$/);
   });
 });

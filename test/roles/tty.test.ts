@@ -29,7 +29,10 @@ afterEach(() => {
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Starts the CLI in a detached tmux pane; the exit code lands in a file when it ends. */
-function startInTmux(name: string, args: string[]): { capture: () => string; keys: (...k: string[]) => void; exitCode: () => number | undefined } {
+function startInTmux(
+  name: string,
+  args: string[],
+): { capture: () => string; keys: (...k: string[]) => void; waitScreen: (text: string, what: string) => Promise<void>; exitCode: () => number | undefined } {
   const rcFile = join(tmp.path, `${name}.rc`);
   const cmd = `NO_COLOR=1 ${q(process.execPath)} ${q(PGAUTH_BIN)} ${args.map(q).join(' ')}; echo $? > ${q(rcFile)}; sleep 600`;
   execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', cmd]);
@@ -37,6 +40,13 @@ function startInTmux(name: string, args: string[]): { capture: () => string; key
   return {
     capture: () => execFileSync('tmux', ['capture-pane', '-p', '-t', name]).toString(),
     keys: (...k: string[]) => execFileSync('tmux', ['send-keys', '-t', name, ...k]),
+    waitScreen: async (text: string, what: string) => {
+      try {
+        await waitFor(() => execFileSync('tmux', ['capture-pane', '-p', '-t', name]).toString().includes(text), what, 30_000);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}; the screen shows:\n${execFileSync('tmux', ['capture-pane', '-p', '-t', name]).toString()}`);
+      }
+    },
     exitCode: () => (existsSync(rcFile) && readFileSync(rcFile, 'utf8').trim() !== '' ? Number(readFileSync(rcFile, 'utf8').trim()) : undefined),
   };
 }
@@ -45,16 +55,16 @@ describeWith(which('tmux') ? undefined : 'tmux not installed (apt-get install tm
   it('asks for the name and the password twice, hidden, and stores it', async () => {
     const file = join(tmp.path, 'ok.txt');
     const t = startInTmux(`pgauth-tty-ok-${process.pid}`, ['add-role', '--roles', file]);
-    await waitFor(() => t.capture().includes('Role name:'), 'the name prompt', 20_000);
+    await t.waitScreen('Role name:', 'the name prompt');
     t.keys('-l', 'ttyuser');
     t.keys('Enter');
-    await waitFor(() => t.capture().includes('Password for ttyuser:'), 'the password prompt', 20_000);
+    await t.waitScreen('Password for ttyuser:', 'the password prompt');
     t.keys('-l', 'S3cretTyped');
     t.keys('Enter');
-    await waitFor(() => t.capture().includes('Repeat password:'), 'the confirmation prompt', 20_000);
+    await t.waitScreen('Repeat password:', 'the confirmation prompt');
     t.keys('-l', 'S3cretTyped');
     t.keys('Enter');
-    await waitFor(() => t.exitCode() !== undefined, 'pgauth to exit', 20_000);
+    await waitFor(() => t.exitCode() !== undefined, 'pgauth to exit', 30_000);
     const screen = t.capture();
     expect(t.exitCode()).toBe(0);
     expect(screen).toContain('added role ttyuser');
@@ -67,13 +77,13 @@ describeWith(which('tmux') ? undefined : 'tmux not installed (apt-get install tm
   it('refuses a mismatched confirmation (exit 3) and writes nothing', async () => {
     const file = join(tmp.path, 'mismatch.txt');
     const t = startInTmux(`pgauth-tty-mm-${process.pid}`, ['add-role', 'mm', '--roles', file]);
-    await waitFor(() => t.capture().includes('Password for mm:'), 'the password prompt', 20_000);
+    await t.waitScreen('Password for mm:', 'the password prompt');
     t.keys('-l', 'FirstOne1');
     t.keys('Enter');
-    await waitFor(() => t.capture().includes('Repeat password:'), 'the confirmation prompt', 20_000);
+    await t.waitScreen('Repeat password:', 'the confirmation prompt');
     t.keys('-l', 'SecondOne2');
     t.keys('Enter');
-    await waitFor(() => t.exitCode() !== undefined, 'pgauth to exit', 20_000);
+    await waitFor(() => t.exitCode() !== undefined, 'pgauth to exit', 30_000);
     const screen = t.capture();
     expect(t.exitCode()).toBe(3);
     expect(screen).toContain('passwords do not match');

@@ -50,8 +50,10 @@ async function run<T>(fn: () => Promise<T>): Promise<T> {
 /** Warnings worth saying on every write: file permissions; others are summarized. */
 function reportFindings(findings: readonly Finding[], path: string): void {
   for (const f of findings) if (f.line === 0) warn(`${path}: ${f.message}`);
+  const errors = findings.filter((f) => f.severity === 'error').length;
   const others = findings.filter((f) => f.line !== 0 && f.severity === 'warning').length;
-  if (others > 0) warn(`${path}: ${others} other warning${others === 1 ? '' : 's'}; run pgauth check-roles --roles ${path}`);
+  if (errors > 0) warn(`${path}: ${errors} error${errors === 1 ? '' : 's'} (PgBouncer mis-reads this file); run pgauth check-roles --roles ${path}`);
+  else if (others > 0) warn(`${path}: ${others} other warning${others === 1 ? '' : 's'}; run pgauth check-roles --roles ${path}`);
 }
 
 function parseIntFlag(flag: string, value: string, min: number, max: number): number {
