@@ -335,7 +335,8 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
         throw clientFailure('protocol-error', t.alpn ? 'SSL connection was established with unexpected ALPN protocol' : 'direct SSL connection was established without ALPN protocol negotiation extension');
       }
       const cn = /(?:^|, )CN=([^,]*)/.exec(t.subject ?? '')?.[1] ?? null;
-      const details = [`${t.version} ${t.cipher}`, t.subject ? `subject ${t.subject}` : '', t.issuer ? `issuer ${t.issuer}` : '', t.validTo ? `expires ${t.validTo}` : ''];
+      const issuerCn = /(?:^|, )CN=([^,]*)/.exec(t.issuer ?? '')?.[1] ?? t.issuer;
+      const details = [`${t.version} ${t.cipher}`, cn ? `cert CN=${cn}` : '', issuerCn ? `issuer ${issuerCn}` : '', t.validTo ? `expires ${t.validTo.slice(0, 10)}` : ''];
       if (o.tls.verifyChain) {
         if (!t.chainVerified) {
           const reason = chainErrorReason(t.chainError ?? '');

@@ -62,5 +62,8 @@ export function detectServerKind(e: KindEvidence): { kind: ServerKind; why: stri
   if (e.errorHadRoutine) return { kind: 'postgresql', why: 'ErrorResponse with source file/line/routine fields' };
   if (sv !== '' && pgOnlyParams) return { kind: 'postgresql', why: 'ParameterStatus set' };
   if (sv !== '') return { kind: 'other', why: `server_version ${sv} without PostgreSQL's full ParameterStatus set` };
+  if (e.errorMessages.length > 0 && !e.errorHadRoutine) {
+    return { kind: 'other', why: "errors without PostgreSQL's source-location fields: a pooler or a protocol-compatible server (pgauth serve answers this way)" };
+  }
   return { kind: e.spoke ? 'unknown' : 'unknown', why: 'not enough evidence' };
 }
