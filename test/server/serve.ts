@@ -42,7 +42,11 @@ export async function startServe(args: string[], opts: { env?: NodeJS.ProcessEnv
   const listening = await waitFor(
     () => {
       if (exited !== undefined) throw new Error(`pgauth serve exited (${exited}): ${err}${out}`);
-      return lines.find((l) => l.event === 'listening');
+      const json = lines.find((l) => l.event === 'listening');
+      if (json) return json;
+      // --log-format text: "pgauth serve: listening on 127.0.0.1:PORT ..."
+      const text = lines.find((l) => l.event === 'unparsed' && /listening on .*:(\d+)/.test(String(l.text)));
+      return text ? { event: 'listening', port: Number(/listening on .*:(\d+)/.exec(String(text.text))![1]) } : undefined;
     },
     'pgauth serve to listen',
     20_000,
