@@ -1,0 +1,105 @@
+/** Roles <-> SQL, pure: quoting, the export's statements, the pg_dumpall reader. */
+import { describe, expect, it } from 'vitest';
+import { exportSql, looksLikeSql, parseRolesSql, quoteIdent, quoteLiteral } from '../../src/roles/sql.js';
+
+describe('quoting', () => {
+  it('always quotes identifiers and doubles quotes', () => {
+    expect(quoteIdent('alice')).toBe('"alice"');
+    expect(quoteIdent('we"ird')).toBe('"we""ird"');
+    expect(() => quoteIdent('a\0b')).toThrow();
+  });
+  it('writes literals that mean the same whatever standard_conforming_strings is', () => {
+    expect(quoteLiteral("it's")).toBe("'it''s'");
+    expect(quoteLiteral('a\\b')).toBe("E'a\\\\b'");
+    expect(quoteLiteral("a\\'b")).toBe("E'a\\\\''b'");
+  });
+});
+
+describe('export --format sql', () => {
+  it('creates missing groups as NOLOGIN, then roles, sets every attribute, grants memberships, in one transaction', () => {
+    const { sql, skipped } = exportSql(
+      [
+        { name: 'alice', secret: 'SCRAM-SHA-256$4096:c2FsdA==$a:b', attrs: { validUntil: '2030-01-01T00:00:00Z', connLimit: 2, memberOf: ['admins', 'bob'] }, line: 1 },
+        { name: 'bob', secret: 'md5' + '0'.repeat(32), attrs: { nologin: true }, line: 2 },
+        { name: 'pg_monitor', secret: 'x', attrs: {}, line: 3 },
+        { name: 'has $pgauth$ in it', secret: '', attrs: {}, line: 4 },
+      ],
+      'userlist.txt',
+    );
+    expect(skipped).toEqual([{ name: 'pg_monitor', reason: expect.stringContaining('reserved') }]);
+    const lines = sql.trimEnd().split('\n');
+    expect(lines.slice(2)).toEqual([
+      'BEGIN;',
+      'DO $pgauth$ BEGIN CREATE ROLE "admins" NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $pgauth$;',
+      'DO $pgauth$ BEGIN CREATE ROLE "alice"; EXCEPTION WHEN duplicate_object THEN NULL; END $pgauth$;',
+      'DO $pgauth$ BEGIN CREATE ROLE "bob"; EXCEPTION WHEN duplicate_object THEN NULL; END $pgauth$;',
+      'DO $pgauth0$ BEGIN CREATE ROLE "has $pgauth$ in it"; EXCEPTION WHEN duplicate_object THEN NULL; END $pgauth0$;',
+      `ALTER ROLE "alice" WITH LOGIN CONNECTION LIMIT 2 PASSWORD 'SCRAM-SHA-256$4096:c2FsdA==$a:b' VALID UNTIL '2030-01-01T00:00:00Z';`,
+      `ALTER ROLE "bob" WITH NOLOGIN CONNECTION LIMIT -1 PASSWORD 'md5${'0'.repeat(32)}';`,
+      'ALTER ROLE "has $pgauth$ in it" WITH LOGIN CONNECTION LIMIT -1 PASSWORD NULL;',
+      'GRANT "admins" TO "alice";',
+      'GRANT "bob" TO "alice";',
+      'COMMIT;',
+    ]);
+  });
+
+  it('reads its own export back', () => {
+    const { sql } = exportSql([{ name: 'O\'Brien', secret: "p'w\\x", attrs: { validUntil: 'infinity', memberOf: ['g'] }, line: 1 }], 'f');
+    expect(parseRolesSql(sql).roles).toEqual([{ name: "O'Brien", secret: "p'w\\x", attrs: { validUntil: 'infinity', memberOf: ['g'] }, line: 0 }]);
+  });
+});
+
+describe('reading pg_dumpall --roles-only', () => {
+  const dump = `--
+-- PostgreSQL database cluster dump
+--
+\\restrict abc123
+
+SET default_transaction_read_only = off;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+
+--
+-- Roles
+--
+
+CREATE ROLE admins;
+ALTER ROLE admins WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB NOLOGIN NOREPLICATION NOBYPASSRLS;
+CREATE ROLE alice;
+ALTER ROLE alice WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 3 PASSWORD 'SCRAM-SHA-256$4096:c2FsdA==$a:b' VALID UNTIL '2030-01-01 00:00:00+00';
+ALTER ROLE alice SET search_path TO 'x';
+CREATE ROLE "Mixed ""Case""";
+ALTER ROLE "Mixed ""Case""" WITH NOLOGIN PASSWORD 'md5${'1'.repeat(32)}' VALID UNTIL 'infinity';
+CREATE ROLE postgres;
+ALTER ROLE postgres WITH SUPERUSER INHERIT CREATEROLE CREATEDB LOGIN REPLICATION BYPASSRLS;
+COMMENT ON ROLE alice IS 'a; tricky comment';
+/* block comment; with semicolon */
+
+--
+-- Role memberships
+--
+
+GRANT admins TO alice WITH INHERIT TRUE GRANTED BY postgres;
+GRANT admins TO "Mixed ""Case""" GRANTED BY postgres;
+GRANT SELECT ON TABLE t TO alice;
+
+\\unrestrict abc123
+`;
+
+  it('takes secrets, VALID UNTIL, NOLOGIN, CONNECTION LIMIT and memberships; skips roles without a password', () => {
+    expect(looksLikeSql(dump)).toBe(true);
+    const r = parseRolesSql(dump);
+    expect(r.roles).toEqual([
+      { name: 'alice', secret: 'SCRAM-SHA-256$4096:c2FsdA==$a:b', attrs: { validUntil: '2030-01-01T00:00:00Z', connLimit: 3, memberOf: ['admins'] }, line: 0 },
+      { name: 'Mixed "Case"', secret: 'md5' + '1'.repeat(32), attrs: { validUntil: 'infinity', nologin: true, memberOf: ['admins'] }, line: 0 },
+    ]);
+    expect(r.skipped.map((s) => s.name)).toEqual(['admins', 'postgres']);
+    // ALTER ROLE ... SET and GRANT ... ON are not role attributes or memberships.
+    expect(r.roles[0]!.attrs.memberOf).toEqual(['admins']);
+  });
+
+  it('a userlist is not SQL', () => {
+    expect(looksLikeSql('; comment\n"alice" "x"\n')).toBe(false);
+    expect(looksLikeSql('"alice" "x"\n')).toBe(false);
+  });
+});
