@@ -5,7 +5,9 @@
  */
 import { createHmac, createHash, pbkdf2Sync } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect as netConnect, createServer, type Server } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect as tlsConnect, createSecureContext, TLSSocket } from 'node:tls';
 import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -284,6 +286,59 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(r.code).toBe(1);
       expect(r.json.diagnosis.code).toBe('auth-method-refused');
       expect(r.json.error.message).toContain('server requested a cleartext password');
+    });
+
+    it('pam-failed: PAM refuses (the method seen is a cleartext password)', async () => {
+      await pg.setHba('host all alice 127.0.0.1/32 pam pamservice=pgauth-no-such-service\n');
+      const r = await withPw([`${at()} sslmode=require`, '-U', 'alice']);
+      expect(r.code).toBe(1);
+      expect(r.json.diagnosis.code).toBe('pam-failed');
+      expect(r.json.error.code).toBe('28000');
+      expect(r.json.auth.method).toBe('password');
+    });
+
+    it('peer-failed: a local peer line and another OS user', async () => {
+      await pg.setHba('local all alice peer\n');
+      const r = await probe(['-h', pg.socketDir, '-p', String(pg.port), '-U', 'alice', '-d', 'postgres']);
+      expect(r.code).toBe(1);
+      expect(r.json.diagnosis.code).toBe('peer-failed');
+      expect(r.json.error.code).toBe('28000');
+      expect(r.json.auth.method).toBeNull();
+    });
+
+    it('channel-binding-failed: a TLS-terminating proxy in the middle', async () => {
+      await pg.setHba('host all all 127.0.0.1/32 scram-sha-256\n');
+      const ctx = createSecureContext({ cert: readFileSync(otherCa.serverCert), key: readFileSync(otherCa.serverKey) });
+      const proxy = createServer((client) => {
+        client.on('error', () => {});
+        client.once('data', () => {
+          client.write('S'); // answer the client's SSLRequest, then terminate its TLS with our own certificate
+          const front = new TLSSocket(client, { isServer: true, secureContext: ctx });
+          front.on('error', () => {});
+          const up = netConnect(pg.port, '127.0.0.1', () => up.write(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])));
+          up.on('error', () => {});
+          up.once('data', () => {
+            const back = tlsConnect({ socket: up, rejectUnauthorized: false }, () => {
+              front.pipe(back);
+              back.pipe(front);
+            });
+            back.on('error', () => {});
+          });
+        });
+      });
+      await new Promise<void>((res) => proxy.listen(0, '127.0.0.1', res));
+      const port = (proxy.address() as { port: number }).port;
+      try {
+        const r = await withPw([`host=127.0.0.1 port=${port} dbname=postgres sslmode=require channel_binding=require`, '-U', 'alice']);
+        expect(r.code).toBe(1);
+        expect(r.json.diagnosis.code).toBe('channel-binding-failed');
+        expect(r.json.error.code).toBe('28000');
+        expect(r.json.error.message).toBe('SCRAM channel binding check failed');
+        expect(r.json.auth.mechanism).toBe('SCRAM-SHA-256-PLUS');
+        expect(r.json.tls.issuer).toContain('some other CA');
+      } finally {
+        proxy.close();
+      }
     });
 
     it('tls-unsupported: ssl turned off, sslmode=require', async () => {
