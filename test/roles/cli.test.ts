@@ -208,6 +208,12 @@ describe('verify', () => {
     expect(JSON.parse(bad.stdout)).toMatchObject({ match: false, method: 'scram-sha-256' });
   });
 
+  it('--verifier must be a SCRAM verifier or an md5 hash', async () => {
+    const r = await pgauth(['verify', '--verifier', 'hunter2', '--password-stdin'], { input: 'hunter2\n' });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('--verifier');
+  });
+
   it('md5 needs the name: verify NAME --verifier md5...', async () => {
     const md5 = buildMd5Secret('pw', 'carol');
     const noName = await pgauth(['verify', '--verifier', md5, '--password-stdin'], { input: 'pw\n' });

@@ -373,6 +373,9 @@ export function register(program: Command): void {
         if (malformed) throw usageError(`--verifier: ${malformed}`);
         secretText = flags.verifier;
         source = '--verifier';
+        if (secrets.parseSecret(secretText).kind === 'plain') {
+          throw usageError('--verifier: not a SCRAM-SHA-256 verifier (SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>) or an md5 hash (md5 + 32 hex)');
+        }
         if (secrets.parseSecret(secretText).kind === 'md5' && name === undefined) {
           throw usageError('--verifier: an md5 secret is salted with the role name; give it: pgauth verify NAME --verifier md5...');
         }
