@@ -36,6 +36,8 @@ export interface ProbeOptions {
   nonce?: string;
   /** Called for libpq-style warnings (e.g. an unsafe .pgpass), as they happen. */
   warn?: (message: string) => void;
+  /** Called as each attempt starts (the CLI shows it on a terminal). */
+  onProgress?: (text: string) => void;
   /** Extra queries to run after a successful login (their rows are in `queryResults`). */
   queries?: string[];
   /** pg_hba.conf line proposer (helper E's proposeHbaLine); loaded lazily when absent. */
@@ -241,6 +243,9 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
 
   const attempt = async (host: HostSpec, address: string | undefined, encryption: Encryption, extra: { discoverOnly?: boolean; noVerify?: boolean } = {}) => {
     index++;
+    opts.onProgress?.(
+      `attempt ${index}: ${host.unix ? `${host.host} (socket)` : `${address}:${host.port}`}${encryption === 'plain' ? '' : encryption === 'direct' ? ' direct TLS' : ' TLS'}${extra.discoverOnly ? ' (diagnostic)' : ''}...`,
+    );
     const r = await runAttempt({
       index,
       params: p,

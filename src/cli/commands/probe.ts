@@ -88,7 +88,20 @@ export function register(program: Command): void {
         const source = pwFlags.passwordStdin ? 'stdin' : pwFlags.passwordEnv !== undefined ? `env ${pwFlags.passwordEnv}` : 'argv';
         password = { value, source };
       }
+      // Progress on a terminal only (SPEC §0), on stderr, erased before prompts and at the end.
+      const showProgress = !json && process.stderr.isTTY === true;
+      let progressShown = false;
+      const clearProgress = () => {
+        if (progressShown) process.stderr.write('\r\x1b[2K');
+        progressShown = false;
+      };
+      const onProgress = (text: string) => {
+        if (!showProgress) return;
+        process.stderr.write(`\r\x1b[2K${text}`);
+        progressShown = true;
+      };
       const prompt = async () => {
+        clearProgress();
         const { promptPassword } = await import('../prompts.js');
         return promptPassword(`Password for user ${params.user}:`);
       };
@@ -111,8 +124,12 @@ export function register(program: Command): void {
           ...(flags.expectChannelBinding ? { channelBinding: true } : {}),
           ...(flags.expectFailure ? { failure: true } : {}),
         },
-        warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
-      });
+        warn: (m) => {
+          clearProgress();
+          process.stderr.write(`WARNING: ${m}\n`);
+        },
+        onProgress,
+      }).finally(clearProgress);
 
       if (json) printJson(result);
       else await renderProbe(result);
