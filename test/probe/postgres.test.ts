@@ -569,6 +569,16 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(roles.find((r) => r.name === 'readers')).toBeUndefined(); // no password: nothing to import
     });
 
+    it('pgauth import postgresql://... writes the roles into a role file', async () => {
+      const env = cleanEnv();
+      const file = join(env.HOME!, 'userlist.txt');
+      const r = await pgauth(['import', `postgresql://postgres@127.0.0.1:${pg.port}/postgres?sslmode=disable`, '--roles', file], { env });
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain(`"alice" "${await pg.sql(`SELECT rolpassword FROM pg_authid WHERE rolname = 'alice'`)}"`);
+      expect(text).toMatch(/"mdy" "md5[0-9a-f]{32}".*conn-limit=7/);
+    });
+
     it('says a superuser is needed when pg_authid is not readable', async () => {
       await expect(fetchRolesFromServer(`postgresql://alice@127.0.0.1:${pg.port}/postgres?sslmode=disable`, {})).rejects.toThrow(/needs a superuser/);
     });
