@@ -149,10 +149,10 @@ export class Writer {
 
   /** A string followed by NUL. A NUL inside would change the layout, so it is refused. */
   cstring(v: string): this {
+    if (v.includes('\0')) throw new Error('Writer: string contains a NUL byte');
     const n = Buffer.byteLength(v);
     this.ensure(n + 1);
     this.buf.write(v, this.off, 'utf8');
-    if (this.buf.indexOf(0, this.off) < this.off + n) throw new Error('Writer: string contains a NUL byte');
     this.off += n;
     this.buf[this.off++] = 0;
     return this;

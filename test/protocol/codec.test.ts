@@ -188,3 +188,15 @@ describe('framer', () => {
     expect(bad(i32(10004), { startup: true })()).toBeNull();
   });
 });
+
+describe('writer', () => {
+  // Regression: the NUL check once searched uninitialised memory past the string and
+  // threw at random when no zero byte happened to follow it.
+  it('writes strings into reused, dirty buffers and refuses an embedded NUL', () => {
+    for (let i = 0; i < 200; i++) {
+      const long = 'x'.repeat(i * 7 + 1);
+      expect(serializeFrontend({ type: 'Query', sql: long }).subarray(5).toString()).toBe(long + '\0');
+    }
+    expect(() => serializeFrontend({ type: 'Query', sql: 'a\0b' })).toThrow(/NUL/);
+  });
+});
