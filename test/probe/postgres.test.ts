@@ -170,6 +170,17 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(r.json.attempts.at(-1).diagnostic).toBe(true);
     });
 
+    it('sslmode=allow: plaintext first, then TLS, each attempt reported', async () => {
+      await pg.setHba('hostssl all all 127.0.0.1/32 scram-sha-256\n');
+      const r = await withPw([`${at()} sslmode=allow`, '-U', 'alice']);
+      expect(r.code).toBe(0);
+      expect(r.json.attempts.map((a: { encryption: string; result: string }) => [a.encryption, a.result])).toEqual([
+        ['plain', 'failed'],
+        ['ssl', 'ok'],
+      ]);
+      expect(r.json.attempts[0].message).toContain('no encryption');
+    });
+
     it('hba-reject', async () => {
       await pg.setHba('host all alice 127.0.0.1/32 reject\n');
       const r = await withPw([`${at()} dbname=postgres`, '-U', 'alice']);
