@@ -36,7 +36,7 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
     mkdirSync(join(tmp.path, 'certs'));
     mkdirSync(join(tmp.path, 'other'));
     certs = makeCerts(join(tmp.path, 'certs'), { clients: ['certuser', 'alice'] });
-    otherCa = makeCerts(join(tmp.path, 'other'), { caName: 'some other CA' });
+    otherCa = makeCerts(join(tmp.path, 'other'), { caName: 'some other CA', clients: ['certuser'] });
     pg = await startCluster({ ssl: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert } });
     await pg.sql(`CREATE ROLE alice LOGIN PASSWORD '${ALICE_PW}'`);
     await pg.sql(`SET password_encryption = 'md5'; CREATE ROLE mdy LOGIN PASSWORD '${MD5_PW}'`);
@@ -45,7 +45,7 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
     await pg.sql(`CREATE ROLE certuser LOGIN`);
     await pg.sql(`CREATE DATABASE appdb`);
     await pg.sql(`REVOKE CONNECT ON DATABASE appdb FROM PUBLIC`);
-    for (const c of Object.values(certs.clients)) chmodSync(c.key, 0o600);
+    for (const c of [...Object.values(certs.clients), ...Object.values(otherCa.clients)]) chmodSync(c.key, 0o600);
   });
   afterAll(async () => {
     await pg?.stop();
@@ -263,6 +263,16 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(r.code).toBe(1);
       expect(r.json.diagnosis.code).toBe('tls-client-cert');
       expect(r.json.error.message).toContain('certificate authentication failed');
+    });
+
+    it('tls-client-cert: a client certificate from a CA the server does not trust (TLS alert, exit 2)', async () => {
+      await pg.setHba('hostssl all certuser 127.0.0.1/32 cert\n');
+      const c = otherCa.clients.certuser!;
+      const r = await probe([`${at()} sslmode=require sslcert=${c.cert} sslkey=${c.key}`, '-U', 'certuser']);
+      expect(r.code).toBe(2);
+      expect(r.json.diagnosis.code).toBe('tls-client-cert');
+      expect(r.json.error.code).toBeNull();
+      expect(r.json.error.message).toMatch(/SSL error: .*(unknown ca|certificate)/);
     });
 
     it('channel-binding-unavailable: channel_binding=require without TLS', async () => {
