@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
 import { tempDir } from '../helpers/tmp.js';
+import { describeWith } from '../helpers/env.js';
 import { buildMd5Secret, buildScramSecret } from '../../src/secrets/index.js';
 import { probeJson, startServe } from './helpers.js';
+import { ALICE_PASSWORD, makePamStacks, pamModulesMissing } from '../pam/stacks.js';
 
 const PW = 'serve-s3cret';
 
@@ -105,6 +107,23 @@ describe('pgauth probe against pgauth serve', () => {
       expect(missing.code).toBe(1);
       expect(missing.json.diagnosis.code).toBe('tls-client-cert');
     }));
+
+  describeWith(pamModulesMissing(), 'with PAM', () => it('pam: ok (a cleartext password request), and pam-failed', async () => {
+    const stacks = makePamStacks();
+    try {
+      await withServe(['--auth', 'pam', '--pam-service', 'svc-ok', '--pam-confdir', stacks.dir], async (port) => {
+        const ok = await login(port, 'sslmode=require', 'alice', ALICE_PASSWORD);
+        expect(ok.code, ok.stdout).toBe(0);
+        expect(ok.json.auth.method).toBe('password');
+        const bad = await login(port, 'sslmode=require', 'alice', 'wrong');
+        expect(bad.code).toBe(1);
+        expect(bad.json.diagnosis.code).toBe('pam-failed');
+        expect(bad.json.error.code).toBe('28000');
+      });
+    } finally {
+      stacks.remove();
+    }
+  }));
 
   it('--require-tls: a plaintext probe is told TLS is required', () =>
     withServe(['--auth', 'scram-sha-256', '--require-tls'], async (port) => {
