@@ -1,5 +1,7 @@
 /** pgauth probe against pgauth serve in every method it offers (trust, reject, password, md5, scram-sha-256, cert). */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { waitFor } from '../helpers/pg.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
@@ -96,6 +98,23 @@ describe('pgauth probe against pgauth serve', () => {
       expect(r.json.attempts[0].encryption).toBe('direct');
       expect(r.json.auth.channelBinding).toBe('tls-server-end-point');
     }));
+
+  it('tls-verify-failed: an expired server certificate', async () => {
+    mkdirSync(join(tmp.path, 'expired'));
+    const old = makeCerts(join(tmp.path, 'expired'), { serverDays: 0 });
+    const notAfter = Date.parse(new X509Certificate(readFileSync(old.serverCert)).validTo);
+    await waitFor(() => Date.now() > notAfter + 1000, 'the certificate to expire');
+    const s = await startServe(['--roles', roles, '--auth', 'trust', '--tls-cert', old.serverCert, '--tls-key', old.serverKey]);
+    try {
+      const r = await login(s.port, `sslmode=verify-ca sslrootcert=${old.caCert}`, 'alice');
+      expect(r.code).toBe(2);
+      expect(r.json.diagnosis.code).toBe('tls-verify-failed');
+      expect(r.json.diagnosis.cause).toContain('expired');
+      expect(r.json.error.message).toContain('CERT_HAS_EXPIRED');
+    } finally {
+      await s.stop();
+    }
+  });
 
   it('cert: ok with a client certificate whose CN is the user; tls-client-cert without one', () =>
     withServe(['--auth', 'cert'], async (port) => {
