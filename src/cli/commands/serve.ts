@@ -138,7 +138,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     else if (e.event === 'warning') process.stderr.write(`pgauth: warning: ${e.message}\n`);
     else out(formatEventText(e));
   };
-  if (flags.roles === undefined && process.env.PGAUTH_ROLES === undefined && !existsSync(rolesPath)) {
+  if (flags.roles === undefined && !process.env.PGAUTH_ROLES && !existsSync(rolesPath)) {
     emit({ event: 'warning', time: new Date().toISOString(), message: `no role file at ${rolesPath}: password methods refuse everyone; trust, cert and pam accept any user name` });
     rolesPath = null;
   }

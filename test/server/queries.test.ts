@@ -1,0 +1,88 @@
+/** The statements the server answers, planned and run without a socket. */
+import { describe, expect, it } from 'vitest';
+import { TYPE_OID } from '../../src/protocol/index.js';
+import { WireError } from '../../src/server/errors.js';
+import { describePlan, planQueries, planQuery, runPlan, type Plan, type SessionView } from '../../src/server/queries.js';
+
+const view: SessionView = {
+  user: 'alice',
+  sessionUser: 'alice',
+  database: 'appdb',
+  systemUser: 'scram-sha-256:alice',
+  processId: 4242,
+  settings: new Map([
+    ['server_version', '16.0'],
+    ['DateStyle', 'ISO, MDY'],
+    ['application_name', 'psql'],
+  ]),
+  versionString: 'PostgreSQL 16.0 (pgauth serve test server, not a database)',
+};
+
+const plan = (sql: string): Plan => {
+  const p = planQuery(sql);
+  if (p instanceof WireError) throw p;
+  return p;
+};
+const rows = (sql: string, params: Array<string | null> = []) => runPlan(plan(sql), params, view);
+
+describe('queries', () => {
+  it('SELECT <integer> with PostgreSQL column names and types', () => {
+    expect(rows('SELECT 1')).toEqual({ columns: [{ name: '?column?', typeOid: TYPE_OID.int4 }], rows: [['1']], tag: 'SELECT 1' });
+    expect(rows('select -7 as n;')).toMatchObject({ columns: [{ name: 'n', typeOid: TYPE_OID.int4 }], rows: [['-7']] });
+    expect(rows('SELECT 9999999999')).toMatchObject({ columns: [{ typeOid: TYPE_OID.int8 }], rows: [['9999999999']] });
+  });
+  it('session functions and version()', () => {
+    expect(rows('SELECT current_user, session_user, user, system_user, version()')).toEqual({
+      columns: [
+        { name: 'current_user', typeOid: TYPE_OID.name },
+        { name: 'session_user', typeOid: TYPE_OID.name },
+        { name: 'user', typeOid: TYPE_OID.name },
+        { name: 'system_user', typeOid: TYPE_OID.text },
+        { name: 'version', typeOid: TYPE_OID.text },
+      ],
+      rows: [['alice', 'alice', 'alice', 'scram-sha-256:alice', view.versionString]],
+      tag: 'SELECT 1',
+    });
+  });
+  it('parameters with casts, as node-postgres sends them', () => {
+    const p = plan('SELECT $1::int AS n, $2::text, $3');
+    expect(p.kind === 'select' && p.paramTypes).toEqual([TYPE_OID.int4, TYPE_OID.text, 0]);
+    expect(runPlan(p, ['42', 'x', null], view).rows).toEqual([['42', 'x', null]]);
+    expect(() => runPlan(p, ['abc', 'x', null], view)).toThrow('invalid input syntax for type integer: "abc"');
+    expect(() => runPlan(plan('SELECT $1::int2'), ['70000'], view)).toThrow('value "70000" is out of range for type smallint');
+  });
+  it('SHOW reported and fixed parameters, case-insensitively', () => {
+    expect(rows('SHOW datestyle')).toEqual({ columns: [{ name: 'DateStyle', typeOid: TYPE_OID.text }], rows: [['ISO, MDY']], tag: 'SHOW' });
+    expect(rows('SHOW server_version_num').rows).toEqual([['160000']]);
+    expect(() => rows('SHOW no_such_thing')).toThrow('unrecognized configuration parameter "no_such_thing"');
+    expect(describePlan(plan('SHOW application_name'), view.settings)).toEqual([{ name: 'application_name', typeOid: TYPE_OID.text }]);
+  });
+  it('commands', () => {
+    expect(plan("SET application_name = 'x'")).toEqual({ kind: 'set', name: 'application_name', value: 'x' });
+    // unquoted words are folded to lower case by the parser, as PostgreSQL does
+    expect(plan('SET SESSION search_path TO MySchema, public')).toEqual({ kind: 'set', name: 'search_path', value: 'myschema, public' });
+    expect(plan("SET DateStyle = 'ISO, DMY'")).toEqual({ kind: 'set', name: 'datestyle', value: 'ISO, DMY' });
+    expect(plan("SET TIME ZONE 'Europe/Paris'")).toEqual({ kind: 'set', name: 'TimeZone', value: 'Europe/Paris' });
+    expect(plan('RESET ALL')).toEqual({ kind: 'reset', name: null });
+    expect(plan('begin isolation level serializable')).toEqual({ kind: 'begin' });
+    expect(plan('START TRANSACTION')).toEqual({ kind: 'begin' });
+    expect(plan('COMMIT WORK')).toEqual({ kind: 'commit' });
+    expect(plan('end')).toEqual({ kind: 'commit' });
+    expect(plan('ABORT')).toEqual({ kind: 'rollback' });
+    expect(plan('DISCARD ALL')).toEqual({ kind: 'discard-all' });
+    expect(plan('  -- nothing\n ')).toEqual({ kind: 'empty' });
+    expect(describePlan(plan('BEGIN'), view.settings)).toBeNull();
+  });
+  it('several statements in one simple Query', () => {
+    expect(planQueries('SELECT 1; SELECT 2;').map((p) => (p as Plan).kind)).toEqual(['select', 'select']);
+    expect(planQuery('SELECT 1; SELECT 2')).toMatchObject({ sqlstate: '42601' });
+  });
+  it('anything else is 0A000 naming what is answered', () => {
+    for (const sql of ['SELECT * FROM pg_class', 'INSERT INTO t VALUES (1)', 'SELECT 1.5', 'SELECT now()', 'CREATE TABLE t()', 'SELECT 1 + 1', "SELECT 'a' || 'b'"]) {
+      const p = planQuery(sql);
+      expect(p, sql).toBeInstanceOf(WireError);
+      expect((p as WireError).sqlstate).toBe('0A000');
+      expect((p as WireError).message).toContain('pgauth serve answers only SELECT <integer>');
+    }
+  });
+});
