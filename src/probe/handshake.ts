@@ -6,8 +6,7 @@
  * timed; with tracing every message both ways is recorded, secrets redacted.
  */
 import { createHash } from 'node:crypto';
-import { ProtocolError, type BackendMessage, type FrontendMessage } from '../protocol/index.js';
-import { encodeFrontend } from './encode.js';
+import { ProtocolError, serializeFrontend, type BackendMessage, type FrontendMessage } from '../protocol/index.js';
 import { createScramClient, tlsServerEndPoint, ScramError, type ChannelBinding } from '../scram/index.js';
 import { buildMd5Secret } from '../secrets/index.js';
 import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
@@ -271,7 +270,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
   let conn: WireConnection | undefined;
   const send = (msg: FrontendMessage, kind?: 'password' | 'md5' | 'sasl-final') => {
     trace('C->S', msg.type, describeFrontend(msg, kind));
-    conn!.write(encodeFrontend(msg));
+    conn!.write(serializeFrontend(msg));
   };
   let firstMessage = true;
   const read = async (): Promise<BackendMessage> => {
@@ -597,7 +596,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
 
     if (!result.authOk) {
       // Discovery stops here: say goodbye without sending a secret (the server sees EOF, as with psql's first try).
-      conn.end(encodeFrontend({ type: 'Terminate' }));
+      conn.end(serializeFrontend({ type: 'Terminate' }));
       return result;
     }
 
