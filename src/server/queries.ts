@@ -286,7 +286,15 @@ function parsePrimary(p: Parser): Column {
     if (t.n < 1 || t.n > 65535) throw sqlError('42P02', `there is no parameter $${t.n}`);
     const index = t.n;
     if (p.paramTypes.length < index) for (let k = p.paramTypes.length; k < index; k++) p.paramTypes[k] = p.paramTypes[k] ?? 0;
-    const col: Column & { paramIndex: number } = { name: '?column?', typeOid: TYPE_OID.text, value: (params) => params[index - 1] ?? null, paramIndex: index };
+    const col: Column & { paramIndex: number } = {
+      name: '?column?',
+      typeOid: TYPE_OID.text,
+      value: (params) => {
+        if (index > params.length) throw sqlError('42P02', `there is no parameter $${index}`);
+        return params[index - 1] ?? null;
+      },
+      paramIndex: index,
+    };
     return col;
   }
   if (t.t === 'ident' && !t.quoted) {
@@ -513,6 +521,12 @@ export function settingKey(settings: Map<string, string>, name: string): string 
   return lower;
 }
 
+const SHOW_ALL_COLUMNS = [
+  { name: 'name', typeOid: TYPE_OID.text },
+  { name: 'setting', typeOid: TYPE_OID.text },
+  { name: 'description', typeOid: TYPE_OID.text },
+];
+
 /** SHOW's column is named like the parameter (PostgreSQL uses the GUC's own spelling, e.g. DateStyle). */
 function showColumn(settings: Map<string, string>, name: string): string {
   const lower = name.toLowerCase();
@@ -531,6 +545,7 @@ export interface Rows {
 /** Columns a plan returns (RowDescription), or null for NoData. */
 export function describePlan(plan: Plan, settings: Map<string, string>): Array<{ name: string; typeOid: number }> | null {
   if (plan.kind === 'select') return plan.columns.map((c) => ({ name: c.name, typeOid: c.typeOid }));
+  if (plan.kind === 'show' && plan.name === 'all') return SHOW_ALL_COLUMNS;
   if (plan.kind === 'show') return [{ name: showColumn(settings, plan.name), typeOid: TYPE_OID.text }];
   return null;
 }
@@ -540,6 +555,12 @@ export function runPlan(plan: Plan, params: Array<string | null>, s: SessionView
   if (plan.kind === 'select') {
     const row = plan.columns.map((c) => c.value(params, s));
     return { columns: plan.columns.map((c) => ({ name: c.name, typeOid: c.typeOid })), rows: [row], tag: 'SELECT 1' };
+  }
+  if (plan.kind === 'show' && plan.name === 'all') {
+    const all = new Map<string, string>(Object.entries(STATIC_SETTINGS));
+    for (const [k, v] of s.settings) all.set(k, v);
+    const sorted = [...all].sort(([a], [b]) => a.toLowerCase().localeCompare(b.toLowerCase()));
+    return { columns: SHOW_ALL_COLUMNS, rows: sorted.map(([k, v]) => [k, v, '']), tag: 'SHOW' };
   }
   if (plan.kind === 'show') {
     const v = lookupSetting(s.settings, plan.name);

@@ -86,3 +86,12 @@ describe('queries', () => {
     }
   });
 });
+
+describe('queries, edge cases', () => {
+  it('SHOW ALL lists every setting; $n without a Bind is 42P02', () => {
+    const all = runPlan(plan('SHOW ALL'), [], view);
+    expect(all.columns.map((c) => c.name)).toEqual(['name', 'setting', 'description']);
+    expect(all.rows.map((r) => r[0])).toContain('DateStyle');
+    expect(() => runPlan(plan('SELECT $1::int'), [], view)).toThrow('there is no parameter $1');
+  });
+});
