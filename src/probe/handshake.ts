@@ -375,7 +375,10 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
       if (ch === 'S') {
         result.sslResponse = 'S';
         if (answer.extra > 0) {
-          step('ssl-request', 'S followed by unencrypted data', false);
+          // An SSH server greets first ("SSH-2.0-..."): its 'S' is not PostgreSQL's yes.
+          const rest = conn.peekText(20);
+          step('ssl-request', `S followed by unencrypted data ${JSON.stringify(('S' + rest).slice(0, 20))}`, false);
+          if (/^SH-\d/.test(rest)) throw clientFailure('not-postgres', `received invalid response to SSL negotiation: S${rest.split('\r')[0]}`);
           throw clientFailure('protocol-error', 'received unencrypted data after SSL response');
         }
         step('ssl-request', 'server accepts TLS (S)');
@@ -669,7 +672,15 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     }
     if (err instanceof TransportError) {
       const code: DiagnosisCode =
-        err.code === 'timeout' ? 'timeout' : err.code === 'tls' ? tlsFailureCode(err.message, !!o.tls.cert) : firstMessage && err.code === 'closed' ? 'other' : err.code === 'closed' ? 'other' : 'protocol-error';
+        err.code === 'timeout'
+          ? 'timeout'
+          : err.code === 'tls'
+            ? tlsFailureCode(err.message, !!o.tls.cert)
+            : err.code === 'closed'
+              ? 'other'
+              : err.code === 'not-postgres' || err.code === 'dns-failure' || err.code === 'connection-refused'
+                ? err.code
+                : 'protocol-error';
       const message = err.code === 'closed' ? CLOSED_UNEXPECTEDLY : err.message;
       step('failed', message.split('\n')[0]!, false);
       result.failure = { origin: 'client', code, message };

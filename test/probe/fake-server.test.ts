@@ -122,6 +122,22 @@ describe('the probe against misbehaving servers', () => {
     }
   });
 
+  it('not-postgres: an SSH server greeting first (its "S" is not a yes to SSLRequest)', async () => {
+    server = createServer((sock) => {
+      sock.on('error', () => {});
+      sock.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n');
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    for (const sslmode of ['prefer', 'disable']) {
+      const r = await runProbe({
+        params: resolveConnParams({ target: `host=127.0.0.1 port=${port} sslmode=${sslmode} connect_timeout=5 user=a dbname=b`, env: {}, osUser: 'u', home: '/nonexistent' }),
+      });
+      expect(r.diagnosis.code, sslmode).toBe('not-postgres');
+      expect(r.exit).toBe('unreachable');
+    }
+  });
+
   it('protocol-error: a message out of place after AuthenticationOk', async () => {
     const port = await fake(async (sock) => {
       send(sock, { type: 'AuthenticationOk' }, { type: 'DataRow', values: [Buffer.from('x')] });
