@@ -153,6 +153,13 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(r.json.error.message).toBe('no pg_hba.conf entry for host "127.0.0.1", user "alice", database "alice", no encryption');
       expect(r.json.auth.method).toBeNull();
       expect(r.json.diagnosis.hbaLine).toMatch(/^host\s+alice\s+alice\s+127\.0\.0\.1\/32\s+scram-sha-256$/);
+      const human = await pgauth(['probe', `host=127.0.0.1 port=${pg.port} sslmode=disable`, '-U', 'alice', '--password-stdin'], { input: ALICE_PW + '\n', env: cleanEnv() });
+      expect(human.code).toBe(1);
+      expect(human.stdout).toMatch(/│ step\s+│ ms/);
+      expect(human.stdout).toContain('FAILED   FATAL:  no pg_hba.conf entry for host "127.0.0.1", user "alice", database "alice", no encryption (SQLSTATE 28000)');
+      expect(human.stdout).toContain('diagnosis no-hba-entry');
+      expect(human.stdout).toContain(`pg_hba.conf line: ${r.json.diagnosis.hbaLine}`);
+      expect(human.stderr).toBe('');
       // The proposed line really admits the connection.
       await pg.setHba(r.json.diagnosis.hbaLine + '\n');
       const again = await withPw([`host=127.0.0.1 port=${pg.port} sslmode=disable`, '-U', 'alice']);
