@@ -103,7 +103,13 @@ function handleConnection(
   let closeTimer: NodeJS.Timeout | undefined;
   const io: SessionIO = {
     write: (data) => {
-      if (!sock.destroyed) sock.write(data);
+      if (sock.destroyed) return;
+      // Backpressure: a client that does not read its answers stops being read.
+      if (!sock.write(data) && !sock.isPaused()) {
+        const s = sock;
+        s.pause();
+        s.once('drain', () => s.resume());
+      }
     },
     startTls: () => upgrade(false),
     close: () => {

@@ -55,6 +55,8 @@ const REPORTED_LOWER = new Set<string>(REPORTED.map((r) => r.toLowerCase()));
 
 /** Largest regular message after login (a Query or Parse); PostgreSQL allows more, a test server needs less. */
 const MAX_QUERY_MESSAGE = 1 << 20;
+/** Bytes a client may send while the server is still deciding (PAM, --auth-delay). */
+const MAX_BUFFERED_WHILE_BUSY = 256 * 1024;
 /** Prepared statements and portals kept per session. */
 const MAX_STATEMENTS = 1000;
 
@@ -133,6 +135,12 @@ export class Session {
     if (this.state === 'closed') return;
     if (this.state === 'tls') return; // the TLS layer owns the bytes now
     this.framer.push(chunk);
+    if (this.busy && this.framer.buffered > MAX_BUFFERED_WHILE_BUSY) {
+      // Input is not read during PAM or an auth delay; a client that floods meanwhile is cut off.
+      this.busy = false;
+      this.fatalClose(fatal('08P01', 'too much data sent before the server answered'));
+      return;
+    }
     this.pump();
   }
 
