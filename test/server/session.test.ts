@@ -1,0 +1,93 @@
+/** The session state machine without sockets: bytes in, messages and signals out. */
+import { describe, expect, it } from 'vitest';
+import { Framer, parseBackend, serializeFrontend, type BackendMessage } from '../../src/protocol/index.js';
+import { buildScramSecret } from '../../src/secrets/index.js';
+import { createScramClient } from '../../src/scram/index.js';
+import type { AttemptLog, ServerContext } from '../../src/server/context.js';
+import { constantSelector } from '../../src/server/index.js';
+import { Session, type SessionIO } from '../../src/server/session.js';
+import type { ServerAuthMethod } from '../../src/server/types.js';
+
+function harness(method: ServerAuthMethod, opts: { tls?: boolean } = {}) {
+  const logs: AttemptLog[] = [];
+  const ctx: ServerContext = {
+    settings: { authTimeoutMs: 60_000, authDelayMs: 0, maxConnections: 10, serverVersion: '16.0', iterations: 4096, pamService: 'postgresql', pamConfdir: undefined },
+    roles: new Map([['alice', { name: 'alice', secret: buildScramSecret('pencil', { salt: Buffer.alloc(16, 7) }), attrs: {}, line: 1 }]]),
+    selector: constantSelector(method, false),
+    tlsEnabled: opts.tls ?? false,
+    channelBinding: opts.tls ? Buffer.alloc(32, 1) : null,
+    haveClientCa: false,
+    mockNonce: Buffer.alloc(32, 9),
+    admitted: 0,
+    perRole: new Map(),
+    nextProcessId: 1000,
+    log: (e) => logs.push(e),
+  };
+  const out: Buffer[] = [];
+  const signals: string[] = [];
+  const io: SessionIO = { write: (d) => out.push(d), startTls: () => signals.push('startTls'), close: () => signals.push('close') };
+  const session = new Session(ctx, io, { transport: 'tcp', remoteAddress: '127.0.0.1', remotePort: 5555 });
+  const framer = new Framer();
+  const read = (): BackendMessage[] => {
+    const msgs: BackendMessage[] = [];
+    for (const b of out.splice(0)) framer.push(b);
+    for (let f = framer.next(); f; f = framer.next()) msgs.push(parseBackend(f.code!, f.body));
+    return msgs;
+  };
+  return { ctx, session, out, signals, logs, read };
+}
+
+describe('Session (no sockets)', () => {
+  it('trust: AuthenticationOk, the ParameterStatus set, BackendKeyData, ReadyForQuery; then a query', () => {
+    const h = harness('trust');
+    h.session.receive(serializeFrontend({ type: 'StartupMessage', major: 3, minor: 0, parameters: [['user', 'alice'], ['application_name', 'unit']] }));
+    const msgs = h.read();
+    expect(msgs[0]).toEqual({ type: 'AuthenticationOk' });
+    const params = msgs.filter((m) => m.type === 'ParameterStatus').map((m) => (m as { name: string }).name);
+    expect(params).toEqual([
+      'application_name', 'client_encoding', 'DateStyle', 'default_transaction_read_only', 'in_hot_standby', 'integer_datetimes', 'IntervalStyle',
+      'is_superuser', 'scram_iterations', 'server_encoding', 'server_version', 'session_authorization', 'standard_conforming_strings', 'TimeZone',
+    ]);
+    expect(msgs.find((m) => m.type === 'ParameterStatus' && m.name === 'application_name')).toMatchObject({ value: 'unit' });
+    expect(msgs.at(-2)).toMatchObject({ type: 'BackendKeyData', processId: 1000 });
+    expect(msgs.at(-1)).toEqual({ type: 'ReadyForQuery', status: 'I' });
+    expect(h.logs).toMatchObject([{ result: 'ok', user: 'alice', database: 'alice', method: 'trust', peer: '127.0.0.1:5555' }]);
+
+    // Byte by byte: the framer inside the session survives any chunking.
+    const q = serializeFrontend({ type: 'Query', sql: 'SELECT 1' });
+    for (const b of q) h.session.receive(Buffer.from([b]));
+    expect(h.read().map((m) => m.type)).toEqual(['RowDescription', 'DataRow', 'CommandComplete', 'ReadyForQuery']);
+    h.session.receive(serializeFrontend({ type: 'Terminate' }));
+    expect(h.signals).toEqual(['close']);
+  });
+
+  it('scram-sha-256: a full exchange from pipelined bytes, with SASLFinal and AuthenticationOk together', () => {
+    const h = harness('scram-sha-256', { tls: false });
+    const client = createScramClient({ password: 'pencil', channelBinding: { mode: 'none' }, nonce: 'clientnonce' });
+    h.session.receive(serializeFrontend({ type: 'StartupMessage', major: 3, minor: 0, parameters: [['user', 'alice']] }));
+    expect(h.read()).toEqual([{ type: 'AuthenticationSASL', mechanisms: ['SCRAM-SHA-256'] }]);
+    h.session.receive(serializeFrontend({ type: 'SASLInitialResponse', mechanism: 'SCRAM-SHA-256', data: Buffer.from(client.clientFirstMessage()) }));
+    const [cont] = h.read();
+    expect(cont).toMatchObject({ type: 'AuthenticationSASLContinue' });
+    const serverFirst = (cont as { data: Buffer }).data.toString();
+    expect(serverFirst).toMatch(new RegExp(`^r=clientnonce[^,]+,s=${Buffer.alloc(16, 7).toString('base64').replace(/[+/]/g, '\\$&')},i=4096$`));
+    h.session.receive(serializeFrontend({ type: 'SASLResponse', data: Buffer.from(client.handleServerFirst(serverFirst)) }));
+    const msgs = h.read();
+    expect(msgs.slice(0, 2).map((m) => m.type)).toEqual(['AuthenticationSASLFinal', 'AuthenticationOk']);
+    client.verifyServerFinal((msgs[0] as { data: Buffer }).data.toString());
+    expect(h.logs.at(-1)).toMatchObject({ result: 'ok', mechanism: 'SCRAM-SHA-256' });
+  });
+
+  it('SSLRequest with TLS configured: S, then the startTls signal; pipelined bytes are refused', () => {
+    const h = harness('trust', { tls: true });
+    h.session.receive(serializeFrontend({ type: 'SSLRequest' }));
+    expect(Buffer.concat(h.out.splice(0)).toString()).toBe('S');
+    expect(h.signals).toEqual(['startTls']);
+    const p = harness('trust', { tls: true });
+    p.session.receive(Buffer.concat([serializeFrontend({ type: 'SSLRequest' }), serializeFrontend({ type: 'StartupMessage', major: 3, minor: 0, parameters: [['user', 'alice']] })]));
+    const bytes = Buffer.concat(p.out.splice(0));
+    expect(bytes.subarray(0, 1).toString()).toBe('S');
+    expect(parseBackend(bytes[1]!, bytes.subarray(6))).toMatchObject({ type: 'ErrorResponse', fields: { code: '08P01' } });
+    expect(p.signals).toEqual(['close']);
+  });
+});
