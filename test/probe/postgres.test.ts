@@ -481,6 +481,7 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       const r = await probe([`postgresql://alice:${encodeURIComponent(ALICE_PW)}@127.0.0.1:${pg.port}/postgres?sslmode=require`]);
       expect(r.code).toBe(0);
       expect(r.json.auth.passwordSource).toBe('conninfo');
+      expect(r.stderr).toContain('the password in TARGET is on the command line');
       expect(r.json.target.user).toBe('alice');
       expect(r.json.tls.version).not.toBeNull();
     });

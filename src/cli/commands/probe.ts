@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { ProbeResult } from '../../probe/probe.js';
 import type { AuthMethodName } from '../../probe/conninfo.js';
-import { canPrompt, globalOptions, printJson } from '../context.js';
+import { canPrompt, globalOptions, printJson, warn } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { addPasswordOptions, readPassword, type PasswordFlags } from '../password.js';
 
@@ -61,6 +61,9 @@ export function register(program: Command): void {
           ...(flags.dbname !== undefined ? { dbname: flags.dbname } : {}),
         },
       });
+      if (params.sources.password === 'target' || params.sources.password === 'flag') {
+        warn('the password in TARGET is on the command line, where other users can see it; prefer --password-stdin, PGPASSWORD or ~/.pgpass');
+      }
       let expectAuth: AuthMethodName[] | undefined;
       if (flags.expectAuth !== undefined) {
         expectAuth = flags.expectAuth.split(',').map((s) => s.trim()) as AuthMethodName[];
