@@ -135,6 +135,9 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     });
   }
   if (config.requireTls && !certPem) throw new ServeConfigError('--require-tls needs --tls-cert/--tls-key or --tls-self-signed');
+  if (!hbaPath && config.auth === 'cert' && (!certPem || !caPem)) {
+    throw new ServeConfigError('--auth cert needs a server certificate (--tls-cert/--tls-key or --tls-self-signed) and --tls-ca to verify client certificates');
+  }
   let channelBinding: Buffer | null = null;
   if (certPem && keyPem) {
     try {

@@ -16,6 +16,7 @@ describe('pgauth serve usage errors', () => {
     [['--auth', 'kerberos'], /argument 'kerberos' is invalid/],
     [['--auth-timeout', 'soon'], /--auth-timeout: expected seconds/],
     [['--require-tls'], /--require-tls needs --tls-cert/],
+    [['--auth', 'cert', '--tls-self-signed'], /--auth cert needs .*--tls-ca/],
     [['--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem'], /--tls-cert \/nonexistent\/c.pem/],
     [['--roles', '/nonexistent/userlist.txt'], /nonexistent\/userlist.txt/],
   ];
