@@ -280,8 +280,9 @@ export class Session {
         if (e instanceof ProtocolError) this.fatalClose(fatal('08P01', e.message));
         else if (e instanceof WireError) this.fatalClose(e);
         else {
-          this.fatalClose(fatal('XX000', 'internal error in pgauth serve'), 'protocol-error');
-          throw e;
+          // A bug must cost this connection only, never the server and its other clients.
+          const err = fatal('XX000', 'internal error in pgauth serve', { logDetail: `internal error: ${e instanceof Error ? e.message : String(e)}` });
+          this.fatalClose(err, 'protocol-error');
         }
         break;
       }
