@@ -3,7 +3,9 @@
  * an openssl CA, --require-tls, cert auth (CN = user), the self-signed
  * certificate, and PostgreSQL 17's direct TLS with ALPN "postgresql".
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
@@ -112,6 +114,28 @@ describeWith(missing, 'pgauth serve over TLS', () => {
       expect((await c.until('AuthenticationSASL')).mechanisms).toEqual(['SCRAM-SHA-256']);
       c.end();
     });
+  });
+
+  it('channel binding hashes the certificate with its signature digest (RFC 5929 as PostgreSQL): sha384 and sha512 certificates', async () => {
+    const variants: Array<[string, string[]]> = [
+      ['ec384', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-sha384']],
+      ['rsa512', ['-newkey', 'rsa:2048', '-sha512']],
+    ];
+    for (const [name, args] of variants) {
+      const cert = join(tmp.path, `${name}.crt`);
+      const key = join(tmp.path, `${name}.key`);
+      execFileSync('openssl', ['req', '-x509', ...args, '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+      const s = await startServe(['--auth', 'scram-sha-256', '--roles', rolesPath, '--tls-cert', cert, '--tls-key', key]);
+      try {
+        const r = await psql(`host=127.0.0.1 port=${s.port} user=alice dbname=d sslmode=require channel_binding=require`);
+        expect(r.stderr, name).toBe('');
+        expect(r.stdout).toBe('scram-sha-256:alice\n');
+        const line = await s.waitForLine((l) => l.event === 'attempt' && l.result === 'ok', 'the login');
+        expect(line.mechanism).toBe('SCRAM-SHA-256-PLUS');
+      } finally {
+        await s.stop();
+      }
+    }
   });
 
   describe('--require-tls with --tls-self-signed', () => {
