@@ -4,16 +4,18 @@
  * message reader over whichever socket is current. Name resolution goes
  * through an injectable function so tests never query DNS.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { ALPN_POSTGRESQL, Framer, parseBackend, ProtocolError, type BackendMessage } from '../protocol/index.js';
 
 /** Resolves a host name to addresses, in order (like getaddrinfo). */
 export type LookupFunction = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
 
-export const defaultLookup: LookupFunction = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+export const defaultLookup: LookupFunction = async (hostname) => {
+  const { lookup } = await import('node:dns/promises');
+  return lookup(hostname, { all: true, verbatim: true });
+};
 
 /** A failure below the protocol: its diagnosis code and libpq-like text. */
 export class TransportError extends Error {
@@ -272,6 +274,7 @@ export class WireConnection {
     plain.removeAllListeners('close');
     plain.removeAllListeners('error');
     plain.on('error', () => {});
+    const { connect: tlsConnect } = await import('node:tls');
     const tls = tlsConnect({
       socket: plain,
       ...(opts.servername ? { servername: opts.servername } : {}),

@@ -5,10 +5,9 @@
  * to ReadyForQuery, and a post-login `SELECT current_user`. Every step is
  * timed; with tracing every message both ways is recorded, secrets redacted.
  */
-import { createHash } from 'node:crypto';
 import { ProtocolError, serializeFrontend, type BackendMessage, type FrontendMessage } from '../protocol/index.js';
-import { createScramClient, tlsServerEndPoint, ScramError, type ChannelBinding } from '../scram/index.js';
-import { buildMd5Secret } from '../secrets/index.js';
+// SCRAM and md5 code is loaded when a server asks for it: start-up time matters (npm run bench).
+import type { ChannelBinding, ScramClient } from '../scram/index.js';
 import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
 import { TransportError, WireConnection, type TlsInfo } from './connect.js';
 import type { DiagnosisCode, Failure, ServerError, TlsVerifyReason } from './diagnose.js';
@@ -415,7 +414,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     const requireAuth = params.requireAuth;
     const cb = params.channelBinding;
     const tls = result.tlsUsed;
-    let sasl: ReturnType<typeof createScramClient> | undefined;
+    let sasl: ScramClient | undefined;
     let saslDone = false;
     let password: PasswordAnswer | undefined;
     const needPassword = async (method: string): Promise<string> => {
@@ -497,6 +496,8 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
           bindingRequired("channel binding required but not supported by server's authentication request");
           refuse('md5', 'server requested a hashed password');
           const pw = await needPassword('an md5 password');
+          const { buildMd5Secret } = await import('../secrets/index.js');
+          const { createHash } = await import('node:crypto');
           const inner = buildMd5Secret(pw, params.user).slice(3);
           const response = 'md5' + createHash('md5').update(Buffer.concat([Buffer.from(inner, 'ascii'), msg.salt])).digest('hex');
           send({ type: 'PasswordMessage', password: response }, 'md5');
@@ -529,6 +530,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
             throw clientFailure('channel-binding-unavailable', 'channel binding is required, but server did not offer an authentication method that supports channel binding');
           }
           const pw = await needPassword('a SCRAM-SHA-256 password');
+          const { createScramClient, tlsServerEndPoint } = await import('../scram/index.js');
           let binding: ChannelBinding;
           if (mechanism === 'SCRAM-SHA-256-PLUS') {
             if (!result.tls?.certDer) throw clientFailure('channel-binding-failed', 'could not get the server certificate for channel binding');
@@ -549,7 +551,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
           try {
             final = sasl.handleServerFirst(msg.data.toString('utf8'));
           } catch (err) {
-            if (err instanceof ScramError) throw clientFailure('protocol-error', err.message);
+            if (err instanceof Error && err.name === 'ScramError') throw clientFailure('protocol-error', err.message);
             throw err;
           }
           result.auth.iterations = sasl.iterations ?? null;
@@ -564,7 +566,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
           try {
             sasl.verifyServerFinal(msg.data.toString('utf8'));
           } catch (err) {
-            if (err instanceof ScramError) {
+            if (err instanceof Error && err.name === 'ScramError') {
               step('server-signature', err.message, false);
               if (/^error received from server/.test(err.message)) throw clientFailure('auth-failed', err.message);
               if (/signature/.test(err.message)) throw clientFailure('server-signature-invalid', err.message);
