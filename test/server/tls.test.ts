@@ -4,7 +4,7 @@
  * certificate, and PostgreSQL 17's direct TLS with ALPN "postgresql".
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,6 +173,28 @@ describeWith(missing, 'pgauth serve over TLS', () => {
       const r = await withCert('alice', 'alice');
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('cert:CN=alice\n');
+    });
+    it('pgbench -C and node-postgres log in with the client certificate too', async () => {
+      const script = join(tmp.path, 'select1.sql');
+      writeFileSync(script, 'SELECT 1;\n');
+      const bench = await run(which('pgbench')!, ['-n', '-C', '-c', '2', '-j', '2', '-t', '10', '-f', script, '-h', '127.0.0.1', '-p', String(s.port), '-U', 'alice', 'd'], {
+        env: { ...process.env, HOME: tmp.path, PGSSLMODE: 'verify-full', PGSSLROOTCERT: certs.caCert, PGSSLCERT: certs.clients.alice!.cert, PGSSLKEY: certs.clients.alice!.key },
+      });
+      expect(bench.code, bench.stderr).toBe(0);
+      expect(bench.stdout).toMatch(/number of failed transactions: 0 /);
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port: s.port,
+        user: 'alice',
+        database: 'd',
+        ssl: { ca: readFileSync(certs.caCert, 'utf8'), cert: readFileSync(certs.clients.alice!.cert, 'utf8'), key: readFileSync(certs.clients.alice!.key, 'utf8'), servername: 'localhost' },
+      });
+      await c.connect();
+      try {
+        expect((await c.query('SELECT system_user, $1::text AS t', ['x'])).rows).toEqual([{ system_user: 'cert:CN=alice', t: 'x' }]);
+      } finally {
+        await c.end();
+      }
     });
     it('refuses a certificate with another CN', async () => {
       const r = await withCert('alice', 'mallory');
