@@ -171,6 +171,26 @@ describe('pgauth serve robustness', () => {
     expect(errorOf(await nouser.drain())?.fields).toMatchObject({ code: '28000', message: 'no PostgreSQL user name specified in startup packet' });
   });
 
+  it('keeps serving during a flood of idle connections and beside a client that sends one byte at a time', async () => {
+    const idle = await Promise.all(Array.from({ length: 80 }, () => RawClient.connect(s.port)));
+    const slow = await RawClient.connect(s.port);
+    const body = Buffer.concat([i32(196608), Buffer.from('user\0alice\0\0')]);
+    const bytes = Buffer.concat([i32(body.length + 4), body]);
+    const dripping = (async () => {
+      for (const b of bytes) {
+        slow.write(Buffer.from([b]));
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const t0 = Date.now();
+    await stillServes(s.port);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await dripping;
+    expect((await slow.until('AuthenticationSASL')).mechanisms).toEqual(['SCRAM-SHA-256']);
+    slow.end();
+    for (const c of idle) c.end();
+  });
+
   it("gives an unknown role a stable mock salt and the real iteration count", async () => {
     const serverFirst = async (user: string) => {
       const c = await RawClient.connect(s.port);
