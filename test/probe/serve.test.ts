@@ -1,5 +1,5 @@
 /** pgauth probe against pgauth serve in every method it offers (trust, reject, password, md5, scram-sha-256, cert). */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { waitFor } from '../helpers/pg.js';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { makeCerts, type CertSet } from '../helpers/certs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { describeWith } from '../helpers/env.js';
 import { buildMd5Secret, buildScramSecret } from '../../src/secrets/index.js';
-import { probeJson, startServe } from './helpers.js';
+import { cleanEnv, probeJson, startServe } from './helpers.js';
 import { ALICE_PASSWORD, makePamStacks, pamModulesMissing } from '../pam/stacks.js';
 
 const PW = 'serve-s3cret';
@@ -97,6 +97,20 @@ describe('pgauth probe against pgauth serve', () => {
       expect(r.json.tls.alpn).toBe('postgresql');
       expect(r.json.attempts[0].encryption).toBe('direct');
       expect(r.json.auth.channelBinding).toBe('tls-server-end-point');
+    }));
+
+  it('sslrootcert=system: verify-full against the system store (SSL_CERT_FILE), a private CA is unknown to the real one', () =>
+    withServe(['--auth', 'trust'], async (port) => {
+      const trusted = await probeJson([`host=127.0.0.1 port=${port} dbname=postgres sslrootcert=system`, '-U', 'alice'], { env: cleanEnv({ SSL_CERT_FILE: certs.caCert }) });
+      expect(trusted.code, trusted.stdout).toBe(0);
+      expect(trusted.json.target.sslmode).toBe('verify-full');
+      expect(trusted.json.tls.chainVerified).toBe(true);
+      if (existsSync('/etc/ssl/certs/ca-certificates.crt')) {
+        const r = await probeJson([`host=127.0.0.1 port=${port} dbname=postgres sslrootcert=system`, '-U', 'alice'], { env: cleanEnv() });
+        expect(r.code).toBe(2);
+        expect(r.json.diagnosis.code).toBe('tls-verify-failed');
+        expect(r.json.diagnosis.cause).toContain('unknown CA');
+      }
     }));
 
   it('tls-verify-failed: an expired server certificate', async () => {
