@@ -163,13 +163,25 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     log: (entry) => config.onEvent(entry),
   };
 
-  const listener: Listener = await listen(ctx, {
-    host: config.host,
-    port: config.port,
-    ...(config.socketDir ? { socketDir: config.socketDir } : {}),
-    ...(certPem && keyPem ? { tls: { cert: certPem, key: keyPem, ...(caPem ? { ca: caPem } : {}) } } : {}),
-    handshakeTimeoutMs: config.settings.authTimeoutMs,
-  });
+  let listener: Listener;
+  try {
+    listener = await listen(ctx, {
+      host: config.host,
+      port: config.port,
+      ...(config.socketDir ? { socketDir: config.socketDir } : {}),
+      ...(certPem && keyPem ? { tls: { cert: certPem, key: keyPem, ...(caPem ? { ca: caPem } : {}) } } : {}),
+      handshakeTimeoutMs: config.settings.authTimeoutMs,
+    });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOENT', 'ENOTFOUND', 'EINVAL'].includes(err.code ?? '')) {
+      const where = err.syscall === 'listen' && typeof (err as { address?: string }).address === 'string' && (err as { address?: string }).address!.startsWith('/')
+        ? `--socket-dir ${config.socketDir}`
+        : `--host ${config.host} --port ${config.port}`;
+      throw new ServeConfigError(`cannot listen (${where}): ${err.message}`);
+    }
+    throw e;
+  }
 
   let reloading: Promise<{ ok: boolean; errors: string[] }> | null = null;
   const reloadOnce = async (): Promise<{ ok: boolean; errors: string[] }> => {

@@ -28,6 +28,16 @@ describe('pgauth serve usage errors', () => {
       expect(r.stdout).toBe('');
     });
   }
+  it('a port in use is a clear usage error', async () => {
+    const s = await startServe(['--auth', 'trust'], { cwd: tmp.path, env: { PGAUTH_ROLES: '' } });
+    try {
+      const r = await pgauth(['serve', '--port', String(s.port), '--auth', 'trust'], { cwd: tmp.path, env: { PGAUTH_ROLES: '' } });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(new RegExp(`cannot listen \\(--host 127.0.0.1 --port ${s.port}\\): .*EADDRINUSE`));
+    } finally {
+      await s.stop();
+    }
+  });
   it('refuses a role file PgBouncer would mis-read, naming the line', async () => {
     const path = join(tmp.path, 'broken.txt');
     writeFileSync(path, '"alice" "x"\n# not a comment for PgBouncer\n"bob" "y"\n', { mode: 0o600 });
