@@ -294,7 +294,11 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     } catch (err) {
       if (err instanceof TransportError) {
         step('connect', `${where}: ${err.message.split('\n')[0]}`, false);
-        throw clientFailure(err.code === 'timeout' ? 'timeout' : 'connection-refused', err.message);
+        // libpq 14+ names the server in front of the reason.
+        const who = host.unix
+          ? `connection to server on socket "${host.host}/.s.PGSQL.${host.port}" failed: `
+          : `connection to server at "${host.host}"${host.host !== o.address ? ` (${o.address})` : ''}, port ${host.port} failed: `;
+        throw clientFailure(err.code === 'timeout' ? 'timeout' : 'connection-refused', who + err.message);
       }
       throw err;
     }

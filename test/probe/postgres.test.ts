@@ -408,6 +408,7 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(r.json.error.code).toBeNull();
       expect(r.json.auth.method).toBeNull();
       expect(r.json.diagnosis.fix).toContain('listen_addresses');
+      expect(r.json.error.message).toBe(`connection to server at "127.0.0.1", port ${port} failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?`);
     });
 
     it('timeout: a listener that accepts and never answers', async () => {
