@@ -432,7 +432,14 @@ export class Session {
         (r) => {
           this.busy = false;
           if (this.state !== 'auth') return;
-          this.step(r);
+          try {
+            this.step(r);
+          } catch (e) {
+            // The role checks after AuthenticationOk throw wire errors; outside pump() they land here.
+            if (e instanceof WireError) this.fatalClose(e);
+            else this.fatalClose(fatal('XX000', 'internal error in pgauth serve', { logDetail: `internal error: ${e instanceof Error ? e.message : String(e)}` }), 'protocol-error');
+            return;
+          }
           this.pump();
         },
         (e: unknown) => {
