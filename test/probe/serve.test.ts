@@ -9,6 +9,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { describeWith } from '../helpers/env.js';
 import { buildMd5Secret, buildScramSecret } from '../../src/secrets/index.js';
 import { cleanEnv, probeJson, startServe } from './helpers.js';
+import { pgauth } from '../helpers/proc.js';
 import { ALICE_PASSWORD, makePamStacks, pamModulesMissing } from '../pam/stacks.js';
 
 const PW = 'serve-s3cret';
@@ -157,6 +158,18 @@ describe('pgauth probe against pgauth serve', () => {
       stacks.remove();
     }
   }));
+
+  it('usage errors exit 3 and name the flag', async () => {
+    const w = await pgauth(['probe', 'localhost', '-W'], { env: cleanEnv() });
+    expect(w.code).toBe(3);
+    expect(w.stderr).toContain('-W needs a terminal');
+    const e = await pgauth(['probe', 'localhost', '--expect-auth', 'kerberos'], { env: cleanEnv() });
+    expect(e.code).toBe(3);
+    expect(e.stderr).toContain('--expect-auth: unknown method "kerberos"');
+    const m = await pgauth(['probe', 'sslmode=sometimes'], { env: cleanEnv() });
+    expect(m.code).toBe(3);
+    expect(m.stderr).toBe('pgauth: invalid sslmode value: "sometimes"\n');
+  });
 
   it('--require-tls: a plaintext probe is told TLS is required', () =>
     withServe(['--auth', 'scram-sha-256', '--require-tls'], async (port) => {

@@ -38,6 +38,15 @@ describeWith(tmuxMissing(), 'pgauth probe on a terminal', () => {
     expect(screen).not.toContain(PW);
   });
 
+  it('-W asks before connecting', async () => {
+    tty = startTmux(`${process.execPath} ${PGAUTH_BIN} probe 127.0.0.1:${serve.port} -U alice -d postgres -W`, { NO_COLOR: '1', HOME: home });
+    await tty.waitForText('Password for user alice:');
+    tty.send(PW, { literal: true });
+    tty.send('Enter');
+    expect(await tty.waitForExit()).toBe(0);
+    expect(tty.screen().replace(/\n/g, '')).toContain('password from prompt');
+  });
+
   it('is reachable from the menu as "Probe"', async () => {
     tty = startTmux(`${process.execPath} ${PGAUTH_BIN}`, { NO_COLOR: '1', HOME: home });
     await tty.waitForText('What do you want to do?');

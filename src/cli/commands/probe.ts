@@ -108,8 +108,11 @@ export function register(program: Command): void {
         const { promptPassword } = await import('../prompts.js');
         return promptPassword(`Password for user ${params.user}:`);
       };
+      // The shared prompts write to stdout: with --json into a file or pipe they would corrupt the document.
+      const mayPrompt = canPrompt(g) && !(json && process.stdout.isTTY !== true);
       if (flags.W && !password) {
         if (!canPrompt(g)) throw usageError('-W needs a terminal to ask on; use --password-stdin or --password-env VAR');
+        if (!mayPrompt) throw usageError('-W with --json and stdout redirected: the prompt would go into the JSON; use --password-stdin or --password-env VAR');
         password = { value: await prompt(), source: 'prompt' };
       }
 
@@ -117,7 +120,7 @@ export function register(program: Command): void {
       const result = await runProbe({
         params,
         ...(password ? { password } : {}),
-        ...(!noPassword && canPrompt(g) ? { prompt } : {}),
+        ...(!noPassword && mayPrompt ? { prompt } : {}),
         noPassword,
         trace: flags.trace === true,
         ...(maxIterations !== undefined ? { maxIterations } : {}),
