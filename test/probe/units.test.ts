@@ -14,7 +14,7 @@ import {
 import { lookupPgpass, passwordFromFile, pgpassHost } from '../../src/probe/pgpass.js';
 import { canonicalIp, checkHostName } from '../../src/probe/tls-verify.js';
 import { classifyServerError, diagnose, DIAGNOSIS_CODES, type DiagnosisFacts, type ServerError } from '../../src/probe/diagnose.js';
-import { runProbe } from '../../src/probe/probe.js';
+import { loadTlsMaterial, runProbe } from '../../src/probe/probe.js';
 import { describeBackend, describeFrontend } from '../../src/probe/handshake.js';
 import { rolesFromRows } from '../../src/probe/import-live.js';
 import { detectServerKind } from '../../src/probe/server-kind.js';
@@ -269,5 +269,34 @@ describe('dns-failure through an injected resolver (no DNS query leaves the mach
     expect(r.auth.method).toBeNull();
     expect(r.exit).toBe('unreachable');
     expect(r.steps[0]).toMatchObject({ step: 'resolve', ok: false });
+  });
+});
+
+describe('TLS files like libpq', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'probe-tls-'));
+  const p = (t: string) => resolveConnParams({ target: t, env: {}, osUser: 'u', home: dir });
+  it('verify-* without a root file is an error when TLS starts; an existing root file turns verification on', () => {
+    expect(loadTlsMaterial(p('sslmode=verify-ca')).rootError).toMatch(/^root certificate file ".*root\.crt" does not exist\nEither provide the file/);
+    expect(loadTlsMaterial(p('sslmode=require')).verifyChain).toBe(false);
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
+    expect(loadTlsMaterial(p(`sslmode=require sslrootcert=${ca}`)).verifyChain).toBe(true);
+    expect(loadTlsMaterial(p(`sslmode=disable sslrootcert=${ca}`)).verifyChain).toBe(false);
+  });
+  it('a certificate without its key, or a key others can read, is refused', () => {
+    const cert = join(dir, 'c.crt');
+    const key = join(dir, 'c.key');
+    writeFileSync(cert, 'x');
+    expect(() => loadTlsMaterial(p(`sslcert=${cert} sslkey=${key}`))).toThrow(`certificate present, but not private key file "${key}"`);
+    writeFileSync(key, 'k');
+    chmodSync(key, 0o644);
+    if (process.getuid?.() !== 0) {
+      expect(() => loadTlsMaterial(p(`sslcert=${cert} sslkey=${key}`))).toThrow('has group or world access');
+    } else {
+      chmodSync(key, 0o604); // root-owned: 0640 is allowed, world-readable is not
+      expect(() => loadTlsMaterial(p(`sslcert=${cert} sslkey=${key}`))).toThrow('has group or world access');
+    }
+    chmodSync(key, 0o600);
+    expect(loadTlsMaterial(p(`sslcert=${cert} sslkey=${key}`)).key?.toString()).toBe('k');
   });
 });
