@@ -332,6 +332,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
       }
       result.tlsUsed = true;
       const t = result.tls;
+      trace('S->C', 'TLS handshake', `${t.version} ${t.cipher}${t.alpn ? `, ALPN ${t.alpn}` : ''}, server certificate ${t.subject ?? '(none)'}`);
       if (direct && t.alpn !== 'postgresql') {
         step('tls', `${t.version} without ALPN postgresql`, false);
         throw clientFailure('protocol-error', t.alpn ? 'SSL connection was established with unexpected ALPN protocol' : 'direct SSL connection was established without ALPN protocol negotiation extension');
