@@ -5,6 +5,12 @@
 import { input, password, select, confirm } from '@inquirer/prompts';
 import { usageError } from './errors.js';
 
+/**
+ * Prompts draw on stderr, as psql's do, so `--json > file` (or any piped
+ * stdout) is never mixed with prompt text.
+ */
+const context = () => ({ output: process.stderr });
+
 function requireTty(): void {
   if (!process.stdin.isTTY) throw usageError('cannot prompt: stdin is not a terminal');
 }
@@ -12,7 +18,7 @@ function requireTty(): void {
 /** Hidden input: nothing is echoed, not even a mask. */
 export async function promptPassword(message: string): Promise<string> {
   requireTty();
-  return password({ message });
+  return password({ message }, context());
 }
 
 export async function promptText(message: string, opts: { default?: string; required?: boolean } = {}): Promise<string> {
@@ -21,12 +27,12 @@ export async function promptText(message: string, opts: { default?: string; requ
     message,
     ...(opts.default !== undefined ? { default: opts.default } : {}),
     required: opts.required ?? true,
-  });
+  }, context());
 }
 
 export async function promptConfirm(message: string, defaultValue = false): Promise<boolean> {
   requireTty();
-  return confirm({ message, default: defaultValue });
+  return confirm({ message, default: defaultValue }, context());
 }
 
 export async function promptSelect<T extends string>(
@@ -34,5 +40,5 @@ export async function promptSelect<T extends string>(
   choices: ReadonlyArray<{ value: T; name: string; description?: string }>,
 ): Promise<T> {
   requireTty();
-  return select<T>({ message, choices: choices.map((c) => ({ ...c })), pageSize: Math.max(7, choices.length) });
+  return select<T>({ message, choices: choices.map((c) => ({ ...c })), pageSize: Math.max(7, choices.length) }, context());
 }
