@@ -11,6 +11,7 @@
  * problem (bad input, no libpam, a dead worker) is an outcome with ok=false.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -128,8 +129,37 @@ function workerUrl(): URL {
 }
 
 function getPool(): PamWorkerPool {
-  pool ??= new PamWorkerPool(workerUrl(), poolLimits());
+  if (!pool) {
+    pool = new PamWorkerPool(workerUrl(), poolLimits());
+    installExitHook();
+  }
   return pool;
+}
+
+let exitHookInstalled = false;
+
+/**
+ * Node joins every worker thread before the process exits, and a thread
+ * blocked inside a PAM module (a script that sleeps, a network timeout)
+ * cannot be interrupted: `serve` would not stop on SIGTERM until the module
+ * returned. When PAM calls are still running at exit, leave at once with
+ * libc's _exit instead. stdout and stderr are synchronous for files, pipes
+ * and terminals on Linux, so nothing already written is lost.
+ */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', (code) => {
+    if (!pool || pool.busy === 0) return;
+    try {
+      const require = createRequire(import.meta.url);
+      const ffi = require('koffi') as typeof import('koffi');
+      const exitNow = ffi.load('libc.so.6').func('void _exit(int status)');
+      exitNow(typeof code === 'number' ? code : 0);
+    } catch {
+      // fall back to Node's own exit, which waits for the threads
+    }
+  });
 }
 
 /** Why a request cannot be passed to libpam, or undefined. `config` says whose fault it is. */

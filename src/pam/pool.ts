@@ -42,6 +42,11 @@ export class PamWorkerPool {
     this.pump();
   }
 
+  /** Transactions running on a thread now. */
+  get busy(): number {
+    return this.slots.filter((s) => s.task !== null).length;
+  }
+
   /** Threads started so far (for tests and logs). */
   get threads(): number {
     return this.slots.length;
@@ -102,7 +107,9 @@ export class PamWorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.workerUrl);
+    // No inherited execArgv: `node -e CODE` would hand its -e CODE to the thread, and the pool
+    // needs no loader or flag of the parent.
+    const worker = new Worker(this.workerUrl, { execArgv: [] });
     const slot: Slot = { worker, task: null };
     worker.on('message', (reply: WorkerReply) => {
       const task = slot.task;

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../helpers/env.js';
 import { waitFor } from '../helpers/pg.js';
+import { run } from '../helpers/proc.js';
 import { closePam, configurePam, pamAuthenticate, pamThreadCount, type PamOutcome } from '../../src/pam/index.js';
 import { openLibpam, type PamBinding } from '../../src/pam/binding.js';
 import { PAM_RESULT_NAMES } from '../../src/pam/codes.js';
@@ -229,6 +230,21 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
     const replies = await Promise.all([1, 2, 3].map(() => broken.run({ service: 'svc-ok', user: 'alice', password: ALICE_PASSWORD })));
     expect(replies.map((r) => r.kind)).toEqual(['failed', 'failed', 'failed']);
     await broken.close();
+  });
+
+  it('a process exits at once, with its exit code, while a PAM module is stuck', async () => {
+    const index = new URL('../../dist/pam/index.js', import.meta.url).href;
+    const code = [
+      `import { pamAuthenticate } from ${JSON.stringify(index)};`,
+      `import { existsSync } from 'node:fs';`,
+      `void pamAuthenticate({ service: 'svc-hang', user: 'stuck', password: 'x', confdir: ${JSON.stringify(stacks.dir)} });`,
+      `const t = setInterval(() => { if (existsSync(${JSON.stringify(join(stacks.dir, 'hang-started-stuck'))})) { clearInterval(t); process.exit(7); } }, 10);`,
+    ].join('\n');
+    const t0 = performance.now();
+    const r = await run(process.execPath, ['--input-type=module', '-e', code], { timeoutMs: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(7);
+    expect(performance.now() - t0).toBeLessThan(10_000); // the module sleeps 60 s
   });
 
   it('1,000 sequential logins: no crash, no mix-up of users, bounded memory', async () => {

@@ -19,7 +19,8 @@ interface Serve {
   port: number;
   pid: number;
   output(): string;
-  stop(): Promise<void>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
 }
 
 async function startServe(args: string[]): Promise<Serve> {
@@ -31,7 +32,12 @@ async function startServe(args: string[]): Promise<Serve> {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.on('exit', () => ((exited = true), resolve())));
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      exited = true;
+      resolve(code);
+    }),
+  );
   const port = await waitFor(() => {
     if (exited) throw new Error(`serve exited early:\n${out}`);
     for (const line of out.split('\n')) {
@@ -51,7 +57,7 @@ async function startServe(args: string[]): Promise<Serve> {
     output: () => out,
     async stop() {
       if (!exited) child.kill('SIGTERM');
-      await exit;
+      return exit;
     },
   };
 }
@@ -168,6 +174,17 @@ describeWith(serveMissing(), 'serve --auth pam', () => {
     expect(wall).toBeGreaterThanOrEqual(1000);
     expect(trustMs).toBeLessThan(100);
     expect(reloadMs).toBeLessThan(100);
+  });
+
+  it('stops on SIGTERM (exit 0) while a PAM login is stuck in a module', async () => {
+    server = await startServe(['--auth', 'pam', '--pam-service', 'svc-hang', '--pam-confdir', stacks.dir]);
+    const stuck = login(server.port, 'hung', 'x');
+    await waitFor(() => existsSync(join(stacks.dir, 'hang-started-hung')), 'the login to enter the stuck module', 10_000);
+    const t0 = performance.now();
+    const code = await server.stop();
+    expect(performance.now() - t0).toBeLessThan(10_000); // the module sleeps 60 s
+    expect(code).toBe(0);
+    expect((await stuck).code).toBeDefined(); // the client was told (57P01) or cut off, never logged in
   });
 
   it('many logins through the server: no crash, no mix-up of users, bounded memory', async () => {

@@ -49,6 +49,8 @@ export function makePamStacks(): PamStacks {
   );
   // slow.sh leaves a marker when it starts, so a test can wait until the logins are inside PAM.
   script(join(dir, 'slow.sh'), `IFS= read -r pw\n: > '${dir}/started-'"$PAM_USER"\nsleep 1\n[ -n "$pw" ] && [ "$pw" = "pw-$PAM_USER" ] && exit 0\nexit 1`);
+  // hang.sh stands for a module stuck on a network call: it outlives any test.
+  script(join(dir, 'hang.sh'), `: > '${dir}/hang-started-'"$PAM_USER"\nexec sleep 60`);
   script(join(dir, 'echo.sh'), `IFS= read -r pw\necho "module saw password $pw for $PAM_USER"\nexit 0`);
   script(join(dir, 'rhost.sh'), `[ "$PAM_RHOST" = 192.0.2.7 ] && exit 0\nexit 1`);
   writeFileSync(join(dir, 'access-deny.conf'), '-:ALL:ALL\n');
@@ -69,6 +71,7 @@ export function makePamStacks(): PamStacks {
     'svc-messages': 'auth optional pam_echo.so hello from pam_echo\n' + jump('check.sh').replace(' quiet quiet_log', ' quiet_log') + 'account required pam_permit.so\n',
     // A module that prints what it got on stdout, which pam_exec sends as PAM_TEXT_INFO.
     'svc-echo-password': `auth required pam_exec.so expose_authtok stdout quiet ${join(dir, 'echo.sh')}\naccount required pam_permit.so\n`,
+    'svc-hang': `auth required pam_exec.so quiet ${join(dir, 'hang.sh')}\naccount required pam_permit.so\n`,
     'svc-rhost': `auth required pam_exec.so quiet ${join(dir, 'rhost.sh')}\naccount required pam_permit.so\n`,
   };
   for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body);
