@@ -78,8 +78,9 @@ export class PamWorkerPool {
       slots.map(async (s) => {
         const t = s.task;
         s.task = null;
-        await s.worker.terminate();
+        // Answer first: a thread blocked in a module only stops once the module returns.
         t?.resolve({ id: t.id, kind: 'failed', error: 'the PAM worker pool is closed' });
+        await s.worker.terminate();
       }),
     );
   }

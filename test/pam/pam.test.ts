@@ -232,7 +232,7 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
     await broken.close();
   });
 
-  it('a process exits at once, with its exit code, while a PAM module is stuck', async () => {
+  it('a `node -e` process exits at once, with its exit code, while a PAM module is stuck (regression: threads inherited -e CODE and re-ran it)', async () => {
     const index = new URL('../../dist/pam/index.js', import.meta.url).href;
     const code = [
       `import { pamAuthenticate } from ${JSON.stringify(index)};`,
