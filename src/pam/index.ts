@@ -79,9 +79,11 @@ export interface PamLimits {
   maxQueue?: number;
   /** Apply the failure delay libpam asks for (default true). */
   failDelay?: boolean;
+  /** Stop a thread that has been idle this long (default 30 s); the next login starts one again. */
+  idleMs?: number;
 }
 
-const limits: Required<PamLimits> = { maxConcurrent: 8, maxQueue: 1024, failDelay: true };
+const limits: Required<PamLimits> = { maxConcurrent: 8, maxQueue: 1024, failDelay: true, idleMs: 30_000 };
 let pool: PamWorkerPool | null = null;
 
 /** Changes the concurrency cap, queue bound or fail-delay policy (applies to later requests). */
@@ -97,6 +99,10 @@ export function configurePam(next: PamLimits): void {
     limits.maxQueue = next.maxQueue;
   }
   if (next.failDelay !== undefined) limits.failDelay = next.failDelay;
+  if (next.idleMs !== undefined) {
+    if (!Number.isInteger(next.idleMs) || next.idleMs < 1) throw new RangeError('idleMs must be a positive integer');
+    limits.idleMs = next.idleMs;
+  }
   pool?.setLimits(poolLimits());
 }
 
@@ -113,7 +119,7 @@ export function pamThreadCount(): number {
 }
 
 function poolLimits(): PoolLimits {
-  return { maxThreads: limits.maxConcurrent, maxQueue: limits.maxQueue };
+  return { maxThreads: limits.maxConcurrent, maxQueue: limits.maxQueue, idleMs: limits.idleMs };
 }
 
 /**

@@ -17,6 +17,7 @@ interface Task {
 interface Slot {
   worker: Worker;
   task: Task | null;
+  idleTimer: NodeJS.Timeout | null;
 }
 
 export interface PoolLimits {
@@ -24,6 +25,8 @@ export interface PoolLimits {
   maxThreads: number;
   /** Transactions waiting for a thread; beyond this a request is refused at once. */
   maxQueue: number;
+  /** An idle thread is stopped after this long (each holds about 10 MB). */
+  idleMs: number;
 }
 
 export class PamWorkerPool {
@@ -100,6 +103,8 @@ export class PamWorkerPool {
         }
       }
       const task = this.queue.shift()!;
+      if (slot.idleTimer) clearTimeout(slot.idleTimer);
+      slot.idleTimer = null;
       slot.task = task;
       slot.worker.ref();
       const req: WorkerRequest = { id: task.id, job: task.job };
@@ -111,7 +116,7 @@ export class PamWorkerPool {
     // No inherited execArgv: `node -e CODE` would hand its -e CODE to the thread, and the pool
     // needs no loader or flag of the parent.
     const worker = new Worker(this.workerUrl, { execArgv: [] });
-    const slot: Slot = { worker, task: null };
+    const slot: Slot = { worker, task: null, idleTimer: null };
     worker.on('message', (reply: WorkerReply) => {
       const task = slot.task;
       if (!task || task.id !== reply.id) return;
@@ -122,11 +127,19 @@ export class PamWorkerPool {
         void worker.terminate();
       } else {
         worker.unref();
+        slot.idleTimer = setTimeout(() => {
+          slot.idleTimer = null;
+          if (slot.task !== null) return;
+          this.remove(slot);
+          void worker.terminate();
+        }, this.limits.idleMs);
+        slot.idleTimer.unref();
       }
       task.resolve(reply);
       this.pump();
     });
     const died = (why: string): void => {
+      if (slot.idleTimer) clearTimeout(slot.idleTimer);
       this.remove(slot);
       const task = slot.task;
       slot.task = null;

@@ -31,7 +31,7 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
   beforeAll(() => {
     stacks = makePamStacks();
   });
-  afterEach(() => configurePam({ maxConcurrent: 8, maxQueue: 1024, failDelay: true }));
+  afterEach(() => configurePam({ maxConcurrent: 8, maxQueue: 1024, failDelay: true, idleMs: 30_000 }));
   afterAll(async () => {
     await closePam();
     stacks.remove();
@@ -225,8 +225,18 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
     expect(burst.filter((o) => o.ok)).toHaveLength(3);
   });
 
+  it('stops idle threads, and starts them again for the next login', async () => {
+    await closePam();
+    configurePam({ idleMs: 50 });
+    const first = await Promise.all([0, 1, 2].map((i) => auth('svc-ok', `u${i}`, `pw-u${i}`)));
+    expect(first.every((o) => o.ok)).toBe(true);
+    expect(pamThreadCount()).toBeGreaterThan(0);
+    await waitFor(() => pamThreadCount() === 0, 'idle PAM threads to stop', 5000);
+    expect((await auth('svc-ok', 'alice', ALICE_PASSWORD)).ok).toBe(true);
+  });
+
   it('a worker thread that cannot start fails the login, never succeeds', async () => {
-    const broken = new PamWorkerPool(new URL('file:///nonexistent/pgauth/worker.js'), { maxThreads: 2, maxQueue: 10 });
+    const broken = new PamWorkerPool(new URL('file:///nonexistent/pgauth/worker.js'), { maxThreads: 2, maxQueue: 10, idleMs: 1000 });
     const replies = await Promise.all([1, 2, 3].map(() => broken.run({ service: 'svc-ok', user: 'alice', password: ALICE_PASSWORD })));
     expect(replies.map((r) => r.kind)).toEqual(['failed', 'failed', 'failed']);
     await broken.close();
