@@ -112,8 +112,13 @@ function handleConnection(
       }
     },
     startTls: () => upgrade(false),
-    close: () => {
+    close: (immediate) => {
       if (sock.destroyed) return;
+      if (immediate && sock.writableLength === 0) {
+        // The client said Terminate and everything we wrote has gone to the kernel.
+        sock.destroy();
+        return;
+      }
       sock.end();
       // A peer that never closes its side is cut off shortly after.
       closeTimer = setTimeout(() => sock.destroy(), 2000);

@@ -17,8 +17,8 @@ export interface SessionIO {
   write(data: Buffer): void;
   /** Begin the TLS handshake (after 'S' went out); call tlsEstablished() when done. */
   startTls(): void;
-  /** Close once written data is flushed. */
-  close(): void;
+  /** Close once written data is flushed; `immediate` when nothing is left to say (after Terminate). */
+  close(immediate?: boolean): void;
 }
 
 export interface TransportInfo {
@@ -610,7 +610,8 @@ export class Session {
       case 'Flush':
         return; // every batch is flushed when it has been read
       case 'Terminate':
-        this.close();
+        this.finish();
+        this.io.close(true);
         return;
       default:
         throw fatal('08P01', `unexpected message type "${String.fromCharCode(code)}" after authentication`);
