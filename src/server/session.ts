@@ -525,7 +525,7 @@ export class Session {
       if (value !== undefined) this.send({ type: 'ParameterStatus', name, value });
     }
     this.processId = this.ctx.nextProcessId++;
-    if (this.ctx.nextProcessId > 0x7fffffff) this.ctx.nextProcessId = 1000;
+    if (this.ctx.nextProcessId >= 4_194_304) this.ctx.nextProcessId = 1000; // stay below Linux pid_max, like a real backend pid
     this.send({ type: 'BackendKeyData', processId: this.processId, secretKey: randomBytes(4) });
     this.send({ type: 'ReadyForQuery', status: 'I' });
     this.state = 'ready';
