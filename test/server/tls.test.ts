@@ -4,6 +4,7 @@
  * certificate, and PostgreSQL 17's direct TLS with ALPN "postgresql".
  */
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,7 +15,8 @@ import { run } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
 import { PASSWORD, writeRoles } from './roles.js';
 import { startServe, type Served } from './serve.js';
-import { RawClient } from './wire.js';
+import { RawClient, errorOf } from './wire.js';
+import { createScramClient, tlsServerEndPoint } from '../../src/scram/index.js';
 
 const psqlBin = which('psql');
 const missing = !psqlBin ? 'psql not installed (apt-get install postgresql-client)' : which('openssl') ? undefined : 'openssl not installed';
@@ -106,6 +108,36 @@ describeWith(missing, 'pgauth serve over TLS', () => {
         expect(events.map((e) => e.type)).toEqual(['close']);
       }
       await s.waitForLine((l) => l.event === 'attempt' && String(l.detail).includes('without ALPN'), 'the no-ALPN attempt');
+    });
+
+    it("refuses a downgrade ('y' over TLS) and a wrong channel binding, with PostgreSQL's errors", async () => {
+      const y = await RawClient.connectDirectTls(s.port, ['postgresql']);
+      y.startup('alice');
+      await y.until('AuthenticationSASL');
+      y.write({ type: 'SASLInitialResponse', mechanism: 'SCRAM-SHA-256', data: Buffer.from('y,,n=,r=clientnonce') });
+      expect(errorOf(await y.drain())?.fields).toMatchObject({ code: '28000', message: 'SCRAM channel binding negotiation error' });
+
+      const client = createScramClient({ password: PASSWORD, channelBinding: { mode: 'tls-server-end-point', data: Buffer.alloc(32, 0xab) } });
+      const p = await RawClient.connectDirectTls(s.port, ['postgresql']);
+      p.startup('alice');
+      await p.until('AuthenticationSASL');
+      p.write({ type: 'SASLInitialResponse', mechanism: 'SCRAM-SHA-256-PLUS', data: Buffer.from(client.clientFirstMessage()) });
+      const cont = await p.until('AuthenticationSASLContinue');
+      p.write({ type: 'SASLResponse', data: Buffer.from(client.handleServerFirst(cont.data.toString())) });
+      expect(errorOf(await p.drain())?.fields).toMatchObject({ code: '28000', message: 'SCRAM channel binding check failed' });
+
+      // the right binding (our certificate's tls-server-end-point) passes
+      const der = new X509Certificate(readFileSync(certs.serverCert)).raw;
+      const good = createScramClient({ password: PASSWORD, channelBinding: { mode: 'tls-server-end-point', data: tlsServerEndPoint(der) } });
+      const g = await RawClient.connectDirectTls(s.port, ['postgresql']);
+      g.startup('alice');
+      await g.until('AuthenticationSASL');
+      g.write({ type: 'SASLInitialResponse', mechanism: 'SCRAM-SHA-256-PLUS', data: Buffer.from(good.clientFirstMessage()) });
+      const gc = await g.until('AuthenticationSASLContinue');
+      g.write({ type: 'SASLResponse', data: Buffer.from(good.handleServerFirst(gc.data.toString())) });
+      good.verifyServerFinal((await g.until('AuthenticationSASLFinal')).data.toString());
+      await g.until('ReadyForQuery');
+      g.end();
     });
 
     it('over plain TCP only SCRAM-SHA-256 is offered', async () => {
