@@ -156,7 +156,7 @@ describe.skipIf(skipServers !== undefined)(`servers side by side${skipServers ? 
 
     let serveResult: Awaited<ReturnType<typeof measure>> | undefined;
     if (await commandExists('serve')) {
-      serve = await startServe(['--auth', 'scram-sha-256', '--roles', roles]);
+      serve = await startServe(['--auth', 'scram-sha-256', '--roles', roles, '--max-connections', String(Number(process.env.BENCH_CONNECTIONS ?? 2000) + 100)]);
       serveResult = await measure('pgauth serve', serve.port, serve.child.pid!, false);
     }
 
