@@ -217,15 +217,15 @@ function tlsFailureCode(message: string, sentCert: boolean): DiagnosisCode {
 }
 
 /** Runs one attempt; never throws for connection/auth problems (they go in `failure`). */
-export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
-  const { params, host } = o;
-  const result: AttemptResult = {
-    index: o.index,
+/** A fresh attempt record: nothing sent, nothing learnt yet. */
+export function newAttempt(index: number, host: HostSpec, encryption: Encryption, address: string | null): AttemptResult {
+  return {
+    index,
     host: host.host,
-    address: o.address ?? null,
+    address,
     port: host.port,
     unix: host.unix,
-    encryption: o.encryption,
+    encryption,
     tlsUsed: false,
     sslResponse: null,
     clientAddress: null,
@@ -253,10 +253,16 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     currentUser: null,
     versionText: null,
     failure: null,
-    diagnostic: o.discoverOnly === true,
+    diagnostic: false,
     errorHadRoutine: false,
     queryResults: [],
   };
+}
+
+export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
+  const { params, host } = o;
+  const result = newAttempt(o.index, host, o.encryption, o.address ?? null);
+  result.diagnostic = o.discoverOnly === true;
   let mark = Date.now();
   const step = (name: string, detail: string, ok = true) => {
     const now = Date.now();

@@ -10,7 +10,7 @@ import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
 import { ConninfoError } from './conninfo.js';
 import { defaultLookup, resolveHost, TransportError, type LookupFunction } from './connect.js';
 import { classifyServerError, diagnose, type Diagnosis, type DiagnosisCode, type ServerKind } from './diagnose.js';
-import { runAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type QueryResult, type Step, type TraceEntry } from './handshake.js';
+import { newAttempt, runAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type QueryResult, type Step, type TraceEntry } from './handshake.js';
 import { passwordFromFile, pgpassHost } from './pgpass.js';
 import { detectServerKind } from './server-kind.js';
 
@@ -470,44 +470,9 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
 }
 
 function unreachableAttempt(index: number, host: HostSpec, message: string): AttemptResult {
-  return {
-    index,
-    host: host.host,
-    address: null,
-    port: host.port,
-    unix: host.unix,
-    encryption: 'plain',
-    tlsUsed: false,
-    sslResponse: null,
-    clientAddress: null,
-    tls: null,
-    auth: {
-      method: null,
-      requests: [],
-      mechanismsOffered: null,
-      mechanism: null,
-      channelBinding: null,
-      gs2Flag: null,
-      iterations: null,
-      saltBytes: null,
-      serverSignature: null,
-      passwordSent: false,
-      passwordSource: null,
-    },
-    parameters: {},
-    parameterOrder: [],
-    backendKey: null,
-    negotiateProtocol: null,
-    notices: [],
-    authOk: false,
-    ready: false,
-    currentUser: null,
-    versionText: null,
-    failure: { origin: 'client', code: 'dns-failure', message },
-    diagnostic: false,
-    errorHadRoutine: false,
-    queryResults: [],
-  };
+  const attempt = newAttempt(index, host, 'plain', null);
+  attempt.failure = { origin: 'client', code: 'dns-failure', message };
+  return attempt;
 }
 
 export function evaluateExpectations(e: Expectations, r: ProbeResult, failureExit: ExitKind): ProbeResult['expectations'] {
