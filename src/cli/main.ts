@@ -66,8 +66,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exit(0);
     }
     const { buildProgram } = await import('./program.js');
-    const program = buildProgram();
     const args = argv.slice(2).filter((a) => a !== '--no-color' && a !== '--debug' && a !== '--no-input');
+    const program = await buildProgram(args);
     if (args.length === 0) {
       const noInput = argv.includes('--no-input');
       if (process.stdin.isTTY && !noInput) {
