@@ -46,7 +46,7 @@ export function pgauth(
   args: readonly string[],
   opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
-  const env = { ...process.env, NO_COLOR: '1', ...opts.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...opts.env };
   delete env.FORCE_COLOR;
   return run(process.execPath, [PGAUTH_BIN, ...args], { ...opts, env });
 }
