@@ -73,6 +73,16 @@ function writeErrorFields(w: Writer, fields: ErrorFields, unknown?: Array<[strin
 
 /** Appends one backend message to a writer (several may share one writer, then one socket write). */
 export function writeBackend(w: Writer, msg: BackendMessage): Writer {
+  try {
+    return writeBackendFields(w, msg);
+  } catch (e) {
+    // Never leave half a message in a writer that is used again (the server shares one).
+    w.abandonMessage();
+    throw e;
+  }
+}
+
+function writeBackendFields(w: Writer, msg: BackendMessage): Writer {
   const C = BACKEND_CODES;
   switch (msg.type) {
     // Authentication* ('R'): Int32 subtype, then the subtype's payload.

@@ -90,6 +90,8 @@ export class Writer {
   private buf: Buffer;
   private off = 0;
   private lengthAt = -1;
+  /** Where the current message began (its type byte, or its length word for a packet). */
+  private startedAt = -1;
 
   constructor(size = 256) {
     this.buf = Buffer.allocUnsafe(size);
@@ -107,6 +109,7 @@ export class Writer {
   /** Starts a message with a type byte (a number or a one-character string). */
   message(code: number | string): this {
     if (this.lengthAt >= 0) throw new Error('Writer: previous message not ended');
+    this.startedAt = this.off;
     this.byte(typeof code === 'string' ? code.charCodeAt(0) : code);
     this.lengthAt = this.off;
     return this.int32(0);
@@ -115,8 +118,23 @@ export class Writer {
   /** Starts a startup-type packet: a length word and no type byte. */
   packet(): this {
     if (this.lengthAt >= 0) throw new Error('Writer: previous message not ended');
+    this.startedAt = this.off;
     this.lengthAt = this.off;
     return this.int32(0);
+  }
+
+  /**
+   * Drops the message being written, as if it had never been started. An
+   * encoder that throws half-way (a string with a NUL, a count out of range)
+   * must not leave a half message behind in a writer that is used again.
+   */
+  abandonMessage(): this {
+    if (this.lengthAt >= 0) {
+      this.off = this.startedAt;
+      this.lengthAt = -1;
+      this.startedAt = -1;
+    }
+    return this;
   }
 
   byte(v: number): this {
@@ -163,6 +181,7 @@ export class Writer {
     if (this.lengthAt < 0) throw new Error('Writer: no message started');
     this.buf.writeInt32BE(this.off - this.lengthAt, this.lengthAt);
     this.lengthAt = -1;
+    this.startedAt = -1;
     return this;
   }
 

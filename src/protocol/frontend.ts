@@ -42,6 +42,16 @@ export type FrontendMessage = StartupPacket | RegularFrontendMessage;
 
 /** Appends one frontend message to a writer. */
 export function writeFrontend(w: Writer, msg: FrontendMessage): Writer {
+  try {
+    return writeFrontendFields(w, msg);
+  } catch (e) {
+    // Never leave half a message in a writer that is used again (the server shares one).
+    w.abandonMessage();
+    throw e;
+  }
+}
+
+function writeFrontendFields(w: Writer, msg: FrontendMessage): Writer {
   const C = FRONTEND_CODES;
   switch (msg.type) {
     case 'StartupMessage': {

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   Framer,
   ProtocolError,
+  Writer,
   parseBackend,
   parseFrontend,
   parseStartupPacket,
   serializeBackend,
   serializeFrontend,
+  writeBackend,
+  writeFrontend,
   type BackendMessage,
   type RegularFrontendMessage,
 } from '../../src/protocol/index.js';
@@ -198,5 +201,17 @@ describe('writer', () => {
       expect(serializeFrontend({ type: 'Query', sql: long }).subarray(5).toString()).toBe(long + '\0');
     }
     expect(() => serializeFrontend({ type: 'Query', sql: 'a\0b' })).toThrow(/NUL/);
+  });
+  // Regression: an encoder that threw half-way left its message open, so the server's shared
+  // writer refused every later message and the next write crashed the whole process.
+  it('a message that fails half-way leaves nothing behind, and the writer goes on', () => {
+    const w = new Writer(16);
+    writeBackend(w, { type: 'CommandComplete', tag: 'SELECT 1' });
+    expect(() => writeBackend(w, { type: 'ErrorResponse', fields: { severity: 'ERROR', code: '22021', message: 'a\0b' } })).toThrow(/NUL/);
+    writeBackend(w, { type: 'ReadyForQuery', status: 'I' });
+    expect(w.end().toString('hex')).toBe(Buffer.concat([msg('C', str('SELECT 1')), msg('Z', raw('I'))]).toString('hex'));
+    expect(() => writeFrontend(w, { type: 'StartupMessage', major: 3, minor: 0, parameters: [['user', 'a\0b']] })).toThrow(/NUL/);
+    writeFrontend(w, { type: 'Sync' });
+    expect(w.end().toString('hex')).toBe(msg('S').toString('hex'));
   });
 });
