@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import {
@@ -120,6 +121,20 @@ describe('tokenizer', () => {
     const big = ' '.repeat(4 * 1024 * 1024) + 'x\n';
     const f = parse(`host all ${Array.from({ length: 20 }, () => '@big').join(',')} all trust\n`, { '/etc/pg/big': big });
     expect(f.errors.map((e) => e.message)).toEqual([expect.stringMatching(/^could not open file "\/etc\/pg\/big": the included files exceed \d+ bytes in all$/)]);
+  });
+
+  it('bounded on the real file system: /dev/zero (size 0, endless) and a FIFO are errors on the including line, never a hang or a crash', async () => {
+    const dir = join(tmp.path, 'devices');
+    mkdirSync(dir);
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    writeFileSync(join(dir, 'pg_hba.conf'), 'include /dev/zero\ninclude fifo\ninclude_if_exists /dev/null\nhost all @/dev/zero all trust\nlocal all all trust\n');
+    const f = await loadHbaFile(join(dir, 'pg_hba.conf'));
+    expect(f.errors.map((e) => `${e.line}: ${e.message}`)).toEqual([
+      '1: could not open file "/dev/zero": file is larger than 16777216 bytes',
+      `2: could not open file "${join(dir, 'fifo')}": not a regular file`,
+      '4: could not open file "/dev/zero": file is larger than 16777216 bytes',
+    ]);
+    await expect(loadHbaFile('/dev/zero')).rejects.toThrow('could not open file "/dev/zero": file is larger than 16777216 bytes');
   });
 
   it('hostssl without TLS on the server: PostgreSQL\'s warning in the view, but the file loads', () => {
