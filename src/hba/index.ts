@@ -179,3 +179,13 @@ export function proposeHbaLine(facts: ConnectionFacts, method: string): string {
   const type = facts.gssenc ? 'hostgssenc' : facts.ssl ? 'hostssl' : 'host';
   return [type, db, user, `${facts.remoteAddress}/${bits}`, method].join('  ');
 }
+
+const NO_FILES: AuthFileSource = {
+  read: () => ({ ok: false, missing: true, message: 'No such file or directory' }),
+  list: () => ({ ok: false, message: 'No such file or directory' }),
+};
+
+/** PostgreSQL's error for one pg_hba.conf line on its own (e.g. a proposed line with a method that cannot go there), or undefined. */
+export function hbaLineError(line: string): string | undefined {
+  return parseHbaFile('(line)', NO_FILES, { text: `${line}\n` }).errors[0]?.message;
+}

@@ -177,6 +177,19 @@ describe('pgauth hba check', () => {
       expect(r.code, args.join(' ')).toBe(3);
       expect(r.stderr).toMatch(/^pgauth: /);
     }
+    // --method must give a line PostgreSQL would load for this connection.
+    for (const [args, message] of [
+      [['--addr', '127.0.0.1', '--method', 'bogus'], '--method bogus: invalid authentication method "bogus"'],
+      [['--addr', '127.0.0.1', '--method', 'peer'], '--method peer: peer authentication is only supported on local sockets'],
+      [['--addr', '127.0.0.1', '--method', 'cert'], '--method cert: cert authentication is only supported on hostssl connections'],
+      [['--local', '--method', 'reject'], '--method reject would not admit the connection'],
+    ] as const) {
+      const r = await pgauth(['hba', 'check', checkFile, '--user', 'a', ...args]);
+      expect({ code: r.code, stdout: r.stdout }, args.join(' ')).toEqual({ code: 3, stdout: '' });
+      expect(r.stderr).toContain(`pgauth: ${message}`);
+    }
+    const cert = await pgauth(['hba', 'check', checkFile, '--user', 'a', '--addr', '127.0.0.1', '--ssl', '--method', 'cert', '--json']);
+    expect(JSON.parse(cert.stdout).proposedLine).toBe('hostssl  a  a  127.0.0.1/32  cert');
     const broken = await pgauth(['hba', 'check', brokenFile, '--user', 'a', '--local']);
     expect(broken.code).toBe(3);
     expect(broken.stderr).toContain(`${brokenFile}:2: invalid connection type "hosts"`);

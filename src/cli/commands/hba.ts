@@ -58,6 +58,21 @@ export async function hbaCheck(o: HbaCheckOptions): Promise<HbaCheckResult> {
   const hba = await import('../../hba/index.js');
   const { isIP } = await import('node:net');
   if (o.addr !== undefined && !isIP(o.addr)) throw usageError(`--addr must be a numeric IP address, not "${o.addr}"`);
+  if (o.method === 'reject') throw usageError('--method reject would not admit the connection: give the method for the proposed line');
+
+  const remoteAddress = o.addr ?? null;
+  const facts: ConnectionFacts = {
+    transport: o.local ? 'unix' : 'tcp',
+    remoteAddress,
+    ssl: o.ssl,
+    gssenc: false,
+    user: o.user,
+    database: o.database,
+    replication: o.replication,
+  };
+  // The proposed line must be one PostgreSQL would load (peer only on local, cert only on hostssl, ...).
+  const methodError = hba.hbaLineError(hba.proposeHbaLine(facts, o.method));
+  if (methodError) throw usageError(`--method ${o.method}: ${methodError}`);
 
   const file = await hba.loadHbaFile(o.file);
   const err = hba.firstError(file);
@@ -81,16 +96,6 @@ export async function hbaCheck(o: HbaCheckOptions): Promise<HbaCheckResult> {
     roleExists = (role) => known.has(role);
   }
 
-  const remoteAddress = o.addr ?? null;
-  const facts: ConnectionFacts = {
-    transport: o.local ? 'unix' : 'tcp',
-    remoteAddress,
-    ssl: o.ssl,
-    gssenc: false,
-    user: o.user,
-    database: o.database,
-    replication: o.replication,
-  };
   const needsDns = remoteAddress !== null && file.rules.some((r) => r.address?.kind === 'hostname');
   const resolver = needsDns ? await hba.prepareSystemResolver(remoteAddress) : undefined;
   const verdicts = hba.explainHba(file.rules, facts, groupsOf, {
