@@ -193,10 +193,44 @@ function encryptionPlan(p: ConnParams, host: HostSpec): Encryption[] {
 const isHbaMiss = (a: AttemptResult) =>
   a.failure?.origin === 'server' && ['no-hba-entry', 'tls-required'].includes(classifyServerError(a.failure.error, a.failure.afterAuthOk));
 
-/** The attempt that explains the failure: libpq's retries stack errors, the first real one is the cause. */
+/** Client-side failures of the TLS handshake itself (libpq: pqsecure_open_client failed). */
+const TLS_NEGOTIATION_FAILURES: ReadonlySet<DiagnosisCode> = new Set(['tls-unsupported', 'tls-verify-failed', 'tls-client-cert']);
+
+/**
+ * What libpq does after a failed attempt (fe-connect.c PQconnectPoll):
+ * - no connection, or connect_timeout expired: the next address (then host);
+ * - 57P03 "cannot connect now": the next host;
+ * - an ErrorResponse before AuthenticationOk, or a failed TLS handshake: the
+ *   other encryption of sslmode prefer/allow, once (not after an 'N' answer,
+ *   which already continued in plaintext on the same connection);
+ * - anything else (a client-side refusal such as no password, require_auth or
+ *   channel_binding, an error after AuthenticationOk, a broken protocol): stop.
+ *   No further address or host is tried: "If a connection is established
+ *   successfully, but authentication fails, the remaining hosts in the list
+ *   are not tried" (libpq-connect.html).
+ */
+export function nextAfterFailure(a: AttemptResult): 'next-address' | 'next-host' | 'other-encryption' | 'stop' {
+  const f = a.failure;
+  if (!f) return 'stop';
+  if (f.origin === 'client' && (f.code === 'connection-refused' || f.code === 'timeout')) return 'next-address';
+  if (f.origin === 'server' && f.error.code === '57P03') return 'next-host';
+  if (a.sslResponse === 'N') return 'stop';
+  if (f.origin === 'server' && !f.afterAuthOk) return 'other-encryption';
+  if (f.origin === 'client' && a.encryption === 'ssl' && a.sslResponse === 'S' && !a.tlsUsed && TLS_NEGOTIATION_FAILURES.has(f.code)) return 'other-encryption';
+  return 'stop';
+}
+
+/**
+ * The attempt that explains the failure. Only the last address tried counts
+ * (earlier hosts were down, refused or starting up, and libpq moved on); on
+ * it, libpq's retry stacks a second error and the first real one is the cause.
+ */
 export function pickCause(attempts: AttemptResult[]): AttemptResult | undefined {
   const real = attempts.filter((a) => !a.diagnostic && a.failure);
-  return real.find((a) => !isHbaMiss(a)) ?? real[0];
+  const last = real.at(-1);
+  if (!last) return undefined;
+  const group = real.filter((a) => a.host === last.host && a.port === last.port && a.address === last.address);
+  return group.find((a) => !isHbaMiss(a)) ?? group[0];
 }
 
 function addressFromHbaMessage(message: string): string | null {
@@ -297,16 +331,17 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     }
     for (const address of addresses) {
       const plan = encryptionPlan(p, host);
-      for (const enc of plan) {
-        const r = await attempt(host, address, enc);
+      for (let i = 0; i < plan.length; i++) {
+        const r = await attempt(host, address, plan[i]!);
         if (!r.failure) {
           success = r;
           break hosts;
         }
-        const f = r.failure;
-        if (f.origin === 'client' && (f.code === 'connection-refused' || f.code === 'timeout')) break; // next address
-        if (f.origin === 'server' && f.error.code === '57P03') continue hosts; // libpq: next host
-        if (r.sslResponse === 'N') break; // already continued in plaintext on this connection
+        const next = nextAfterFailure(r);
+        if (next === 'next-address') break;
+        if (next === 'next-host') continue hosts;
+        if (next === 'other-encryption' && i + 1 < plan.length) continue;
+        break hosts; // libpq gives up: no other address or host after this
       }
     }
   }

@@ -146,3 +146,73 @@ describe('the probe against misbehaving servers', () => {
     expect(r.diagnosis.code).toBe('protocol-error');
   });
 });
+
+/** A peer that counts its connections and answers each with `answer` (or nothing). */
+async function counting(answer?: BackendMessage[]): Promise<{ port: number; connections: () => number; close: () => void }> {
+  let n = 0;
+  const srv = createServer((sock) => {
+    n++;
+    sock.on('error', () => {});
+    sock.once('data', () => {
+      if (answer) sock.end(serializeBackend(...answer));
+      else sock.destroy();
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { port: (srv.address() as { port: number }).port, connections: () => n, close: () => srv.close() };
+}
+
+const fatal = (code: string, message: string): BackendMessage => ({ type: 'ErrorResponse', fields: { severity: 'FATAL', code, message } });
+
+describe('which attempts follow a failure, as in libpq (fe-connect.c PQconnectPoll)', () => {
+  const run = (target: string, password?: string) =>
+    runProbe({
+      params: resolveConnParams({ target: `${target} connect_timeout=5 user=alice dbname=db`, env: {}, osUser: 'u', home: '/nonexistent' }),
+      ...(password ? { password: { value: password, source: 'test' } } : {}),
+    });
+
+  it('a refused login ends the probe: the next host is not tried', async () => {
+    const refusing = await counting([fatal('28P01', 'password authentication failed for user "alice"')]);
+    const next = await counting();
+    try {
+      const r = await run(`host=127.0.0.1,127.0.0.1 port=${refusing.port},${next.port} sslmode=disable`, 'pw');
+      expect(r.diagnosis.code).toBe('auth-failed');
+      expect(r.exit).toBe('rejected');
+      expect(r.attempts).toHaveLength(1);
+      expect(next.connections()).toBe(0);
+    } finally {
+      refusing.close();
+      next.close();
+    }
+  });
+
+  it('a host that is down is skipped; the cause is the failure on the host that answered', async () => {
+    const dead = await counting();
+    dead.close();
+    const refusing = await counting([fatal('28P01', 'password authentication failed for user "alice"')]);
+    try {
+      const r = await run(`host=127.0.0.1,127.0.0.1 port=${dead.port},${refusing.port} sslmode=disable`, 'pw');
+      expect(r.attempts.map((a) => [a.result, a.cause])).toEqual([
+        ['failed', false],
+        ['failed', true],
+      ]);
+      expect(r.diagnosis.code).toBe('auth-failed');
+      expect(r.error.code).toBe('28P01');
+      expect(r.exit).toBe('rejected');
+    } finally {
+      refusing.close();
+    }
+  });
+
+  it('sslmode=allow retries with TLS after a server error, not after a client-side refusal', async () => {
+    const asks = await counting([{ type: 'AuthenticationCleartextPassword' }]);
+    try {
+      const r = await run(`host=127.0.0.1 port=${asks.port} sslmode=allow`);
+      expect(r.diagnosis.code).toBe('password-required');
+      expect(r.attempts).toHaveLength(1);
+      expect(asks.connections()).toBe(1);
+    } finally {
+      asks.close();
+    }
+  });
+});

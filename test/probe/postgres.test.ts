@@ -220,6 +220,9 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(r.json.diagnosis.code).toBe('database-missing');
       expect(r.json.error.code).toBe('3D000');
       expect(r.json.auth.method).toBe('none');
+      // An error after AuthenticationOk is final: libpq's prefer does not retry without TLS.
+      expect(r.json.attempts).toHaveLength(1);
+      expect(r.json.attempts[0]).toMatchObject({ encryption: 'ssl', tls: true });
     });
 
     it('connect-denied (no CONNECT privilege)', async () => {
@@ -306,6 +309,8 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(r.json.diagnosis.code).toBe('auth-method-refused');
       expect(r.json.error.message).toBe('authentication method requirement "md5" failed: server requested SCRAM-SHA-256-PLUS authentication');
       expect(r.json.auth.method).toBe('scram-sha-256');
+      // A client-side refusal is final too: no plaintext retry under sslmode=prefer (libpq, psql).
+      expect(r.json.attempts).toHaveLength(1);
     });
 
     it('auth-method-refused: require_auth=!password against a password line', async () => {
