@@ -3,6 +3,7 @@
  * the extended protocol: plan (parse) once, describe, execute with
  * parameters. Pure: a session's facts in, rows or a command tag out.
  */
+import { isUtf8 } from 'node:buffer';
 import { TYPE_OID } from '../protocol/index.js';
 import { sqlError, type WireError } from './errors.js';
 
@@ -184,22 +185,50 @@ export function binaryValue(v: string, oid: number): Buffer {
   }
 }
 
-/** Text form of a parameter sent in binary (format 1) for a known type. */
-export function paramFromBinary(b: Buffer, oid: number): string {
+/**
+ * A parameter's bytes as text, checked as PostgreSQL's pg_verify_mbstr
+ * checks every text parameter (client_encoding = server_encoding = UTF8):
+ * a NUL byte or an invalid UTF-8 sequence is ERROR 22021 naming the bytes.
+ */
+export function textParam(b: Buffer): string {
+  if (isUtf8(b) && !b.includes(0)) return b.toString('utf8');
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    if (c === 0) throw invalidByteSequence(b.subarray(i, i + 1));
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    // pg_utf_mblen: the length the lead byte announces (1 for a byte that cannot lead).
+    const len = (c & 0xe0) === 0xc0 ? 2 : (c & 0xf0) === 0xe0 ? 3 : (c & 0xf8) === 0xf0 ? 4 : 1;
+    const seq = b.subarray(i, i + len);
+    if (len === 1 || seq.length < len || !isUtf8(seq)) throw invalidByteSequence(seq);
+    i += len;
+  }
+  return b.toString('utf8');
+}
+
+function invalidByteSequence(bytes: Buffer): WireError {
+  const shown = [...bytes.subarray(0, 8)].map((x) => `0x${x.toString(16).padStart(2, '0')}`).join(' ');
+  return sqlError('22021', `invalid byte sequence for encoding "UTF8": ${shown}`);
+}
+
+/** Text form of a parameter sent in binary (format 1) for a known type; `n` counts from 1. */
+export function paramFromBinary(b: Buffer, oid: number, n = 1): string {
+  const size: Record<number, number> = { [TYPE_OID.int2]: 2, [TYPE_OID.int4]: 4, [TYPE_OID.int8]: 8, [TYPE_OID.bool]: 1 };
+  const want = size[oid];
+  if (want !== undefined && b.length !== want) throw sqlError('22P03', `incorrect binary data format in bind parameter ${n}`);
   switch (oid) {
     case TYPE_OID.int2:
-      if (b.length !== 2) throw sqlError('22P03', 'incorrect binary data format in bind parameter');
       return String(b.readInt16BE());
     case TYPE_OID.int4:
-      if (b.length !== 4) throw sqlError('22P03', 'incorrect binary data format in bind parameter');
       return String(b.readInt32BE());
     case TYPE_OID.int8:
-      if (b.length !== 8) throw sqlError('22P03', 'incorrect binary data format in bind parameter');
       return b.readBigInt64BE().toString();
     case TYPE_OID.bool:
       return b[0] ? 't' : 'f';
     default:
-      return b.toString('utf8');
+      return textParam(b);
   }
 }
 

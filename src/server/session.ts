@@ -10,7 +10,7 @@ import { isExpired } from '../roles/index.js';
 import { createExchange, type AuthExchange, type AuthStep, type PeerCertificate } from './auth/index.js';
 import type { AttemptLog, ServerContext } from './context.js';
 import { WireError, fatal, sqlError } from './errors.js';
-import { binaryValue, describePlan, paramFromBinary, planQueries, planQuery, runPlan, settingKey, type Plan, type SessionView } from './queries.js';
+import { binaryValue, describePlan, paramFromBinary, planQueries, planQuery, runPlan, settingKey, textParam, type Plan, type SessionView } from './queries.js';
 import type { ConnectionFacts } from './types.js';
 
 export interface SessionIO {
@@ -141,7 +141,23 @@ export class Session {
       this.fatalClose(fatal('08P01', 'too much data sent before the server answered'));
       return;
     }
-    this.pump();
+    this.safely(() => this.pump());
+  }
+
+  /**
+   * Last line of defence: whatever escapes the handlers (a bug) drops this
+   * connection only. It must never reach the socket's event handler, where
+   * it would end the process and every other client's session.
+   */
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      OUT.abandonMessage();
+      OUT.end(); // whatever this session had half-written is not sent
+      if (!this.logged) this.logAttempt('protocol-error', 'XX000', null, `internal error: ${e instanceof Error ? e.message : String(e)}`);
+      this.close();
+    }
   }
 
   /** PostgreSQL 17 direct TLS: the handshake comes first and no SSLRequest follows. */
@@ -157,7 +173,7 @@ export class Session {
     this.tls = info;
     this.state = 'startup';
     this.framer.startup = true;
-    this.pump();
+    this.safely(() => this.pump());
   }
 
   /** The peer went away (or the socket failed). */
@@ -309,12 +325,7 @@ export class Session {
         if (this.sslDone) throw fatal('0A000', 'unsupported frontend protocol 1234.5679: server supports 3.0 to 3.0');
         if (this.ctx.tlsEnabled && this.transport.transport === 'tcp') {
           OUT.byte(0x53); // 'S'
-          if (this.framer.buffered > 0) {
-            // CVE-2021-23214: nothing may precede the TLS handshake.
-            throw fatal('08P01', 'received unencrypted data after SSL request', {
-              detail: 'This could be either a client-software bug or evidence of an attempted man-in-the-middle attack.',
-            });
-          }
+          this.refusePipelined('SSL request');
           this.sslDone = true;
           this.gssDone = true;
           this.state = 'tls';
@@ -322,12 +333,15 @@ export class Session {
           this.io.startTls();
         } else {
           OUT.byte(0x4e); // 'N'
+          // PostgreSQL checks after either answer: the client must wait for it before sending more.
+          this.refusePipelined('SSL request');
           this.sslDone = true;
         }
         return;
       case 'GSSENCRequest':
         if (this.gssDone) throw fatal('0A000', 'unsupported frontend protocol 1234.5680: server supports 3.0 to 3.0');
         OUT.byte(0x4e); // 'N': no GSSAPI encryption here
+        this.refusePipelined('GSSAPI encryption request');
         this.gssDone = true;
         return;
       case 'CancelRequest':
@@ -339,6 +353,17 @@ export class Session {
         this.onStartupMessage(packet);
         return;
     }
+  }
+
+  /**
+   * CVE-2021-23214: bytes that came with SSLRequest/GSSENCRequest, before the
+   * answer, were not protected by the encryption the client asked for.
+   */
+  private refusePipelined(request: 'SSL request' | 'GSSAPI encryption request'): void {
+    if (this.framer.buffered === 0) return;
+    throw fatal('08P01', `received unencrypted data after ${request}`, {
+      detail: 'This could be either a client-software bug or evidence of an attempted man-in-the-middle attack.',
+    });
   }
 
   private onStartupMessage(msg: Extract<StartupPacket, { type: 'StartupMessage' }>): void {
@@ -440,7 +465,7 @@ export class Session {
             else this.fatalClose(fatal('XX000', 'internal error in pgauth serve', { logDetail: `internal error: ${e instanceof Error ? e.message : String(e)}` }), 'protocol-error');
             return;
           }
-          this.pump();
+          this.safely(() => this.pump());
         },
         (e: unknown) => {
           this.busy = false;
@@ -610,6 +635,8 @@ export class Session {
       case 'Flush':
         return; // every batch is flushed when it has been read
       case 'Terminate':
+        // Answers to messages pipelined before Terminate still go out, as from PostgreSQL.
+        this.flush();
         this.finish();
         this.io.close(true);
         return;
@@ -764,14 +791,15 @@ export class Session {
       case 'Bind': {
         const st = this.statements?.get(msg.statement);
         if (!st) throw sqlError('26000', `prepared statement "${msg.statement}" does not exist`);
+        // Both are ERRORs in PostgreSQL (exec_bind_message): the session goes on after Sync.
         if (msg.params.length !== st.paramTypes.length) {
-          throw fatal('08P01', `bind message supplies ${msg.params.length} parameters, but prepared statement "${msg.statement}" requires ${st.paramTypes.length}`);
+          throw sqlError('08P01', `bind message supplies ${msg.params.length} parameters, but prepared statement "${msg.statement}" requires ${st.paramTypes.length}`);
         }
         const pf = msg.paramFormats;
         if (pf.length > 1 && pf.length !== msg.params.length) {
-          throw fatal('08P01', `bind message has ${pf.length} parameter formats but ${msg.params.length} parameters`);
+          throw sqlError('08P01', `bind message has ${pf.length} parameter formats but ${msg.params.length} parameters`);
         }
-        const params = msg.params.map((p, i) => (p === null ? null : formatOf(pf, i) === 1 ? paramFromBinary(p, st.paramTypes[i]!) : p.toString('utf8')));
+        const params = msg.params.map((p, i) => (p === null ? null : formatOf(pf, i) === 1 ? paramFromBinary(p, st.paramTypes[i]!, i + 1) : textParam(p)));
         this.portals ??= new Map();
         if (this.portals.size >= MAX_STATEMENTS && !this.portals.has(msg.portal)) throw sqlError('54000', 'too many portals in this session');
         this.portals.set(msg.portal, { plan: st.plan, params, formats: msg.resultFormats });

@@ -178,6 +178,8 @@ describeWith(clientsMissing, 'pgauth serve with real clients', () => {
         expect((err as { message: string }).message).toContain('pgauth serve answers only SELECT <integer>');
         const err2 = await c.query('SELECT $1::int AS n', ['abc']).catch((e: unknown) => e as { code: string });
         expect(err2).toMatchObject({ code: '22P02' });
+        // Regression: a NUL in a parameter once crashed the whole server.
+        await expect(c.query('SELECT $1::text AS t', ['a\0b'])).rejects.toMatchObject({ code: '22021', message: 'invalid byte sequence for encoding "UTF8": 0x00' });
         expect((await c.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
         // a failed statement inside a transaction aborts it until ROLLBACK, as PostgreSQL
         await c.query('BEGIN');

@@ -90,4 +90,93 @@ describe('Session (no sockets)', () => {
     expect(parseBackend(bytes[1]!, bytes.subarray(6))).toMatchObject({ type: 'ErrorResponse', fields: { code: '08P01' } });
     expect(p.signals).toEqual(['close']);
   });
+
+  // PostgreSQL refuses bytes sent before its answer to SSLRequest/GSSENCRequest whichever the answer (checked against PG 15).
+  it("without TLS: N to SSLRequest and GSSENCRequest, and pipelined bytes after either are refused", () => {
+    const startup = serializeFrontend({ type: 'StartupMessage', major: 3, minor: 0, parameters: [['user', 'alice']] });
+    for (const [request, what] of [['SSLRequest', 'SSL request'], ['GSSENCRequest', 'GSSAPI encryption request']] as const) {
+      const h = harness('trust');
+      h.session.receive(Buffer.concat([serializeFrontend({ type: request }), startup]));
+      const bytes = Buffer.concat(h.out.splice(0));
+      expect(bytes.subarray(0, 1).toString()).toBe('N');
+      expect(parseBackend(bytes[1]!, bytes.subarray(6))).toMatchObject({
+        type: 'ErrorResponse',
+        fields: { severity: 'FATAL', code: '08P01', message: `received unencrypted data after ${what}` },
+      });
+      expect(h.signals).toEqual(['close']);
+      // waiting for the answer is fine
+      const ok = harness('trust');
+      ok.session.receive(serializeFrontend({ type: request }));
+      expect(Buffer.concat(ok.out.splice(0)).toString()).toBe('N');
+      ok.session.receive(startup);
+      expect(ok.read().at(-1)).toEqual({ type: 'ReadyForQuery', status: 'I' });
+    }
+  });
+
+  const loggedIn = () => {
+    const h = harness('trust');
+    h.session.receive(serializeFrontend({ type: 'StartupMessage', major: 3, minor: 0, parameters: [['user', 'alice']] }));
+    h.read();
+    return h;
+  };
+
+  // Regression: a NUL in a Bind parameter went into the error message, the shared output writer
+  // threw half-way through it and the next write crashed the whole server.
+  it('a Bind parameter with a NUL or invalid UTF-8 is ERROR 22021 as in PostgreSQL; this and other sessions go on', () => {
+    const h = loggedIn();
+    const cases: Array<[Buffer, number, string]> = [
+      [Buffer.from('a\0b'), 0, '0x00'],
+      [Buffer.from([0x61, 0xc3, 0x28]), 0, '0xc3 0x28'],
+      [Buffer.from([0xe2, 0x82]), 1, '0xe2 0x82'],
+      [Buffer.from([0xff]), 0, '0xff'],
+    ];
+    for (const [param, format, shown] of cases) {
+      h.session.receive(
+        serializeFrontend(
+          { type: 'Parse', name: '', sql: format ? 'SELECT $1::text' : 'SELECT $1::int', paramTypes: [] },
+          { type: 'Bind', portal: '', statement: '', paramFormats: [format], params: [param], resultFormats: [] },
+          { type: 'Execute', portal: '', maxRows: 0 },
+          { type: 'Sync' },
+        ),
+      );
+      expect(h.read()).toEqual([
+        { type: 'ParseComplete' },
+        { type: 'ErrorResponse', fields: { severity: 'ERROR', severityNonLocalized: 'ERROR', code: '22021', message: `invalid byte sequence for encoding "UTF8": ${shown}` } },
+        { type: 'ReadyForQuery', status: 'I' },
+      ]);
+    }
+    h.session.receive(serializeFrontend({ type: 'Query', sql: 'SELECT 1' }));
+    expect(h.read().map((m) => m.type)).toEqual(['RowDescription', 'DataRow', 'CommandComplete', 'ReadyForQuery']);
+    const other = loggedIn();
+    other.session.receive(serializeFrontend({ type: 'Query', sql: 'SELECT 2' }));
+    expect(other.read().map((m) => m.type)).toEqual(['RowDescription', 'DataRow', 'CommandComplete', 'ReadyForQuery']);
+  });
+
+  it('a Bind with the wrong number of parameters is an ERROR (not FATAL) and the session goes on, as in PostgreSQL', () => {
+    const h = loggedIn();
+    h.session.receive(
+      serializeFrontend(
+        { type: 'Parse', name: '', sql: 'SELECT $1::int', paramTypes: [] },
+        { type: 'Bind', portal: '', statement: '', paramFormats: [], params: [], resultFormats: [] },
+        { type: 'Execute', portal: '', maxRows: 0 },
+        { type: 'Sync' },
+        { type: 'Query', sql: 'SELECT 1' },
+      ),
+    );
+    const msgs = h.read();
+    expect(msgs.slice(0, 3)).toEqual([
+      { type: 'ParseComplete' },
+      { type: 'ErrorResponse', fields: { severity: 'ERROR', severityNonLocalized: 'ERROR', code: '08P01', message: 'bind message supplies 0 parameters, but prepared statement "" requires 1' } },
+      { type: 'ReadyForQuery', status: 'I' },
+    ]);
+    expect(msgs.slice(3).map((m) => m.type)).toEqual(['RowDescription', 'DataRow', 'CommandComplete', 'ReadyForQuery']);
+    expect(h.signals).toEqual([]);
+  });
+
+  it('answers to messages pipelined before Terminate are sent before the close', () => {
+    const h = loggedIn();
+    h.session.receive(serializeFrontend({ type: 'Query', sql: 'SELECT 1' }, { type: 'Terminate' }));
+    expect(h.read().map((m) => m.type)).toEqual(['RowDescription', 'DataRow', 'CommandComplete', 'ReadyForQuery']);
+    expect(h.signals).toEqual(['close']);
+  });
 });
