@@ -234,10 +234,17 @@ export function paramFromBinary(b: Buffer, oid: number, n = 1): string {
 
 // ---------------------------------------------------------------- parser
 
+/** MaxTupleAttributeNumber: PostgreSQL's limit on a SELECT's columns (54011 beyond it). */
+const MAX_TARGET_LIST = 1664;
+/** Nested parentheses the parser follows before giving up. */
+const MAX_NESTING = 100;
+
 class Parser {
   i = 0;
   /** Highest $n and any cast seen for it. */
   paramTypes: number[] = [];
+  /** Parentheses open around the current expression (bounded: the parser recurses). */
+  depth = 0;
   constructor(readonly toks: Tok[]) {}
   peek(): Tok | undefined {
     return this.toks[this.i];
@@ -298,9 +305,12 @@ function parsePrimary(p: Parser): Column {
   if (!t) throw unsupported();
   p.i++;
   if (t.t === 'op' && t.v === '(') {
+    // A query of nothing but '(' must not exhaust the stack (PostgreSQL fails it with 42601).
+    if (++p.depth > MAX_NESTING) throw unsupported();
     const inner = parseExpr(p);
     if (!p.isOp(')')) throw unsupported();
     p.i++;
+    p.depth--;
     return inner;
   }
   if (t.t === 'op' && t.v === '-') {
@@ -384,6 +394,7 @@ function parseSelect(p: Parser): Plan {
       }
     }
     columns.push(col);
+    if (columns.length > MAX_TARGET_LIST) throw sqlError('54011', `target lists can have at most ${MAX_TARGET_LIST} entries`);
     if (!p.isOp(',')) break;
     p.i++;
   }

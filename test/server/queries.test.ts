@@ -94,4 +94,15 @@ describe('queries, edge cases', () => {
     expect(all.rows.map((r) => r[0])).toContain('DateStyle');
     expect(() => runPlan(plan('SELECT $1::int'), [], view)).toThrow('there is no parameter $1');
   });
+  // Regression: deep nesting overflowed the parser's stack and 40000 columns overflowed the
+  // RowDescription count; both ended the session with FATAL XX000 instead of an ERROR.
+  it('deep nesting and huge target lists are ERRORs, as in PostgreSQL', () => {
+    const deep = planQuery('SELECT ' + '('.repeat(200_000) + '1' + ')'.repeat(200_000));
+    expect(deep).toBeInstanceOf(WireError);
+    expect(deep).toMatchObject({ severity: 'ERROR', sqlstate: '0A000' });
+    expect(rows('SELECT ' + '('.repeat(50) + '1' + ')'.repeat(50))).toMatchObject({ rows: [['1']] });
+    const wide = planQuery('SELECT ' + Array(40_000).fill('1').join(','));
+    expect(wide).toMatchObject({ severity: 'ERROR', sqlstate: '54011', message: 'target lists can have at most 1664 entries' });
+    expect(rows('SELECT ' + Array(1664).fill('1').join(',')).columns).toHaveLength(1664);
+  });
 });
