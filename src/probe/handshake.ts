@@ -493,8 +493,8 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
         case 'AuthenticationCleartextPassword': {
           discovered('password', 'password: the server asks for the password in clear (password or PAM/LDAP/RADIUS)');
           if (o.discoverOnly || o.noPassword) break authLoop;
-          bindingRequired("channel binding required but not supported by server's authentication request");
           refuse('password', 'server requested a cleartext password');
+          bindingRequired("channel binding required but not supported by server's authentication request");
           const pw = await needPassword('a cleartext password');
           send({ type: 'PasswordMessage', password: pw }, 'password');
           result.auth.passwordSent = true;
@@ -504,8 +504,8 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
         case 'AuthenticationMD5Password': {
           discovered('md5', `md5: salted md5 challenge (salt ${msg.salt.length} bytes)`);
           if (o.discoverOnly || o.noPassword) break authLoop;
-          bindingRequired("channel binding required but not supported by server's authentication request");
           refuse('md5', 'server requested a hashed password');
+          bindingRequired("channel binding required but not supported by server's authentication request");
           const pw = await needPassword('an md5 password');
           const { buildMd5Secret } = await import('../secrets/index.js');
           const { createHash } = await import('node:crypto');
@@ -523,6 +523,10 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
           const plainOffered = msg.mechanisms.includes('SCRAM-SHA-256');
           discovered('scram-sha-256', `SASL: the server offers ${msg.mechanisms.join(', ') || '(nothing)'}`);
           if (o.discoverOnly || o.noPassword) break authLoop;
+          // libpq checks require_auth first (check_expected_areq), then channel_binding (pg_SASL_init).
+          if (requireAuth && !requireAuth.allowed.has('scram-sha-256') && !requireAuth.allowed.has('oauth')) {
+            throw clientFailure('auth-method-refused', `authentication method requirement "${requireAuth.text}" failed: server requested SASL authentication`);
+          }
           if (cb === 'require' && !tls) throw clientFailure('channel-binding-unavailable', 'channel binding required, but SSL not in use');
           if (plusOffered && !tls) {
             throw clientFailure('channel-binding-failed', 'server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection');
@@ -598,8 +602,8 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
           const m: AuthMethodName = msg.type === 'AuthenticationSSPI' ? 'sspi' : 'gss';
           discovered(m, `${m}: ${msg.type === 'AuthenticationKerberosV5' ? 'Kerberos V5' : msg.type === 'AuthenticationSSPI' ? 'SSPI' : 'GSSAPI'} (not supported by pgauth probe)`);
           if (o.discoverOnly || o.noPassword) break authLoop;
-          bindingRequired("channel binding required but not supported by server's authentication request");
           refuse(m, m === 'sspi' ? 'server requested SSPI authentication' : 'server requested GSSAPI authentication');
+          bindingRequired("channel binding required but not supported by server's authentication request");
           throw clientFailure(
             'auth-method-unsupported',
             msg.type === 'AuthenticationKerberosV5' ? 'Kerberos 5 authentication not supported' : `${m === 'sspi' ? 'SSPI' : 'GSSAPI'} authentication is not supported by pgauth probe`,

@@ -307,10 +307,20 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       const r = await withPw([`${at()} require_auth=md5 dbname=postgres`, '-U', 'alice']);
       expect(r.code).toBe(1);
       expect(r.json.diagnosis.code).toBe('auth-method-refused');
-      expect(r.json.error.message).toBe('authentication method requirement "md5" failed: server requested SCRAM-SHA-256-PLUS authentication');
+      // libpq 16-18 (fe-auth.c check_expected_areq): a SASL request that require_auth excludes altogether.
+      expect(r.json.error.message).toBe('authentication method requirement "md5" failed: server requested SASL authentication');
       expect(r.json.auth.method).toBe('scram-sha-256');
       // A client-side refusal is final too: no plaintext retry under sslmode=prefer (libpq, psql).
       expect(r.json.attempts).toHaveLength(1);
+    });
+
+    it('auth-method-refused comes before channel_binding, as in libpq: require_auth=scram-sha-256 channel_binding=require against md5', async () => {
+      await pg.setHba('host all mdy 127.0.0.1/32 md5\n');
+      const r = await withPw([`${at()} sslmode=require channel_binding=require require_auth=scram-sha-256 dbname=postgres`, '-U', 'mdy'], MD5_PW);
+      expect(r.code).toBe(1);
+      expect(r.json.diagnosis.code).toBe('auth-method-refused');
+      expect(r.json.error.message).toBe('authentication method requirement "scram-sha-256" failed: server requested a hashed password');
+      expect(r.json.auth.method).toBe('md5');
     });
 
     it('auth-method-refused: require_auth=!password against a password line', async () => {
