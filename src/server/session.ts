@@ -99,6 +99,8 @@ export class Session {
   private user: string | null = null;
   private database: string | null = null;
   private method: string | null = null;
+  /** The method the rule chose (pg_hba.conf spelling): system_user reports it even when md5 ran SCRAM. */
+  private ruleMethod: string | null = null;
   private mechanism: string | null = null;
   private rule: string | null = null;
   private identity: string | null = null;
@@ -444,6 +446,7 @@ export class Session {
       pamConfdir: this.ctx.settings.pamConfdir,
     });
     this.method = this.exchange.method;
+    this.ruleMethod = decision.method === 'scram' ? 'scram-sha-256' : decision.method;
     this.state = 'auth';
     this.step(this.exchange.start());
   }
@@ -600,7 +603,8 @@ export class Session {
       user: this.user!,
       sessionUser: this.user!,
       database: this.database!,
-      systemUser: this.identity === null ? null : `${this.method}:${this.identity}`,
+      // PostgreSQL 16 (set_authn_id): the hba line's method, so an md5 line that ran SCRAM says md5:alice.
+      systemUser: this.identity === null ? null : `${this.ruleMethod}:${this.identity}`,
       processId: this.processId,
       settings: this.settings!,
       versionString: `PostgreSQL ${this.ctx.settings.serverVersion} (pgauth serve test server, not a database)`,

@@ -59,8 +59,9 @@ describeWith(clientsMissing, 'pgauth serve with real clients', () => {
       users: [
         { user: 'carol', systemUser: 'md5:carol' },
         { user: 'pat', systemUser: 'md5:pat' },
-        // md5 with a SCRAM secret falls back to SCRAM, as PostgreSQL does.
-        { user: 'alice', systemUser: 'scram-sha-256:alice', mechanism: 'SCRAM-SHA-256' },
+        // md5 with a SCRAM secret falls back to SCRAM, as PostgreSQL does; system_user still names
+        // the hba method, as PostgreSQL 16's set_authn_id records port->hba->auth_method.
+        { user: 'alice', systemUser: 'md5:alice', mechanism: 'SCRAM-SHA-256' },
       ],
     },
     { auth: 'scram-sha-256', users: [{ user: 'alice', systemUser: 'scram-sha-256:alice', mechanism: 'SCRAM-SHA-256' }, { user: 'pat', systemUser: 'scram-sha-256:pat' }] },
