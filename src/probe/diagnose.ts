@@ -188,7 +188,7 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
       const fromFile = f.passwordSource === 'pgpass' ? ` The password came from ${f.passfile ?? '.pgpass'} (the first matching line wins; it may be stale).` : '';
       return d(
         `The server refused the password for ${q(f.user)}. PostgreSQL says the same for several causes; its log's DETAIL line tells them apart: "Password does not match" (wrong password), "Role ... does not exist" (unknown role), "User ... has an expired password" (VALID UNTIL passed), "User ... has no password assigned", or "User ... does not have a valid SCRAM secret" (the stored secret is md5 while pg_hba.conf says scram-sha-256).${fromFile}`,
-        `Check the server log for that DETAIL. Then: fix the password, CREATE ROLE ${f.user} LOGIN PASSWORD '...', ALTER ROLE ${f.user} VALID UNTIL 'infinity', or re-set the password with password_encryption = 'scram-sha-256'.`,
+        `Check the server log for that DETAIL. Then: fix the password, CREATE ROLE "${f.user}" LOGIN PASSWORD '...', ALTER ROLE "${f.user}" VALID UNTIL 'infinity', or re-set the password with password_encryption = 'scram-sha-256'.`,
       );
     }
     case 'password-required':
@@ -246,9 +246,21 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
     case 'server-shutting-down':
       return d('The server is shutting down (or an administrator ended the session).', 'Wait until it is back up, then retry.');
     case 'tls-unsupported':
+      if (/^server does not support SSL/.test(msg)) {
+        return d(
+          `The server answered "N" to the TLS request: it has no TLS (ssl = off, or no certificate), while sslmode=${f.sslmode} demands TLS.`,
+          'Enable TLS on the server (ssl = on, ssl_cert_file, ssl_key_file) or, on a trusted network only, use sslmode=prefer or disable.',
+        );
+      }
+      if (/sslnegotiation=direct/.test(msg)) {
+        return d(
+          'The server closed the connection at the direct TLS handshake (sslnegotiation=direct): PostgreSQL 16 and older, and most poolers, expect an SSLRequest first.',
+          'Use sslnegotiation=postgres (the default) against this server.',
+        );
+      }
       return d(
-        `The server answered "N" to the TLS request: it has no TLS (ssl = off, or no certificate), while sslmode=${f.sslmode} demands TLS.`,
-        'Enable TLS on the server (ssl = on, ssl_cert_file, ssl_key_file) or, on a trusted network only, use sslmode=prefer or disable.',
+        `The TLS handshake failed (${msg.split('\n')[0]}): no TLS version or cipher in common (ssl_min_protocol_version, ssl_ciphers), or the server closed the connection during the handshake (see its log).`,
+        'Compare the server\'s ssl_min_protocol_version/ssl_ciphers with what the client offers (TLS 1.2 or newer), and read the server log for the failed handshake.',
       );
     case 'tls-verify-failed': {
       const reason = failure.origin === 'client' ? failure.reason : undefined;
@@ -294,6 +306,12 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
         'Connect directly to PostgreSQL over TLS with scram-sha-256 in pg_hba.conf, or lower channel_binding to prefer.',
       );
     case 'channel-binding-failed':
+      if (/over a non-SSL connection/.test(msg)) {
+        return d(
+          'The server offered SCRAM-SHA-256-PLUS on a connection without TLS: PostgreSQL offers it only over TLS, so something in between removed TLS (SSL stripping) or a broken proxy is speaking for the server.',
+          'Connect with sslmode=verify-full (or at least require) and channel_binding=require, and find out what sits between client and server.',
+        );
+      }
       return d(
         'The SCRAM channel-binding check failed: the certificate the client saw is not the server\'s own. A TLS-terminating proxy or an attacker in the middle sits between client and server.',
         'Connect directly to PostgreSQL (or make the proxy pass TLS through); investigate if you did not expect a proxy.',
@@ -347,6 +365,12 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
     case 'protocol-error':
       return d(`The server broke the protocol: ${msg}`, 'Check the server or pooler version; capture the exchange with --trace.');
     default:
+      if (failure.origin === 'server' && failure.error.code === '55000' && /not currently accepting connections/.test(msg)) {
+        return d(`The database ${q(f.dbname)} does not accept connections (datallowconn is false, as for template0).`, `Connect to another database, or ALTER DATABASE "${f.dbname}" ALLOW_CONNECTIONS true.`);
+      }
+      if (failure.origin === 'server' && failure.error.code === '42704') {
+        return d(`The startup packet set a parameter the server does not know (${msg}): from PGOPTIONS/options or a driver setting.`, 'Remove or correct the -c setting in options/PGOPTIONS.');
+      }
       return d(
         /server closed the connection unexpectedly/.test(msg)
           ? 'The server closed the connection without an error message: a backend crash, authentication_timeout, a proxy or load balancer cutting the connection, or a TLS failure on the server side.'

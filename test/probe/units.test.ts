@@ -207,6 +207,18 @@ describe('the diagnosis catalogue', () => {
     expect(d.cause).toContain('does not have a valid SCRAM secret');
     expect(d.cause).toContain('/h/.pgpass');
   });
+  it('causes fit the message behind the code (reference section 6)', () => {
+    const client = (failure: DiagnosisFacts['failure']) => diagnose({ ...base, failure });
+    expect(client({ origin: 'client', code: 'tls-unsupported', message: 'server does not support SSL, but SSL was required' }).cause).toContain('answered "N"');
+    const handshake = client({ origin: 'client', code: 'tls-unsupported', message: 'SSL error: unsupported protocol' });
+    expect(handshake.cause).not.toContain('answered "N"');
+    expect(handshake.cause).toContain('unsupported protocol');
+    expect(client({ origin: 'client', code: 'tls-unsupported', message: 'x\n(direct TLS: ... sslnegotiation=direct)' }).fix).toContain('sslnegotiation=postgres');
+    expect(client({ origin: 'client', code: 'channel-binding-failed', message: 'server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection' }).cause).toContain('SSL stripping');
+    expect(client({ origin: 'server', afterAuthOk: true, error: err('55000', 'database "template0" is not currently accepting connections') }).fix).toContain('ALLOW_CONNECTIONS');
+    expect(client({ origin: 'server', afterAuthOk: true, error: err('42704', 'unrecognized configuration parameter "x"') }).cause).toContain('PGOPTIONS');
+    expect(client({ origin: 'server', afterAuthOk: false, error: err('28P01', 'password authentication failed for user "alice"') }).fix).toContain('ALTER ROLE "alice"');
+  });
   it('PgBouncer wording gets PgBouncer causes', () => {
     const d = diagnose({ ...base, serverKind: 'pgbouncer', failure: { origin: 'server', afterAuthOk: false, error: err('08P01', 'SASL authentication failed', null) } });
     expect(d.code).toBe('auth-failed');
