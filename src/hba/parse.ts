@@ -49,6 +49,37 @@ export interface HbaRule {
   readonly method: string;
   /** name=value options in the order written. */
   readonly options: ReadonlyArray<readonly [string, string]>;
+  /** What the options set, as PostgreSQL's HbaLine holds it (the options column of pg_hba_file_rules is made from it). */
+  readonly settings: HbaSettings;
+}
+
+/**
+ * The HbaLine fields parse_hba_auth_opt fills in. A later option overwrites
+ * an earlier one; an `ldapurl` sets the server, port, scheme, base DN, search
+ * attribute, scope and filter it carries.
+ */
+export interface HbaSettings {
+  includeRealm: boolean;
+  krbRealm?: string;
+  usermap?: string;
+  clientcert?: 'verify-ca' | 'verify-full';
+  pamservice?: string;
+  ldapserver?: string;
+  ldapport: number;
+  ldapscheme?: string;
+  ldaptls: boolean;
+  ldapprefix?: string;
+  ldapsuffix?: string;
+  ldapbasedn?: string;
+  ldapbinddn?: string;
+  ldapbindpasswd?: string;
+  ldapsearchattribute?: string;
+  ldapsearchfilter?: string;
+  ldapscope: number;
+  radiusservers?: string;
+  radiussecrets?: string;
+  radiusidentifiers?: string;
+  radiusports?: string;
 }
 
 export interface ParseOptions {
@@ -149,23 +180,27 @@ export function parseHbaLine(line: TokenizedLine, opts: ParseOptions = {}): Pars
   if (type !== 'hostssl' && method === 'cert') return fail('cert authentication is only supported on hostssl connections');
 
   const options: Array<[string, string]> = [];
+  // gss and sspi include the realm unless told otherwise.
+  const settings: HbaSettings = { includeRealm: method === 'gss' || method === 'sspi', ldapport: 0, ldaptls: false, ldapscope: 0 };
   for (; i < fields.length; i++) {
     for (const t of fields[i]!) {
       const eq = t.string.indexOf('=');
       if (eq < 0) return fail(`authentication option not in name=value format: ${t.string}`);
       const name = t.string.slice(0, eq);
       const value = t.string.slice(eq + 1);
-      const err = checkOption(name, value, type, method);
+      const err = checkOption(name, value, type, method) ?? applyOption(settings, name, value);
       if (err) return fail(err);
       options.push([name, value]);
     }
   }
-  const err = checkMandatory(method, options);
+  const err = checkMandatory(method, settings);
   if (err) return fail(err);
+  // cert always verifies the client certificate fully.
+  if (method === 'cert') settings.clientcert = 'verify-full';
 
   return {
     ok: true,
-    rule: { file: line.file, lineNumber: line.lineNumber, rawLine: line.rawLine, ruleNumber: 0, type, databases, users, address, method, options },
+    rule: { file: line.file, lineNumber: line.lineNumber, rawLine: line.rawLine, ruleNumber: 0, type, databases, users, address, method, options, settings },
     ...(warning ? { warning } : {}),
   };
 }
@@ -190,13 +225,8 @@ function checkOption(name: string, value: string, type: ConnectionType, method: 
     case 'pamservice':
     case 'pam_use_hostname':
       return method === 'pam' ? undefined : onlyFor(name, 'pam');
-    case 'ldapurl': {
-      const e = ldap(name);
-      if (e) return e;
-      const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(value);
-      if (!m) return `could not parse LDAP URL "${value}": Bad parameter to an ldap routine`;
-      return m[1] === 'ldap' || m[1] === 'ldaps' ? undefined : `unsupported LDAP URL scheme: ${m[1]}`;
-    }
+    case 'ldapurl':
+      return ldap(name);
     case 'ldapport': {
       const e = ldap(name);
       if (e) return e;
@@ -263,36 +293,148 @@ function splitList(value: string): string[] | undefined {
   }
 }
 
-function checkMandatory(method: string, options: ReadonlyArray<readonly [string, string]>): string | undefined {
-  const has = (n: string) => options.some(([k]) => k === n);
-  const last = (n: string) => [...options].reverse().find(([k]) => k === n)?.[1];
+function checkMandatory(method: string, h: HbaSettings): string | undefined {
   if (method === 'ldap') {
-    if (has('ldapprefix') || has('ldapsuffix')) {
-      if (['ldapbasedn', 'ldapbinddn', 'ldapbindpasswd', 'ldapsearchattribute', 'ldapsearchfilter'].some(has)) {
-        return 'cannot mix options for simple bind and search+bind modes';
+    if (h.ldapprefix !== undefined || h.ldapsuffix !== undefined) {
+      if ([h.ldapbasedn, h.ldapbinddn, h.ldapbindpasswd, h.ldapsearchattribute, h.ldapsearchfilter].some((v) => v !== undefined)) {
+        // PostgreSQL 18 words it "cannot mix options for simple bind and search+bind modes".
+        return 'cannot use ldapbasedn, ldapbinddn, ldapbindpasswd, ldapsearchattribute, ldapsearchfilter, or ldapurl together with ldapprefix';
       }
-    } else if (!has('ldapbasedn') && !(last('ldapurl') ?? '').match(/^ldaps?:\/\/[^/]*\/[^?]+/)) {
+    } else if (h.ldapbasedn === undefined) {
       return 'authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set';
     }
-    if (has('ldapsearchattribute') && has('ldapsearchfilter')) return 'cannot use ldapsearchattribute together with ldapsearchfilter';
+    if (h.ldapsearchattribute !== undefined && h.ldapsearchfilter !== undefined) return 'cannot use ldapsearchattribute together with ldapsearchfilter';
   }
   if (method === 'radius') {
-    if (!has('radiusservers')) return 'authentication method "radius" requires argument "radiusservers" to be set';
-    if (!has('radiussecrets')) return 'authentication method "radius" requires argument "radiussecrets" to be set';
-    const servers = splitList(last('radiusservers')!) ?? [];
-    const secrets = splitList(last('radiussecrets')!) ?? [];
-    if (servers.length === 0) return 'list of RADIUS servers cannot be empty';
-    if (secrets.length === 0) return 'list of RADIUS secrets cannot be empty';
+    // An empty list is a NIL list, which MANDATORY_AUTH_ARG reports as not set.
+    const servers = h.radiusservers === undefined ? [] : (splitList(h.radiusservers) ?? []);
+    const secrets = h.radiussecrets === undefined ? [] : (splitList(h.radiussecrets) ?? []);
+    if (servers.length === 0) return 'authentication method "radius" requires argument "radiusservers" to be set';
+    if (secrets.length === 0) return 'authentication method "radius" requires argument "radiussecrets" to be set';
     if (!(secrets.length === 1 || secrets.length === servers.length)) {
       return `the number of RADIUS secrets (${secrets.length}) must be 1 or the same as the number of RADIUS servers (${servers.length})`;
     }
-    for (const [opt, what] of [['radiusports', 'ports'], ['radiusidentifiers', 'identifiers']] as const) {
-      const n = has(opt) ? (splitList(last(opt)!) ?? []).length : 0;
+    for (const [value, what] of [[h.radiusports, 'ports'], [h.radiusidentifiers, 'identifiers']] as const) {
+      const n = value === undefined ? 0 : (splitList(value) ?? []).length;
       if (!(n === 0 || n === 1 || n === servers.length)) {
         return `the number of RADIUS ${what} (${n}) must be 1 or the same as the number of RADIUS servers (${servers.length})`;
       }
     }
   }
+  return undefined;
+}
+
+/** Stores an option already checked by checkOption (parse_hba_auth_opt's assignments); an error only for a bad ldapurl. */
+function applyOption(h: HbaSettings, name: string, value: string): string | undefined {
+  // parse_hba_auth_opt resets the scope to LDAP_SCOPE_SUBTREE for every option it reads, ldapurl's included.
+  h.ldapscope = 2;
+  switch (name) {
+    case 'map':
+      h.usermap = value;
+      break;
+    case 'clientcert':
+      h.clientcert = value === 'verify-ca' ? 'verify-ca' : 'verify-full';
+      break;
+    case 'pamservice':
+      h.pamservice = value;
+      break;
+    case 'ldapurl':
+      return applyLdapUrl(h, value);
+    case 'ldaptls':
+      h.ldaptls = value === '1';
+      break;
+    case 'ldapscheme':
+      h.ldapscheme = value;
+      break;
+    case 'ldapport':
+      h.ldapport = parseInt(value, 10);
+      break;
+    case 'ldapserver':
+    case 'ldapbinddn':
+    case 'ldapbindpasswd':
+    case 'ldapsearchattribute':
+    case 'ldapsearchfilter':
+    case 'ldapbasedn':
+    case 'ldapprefix':
+    case 'ldapsuffix':
+      h[name] = value;
+      break;
+    case 'krb_realm':
+      h.krbRealm = value;
+      break;
+    case 'include_realm':
+      h.includeRealm = value === '1';
+      break;
+    case 'radiusservers':
+    case 'radiussecrets':
+    case 'radiusidentifiers':
+    case 'radiusports':
+      h[name] = value;
+      break;
+  }
+  return undefined;
+}
+
+/** OpenLDAP's ldap_pvt_hex_unescape: %XX to the byte, anything else kept. */
+function hexUnescape(s: string): string {
+  return Buffer.from(s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+}
+
+/**
+ * An ldapurl as OpenLDAP's ldap_url_parse reads it (scheme://host:port/dn?attrs?scope?filter,
+ * default port 389 or 636, no default scope), stored as parse_hba_auth_opt does.
+ * Its failures are reported with ldap_err2string of the URL error code, as PostgreSQL does.
+ */
+function applyLdapUrl(h: HbaSettings, url: string): string | undefined {
+  const bad = (code: 'scheme' | 'url' | 'scope') =>
+    `could not parse LDAP URL "${url}": ${code === 'scheme' ? 'Time limit exceeded' : code === 'url' ? 'Compare False' : 'Strong(er) authentication required'}`;
+  let rest = url.trim();
+  if (rest.startsWith('<') && rest.endsWith('>')) rest = rest.slice(1, -1);
+  if (/^URL:/i.test(rest)) rest = rest.slice(4);
+  const m = /^(ldap|ldaps|ldapi|cldap):\/\//i.exec(rest);
+  if (!m) return bad('scheme');
+  const scheme = m[1]!.toLowerCase();
+  rest = rest.slice(m[0].length);
+  const hostEnd = rest.search(/[/?]/);
+  const hostport = hostEnd < 0 ? rest : rest.slice(0, hostEnd);
+  const afterHost = hostEnd < 0 ? null : rest.slice(hostEnd);
+  let host = hostport;
+  let port = 0;
+  const pm = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostport);
+  if (pm) {
+    host = pm[1]!.replace(/^\[(.*)\]$/, '$1');
+    if (pm[2] !== undefined && pm[2] !== '') {
+      if (!/^\d+$/.test(pm[2])) return bad('url');
+      port = Number(pm[2]);
+    }
+  }
+  let dn: string | undefined;
+  let attrs: string | undefined;
+  let scope: string | undefined;
+  let filter: string | undefined;
+  if (afterHost !== null && afterHost.startsWith('/')) {
+    const parts = afterHost.slice(1).split('?');
+    dn = hexUnescape(parts[0]!);
+    attrs = parts[1];
+    scope = parts[2];
+    filter = parts[3];
+  }
+  let scopeValue = 0; // no scope in the URL: LDAP_SCOPE_BASE
+  if (scope !== undefined && scope !== '') {
+    const scopes: Record<string, number> = { base: 0, one: 1, onelevel: 1, sub: 2, subtree: 2, children: 3, subordinate: 3 };
+    const v = scopes[hexUnescape(scope).toLowerCase()];
+    if (v === undefined) return bad('scope');
+    scopeValue = v;
+  }
+  if (scheme !== 'ldap' && scheme !== 'ldaps') return `unsupported LDAP URL scheme: ${scheme}`;
+  h.ldapscheme = scheme;
+  if (host !== '') h.ldapserver = hexUnescape(host);
+  h.ldapport = port !== 0 ? port : scheme === 'ldaps' ? 636 : 389;
+  if (dn !== undefined) h.ldapbasedn = dn;
+  const firstAttr = attrs?.split(',').find((a) => a !== '');
+  if (firstAttr !== undefined) h.ldapsearchattribute = hexUnescape(firstAttr);
+  h.ldapscope = scopeValue;
+  if (filter !== undefined && filter !== '') h.ldapsearchfilter = hexUnescape(filter);
   return undefined;
 }
 
@@ -312,9 +454,44 @@ export function addressColumns(rule: HbaRule): { address: string | null; netmask
   }
 }
 
-/** The options column of pg_hba_file_rules (cert implies clientcert=verify-full). */
+/**
+ * The options column of pg_hba_file_rules (hbafuncs.c get_hba_options): the
+ * settings in PostgreSQL's fixed order, not as written. `clientname` and
+ * `pam_use_hostname` are not shown; `ldapscheme` is, as in the current minor
+ * releases.
+ */
 export function optionsColumn(rule: HbaRule): string[] | null {
-  const opts = rule.options.map(([k, v]) => `${k}=${v}`);
-  if (rule.method === 'cert' && !rule.options.some(([k]) => k === 'clientcert')) opts.unshift('clientcert=verify-full');
-  return opts.length > 0 ? opts : null;
+  const h = rule.settings;
+  const out: string[] = [];
+  const add = (name: string, v: string | undefined) => {
+    if (v !== undefined) out.push(`${name}=${v}`);
+  };
+  if (rule.method === 'gss' || rule.method === 'sspi') {
+    if (h.includeRealm) out.push('include_realm=true');
+    add('krb_realm', h.krbRealm);
+  }
+  add('map', h.usermap);
+  add('clientcert', h.clientcert);
+  add('pamservice', h.pamservice);
+  if (rule.method === 'ldap') {
+    add('ldapserver', h.ldapserver);
+    if (h.ldapport) out.push(`ldapport=${h.ldapport}`);
+    add('ldapscheme', h.ldapscheme);
+    if (h.ldaptls) out.push('ldaptls=true');
+    add('ldapprefix', h.ldapprefix);
+    add('ldapsuffix', h.ldapsuffix);
+    add('ldapbasedn', h.ldapbasedn);
+    add('ldapbinddn', h.ldapbinddn);
+    add('ldapbindpasswd', h.ldapbindpasswd);
+    add('ldapsearchattribute', h.ldapsearchattribute);
+    add('ldapsearchfilter', h.ldapsearchfilter);
+    if (h.ldapscope) out.push(`ldapscope=${h.ldapscope}`);
+  }
+  if (rule.method === 'radius') {
+    add('radiusservers', h.radiusservers);
+    add('radiussecrets', h.radiussecrets);
+    add('radiusidentifiers', h.radiusidentifiers);
+    add('radiusports', h.radiusports);
+  }
+  return out.length > 0 ? out : null;
 }

@@ -191,7 +191,14 @@ export const BROKEN_LINES: Array<{ line: string; error: string | null; versionDe
   { line: 'host all all 127.0.0.1/32 pam pamservice=pgauth', error: null },
   { line: 'host all all 127.0.0.1/32 trust pamservice=x', error: 'authentication option "pamservice" is only valid for authentication methods pam' },
   { line: 'host all all 127.0.0.1/32 ldap', error: 'authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set' },
-  { line: 'host all all 127.0.0.1/32 ldap ldapprefix=a ldapbasedn=b', error: 'cannot mix options for simple bind and search+bind modes', versionDependent: true },
+  // PostgreSQL 18 says "cannot mix options for simple bind and search+bind modes".
+  { line: 'host all all 127.0.0.1/32 ldap ldapprefix=a ldapbasedn=b', error: 'cannot use ldapbasedn, ldapbinddn, ldapbindpasswd, ldapsearchattribute, ldapsearchfilter, or ldapurl together with ldapprefix', versionDependent: true },
+  { line: 'host all all 127.0.0.1/32 ldap ldapprefix=a ldapurl="ldap://h/dc=x"', error: 'cannot use ldapbasedn, ldapbinddn, ldapbindpasswd, ldapsearchattribute, ldapsearchfilter, or ldapurl together with ldapprefix', versionDependent: true },
+  { line: 'host all all 127.0.0.1/32 ldap ldapurl="ldap://h/dc=x?cn?one?(uid=1)"', error: 'cannot use ldapsearchattribute together with ldapsearchfilter' },
+  { line: 'host all all 127.0.0.1/32 ldap ldapurl="ldap://h/dc=x?uid?nowhere"', error: 'could not parse LDAP URL "ldap://h/dc=x?uid?nowhere": Strong(er) authentication required' },
+  { line: 'host all all 127.0.0.1/32 ldap ldapurl="https://h/dc=x"', error: 'could not parse LDAP URL "https://h/dc=x": Time limit exceeded' },
+  { line: 'host all all 127.0.0.1/32 ldap ldapurl="ldapi://h/dc=x"', error: 'unsupported LDAP URL scheme: ldapi' },
+  { line: 'host all all 127.0.0.1/32 radius radiusservers="" radiussecrets=x', error: 'authentication method "radius" requires argument "radiusservers" to be set' },
   { line: 'host all all 127.0.0.1/32 radius radiusservers=127.0.0.1', error: 'authentication method "radius" requires argument "radiussecrets" to be set' },
   { line: 'host all all 127.0.0.1/32 trust nosuch=1', error: 'unrecognized authentication option name: "nosuch"' },
   { line: 'host,local all all 127.0.0.1/32 trust', error: 'multiple values specified for connection type' },
@@ -200,4 +207,27 @@ export const BROKEN_LINES: Array<{ line: string; error: string | null; versionDe
   { line: 'hostssl all all 127.0.0.1/32 md5 clientname=XN', error: 'invalid value for clientname: "XN"', viewSilent: true },
   { line: 'host all @missing-file.txt 127.0.0.1/32 trust', error: 'could not open file', versionDependent: true },
   { line: 'host all all 127.0.0.1/32 scram-sha-256', error: null },
+];
+
+/**
+ * Lines with options, for the options column of pg_hba_file_rules: PostgreSQL
+ * shows what the options set (defaults, the last of a repeated option, what an
+ * ldapurl carries), in its own order, not the text as written.
+ */
+export const OPTIONS_LINES = [
+  'hostssl all +certs     all           cert clientname=DN map=certmap',
+  'hostssl all all        all           md5 clientcert=verify-ca clientcert=verify-full',
+  'hostssl all dave       127.0.0.4/32  scram-sha-256 clientcert=verify-ca',
+  'host    all all        10.0.0.1/32   gss',
+  'host    all all        10.0.0.2/32   gss include_realm=1 map=m krb_realm=R include_realm=0',
+  'local   all all                      peer map=a map=b',
+  'host    all all        10.0.0.3/32   pam pam_use_hostname=1 pamservice=x',
+  'host    all all        10.0.0.4/32   ldap ldapserver=ldap.example.test ldapprefix="cn=" ldapsuffix=",dc=example,dc=test"',
+  'host    all all        10.0.0.5/32   ldap ldapbasedn=dc=x ldapport=389 ldaptls=1 ldapscheme=ldaps ldapsearchattribute=uid ldapbinddn=cn=b ldapbindpasswd=pw',
+  'host    all all        10.0.0.6/32   ldap ldapurl="ldap://h/dc=x"',
+  'host    all all        10.0.0.7/32   ldap ldapurl="LDAPS://h%41:1234/dc=a%20b?,uid?SUB"',
+  'host    all all        10.0.0.8/32   ldap ldapurl="ldap://h/dc=x?uid?one" ldapserver=other',
+  'host    all all        10.0.0.9/32   ldap ldapurl="ldap:///dc=x???(uid=1)"',
+  'host    all all        10.0.0.10/32  ldap ldapbasedn=x ldapurl="ldap://h/"',
+  'host    all all        10.0.0.11/32  radius radiusservers="127.0.0.1, 127.0.0.2" radiussecrets=a radiusports=1812 radiusidentifiers=x',
 ];

@@ -23,7 +23,7 @@ import type { ConnectionFacts } from '../../src/server/types.js';
 import { observeAuth, type Observed } from './wire.js';
 import { startServe, type ServeProcess } from './serve-process.js';
 import { pgauth } from '../helpers/proc.js';
-import { ADMIN_LINE, BROKEN_LINES, CONNECTIONS, DATABASES, GROUPS, HBA_CASES, ROLE_FILE, ROLE_SQL, USERS, type Conn } from './cases.js';
+import { ADMIN_LINE, BROKEN_LINES, OPTIONS_LINES, CONNECTIONS, DATABASES, GROUPS, HBA_CASES, ROLE_FILE, ROLE_SQL, USERS, type Conn } from './cases.js';
 
 const tmp = tempDir('pgauth-hba-diff-');
 let cluster: Cluster;
@@ -195,6 +195,22 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
     });
     await cluster.setHba('host all all all trust\n');
   });
+  it('options: the options column reads as in pg_hba_file_rules (PostgreSQL\'s order, defaults, the last of a repeated option, what an ldapurl carries)', async () => {
+    const body = OPTIONS_LINES.join('\n') + '\n';
+    const dir = join(tmp.path, 'options');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'pg_hba.conf'), ADMIN_LINE + body);
+    const file = await loadHbaFile(join(dir, 'pg_hba.conf'));
+    expect(file.errors).toEqual([]);
+    await cluster.setHba(body);
+    const view = JSON.parse(
+      await cluster.sql('select json_agg(t) from (select line_number, auth_method, options, error from pg_hba_file_rules order by line_number) t'),
+    ) as unknown[];
+    const ours = hbaFileRules(file).map((r) => ({ line_number: r.line_number, auth_method: r.auth_method, options: r.options, error: r.error }));
+    expect(ours).toEqual(view);
+    await cluster.setHba('host all all all trust\n');
+  });
+
   describeWith(serveMissing(), 'pgauth serve --hba', () => {
     const serveDir = join(tmp.path, 'serve');
     const hbaPath = join(serveDir, 'pg_hba.conf');

@@ -33,7 +33,7 @@ include_dir       conf.d
     'conf.d/02-second.conf': 'hostssl all dave 127.0.0.4/32 scram-sha-256 clientcert=verify-ca\n',
     'conf.d/README': 'not a .conf file: ignored\n',
   } as Record<string, string>,
-  /** file:line type database user address netmask method options */
+  /** file:line type database user address netmask method options (in pg_hba_file_rules' order and form, not as written) */
   rows: [
     'pg_hba.conf:2 local all postgres - - peer -',
     'pg_hba.conf:3 local sameuser all - - peer map=local',
@@ -43,11 +43,11 @@ include_dir       conf.d
     'pg_hba.conf:7 host appdb,db with space,reports alice,Eve Q,+auditors 10.0.0.0 255.0.0.0 scram-sha-256 -',
     'pg_hba.conf:8 host /^app_\\d+$ /^svc- 192.168.0.0 255.255.0.0 md5 -',
     'pg_hba.conf:9 hostssl all all 2001:db8:: ffff:ffff:: scram-sha-256 clientcert=verify-full',
-    'pg_hba.conf:10 hostssl all +certs all - cert clientcert=verify-full,clientname=DN,map=certmap',
+    'pg_hba.conf:10 hostssl all +certs all - cert map=certmap,clientcert=verify-full',
     'pg_hba.conf:11 hostnossl all all samehost - password -',
-    'pg_hba.conf:12 hostgssenc all all samenet - gss include_realm=0,krb_realm=EXAMPLE.TEST',
+    'pg_hba.conf:12 hostgssenc all all samenet - gss krb_realm=EXAMPLE.TEST',
     'pg_hba.conf:13 hostnogssenc all all localhost - pam pamservice=postgresql',
-    'pg_hba.conf:14 host all all .example.test - ldap ldapserver=ldap.example.test,ldapprefix=cn=,ldapsuffix=,dc=example,dc=test',
+    'pg_hba.conf:14 host all all .example.test - ldap ldapserver=ldap.example.test,ldapprefix=cn=,ldapsuffix=,dc=example,dc=test,ldapscope=2',
     'pg_hba.conf:15 host all all :: :: radius radiusservers=127.0.0.1,radiussecrets=s3cret',
     'pg_hba.conf:16 host all all 0.0.0.0 0.0.0.0 reject -',
     'extra.conf:1 host all bob 127.0.0.2 255.255.255.255 trust -',
