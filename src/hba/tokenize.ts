@@ -180,9 +180,13 @@ export class HbaTokenizer {
         if (error === undefined) return;
       } else if (first === 'include_dir') {
         const dir = absoluteConfigLocation(second, file);
-        const listed = this.source.list(dir);
-        if (!listed.ok) {
-          error = `could not open directory "${dir}": ${listed.message}`;
+        // GetConfFilesInDir: a blank name would read the including file's own folder.
+        const listed = /^[ \t\r\n]*$/.test(second) ? undefined : this.source.list(dir);
+        if (!listed) {
+          error = 'empty configuration directory name';
+        } else if (!listed.ok) {
+          // The view has no errno text here (the log has it).
+          error = `could not open directory "${dir}"`;
         } else {
           const names = listed.names.filter((n) => !n.startsWith('.') && n.length >= 6 && n.endsWith('.conf')).sort(byteOrder);
           const errors: string[] = [];

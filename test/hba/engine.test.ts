@@ -117,6 +117,11 @@ describe('tokenizer', () => {
     ]);
   });
 
+  it('include_dir errors read as in pg_hba_file_rules (GetConfFilesInDir): a missing folder, a blank name', () => {
+    const f = parse('include_dir nowhere\ninclude_dir ""\nhost all all all trust\n');
+    expect(f.errors.map((e) => `${e.line}: ${e.message}`)).toEqual(['1: could not open directory "/etc/pg/nowhere"', '2: empty configuration directory name']);
+  });
+
   it('bounded: @files read again and again stop at 64 MiB in all', () => {
     const big = ' '.repeat(4 * 1024 * 1024) + 'x\n';
     const f = parse(`host all ${Array.from({ length: 20 }, () => '@big').join(',')} all trust\n`, { '/etc/pg/big': big });
