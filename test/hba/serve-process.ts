@@ -19,8 +19,9 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export async function startServe(args: string[]): Promise<ServeProcess> {
-  const child: ChildProcess = spawn(process.execPath, [PGAUTH_BIN, 'serve', '--port', '0', '--log-format', 'json', '--no-watch', ...args], {
+/** `watch`: let serve watch its files (default: off, reloads only on SIGHUP, so tests decide when). */
+export async function startServe(args: string[], opts: { watch?: boolean } = {}): Promise<ServeProcess> {
+  const child: ChildProcess = spawn(process.execPath, [PGAUTH_BIN, 'serve', '--port', '0', '--log-format', 'json', ...(opts.watch ? [] : ['--no-watch']), ...args], {
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
