@@ -129,16 +129,32 @@ export function parseKeyValueConninfo(s: string): ConninfoValues {
   return out;
 }
 
-function percentDecode(s: string, whole: string): string {
-  if (/\s/.test(s)) throw new ConninfoError(`unexpected spaces found in "${whole}", use percent-encoded spaces (%20) instead`);
+/**
+ * The URI as error messages show it: libpq quotes the whole URI, password
+ * included; pgauth puts *** in its place (error lines end up in CI logs).
+ */
+export function redactUri(uri: string): string {
+  const m = /^(postgres(?:ql)?:\/\/)([^/?]*)/.exec(uri);
+  if (!m) return uri;
+  const authority = m[2]!;
+  const at = authority.lastIndexOf('@');
+  const colon = authority.indexOf(':');
+  const rest = uri.slice(m[0].length).replace(/([?&]password=)[^&]*/g, '$1***');
+  if (at < 0 || colon < 0 || colon > at) return m[0] + rest;
+  return m[1]! + authority.slice(0, colon + 1) + '***' + authority.slice(at) + rest;
+}
+
+/** Decodes %xx; `what` names the part in errors instead of quoting it (for the password). */
+function percentDecode(s: string, whole: string, what?: string): string {
+  if (/\s/.test(s)) throw new ConninfoError(`unexpected spaces found in "${redactUri(whole)}", use percent-encoded spaces (%20) instead`);
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
     if (c === '%') {
       const hex = s.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new ConninfoError(`invalid percent-encoded token: "${s}"`);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new ConninfoError(`invalid percent-encoded token: "${what ?? s}"`);
       const b = parseInt(hex, 16);
-      if (b === 0) throw new ConninfoError(`forbidden value %00 in percent-encoded value: "${s}"`);
+      if (b === 0) throw new ConninfoError(`forbidden value %00 in percent-encoded value: "${what ?? s}"`);
       bytes.push(b);
       i += 2;
     } else {
@@ -152,7 +168,7 @@ function percentDecode(s: string, whole: string): string {
 export function parseUriConninfo(uri: string): ConninfoValues {
   checkLength(uri, 'the URI');
   const m = /^postgres(?:ql)?:\/\//.exec(uri);
-  if (!m) throw new ConninfoError(`invalid URI: "${uri}"`);
+  if (!m) throw new ConninfoError(`invalid URI: "${redactUri(uri)}"`);
   const out: ConninfoValues = {};
   let rest = uri.slice(m[0].length);
   let query = '';
@@ -185,7 +201,7 @@ export function parseUriConninfo(uri: string): ConninfoValues {
     const colon = userinfo.indexOf(':');
     const user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
     if (user !== '') out.user = percentDecode(user, uri);
-    if (colon >= 0) out.password = percentDecode(userinfo.slice(colon + 1), uri);
+    if (colon >= 0) out.password = percentDecode(userinfo.slice(colon + 1), uri, '(the password)');
   }
   if (authority !== '') {
     const hosts: string[] = [];
@@ -195,12 +211,12 @@ export function parseUriConninfo(uri: string): ConninfoValues {
       let port = '';
       if (part.startsWith('[')) {
         const close = part.indexOf(']');
-        if (close < 0) throw new ConninfoError(`end of string reached when looking for matching "]" in IPv6 host address in URI: "${uri}"`);
+        if (close < 0) throw new ConninfoError(`end of string reached when looking for matching "]" in IPv6 host address in URI: "${redactUri(uri)}"`);
         host = part.slice(1, close);
-        if (host === '') throw new ConninfoError(`IPv6 host address may not be empty in URI: "${uri}"`);
+        if (host === '') throw new ConninfoError(`IPv6 host address may not be empty in URI: "${redactUri(uri)}"`);
         const after = part.slice(close + 1);
         if (after !== '' && !after.startsWith(':')) {
-          throw new ConninfoError(`unexpected character "${after[0]}" at position ${close + 1} in URI (expected ":" or "/"): "${uri}"`);
+          throw new ConninfoError(`unexpected character "${after[0]}" at position ${close + 1} in URI (expected ":" or "/"): "${redactUri(uri)}"`);
         }
         port = after.slice(1);
       } else {
@@ -223,9 +239,11 @@ export function parseUriConninfo(uri: string): ConninfoValues {
       if (pair === '') continue;
       const eq = pair.indexOf('=');
       if (eq < 0) throw new ConninfoError(`missing key/value separator "=" in URI query parameter: "${pair}"`);
-      if (pair.indexOf('=', eq + 1) >= 0) throw new ConninfoError(`extra key/value separator "=" in URI query parameter: "${pair}"`);
+      if (pair.indexOf('=', eq + 1) >= 0) {
+        throw new ConninfoError(`extra key/value separator "=" in URI query parameter: "${pair.startsWith('password=') ? 'password=***' : pair}"`);
+      }
       const key = percentDecode(pair.slice(0, eq), uri);
-      const value = percentDecode(pair.slice(eq + 1), uri);
+      const value = percentDecode(pair.slice(eq + 1), uri, key === 'password' ? '(the password)' : undefined);
       if (key === 'ssl' && value === 'true') {
         out.sslmode = 'require';
         continue;

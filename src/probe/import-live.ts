@@ -44,7 +44,8 @@ export function rolesFromRows(roleRows: Array<Array<string | null>>, memberRows:
 }
 
 export async function fetchRolesFromServer(uri: string, opts: { password?: string; probe?: Partial<ProbeOptions> }): Promise<RoleRecord[]> {
-  if (!/^postgres(ql)?:\/\//.test(uri)) throw new ConninfoError(`not a postgresql:// URI: "${uri}"`);
+  // Not quoted back: a conninfo string here may hold a password.
+  if (!/^postgres(ql)?:\/\//.test(uri)) throw new ConninfoError('expected a postgresql:// or postgres:// URI');
   const params = resolveConnParams({ target: uri });
   const result = await runProbe({
     params,

@@ -58,6 +58,19 @@ describe('conninfo parsing (libpq syntax and error texts)', () => {
     expect(() => parseUriConninfo('postgresql://[::1/db')).toThrow('matching "]"');
     expect(() => parseUriConninfo('postgresql://h?sslmode')).toThrow('missing key/value separator');
   });
+  it('errors about a URI never quote its password (they end up in CI logs)', () => {
+    for (const bad of ['postgresql://u:pa ss@h/db', 'postgresql://u:100%@h/db', 'postgresql://u:s3cr3t@[::1/db', 'postgresql://u:s3cr3t@[]/db', 'postgresql://u:s3cr3t@[::1]x/db', 'postgresql://u:s3cr3t@h/d b', 'postgresql://h/d b?password=s3cr3t', 'postgresql://h/d?password=s3cr3t%', 'postgresql://h/d?password=s3cr3t=x']) {
+      let message = '';
+      try {
+        parseUriConninfo(bad);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message, bad).not.toBe('');
+      expect(message, bad).not.toMatch(/pa ss|100%|s3cr3t/);
+    }
+  });
+
   it('TARGET shorthand: host, host:port, [v6]:port, socket directory', () => {
     expect(parseTarget('db.example:6432')).toEqual({ host: 'db.example', port: '6432' });
     expect(parseTarget('[::1]:5432')).toEqual({ host: '::1', port: '5432' });
