@@ -90,6 +90,9 @@ export interface QueryResult {
   error: ServerError | null;
 }
 
+/** NoticeResponse messages accepted before ReadyForQuery (bounded input). */
+export const MAX_LOGIN_NOTICES = 100;
+
 /** Rows kept per extra query (bounded input). */
 export const MAX_QUERY_ROWS = 200_000;
 
@@ -293,6 +296,11 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     }
   };
   const where = host.unix ? host.host : `${o.address}:${host.port}`;
+  // Bounded input: a peer that floods notices during login is not a server to wait for.
+  const keepNotice = (text: string) => {
+    if (result.notices.length >= MAX_LOGIN_NOTICES) throw clientFailure('protocol-error', `more than ${MAX_LOGIN_NOTICES} NoticeResponse messages during login`);
+    result.notices.push(text);
+  };
 
   try {
     try {
@@ -461,7 +469,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
           result.negotiateProtocol = { newestMinorVersion: msg.newestMinorVersion, unrecognizedOptions: msg.unrecognizedOptions };
           continue;
         case 'NoticeResponse':
-          result.notices.push(msg.fields.message ?? '');
+          keepNotice(msg.fields.message ?? '');
           continue;
         case 'ErrorResponse': {
           const e = serverErrorOf(msg);
@@ -628,7 +636,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
         result.parameters[msg.name] = msg.value;
         if (Object.keys(result.parameters).length > 256) throw clientFailure('protocol-error', 'more than 256 ParameterStatus messages');
       } else if (msg.type === 'BackendKeyData') result.backendKey = { processId: msg.processId, keyLength: msg.secretKey.length };
-      else if (msg.type === 'NoticeResponse') result.notices.push(msg.fields.message ?? '');
+      else if (msg.type === 'NoticeResponse') keepNotice(msg.fields.message ?? '');
       else if (msg.type === 'NegotiateProtocolVersion') result.negotiateProtocol = { newestMinorVersion: msg.newestMinorVersion, unrecognizedOptions: msg.unrecognizedOptions };
       else if (msg.type === 'ErrorResponse') {
         const e = serverErrorOf(msg);

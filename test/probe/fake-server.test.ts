@@ -138,6 +138,16 @@ describe('the probe against misbehaving servers', () => {
     }
   });
 
+  it('protocol-error: a flood of NoticeResponse during login is cut off (bounded input)', async () => {
+    const notice: BackendMessage = { type: 'NoticeResponse', fields: { severity: 'NOTICE', code: '00000', message: 'n'.repeat(1000) } };
+    const port = await fake(async (sock) => {
+      send(sock, { type: 'AuthenticationOk' }, ...new Array<BackendMessage>(5000).fill(notice));
+    });
+    const r = await probe(port);
+    expect(r.diagnosis.code).toBe('protocol-error');
+    expect(r.error.message).toMatch(/more than 100 NoticeResponse/);
+  });
+
   it('protocol-error: a message out of place after AuthenticationOk', async () => {
     const port = await fake(async (sock) => {
       send(sock, { type: 'AuthenticationOk' }, { type: 'DataRow', values: [Buffer.from('x')] });
