@@ -1,6 +1,6 @@
 /**
  * Differential test: for several pg_hba.conf files and a matrix of
- * connections, what matchHba decides agrees with what a real PostgreSQL does
+ * connections, what matchHba and `hba check` decide agrees with what a real PostgreSQL does
  * with a real login attempt, and what `hba lint` reports agrees with the
  * pg_hba_file_rules view. One cluster (with TLS), pg_hba.conf reloaded
  * between files.
@@ -19,6 +19,7 @@ import { startCluster, waitFor, type Cluster } from '../helpers/pg.js';
 import { makeCerts } from '../helpers/certs.js';
 import { tempDir, writeServerFile } from '../helpers/tmp.js';
 import { hbaFileRules, loadHbaFile, matchHba } from '../../src/hba/index.js';
+import { hbaCheck } from '../../src/cli/commands/hba.js';
 import type { ConnectionFacts } from '../../src/server/types.js';
 import { observeAuth, type Observed } from './wire.js';
 import { startServe, type ServeProcess } from './serve-process.js';
@@ -26,6 +27,8 @@ import { pgauth } from '../helpers/proc.js';
 import { ADMIN_LINE, BROKEN_LINES, OPTIONS_LINES, CONNECTIONS, DATABASES, GROUPS, HBA_CASES, ROLE_FILE, ROLE_SQL, USERS, type Conn } from './cases.js';
 
 const tmp = tempDir('pgauth-hba-diff-');
+/** The role file `hba check --roles` reads (the same roles and memberships as ROLE_SQL). */
+const checkRoles = join(tmp.path, 'check-userlist.txt');
 let cluster: Cluster;
 
 const groupsOf = (r: string): string[] => GROUPS[r] ?? [];
@@ -67,6 +70,7 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
       conf: { password_encryption: "'md5'" },
     });
     await cluster.sql(ROLE_SQL);
+    writeFileSync(checkRoles, ROLE_FILE, { mode: 0o600 });
   }, 120_000);
 
   afterAll(async () => {
@@ -101,7 +105,7 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
       });
     }
     const tooOld = hbaCase.minVersion !== undefined && installed < hbaCase.minVersion;
-    const title = `${hbaCase.name}: every connection gets the same decision from PostgreSQL and matchHba`;
+    const title = `${hbaCase.name}: every connection gets the same decision from PostgreSQL, matchHba and hba check`;
     (tooOld ? it.skip : it)(tooOld ? `${title} [skipped: PostgreSQL ${installed} cannot read this syntax (needs ${hbaCase.minVersion}+)]` : title, async () => {
       const file = await engineFile(hbaCase);
       for (const [name, body] of Object.entries(hbaCase.files ?? {})) {
@@ -122,12 +126,18 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
             jobs.push(async () => {
               const d = matchHba(file, factsOf(c, user, db), groupsOf, { roleExists });
               const ours: Observed = d.kind === 'method' ? (d.method as Observed) : d.kind;
+              // And what `pgauth hba check` says, membership from the role file, host names from the system resolver.
+              const check = await hbaCheck({
+                file: file.path, user, database: db, local: c.kind === 'unix', ...(c.kind === 'tcp' ? { addr: c.address } : {}),
+                ssl: c.ssl, replication: false, roles: checkRoles, method: 'scram-sha-256',
+              });
+              const checked: Observed = check.decision === 'method' ? (check.method as Observed) : check.decision;
               const target = c.kind === 'unix' ? { port: cluster.port, socketDir: cluster.socketDir } : { host: c.address, port: cluster.port };
               const pg = await observeAuth(target, user, db, c.ssl);
               seen.add(pg.observed);
               observed.set(matrixKey(c, user, db), pg.observed);
-              if (pg.observed !== ours) {
-                disagreements.push(`${c.name} user=${user} db=${db}: PostgreSQL ${pg.observed}${pg.message ? ` (${pg.message})` : ''}, pgauth ${ours}${d.kind !== 'no-entry' ? ` (line ${d.line})` : ''}`);
+              if (pg.observed !== ours || pg.observed !== checked) {
+                disagreements.push(`${c.name} user=${user} db=${db}: PostgreSQL ${pg.observed}${pg.message ? ` (${pg.message})` : ''}, pgauth ${ours}${d.kind !== 'no-entry' ? ` (line ${d.line})` : ''}, hba check ${checked}`);
               }
             });
           }
@@ -195,6 +205,20 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
     });
     await cluster.setHba('host all all all trust\n');
   });
+  /** A role that does not exist matches neither `+itsname` nor `samerole` (is_member says no for an unknown role). */
+  const UNKNOWN_ROLE_HBA = 'host all +dave 127.0.0.1/32 trust\nhost samerole all 127.0.0.1/32 password\nhost all all 127.0.0.1/32 reject\n';
+
+  it('a role that does not exist matches neither +itsname nor samerole: hba check --roles agrees with PostgreSQL', async () => {
+    const dir = join(tmp.path, 'unknown-role');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'pg_hba.conf'), ADMIN_LINE + UNKNOWN_ROLE_HBA);
+    await cluster.setHba(UNKNOWN_ROLE_HBA);
+    const pg = await observeAuth({ host: '127.0.0.1', port: cluster.port }, 'dave', 'dave', false);
+    const check = await hbaCheck({ file: join(dir, 'pg_hba.conf'), user: 'dave', database: 'dave', addr: '127.0.0.1', local: false, ssl: false, replication: false, roles: checkRoles, method: 'md5' });
+    expect([pg.observed, check.decision, check.line?.lineNumber]).toEqual(['reject', 'reject', 4]);
+    await cluster.setHba('host all all all trust\n');
+  });
+
   it('options: the options column reads as in pg_hba_file_rules (PostgreSQL\'s order, defaults, the last of a repeated option, what an ldapurl carries)', async () => {
     const body = OPTIONS_LINES.join('\n') + '\n';
     const dir = join(tmp.path, 'options');
@@ -307,6 +331,14 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
         }
       }, 60_000);
     }
+
+    // Known gap, outside src/hba: src/server/index.ts builds the selector without roleExists, so a role
+    // missing from the role file still matches +itsname (PostgreSQL: reject). This test fails on purpose
+    // until the server passes roleExists; then drop `.fails`.
+    it.fails('KNOWN GAP: a role missing from the role file matches neither +itsname nor samerole in pgauth serve either', async () => {
+      await serveFile(ADMIN_LINE + UNKNOWN_ROLE_HBA);
+      expect((await observeAuth({ host: '127.0.0.1', port: v4.port }, 'dave', 'dave', false)).observed).toBe('reject');
+    });
 
     it('a broken file on SIGHUP keeps the old rules, and the log names the line at fault', async () => {
       await serveFile(ADMIN_LINE + 'host all alice 127.0.0.1/32 md5\nhost all all all reject\n');
