@@ -2,7 +2,7 @@
  * probe on a real terminal (tmux): the password is asked only when the
  * server wants one, hidden; the menu's "Probe" entry leads to the same flow.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -45,6 +45,19 @@ describeWith(tmuxMissing(), 'pgauth probe on a terminal', () => {
     tty.send('Enter');
     expect(await tty.waitForExit()).toBe(0);
     expect(tty.screen().replace(/\n/g, '')).toContain('password from prompt');
+  });
+
+  it('with --json redirected to a file, asks on the terminal and the file holds only the JSON', async () => {
+    const out = join(home, 'probe.json');
+    tty = startTmux(`${process.execPath} ${PGAUTH_BIN} probe 127.0.0.1:${serve.port} -U alice -d postgres --json > ${out}`, { NO_COLOR: '1', HOME: home });
+    await tty.waitForText('Password for user alice:');
+    tty.send(PW, { literal: true });
+    tty.send('Enter');
+    expect(await tty.waitForExit()).toBe(0);
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    expect(doc.ok).toBe(true);
+    expect(doc.auth.passwordSource).toBe('prompt');
+    expect(readFileSync(out, 'utf8')).not.toContain(PW);
   });
 
   it('is reachable from the menu as "Probe"', async () => {

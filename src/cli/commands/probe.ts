@@ -108,11 +108,10 @@ export function register(program: Command): void {
         const { promptPassword } = await import('../prompts.js');
         return promptPassword(`Password for user ${params.user}:`);
       };
-      // The shared prompts write to stdout: with --json into a file or pipe they would corrupt the document.
-      const mayPrompt = canPrompt(g) && !(json && process.stdout.isTTY !== true);
+      // The shared prompts draw on stderr (as psql's do), so `--json > file` on a terminal can still ask.
+      const mayPrompt = canPrompt(g);
       if (flags.W && !password) {
-        if (!canPrompt(g)) throw usageError('-W needs a terminal to ask on; use --password-stdin or --password-env VAR');
-        if (!mayPrompt) throw usageError('-W with --json and stdout redirected: the prompt would go into the JSON; use --password-stdin or --password-env VAR');
+        if (!mayPrompt) throw usageError('-W needs a terminal to ask on; use --password-stdin or --password-env VAR');
         password = { value: await prompt(), source: 'prompt' };
       }
 
