@@ -177,6 +177,15 @@ describe('pgauth hba check', () => {
       expect(r.code, args.join(' ')).toBe(3);
       expect(r.stderr).toMatch(/^pgauth: /);
     }
+    // Without a terminal, a missing value is a usage error naming the flag (on a terminal it is asked for).
+    for (const [args, message] of [
+      [[], 'missing --user NAME'],
+      [['--user', 'a'], 'missing --addr IP or --local'],
+    ] as const) {
+      const r = await pgauth(['hba', 'check', checkFile, ...args]);
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 3, stdout: '' });
+      expect(r.stderr).toContain(`pgauth: ${message}`);
+    }
     // --method must give a line PostgreSQL would load for this connection.
     for (const [args, message] of [
       [['--addr', '127.0.0.1', '--method', 'bogus'], '--method bogus: invalid authentication method "bogus"'],

@@ -215,9 +215,9 @@ export function register(program: Command): void {
     .command('check')
     .description('which pg_hba.conf line matches a connection, its method and options, or the line to add')
     .argument('<file>', 'pg_hba.conf to read (include and @file are followed)')
-    .requiredOption('--user <name>', 'user name of the connection')
+    .option('--user <name>', 'user name of the connection (asked on a terminal when missing)')
     .option('--db <name>', 'database name (default: the user name, as PostgreSQL does)')
-    .option('--addr <ip>', 'client IP address of a TCP connection')
+    .option('--addr <ip>', 'client IP address of a TCP connection (--addr or --local; asked on a terminal when both are missing)')
     .option('--local', 'a Unix-socket connection', false)
     .option('--ssl', 'the TCP connection uses TLS', false)
     .option('--replication', 'a physical replication connection (matches only the replication keyword)', false)
@@ -225,15 +225,31 @@ export function register(program: Command): void {
     .option('--method <method>', 'method for the proposed line', 'scram-sha-256')
     .option('--json', 'print one JSON document')
     .action(async function (this: Command, file: string, flags: Record<string, unknown>) {
-      const { globalOptions, printJson } = await import('../context.js');
+      const { globalOptions, printJson, canPrompt } = await import('../context.js');
       const { CliError } = await import('../errors.js');
       const g = globalOptions(this);
+      // SPEC §0: a missing value is asked for on a terminal, and is a usage error naming the flag otherwise.
+      let user = typeof flags.user === 'string' ? flags.user : undefined;
+      let addr = typeof flags.addr === 'string' ? flags.addr : undefined;
+      let local = flags.local === true;
+      if (user === undefined || (addr === undefined && !local)) {
+        if (!canPrompt(g)) {
+          throw usageError(user === undefined ? 'missing --user NAME (the user name of the connection)' : 'missing --addr IP or --local (how the client connects)');
+        }
+        const { promptText } = await import('../prompts.js');
+        user ??= await promptText('User name:', { required: true });
+        if (addr === undefined && !local) {
+          const answer = (await promptText('Client IP address (or "local" for a Unix socket):', { required: true })).trim();
+          if (answer === 'local') local = true;
+          else addr = answer;
+        }
+      }
       const result = await hbaCheck({
         file,
-        user: String(flags.user),
-        database: typeof flags.db === 'string' ? flags.db : String(flags.user),
-        ...(typeof flags.addr === 'string' ? { addr: flags.addr } : {}),
-        local: flags.local === true,
+        user,
+        database: typeof flags.db === 'string' ? flags.db : user,
+        ...(addr !== undefined ? { addr } : {}),
+        local,
         ssl: flags.ssl === true,
         replication: flags.replication === true,
         ...(typeof flags.roles === 'string' ? { roles: flags.roles } : {}),
