@@ -542,6 +542,10 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(r.json.attempts[0].result).toBe('failed');
       expect(r.json.attempts.at(-1).result).toBe('ok');
       expect(r.json.server.port).toBe(pg.port);
+      // The human list of attempts names each address with its port (two hosts may share an address).
+      const human = await pgauth(['probe', `host=127.0.0.1,127.0.0.1 port=${dead},${pg.port} dbname=postgres`, '-U', 'alice'], { env: cleanEnv() });
+      expect(human.stdout).toContain(`attempt 1 (127.0.0.1:${dead}, TLS): connection to server at "127.0.0.1", port ${dead} failed: Connection refused`);
+      expect(human.stdout).toContain(`(127.0.0.1:${pg.port}, TLS): ok`);
     });
 
     it('a malformed target is a usage error (exit 3) naming the fault', async () => {

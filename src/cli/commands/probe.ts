@@ -158,7 +158,8 @@ export async function renderProbe(r: ProbeResult): Promise<void> {
     for (const a of r.attempts) {
       const enc = a.encryption === 'plain' ? 'without TLS' : a.encryption === 'direct' ? 'direct TLS' : a.sslResponse === 'N' ? 'TLS refused, then without TLS' : 'TLS';
       const what = a.result === 'failed' ? `${a.errorCode ? a.errorCode + ' ' : ''}${(a.message ?? '').split('\n')[0]}` : a.result;
-      out.push(`  attempt ${a.attempt} (${a.address ?? a.host}, ${enc}${a.diagnostic ? ', diagnostic' : ''}): ${what}${a.cause ? style.strong('  <- the cause') : ''}`);
+      const where = a.host.startsWith('/') || a.host.startsWith('@') ? `${a.host} port ${a.port}` : `${a.address ?? a.host}:${a.port}`;
+      out.push(`  attempt ${a.attempt} (${where}, ${enc}${a.diagnostic ? ', diagnostic' : ''}): ${what}${a.cause ? style.strong('  <- the cause') : ''}`);
     }
   }
   const kindName = { postgresql: 'PostgreSQL', pgbouncer: 'PgBouncer', pgauth: 'pgauth serve', other: 'other', unknown: 'unknown' }[r.server.kind];
