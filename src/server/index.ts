@@ -3,7 +3,7 @@
  * hba file), sets up TLS, listens, and returns a handle to reload and stop.
  * The CLI command wires signals and output to it; tests may use it in-process.
  */
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
@@ -140,11 +140,31 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   }
   let channelBinding: Buffer | null = null;
   if (certPem && keyPem) {
+    // Each file on its own first, so the error names the flag and file that is wrong.
+    const cert = t.certPath ? `--tls-cert ${t.certPath}` : '--tls-self-signed';
+    let x509: X509Certificate;
     try {
-      createSecureContext({ cert: certPem, key: keyPem, ...(caPem ? { ca: caPem } : {}) }); // fails early on a bad file
-      channelBinding = tlsServerEndPoint(new X509Certificate(certPem).raw);
+      x509 = new X509Certificate(certPem);
     } catch (e) {
-      throw new ServeConfigError(`TLS: ${(e as Error).message}`);
+      throw new ServeConfigError(`${cert}: not a PEM certificate (${(e as Error).message})`);
+    }
+    try {
+      createPrivateKey(keyPem);
+    } catch (e) {
+      throw new ServeConfigError(`--tls-key ${t.keyPath}: not a PEM private key (${(e as Error).message})`);
+    }
+    if (caPem !== undefined) {
+      try {
+        new X509Certificate(caPem);
+      } catch (e) {
+        throw new ServeConfigError(`--tls-ca ${t.caPath}: not a PEM certificate (${(e as Error).message})`);
+      }
+    }
+    try {
+      createSecureContext({ cert: certPem, key: keyPem, ...(caPem ? { ca: caPem } : {}) }); // fails early on a bad pair
+      channelBinding = tlsServerEndPoint(x509.raw);
+    } catch (e) {
+      throw new ServeConfigError(`${cert} with --tls-key ${t.keyPath ?? ''}: ${(e as Error).message}`);
     }
   }
 

@@ -1,7 +1,8 @@
 /** `pgauth serve` flag and file errors: one line, exit 3, nothing started. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeCerts } from '../helpers/certs.js';
 import { pgauth } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startServe } from './serve.js';
@@ -9,8 +10,23 @@ import { startServe } from './serve.js';
 const tmp = tempDir('pgauth-serve-cli-');
 afterAll(() => tmp.remove());
 
+const notPem = join(tmp.path, 'not-pem.txt');
+writeFileSync(notPem, 'hello\n');
+const certDir = (name: string) => {
+  mkdirSync(join(tmp.path, name));
+  return join(tmp.path, name);
+};
+const certs = makeCerts(certDir('a'), { clients: [] });
+const other = makeCerts(certDir('b'), { clients: [] });
+
 describe('pgauth serve usage errors', () => {
   const cases: Array<[string[], RegExp]> = [
+    // each bad TLS file is named by its flag
+    [['--tls-cert', notPem, '--tls-key', certs.serverKey], /--tls-cert .*not-pem\.txt: not a PEM certificate/],
+    [['--tls-cert', certs.serverCert, '--tls-key', notPem], /--tls-key .*not-pem\.txt: not a PEM private key/],
+    [['--tls-cert', certs.serverCert, '--tls-key', other.serverKey], /--tls-cert .* with --tls-key .*: .*key values mismatch/],
+    [['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--tls-ca', notPem], /--tls-ca .*not-pem\.txt: not a PEM certificate/],
+    [['--auth', 'pam', '--pam-confdir', '/nonexistent/pam.d'], /--pam-confdir \/nonexistent\/pam\.d: not a directory/],
     [['--port', 'abc'], /--port: expected an integer/],
     [['--port', '70000'], /--port: must be between 0 and 65535/],
     [['--auth', 'kerberos'], /argument 'kerberos' is invalid/],
@@ -21,7 +37,7 @@ describe('pgauth serve usage errors', () => {
     [['--roles', '/nonexistent/userlist.txt'], /nonexistent\/userlist.txt/],
   ];
   for (const [args, message] of cases) {
-    it(`${args.join(' ')} -> exit 3`, async () => {
+    it(`${args.join(' ').replaceAll(tmp.path, 'TMP')} -> exit 3`, async () => {
       const r = await pgauth(['serve', '--port', '0', ...args], { cwd: tmp.path });
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(message);

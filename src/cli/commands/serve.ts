@@ -128,7 +128,10 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   if (!/^\d+(\.\d+)*$/.test(settings.serverVersion)) throw usageError(`--server-version: expected a version like 16.0, got "${settings.serverVersion}"`);
   if (flags.tlsSelfSigned && (flags.tlsCert || flags.tlsKey)) throw usageError('--tls-self-signed and --tls-cert/--tls-key exclude each other');
 
-  const { existsSync } = await import('node:fs');
+  const { existsSync, statSync } = await import('node:fs');
+  if (flags.pamConfdir !== undefined && !statSync(flags.pamConfdir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw usageError(`--pam-confdir ${flags.pamConfdir}: not a directory`);
+  }
   const { defaultRolesPath } = await import('../../roles/index.js');
   let rolesPath: string | null = flags.roles ?? defaultRolesPath();
   const json = flags.logFormat === 'json';
