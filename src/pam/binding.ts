@@ -112,6 +112,7 @@ export function openLibpam(): PamBinding {
   }
   const responseSize = koffi.sizeof('pam_response');
   const messageSize = koffi.sizeof('pam_message');
+  const pointerSize = koffi.sizeof('void *');
 
   const pam_start = libpam.func(
     'int pam_start(const char *service_name, const char *user, const pam_conv *pam_conversation, _Out_ pam_handle_t **pamh)',
@@ -172,12 +173,14 @@ export function openLibpam(): PamBinding {
       if (!tx || !msgPtr || !respPtrPtr) return PAM_CONV_ERR;
       if (numMsg <= 0 || numMsg > MAX_NUM_MSG) return PAM_CONV_ERR;
       if (++tx.calls > MAX_CONVERSATION_CALLS) return PAM_CONV_ERR;
-      // Linux-PAM passes an array of pointers to pam_message (not an array of structs).
-      const msgPtrs = koffi.decode(msgPtr, 'void *', numMsg) as unknown[];
       resp = calloc(numMsg, responseSize);
       if (!resp) return PAM_BUF_ERR;
       for (let i = 0; i < numMsg; i++) {
-        const m = koffi.decode(msgPtrs[i], 'pam_message') as { msg_style: number; msg: string | null };
+        // Linux-PAM passes an array of pointers to pam_message (not an array of structs). Each
+        // pointer is read on its own: koffi 3.3's decode(ptr, type, length) leaks about 18 bytes
+        // of C memory per call, which would grow the server by that much per login.
+        const messagePtr = koffi.decode(msgPtr, i * pointerSize, 'void *') as unknown;
+        const m = koffi.decode(messagePtr, 'pam_message') as { msg_style: number; msg: string | null };
         const style = STYLE_NAMES[m.msg_style];
         if (style === undefined) {
           // Radio and binary prompts have no sensible answer here: refuse, as PostgreSQL does.
@@ -315,13 +318,13 @@ export function openLibpam(): PamBinding {
     };
     try {
       const structs = alloc(calloc(Math.max(n, 1), messageSize));
-      const pointers = alloc(calloc(Math.max(n, 1), 8));
+      const pointers = alloc(calloc(Math.max(n, 1), pointerSize));
       msgs.forEach((m, i) => {
         const text = m.text === null ? null : alloc(strdup(m.text));
         koffi.encode(structs, i * messageSize, 'pam_message_raw', { msg_style: m.style, msg: text });
-        koffi.encode(pointers, i * 8, 'void *', (structs as bigint) + BigInt(i * messageSize));
+        koffi.encode(pointers, i * pointerSize, 'void *', (structs as bigint) + BigInt(i * messageSize));
       });
-      const out = alloc(calloc(1, 8));
+      const out = alloc(calloc(1, pointerSize));
       const rc = koffi.call(convPtr, 'PamConvFn', n, pointers, out, id) as number;
       let responses: (string | null)[] | null = null;
       const array = koffi.decode(out, 'void *') as unknown;
