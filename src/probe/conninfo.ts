@@ -464,7 +464,10 @@ export function resolveConnParams(input: ResolveInput): ConnParams {
 
   const sslrootcertRaw = get('sslrootcert');
   let sslmodeText = get('sslmode');
-  if (sslmodeText === undefined && get('requiressl') === '1') sslmodeText = 'require';
+  // Legacy spellings (fe-connect.c): requiressl=1 / PGREQUIRESSL=1 mean sslmode=require, sslmode itself wins.
+  const requiressl = get('requiressl');
+  if (sslmodeText === undefined && requiressl !== undefined) sslmodeText = requiressl.startsWith('1') ? 'require' : 'prefer';
+  if (sslmodeText === undefined && env.PGREQUIRESSL?.startsWith('1')) sslmodeText = 'require';
   const sslmodeExplicit = sslmodeText !== undefined;
   let sslmode: SslMode = sslmodeText !== undefined ? oneOf('sslmode', sslmodeText, SSL_MODES) : 'prefer';
   if (sslrootcertRaw === 'system') {

@@ -108,6 +108,13 @@ describe('conninfo parsing (libpq syntax and error texts)', () => {
   it('sslmode, sslrootcert=system, sslnegotiation=direct rules', () => {
     const r = (t: string) => resolveConnParams({ target: t, env: {}, osUser: 'u', home: '/h' });
     expect(() => r('sslmode=sometimes')).toThrow('invalid sslmode value: "sometimes"');
+    // Legacy: requiressl=1 and PGREQUIRESSL=1 mean require; an explicit sslmode or PGSSLMODE wins.
+    expect(r('requiressl=1').sslmode).toBe('require');
+    const e = (t: string, env: NodeJS.ProcessEnv) => resolveConnParams({ target: t, env, osUser: 'u', home: '/h' }).sslmode;
+    expect(e('host=a', { PGREQUIRESSL: '1' })).toBe('require');
+    expect(e('host=a', { PGREQUIRESSL: '0' })).toBe('prefer');
+    expect(e('host=a', { PGREQUIRESSL: '1', PGSSLMODE: 'disable' })).toBe('disable');
+    expect(e('sslmode=allow', { PGREQUIRESSL: '1' })).toBe('allow');
     expect(r('sslrootcert=system').sslmode).toBe('verify-full');
     expect(() => r('sslrootcert=system sslmode=require')).toThrow('weak sslmode "require" may not be used with sslrootcert=system (use "verify-full")');
     expect(() => r('sslnegotiation=direct')).toThrow('weak sslmode "prefer" may not be used with sslnegotiation=direct');
