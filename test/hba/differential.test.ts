@@ -219,6 +219,41 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
     await cluster.setHba('host all all all trust\n');
   });
 
+  it('replication connections: physical ones match only the replication keyword, logical ones (replication=database) never do — matchHba, hba check and PostgreSQL agree', async () => {
+    const body = [
+      'host replication alice 127.0.0.1/32 md5',
+      'host appdb        bob   127.0.0.1/32 password',
+      'host replication  bob   ::1/128      reject',
+      'host all          all   ::1/128      scram-sha-256',
+      'host "replication" carol 127.0.0.1/32 trust',
+    ].join('\n') + '\n';
+    const dir = join(tmp.path, 'replication');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'pg_hba.conf'), ADMIN_LINE + body);
+    const file = await loadHbaFile(join(dir, 'pg_hba.conf'));
+    await cluster.setHba(body);
+    const disagreements: string[] = [];
+    for (const address of ['127.0.0.1', '::1']) {
+      for (const user of ['alice', 'bob', 'carol']) {
+        for (const [mode, db] of [['true', 'appdb'], ['database', 'appdb'], ['database', 'replication']] as const) {
+          const physical = mode === 'true';
+          const facts: ConnectionFacts = { transport: 'tcp', remoteAddress: address, ssl: false, gssenc: false, user, database: db, replication: physical };
+          const d = matchHba(file, facts, groupsOf, { roleExists });
+          const ours = d.kind === 'method' ? d.method : d.kind;
+          const check = await hbaCheck({ file: file.path, user, database: db, addr: address, local: false, ssl: false, replication: physical, roles: checkRoles, method: 'md5' });
+          const checked = check.decision === 'method' ? check.method : check.decision;
+          const pg = await observeAuth({ host: address, port: cluster.port }, user, db, false, { replication: mode });
+          if (pg.observed !== ours || pg.observed !== checked) disagreements.push(`${address} ${user} replication=${mode} db=${db}: PostgreSQL ${pg.observed} (${pg.message ?? ''}), matchHba ${ours}, hba check ${checked}`);
+          if (!physical || check.decision === 'method') continue;
+          // PostgreSQL's text for a refused physical replication connection.
+          expect(check.message).toBe(pg.message);
+        }
+      }
+    }
+    expect(disagreements).toEqual([]);
+    await cluster.setHba('host all all all trust\n');
+  });
+
   it('options: the options column reads as in pg_hba_file_rules (PostgreSQL\'s order, defaults, the last of a repeated option, what an ldapurl carries)', async () => {
     const body = OPTIONS_LINES.join('\n') + '\n';
     const dir = join(tmp.path, 'options');

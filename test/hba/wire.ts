@@ -29,8 +29,9 @@ export interface Target {
   socketDir?: string;
 }
 
-function startupMessage(user: string, database: string): Buffer {
-  const body = Buffer.from(`user\0${user}\0database\0${database}\0\0`, 'utf8');
+function startupMessage(user: string, database: string, extra: Record<string, string> = {}): Buffer {
+  const more = Object.entries(extra).map(([k, v]) => `${k}\0${v}\0`).join('');
+  const body = Buffer.from(`user\0${user}\0database\0${database}\0${more}\0`, 'utf8');
   const b = Buffer.alloc(8 + body.length);
   b.writeInt32BE(b.length, 0);
   b.writeInt32BE(196608, 4);
@@ -108,8 +109,8 @@ function open(t: Target): Promise<Socket> {
   });
 }
 
-/** One login attempt; `ssl` asks for TLS first (and fails if the server says N). */
-export async function observeAuth(t: Target, user: string, database: string, ssl: boolean): Promise<{ observed: Observed; message?: string }> {
+/** One login attempt; `ssl` asks for TLS first (and fails if the server says N); `extra`: more StartupMessage parameters (replication). */
+export async function observeAuth(t: Target, user: string, database: string, ssl: boolean, extra: Record<string, string> = {}): Promise<{ observed: Observed; message?: string }> {
   let sock = await open(t);
   if (ssl) {
     const req = Buffer.alloc(8);
@@ -131,6 +132,6 @@ export async function observeAuth(t: Target, user: string, database: string, ssl
     });
   }
   const decision = readDecision(sock);
-  sock.write(startupMessage(user, database));
+  sock.write(startupMessage(user, database, extra));
   return decision;
 }
