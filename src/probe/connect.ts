@@ -17,6 +17,15 @@ export const defaultLookup: LookupFunction = async (hostname) => {
   return lookup(hostname, { all: true, verbatim: true });
 };
 
+/**
+ * `dir/.s.PGSQL.port`; a directory written `@name` is Linux's abstract
+ * namespace, whose socket path starts with a NUL byte (libpq, PostgreSQL 14+).
+ */
+export function unixSocketPath(dir: string, port: number): string {
+  const path = join(dir, `.s.PGSQL.${port}`);
+  return dir.startsWith('@') ? `\0${path.slice(1)}` : path;
+}
+
 /** A failure below the protocol: its diagnosis code and libpq-like text. */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
@@ -111,7 +120,7 @@ export class WireConnection {
   static async open(target: { unixDir?: string; address?: string; port: number }, deadline: number | undefined): Promise<WireConnection> {
     const socket =
       target.unixDir !== undefined
-        ? netConnect({ path: join(target.unixDir, `.s.PGSQL.${target.port}`) })
+        ? netConnect({ path: unixSocketPath(target.unixDir, target.port) })
         : netConnect({ host: target.address!, port: target.port, noDelay: true });
     const conn = new WireConnection(socket);
     conn.armDeadline(deadline);

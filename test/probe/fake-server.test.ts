@@ -148,6 +148,22 @@ describe('the probe against misbehaving servers', () => {
     expect(r.error.message).toMatch(/more than 100 NoticeResponse/);
   });
 
+  it('a Unix socket in the abstract namespace (host=@name, PostgreSQL 14+ on Linux)', async () => {
+    const name = `pgauth-probe-${process.pid}-${Date.now()}`;
+    const srv = createServer((sock) => {
+      sock.on('error', () => {});
+      sock.once('data', () => sock.end(serializeBackend({ type: 'ErrorResponse', fields: { severity: 'FATAL', code: '28000', message: 'role "alice" does not exist' } })));
+    });
+    await new Promise<void>((r) => srv.listen(`\0${name}/.s.PGSQL.5432`, r));
+    try {
+      const r = await runProbe({ params: resolveConnParams({ target: `host=@${name} connect_timeout=5 user=alice dbname=db`, env: {}, osUser: 'u', home: '/nonexistent' }) });
+      expect(r.attempts).toHaveLength(1);
+      expect(r.error.code).toBe('28000');
+    } finally {
+      srv.close();
+    }
+  });
+
   it('protocol-error: a message out of place after AuthenticationOk', async () => {
     const port = await fake(async (sock) => {
       send(sock, { type: 'AuthenticationOk' }, { type: 'DataRow', values: [Buffer.from('x')] });
