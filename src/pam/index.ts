@@ -168,21 +168,32 @@ function installExitHook(): void {
   });
 }
 
-/** Why a request cannot be passed to libpam, or undefined. `config` says whose fault it is. */
-function invalid(req: PamRequest): { why: string; config: boolean } | undefined {
-  const check = (value: unknown, name: string, max: number, config: boolean, allowEmpty: boolean) => {
-    if (typeof value !== 'string') return { why: `${name} must be a string`, config };
-    if (!allowEmpty && value.length === 0) return { why: `${name} is empty`, config };
-    if (value.includes('\0')) return { why: `${name} contains a NUL byte`, config };
-    if (Buffer.byteLength(value) > max) return { why: `${name} is longer than ${max} bytes`, config };
+export interface PamRequestProblem {
+  /** The request field at fault (a CLI names its flag from this). */
+  field: 'service' | 'confdir' | 'user' | 'password' | 'rhost';
+  why: string;
+  /** The configuration's fault (service, confdir), not the person's. */
+  config: boolean;
+}
+
+/**
+ * Why a request cannot be passed to libpam (a NUL byte, an over-long or
+ * empty value), or undefined. The value itself is never repeated.
+ */
+export function pamRequestProblem(req: PamRequest): PamRequestProblem | undefined {
+  const check = (value: unknown, field: PamRequestProblem['field'], name: string, max: number, config: boolean, allowEmpty: boolean) => {
+    if (typeof value !== 'string') return { field, why: `${name} must be a string`, config };
+    if (!allowEmpty && value.length === 0) return { field, why: `${name} is empty`, config };
+    if (value.includes('\0')) return { field, why: `${name} contains a NUL byte`, config };
+    if (Buffer.byteLength(value) > max) return { field, why: `${name} is longer than ${max} bytes`, config };
     return undefined;
   };
   return (
-    check(req.service, 'the PAM service', MAX_SERVICE_BYTES, true, false) ??
-    (req.confdir !== undefined ? check(req.confdir, 'the PAM confdir', MAX_CONFDIR_BYTES, true, false) : undefined) ??
-    check(req.user, 'the user name', MAX_USER_BYTES, false, false) ??
-    check(req.password, 'the password', MAX_PASSWORD_BYTES, false, true) ??
-    (req.rhost !== undefined ? check(req.rhost, 'the remote host', MAX_RHOST_BYTES, false, true) : undefined)
+    check(req.service, 'service', 'the PAM service', MAX_SERVICE_BYTES, true, false) ??
+    (req.confdir !== undefined ? check(req.confdir, 'confdir', 'the PAM confdir', MAX_CONFDIR_BYTES, true, false) : undefined) ??
+    check(req.user, 'user', 'the user name', MAX_USER_BYTES, false, false) ??
+    check(req.password, 'password', 'the password', MAX_PASSWORD_BYTES, false, true) ??
+    (req.rhost !== undefined ? check(req.rhost, 'rhost', 'the remote host', MAX_RHOST_BYTES, false, true) : undefined)
   );
 }
 
@@ -222,7 +233,7 @@ function decide(r: PamJobResult): Omit<PamOutcome, 'ms' | 'delayMs'> {
  */
 export async function pamAuthenticate(req: PamRequest): Promise<PamOutcome> {
   const started = performance.now();
-  const bad = invalid(req);
+  const bad = pamRequestProblem(req);
   if (bad) return failure('PGAUTH_INVALID_REQUEST', bad.why, bad.config, started);
 
   const job: PamJob = { service: req.service, user: req.user, password: req.password };

@@ -107,6 +107,33 @@ describeWith(pamModulesMissing(), 'pgauth pam-check', () => {
     expect(env.stdout + env.stderr).not.toContain(ALICE_PASSWORD);
   });
 
+  it('a value PAM cannot take is a usage error (exit 3) naming the flag, without repeating the value', async () => {
+    const longUser = 'u'.repeat(1100);
+    const long = await check('svc-ok', longUser, 'x');
+    expect(long.code).toBe(3);
+    expect(long.stdout).toBe('');
+    expect(long.stderr).toBe('pgauth: pam-check: --user: the user name is longer than 1024 bytes\n');
+
+    const empty = await check('svc-ok', 'alice', '');
+    expect(empty.code).toBe(3);
+    expect(empty.stderr).toBe('pgauth: pam-check: --password-stdin: the password is empty\n');
+
+    const ctl = await pgauth(['pam-check', '--service', 'svc-ok', '--user', 'alice', '--confdir', stacks.dir, '--password-env', 'PAM_PW'], {
+      env: { PAM_PW: 'a\u0001b' },
+    });
+    expect(ctl.code).toBe(1); // a control character is a password byte like any other: the stack refuses it
+    const huge = await check('svc-ok', 'alice', 'p'.repeat(65_536));
+    expect(huge.code).toBe(3);
+    expect(huge.stderr).toBe('pgauth: pam-check: --password-stdin: the password is longer than 65535 bytes\n');
+  });
+
+  it('control characters in names never reach the terminal', async () => {
+    const r = await check('svc-ok', 'al\u001b[31mice', 'x');
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).toContain('user al [31mice');
+  });
+
   it('without a terminal, a missing user or password is a usage error (exit 3), never a hang', async () => {
     const noUser = await pgauth(['pam-check', '--service', 'svc-ok', '--confdir', stacks.dir]);
     expect(noUser.code).toBe(3);

@@ -38,9 +38,29 @@ export function register(program: Command): void {
     if (flags.service === '') throw usageError('pam-check: --service is empty');
     if (flags.confdir === '') throw usageError('pam-check: --confdir is empty');
     const password = await readPassword(flags, { confirm: false, input: g.input, message: `PAM password for ${user}:` });
+    const passwordSource = flags.passwordStdin
+      ? '--password-stdin'
+      : flags.passwordEnv !== undefined
+        ? `--password-env ${flags.passwordEnv}`
+        : flags.password !== undefined
+          ? '--password'
+          : 'the password';
+    // As PostgreSQL, which refuses an empty password before PAM runs ("empty password returned by client").
+    if (password === '') throw usageError(`pam-check: ${passwordSource}: the password is empty`);
 
     const { runPamCheck } = await import('../../pam/check.js');
-    const { closePam } = await import('../../pam/index.js');
+    const { closePam, pamRequestProblem } = await import('../../pam/index.js');
+    const problem = pamRequestProblem({
+      service: flags.service,
+      user,
+      password,
+      ...(flags.confdir !== undefined ? { confdir: flags.confdir } : {}),
+      ...(flags.rhost !== undefined ? { rhost: flags.rhost } : {}),
+    });
+    if (problem) {
+      const flag = { service: '--service', confdir: '--confdir', user: '--user', rhost: '--rhost', password: passwordSource }[problem.field];
+      throw usageError(`pam-check: ${flag}: ${problem.why}`);
+    }
     let report: PamCheckReport;
     try {
       report = await runPamCheck({
@@ -67,11 +87,13 @@ export function register(program: Command): void {
 /** Human output: one row per step, the stack's messages, the verdict and the time. */
 export async function renderPamCheck(r: PamCheckReport): Promise<void> {
   const { style, table, print } = await import('../render.js');
-  const where = r.confdir === null ? '/etc/pam.d' : r.confdir;
+  // Names come from flags or a prompt: no control character reaches the terminal.
+  const clean = (s: string): string => s.replace(/[\x00-\x1f\x7f]/g, ' ');
+  const where = clean(r.confdir === null ? '/etc/pam.d' : r.confdir);
   const lines: string[] = [];
   lines.push(
-    `${style.strong('PAM')} service ${style.strong(r.service)} (${where}), user ${style.strong(r.user)}` +
-      (r.rhost !== null ? `, rhost ${r.rhost}` : ''),
+    `${style.strong('PAM')} service ${style.strong(clean(r.service))} (${where}), user ${style.strong(clean(r.user))}` +
+      (r.rhost !== null ? `, rhost ${clean(r.rhost)}` : ''),
   );
   if (r.steps.length > 0) {
     const color = (res: string) => (res === 'PAM_SUCCESS' ? style.ok(res) : style.fail(res));
@@ -84,7 +106,7 @@ export async function renderPamCheck(r: PamCheckReport): Promise<void> {
   }
   if (r.messages.length > 0) {
     lines.push('Messages from the PAM stack:');
-    for (const m of r.messages) lines.push(`  ${style.dim(m.style.padEnd(15))} ${m.text.replace(/[\x00-\x1f\x7f]/g, ' ')}`);
+    for (const m of r.messages) lines.push(`  ${style.dim(m.style.padEnd(15))} ${clean(m.text)}`);
   } else {
     lines.push(style.dim('The PAM stack sent no messages.'));
   }
