@@ -162,6 +162,10 @@ describe('pgauth hba check', () => {
     expect(JSON.parse(withRoles.stdout)).toMatchObject({ method: 'md5', line: { lineNumber: 3 }, rolesFile });
     const without = await pgauth(['hba', 'check', checkFile, '--user', 'carol', '--db', 'x', '--addr', '::1', '--json'], { cwd: tmp.path + '/every' });
     expect(without.code).toBe(1);
+    // A role file with errors gives no trustworthy memberships: refused, naming file:line, as serve does.
+    const broken = await pgauth(['hba', 'check', checkFile, '--user', 'carol', '--db', 'x', '--addr', '::1', '--roles', checkFile]);
+    expect({ code: broken.code, stdout: broken.stdout }).toEqual({ code: 3, stdout: '' });
+    expect(broken.stderr).toMatch(new RegExp(`^pgauth: ${checkFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: .*\\(--roles\\)\n$`));
     const local = await pgauth(['hba', 'check', checkFile, '--user', 'carol', '--local', '--json']);
     expect(JSON.parse(local.stdout)).toMatchObject({ method: 'pam', options: { pamservice: 'pgauth' }, line: { lineNumber: 5 } });
   });

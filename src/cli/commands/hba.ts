@@ -88,7 +88,12 @@ export async function hbaCheck(o: HbaCheckOptions): Promise<HbaCheckResult> {
   const rolesPath = o.roles ?? process.env.PGAUTH_ROLES ?? (existsSync('userlist.txt') ? 'userlist.txt' : undefined);
   if (rolesPath !== undefined) {
     const { loadRoleFile } = await import('../../roles/index.js');
-    const { roles } = await loadRoleFile(rolesPath);
+    const { roles, findings } = await loadRoleFile(rolesPath);
+    // As serve does: a role file PgBouncer would mis-read gives no trustworthy memberships.
+    const bad = findings.filter((f) => f.severity === 'error');
+    if (bad.length > 0) {
+      throw usageError(`${rolesPath}:${bad[0]!.line}: ${bad[0]!.message}${bad.length > 1 ? ` (and ${bad.length - 1} more errors)` : ''} (--roles)`);
+    }
     rolesFile = rolesPath;
     const known = new Set<string>(roles.keys());
     for (const r of roles.values()) for (const g of r.attrs.memberOf ?? []) known.add(g);
