@@ -6,7 +6,7 @@
  * server neither mix up users nor grow its memory without bound.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -125,6 +125,24 @@ describeWith(serveMissing(), 'serve --auth pam', () => {
     await waitFor(() => server!.output().includes('PAM_AUTH_ERR'), 'the PAM result in the server log', 5000);
     expect(server.output()).not.toContain(ALICE_PASSWORD);
     expect(server.output()).not.toContain('wrong-password');
+  });
+
+  it('PAM_RHOST is the client address over TCP and unset over a Unix socket, as PostgreSQL; an empty password never reaches PAM', async () => {
+    const sockets = join(stacks.dir, 'sock');
+    mkdirSync(sockets, { mode: 0o755 });
+    server = await startServe(['--auth', 'pam', '--pam-service', 'svc-rhost-record', '--pam-confdir', stacks.dir, '--socket-dir', sockets]);
+    expect(await login(server.port, 'tcpuser', 'x')).toEqual({ user: 'tcpuser' });
+    expect(readFileSync(join(stacks.dir, 'rhost-tcpuser'), 'utf8')).toBe('127.0.0.1');
+    const local = await run(join(pgBinDir()!, 'psql'), ['-h', sockets, '-p', String(server.port), '-U', 'localuser', '-d', 'postgres', '-X', '-Atc', 'SELECT current_user'], {
+      env: { ...process.env, PGPASSWORD: 'x' },
+    });
+    expect(local.stderr).toBe('');
+    expect(local.stdout.trim()).toBe('localuser');
+    expect(readFileSync(join(stacks.dir, 'rhost-localuser'), 'utf8')).toBe('unset');
+
+    // PostgreSQL refuses an empty password before PAM runs (28P01, not PAM's 28000).
+    expect(await login(server.port, 'emptyuser', '')).toEqual({ code: '28P01', message: 'empty password returned by client' });
+    expect(existsSync(join(stacks.dir, 'rhost-emptyuser'))).toBe(false);
   });
 
   it('refuses a correct password when the account stack denies (pam_access)', async () => {

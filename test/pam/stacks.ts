@@ -53,6 +53,8 @@ export function makePamStacks(): PamStacks {
   script(join(dir, 'hang.sh'), `: > '${dir}/hang-started-'"$PAM_USER"\nexec sleep 60`);
   script(join(dir, 'echo.sh'), `IFS= read -r pw\necho "module saw password $pw for $PAM_USER"\nexit 0`);
   script(join(dir, 'rhost.sh'), `[ "$PAM_RHOST" = 192.0.2.7 ] && exit 0\nexit 1`);
+  // Writes what it was given as PAM_RHOST (or "unset") to rhost-<user>, then accepts.
+  script(join(dir, 'rhost-record.sh'), `printf '%s' "\${PAM_RHOST-unset}" > '${dir}/rhost-'"$PAM_USER"\nexit 0`);
   writeFileSync(join(dir, 'access-deny.conf'), '-:ALL:ALL\n');
 
   const jump = (prog: string, extra = '') =>
@@ -73,6 +75,7 @@ export function makePamStacks(): PamStacks {
     'svc-echo-password': `auth required pam_exec.so expose_authtok stdout quiet ${join(dir, 'echo.sh')}\naccount required pam_permit.so\n`,
     'svc-hang': `auth required pam_exec.so quiet ${join(dir, 'hang.sh')}\naccount required pam_permit.so\n`,
     'svc-rhost': `auth required pam_exec.so quiet ${join(dir, 'rhost.sh')}\naccount required pam_permit.so\n`,
+    'svc-rhost-record': `auth required pam_exec.so quiet ${join(dir, 'rhost-record.sh')}\naccount required pam_permit.so\n`,
   };
   for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body);
   return { dir, remove: t.remove };
