@@ -5,7 +5,7 @@
  * 0x16, ALPN "postgresql" required). Each connection gets a Session.
  */
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { ALPN_POSTGRESQL } from '../protocol/index.js';
@@ -204,6 +204,27 @@ function listenOn(server: Server, target: { port: number; host: string } | { pat
   });
 }
 
+/**
+ * A socket file left by a previous run is removed; one a live server still
+ * answers on (a PostgreSQL listening only on its Unix socket, say) is not
+ * stolen: that is EADDRINUSE, as PostgreSQL's socket lock file makes it.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) {
+    throw Object.assign(new Error(`listen EADDRINUSE: another server is listening on ${path}`), { code: 'EADDRINUSE', syscall: 'listen', address: path });
+  }
+  unlinkSync(path);
+}
+
 export async function listen(ctx: ServerContext, opts: ListenOptions): Promise<Listener> {
   const sessions = new Set<Session>();
   const upgrader = opts.tls ? new TlsUpgrader(opts.tls, opts.handshakeTimeoutMs) : null;
@@ -219,7 +240,12 @@ export async function listen(ctx: ServerContext, opts: ListenOptions): Promise<L
   let socketPath: string | null = null;
   if (opts.socketDir) {
     socketPath = join(opts.socketDir, `.s.PGSQL.${port}`);
-    if (existsSync(socketPath)) unlinkSync(socketPath); // a stale socket of a previous run
+    try {
+      await removeStaleSocket(socketPath);
+    } catch (e) {
+      tcp.close();
+      throw e;
+    }
     unix = createServer((s) => handleConnection(ctx, null, sessions, s, { transport: 'unix', remoteAddress: null, remotePort: null }));
     try {
       await listenOn(unix, { path: socketPath });

@@ -1,8 +1,10 @@
 /** `pgauth serve` flag and file errors: one line, exit 3, nothing started. */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeCerts } from '../helpers/certs.js';
+import { freePort } from '../helpers/pg.js';
 import { pgauth } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startServe } from './serve.js';
@@ -52,6 +54,26 @@ describe('pgauth serve usage errors', () => {
       expect(r.stderr).toMatch(new RegExp(`cannot listen \\(--host 127.0.0.1 --port ${s.port}\\): .*EADDRINUSE`));
     } finally {
       await s.stop();
+    }
+  });
+  it("does not take over a Unix socket another server is listening on", async () => {
+    const port = await freePort();
+    const dir = join(tmp.path, 'sock');
+    mkdirSync(dir);
+    const path = join(dir, `.s.PGSQL.${port}`);
+    const other = createServer((c) => c.end());
+    await new Promise<void>((r) => other.listen(path, r));
+    try {
+      const r = await pgauth(['serve', '--port', String(port), '--auth', 'trust', '--socket-dir', dir], { cwd: tmp.path, env: { PGAUTH_ROLES: '' } });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(new RegExp(`cannot listen \\(--socket-dir ${dir}\\): .*EADDRINUSE.*another server is listening`));
+      // the other server's socket is still there and still answers
+      await new Promise<void>((resolve, reject) => connect(path).once('connect', function (this: import('node:net').Socket) {
+        this.destroy();
+        resolve();
+      }).once('error', reject));
+    } finally {
+      await new Promise((r) => other.close(r));
     }
   });
   it('refuses a role file PgBouncer would mis-read, naming the line', async () => {
