@@ -63,12 +63,14 @@ export class PamWorkerPool {
         resolve({ id, kind: 'failed', error: 'the PAM worker pool is closed' });
         return;
       }
-      if (this.queue.length >= this.limits.maxQueue) {
-        resolve({ id, kind: 'failed', error: `too many PAM requests waiting (${this.limits.maxQueue})` });
-        return;
-      }
-      this.queue.push({ id, job, resolve });
+      const task: Task = { id, job, resolve };
+      this.queue.push(task);
       this.pump();
+      // Bound what waits, not what runs: with a free thread even maxQueue 0 runs the job.
+      if (this.queue.length > this.limits.maxQueue && this.queue.at(-1) === task) {
+        this.queue.pop();
+        resolve({ id, kind: 'failed', error: `too many PAM requests waiting (${this.limits.maxQueue})` });
+      }
     });
   }
 

@@ -224,6 +224,12 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
     // One running, two waiting, two refused at once (never a success).
     expect(burst.filter((o) => o.result === 'PGAUTH_BUSY')).toHaveLength(2);
     expect(burst.filter((o) => o.ok)).toHaveLength(3);
+
+    // No waiting at all: a free thread still takes the login, a second one at once is refused.
+    configurePam({ maxConcurrent: 1, maxQueue: 0 });
+    expect((await auth('svc-ok', 'alice', ALICE_PASSWORD)).ok).toBe(true);
+    const pair = await Promise.all([auth('svc-ok', 'u1', 'pw-u1'), auth('svc-ok', 'u2', 'pw-u2')]);
+    expect(pair.map((o) => o.result)).toEqual(['PAM_SUCCESS', 'PGAUTH_BUSY']);
   });
 
   it('stops idle threads, and starts them again for the next login', async () => {
