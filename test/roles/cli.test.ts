@@ -272,6 +272,25 @@ describe('passwd, alter-role, remove-role', () => {
   });
 });
 
+describe('large output through a pipe', () => {
+  // Regression: cli/main.ts exits right after the command, and Node writes to a
+  // pipe asynchronously, so `pgauth export --format sql | psql` got 64 KiB only.
+  it('export, list-roles --json and check-roles --json write all of their output, however large', async () => {
+    let text = '';
+    for (let i = 0; i < 2000; i++) text += `"user${i}" "${buildMd5Secret('pw', `user${i}`)}"\n`;
+    const f = fresh(text);
+    const ul = await pgauth(['export', '--format', 'userlist', '--roles', f]);
+    expect(ul.stdout.length).toBeGreaterThan(65536);
+    expect(ul.stdout).toBe(text);
+    const sql = await pgauth(['export', '--format', 'sql', '--roles', f]);
+    expect(sql.stdout.trimEnd().endsWith('COMMIT;')).toBe(true);
+    const list = await pgauth(['list-roles', '--roles', f, '--json']);
+    expect((JSON.parse(list.stdout) as { roles: unknown[] }).roles).toHaveLength(2000);
+    const check = await pgauth(['check-roles', '--roles', fresh('"p" "plain"\n'.repeat(600)), '--json']);
+    expect((JSON.parse(check.stdout) as { findings: unknown[] }).findings.length).toBeGreaterThan(500);
+  });
+});
+
 describe('export and import (files)', () => {
   it('export --format userlist|json, and import of a userlist reports added, replaced, skipped', async () => {
     const src = fresh(`; from elsewhere\n"alice" "${buildScramSecret('a')}" nologin\n"bob" "${buildMd5Secret('b', 'bob')}"\n`);

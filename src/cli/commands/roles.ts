@@ -36,6 +36,22 @@ async function rolesPath(flags: CommonFlags): Promise<string> {
   return defaultRolesPath();
 }
 
+/**
+ * Resolves once everything written to stdout so far has been handed to the
+ * OS. cli/main.ts calls process.exit() right after the action, and Node
+ * writes to a pipe asynchronously: without this, `pgauth export --format sql
+ * | psql` got only the first 64 KiB.
+ */
+function stdoutFlushed(): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.stdout.writableLength === 0) return resolve();
+    // A reader that went away (`| head`) is not our error: stop writing, as psql does.
+    // The listener stays: the stream emits the error on a later tick than the callback.
+    if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', () => {});
+    process.stdout.write('', () => resolve());
+  });
+}
+
 /** Layer errors -> CLI kinds: a missing role is "rejected" (1), an existing one a usage error (3). */
 async function run<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -44,12 +60,14 @@ async function run<T>(fn: () => Promise<T>): Promise<T> {
     if (err instanceof Error && err.name === 'RoleNotFoundError') throw new CliError('rejected', err.message);
     if (err instanceof Error && err.name === 'RoleExistsError') throw new CliError('usage', err.message);
     throw err;
+  } finally {
+    await stdoutFlushed();
   }
 }
 
 /** Warnings worth saying on every write: file permissions; others are summarized. */
 function reportFindings(findings: readonly Finding[], path: string): void {
-  for (const f of findings) if (f.line === 0) warn(`${path}: ${f.message}`);
+  for (const f of findings) if (f.code === 'permissions') warn(`${path}: ${f.message}`);
   const errors = findings.filter((f) => f.severity === 'error').length;
   const others = findings.filter((f) => f.line !== 0 && f.severity === 'warning').length;
   if (errors > 0) warn(`${path}: ${errors} error${errors === 1 ? '' : 's'} (PgBouncer mis-reads this file); run pgauth check-roles --roles ${path}`);
