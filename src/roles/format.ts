@@ -79,6 +79,14 @@ export const PGBOUNCER_MAX_USERNAME = 128;
 export const PGBOUNCER_MAX_PASSWORD = 2048;
 /** PostgreSQL's NAMEDATALEN - 1: longer role names are truncated. */
 export const PG_MAX_NAME_BYTES = 63;
+/** Attribute-word problems reported per line; more are summed up in one more problem. */
+const MAX_PROBLEMS_PER_LINE = 3;
+/**
+ * Findings listed per severity; the rest are counted in one `more-findings`
+ * finding (line 0). Without a cap a 64 MiB file of broken lines would make
+ * millions of findings and exhaust memory (and `pgauth serve` reads this file).
+ */
+export const MAX_FINDINGS_PER_SEVERITY = 500;
 
 const BOM = '\xEF\xBB\xBF';
 
@@ -138,6 +146,10 @@ export function normalizeValidUntil(value: string): string | undefined {
   const m = ISO_RE.exec(v);
   if (!m) return undefined;
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac, zone] = m;
+  // The calendar date itself must exist, whatever the zone: Date.parse rolls
+  // 2027-02-31 over to March. Year 0 does not exist for PostgreSQL either.
+  const daysInMonth = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
+  if (Number(y) < 1 || Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > daysInMonth) return undefined;
   let z = (zone ?? 'Z').toUpperCase();
   if (z !== 'Z') {
     const zm = /^([+-]\d{2}):?(\d{2})?$/.exec(z)!;
@@ -173,11 +185,17 @@ export function parseAttributeWords(rest: string): {
     comment = text.slice(semi).trimEnd();
     text = text.slice(0, semi);
   }
+  // A line may hold millions of words: report at most a few per line (every input is bounded).
+  const unknown: string[] = [];
+  let unknownCount = 0;
+  let badCount = 0;
   for (const word of text.split(/[ \t\v\f\r]+/).filter((w) => w !== '')) {
     const eq = word.indexOf('=');
     const key = eq >= 0 ? word.slice(0, eq) : word;
     const value = eq >= 0 ? word.slice(eq + 1) : undefined;
-    const bad = (message: string) => problems.push({ severity: 'error', code: 'bad-attribute', message });
+    const bad = (message: string) => {
+      if (++badCount <= MAX_PROBLEMS_PER_LINE) problems.push({ severity: 'error', code: 'bad-attribute', message });
+    };
     if (word === '""') continue; // the empty third field old mkauth.py wrote (pgbouncer#1351)
     if (key === 'valid-until' && value !== undefined) {
       const v = normalizeValidUntil(value);
@@ -197,12 +215,19 @@ export function parseAttributeWords(rest: string): {
       if (problem) bad(`member-of=${value}: ${problem}`);
       else attrs.memberOf = [...new Set(names)];
     } else {
-      problems.push({
-        severity: 'warning',
-        code: 'unknown-attribute',
-        message: `unknown word ${JSON.stringify(word)} after the secret (PgBouncer ignores it; pgauth knows valid-until=, nologin, conn-limit=, member-of=)`,
-      });
+      if (++unknownCount <= MAX_PROBLEMS_PER_LINE) unknown.push(JSON.stringify(word.length > 60 ? `${word.slice(0, 60)}...` : word));
     }
+  }
+  if (badCount > MAX_PROBLEMS_PER_LINE) {
+    problems.push({ severity: 'error', code: 'bad-attribute', message: `${badCount - MAX_PROBLEMS_PER_LINE} more unreadable attribute words on this line` });
+  }
+  if (unknownCount > 0) {
+    const more = unknownCount > unknown.length ? ` (and ${unknownCount - unknown.length} more)` : '';
+    problems.push({
+      severity: 'warning',
+      code: 'unknown-attribute',
+      message: `unknown word${unknownCount === 1 ? '' : 's'} ${unknown.join(', ')}${more} after the secret (PgBouncer ignores ${unknownCount === 1 ? 'it' : 'them'}; pgauth knows valid-until=, nologin, conn-limit=, member-of=)`,
+    });
   }
   return comment !== undefined ? { attrs, comment, problems } : { attrs, problems };
 }
@@ -279,14 +304,24 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
   /** Line ranges owned by entries, and lines where reading broke. */
   const owned: Array<{ start: number; end: number; entry: RoleEntry }> = [];
   let stop: ParsedRoleFile['stop'];
-  const find = (line: number, severity: Finding['severity'], code: string, message: string) => findings.push({ line, severity, code, message });
+  const omitted: Record<Finding['severity'], number> = { error: 0, warning: 0 };
+  const listed: Record<Finding['severity'], number> = { error: 0, warning: 0 };
+  const find = (line: number, severity: Finding['severity'], code: string, message: string, always = false) => {
+    if (!always && listed[severity] >= MAX_FINDINGS_PER_SEVERITY) {
+      omitted[severity]++;
+      return;
+    }
+    listed[severity]++;
+    findings.push({ line, severity, code, message });
+  };
 
   /** PgBouncer stops here; pgauth notes it and resumes at the next line. */
   const broken = (pos: number, code: string, why: string): number => {
     const line = lineOf(pos);
     const first = stop === undefined;
     if (first) stop = { line, code };
-    find(line, 'error', code, first ? `${why}; PgBouncer logs "broken auth file" and ignores this line and every line after it` : `${why} (PgBouncer stopped reading earlier, at line ${stop!.line})`);
+    // The stop itself is always listed: it is the finding that matters most.
+    find(line, 'error', code, first ? `${why}; PgBouncer logs "broken auth file" and ignores this line and every line after it` : `${why} (PgBouncer stopped reading earlier, at line ${stop!.line})`, first);
     const eol = s.indexOf('\n', pos);
     return eol < 0 ? s.length : eol + 1;
   };
@@ -417,6 +452,16 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
     }
   }
   findings.sort((a, b) => a.line - b.line);
+  for (const severity of ['error', 'warning'] as const) {
+    if (omitted[severity] > 0) {
+      findings.push({
+        line: 0,
+        severity,
+        code: 'more-findings',
+        message: `${omitted[severity]} more ${severity}${omitted[severity] === 1 ? '' : 's'} not listed (at most ${MAX_FINDINGS_PER_SEVERITY} of each kind are)`,
+      });
+    }
+  }
 
   // Chunks: each entry owns its lines; every other line is its own chunk.
   const chunks: Chunk[] = [];

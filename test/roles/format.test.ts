@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_FINDINGS_PER_SEVERITY,
   effectiveRoles,
   formatRoleLine,
   normalizeValidUntil,
@@ -133,6 +134,29 @@ describe('reading like PgBouncer', () => {
     expect(codes(parsed.findings)).toEqual(['2:error:bad-attribute', '3:warning:unknown-attribute', '4:error:bad-attribute']);
   });
 
+  it('reports the unknown words of a line in one finding, however many there are', () => {
+    const parsed = parseRoleFile(`"a" "${SCRAM}" ${'x '.repeat(100_000)}\n"b" "${SCRAM}" ${'conn-limit=z '.repeat(10)}\n`);
+    expect(codes(parsed.findings)).toEqual(['1:warning:unknown-attribute', '2:error:bad-attribute', '2:error:bad-attribute', '2:error:bad-attribute', '2:error:bad-attribute']);
+    expect(parsed.findings[0]!.message).toMatch(/^unknown words "x", "x", "x" \(and 99997 more\) after the secret/);
+    expect(parsed.findings[4]!.message).toBe('7 more unreadable attribute words on this line');
+  });
+
+  it('lists at most MAX_FINDINGS_PER_SEVERITY findings of each severity, always the stop, and counts the rest', () => {
+    const many = `"p" "plain"\n`.repeat(MAX_FINDINGS_PER_SEVERITY + 10) + '# stop\n' + '# again\n'.repeat(MAX_FINDINGS_PER_SEVERITY + 5);
+    const parsed = parseRoleFile(many);
+    const stopLine = MAX_FINDINGS_PER_SEVERITY + 11;
+    expect(parsed.stop).toEqual({ line: stopLine, code: 'hash-comment' });
+    expect(parsed.findings.filter((f) => f.severity === 'error' && f.code !== 'more-findings')).toHaveLength(MAX_FINDINGS_PER_SEVERITY);
+    expect(parsed.findings.some((f) => f.line === stopLine && f.code === 'hash-comment')).toBe(true);
+    expect(parsed.findings.filter((f) => f.severity === 'warning' && f.code !== 'more-findings')).toHaveLength(MAX_FINDINGS_PER_SEVERITY);
+    const more = parsed.findings.filter((f) => f.code === 'more-findings');
+    expect(more.map((f) => [f.line, f.severity, f.message.split(' not')[0]])).toEqual([
+      [0, 'error', '6 more errors'],
+      // plaintext warnings for every line, duplicate warnings for all but the last
+      [0, 'warning', `${2 * (MAX_FINDINGS_PER_SEVERITY + 10) - 1 - MAX_FINDINGS_PER_SEVERITY} more warnings`],
+    ]);
+  });
+
   it('keeps reading after a stop to report every trap at once', () => {
     const text = `"a" "${SCRAM}"\n# one\n"b" "${SCRAM}"\nplain words\n"${'x'.repeat(130)}" "y"\n`;
     const parsed = parseRoleFile(text);
@@ -203,6 +227,14 @@ describe('valid-until', () => {
     expect(normalizeValidUntil('Infinity')).toBe('infinity');
     expect(normalizeValidUntil('2027-02-31')).toBeUndefined();
     expect(normalizeValidUntil('tomorrow')).toBeUndefined();
+  });
+
+  it('refuses a date that does not exist also when a zone is given (Date.parse would roll it over)', () => {
+    expect(normalizeValidUntil('2027-02-31T00:00+02:00')).toBeUndefined();
+    expect(normalizeValidUntil('2027-04-31 10:00:00-05')).toBeUndefined();
+    expect(normalizeValidUntil('2027-02-29T00:00Z')).toBeUndefined();
+    expect(normalizeValidUntil('0000-01-01')).toBeUndefined(); // PostgreSQL has no year 0
+    expect(normalizeValidUntil('2028-02-29T23:00-05:00')).toBe('2028-03-01T04:00:00Z');
   });
 
   it('is expired only strictly after the instant, like rolvaliduntil < now()', () => {
