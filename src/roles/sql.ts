@@ -97,10 +97,29 @@ type Token =
   | { t: 'number'; v: string }
   | { t: 'punct'; v: string };
 
-/** Splits SQL into statements of tokens: comments, psql meta-commands and dollar-quoted bodies are skipped. */
+/** Statements whose first word is one of these are kept; the tokens of others are dropped as they are read. */
+const ROLE_VERBS = new Set(['create', 'alter', 'grant']);
+/** Tokens kept per statement: a role statement is short, and a 64 MiB input must not become millions of objects. */
+const MAX_STATEMENT_TOKENS = 10_000;
+
+/**
+ * Splits SQL into statements of tokens: comments, psql meta-commands and
+ * dollar-quoted bodies are skipped, and so are statements that cannot be
+ * about roles (first word not CREATE, ALTER or GRANT), whose tokens are
+ * never kept; a kept statement keeps at most MAX_STATEMENT_TOKENS tokens.
+ */
 export function tokenizeSql(sql: string): Token[][] {
   const statements: Token[][] = [];
   let cur: Token[] = [];
+  let dropping = false;
+  const push = (tok: Token): void => {
+    if (dropping) return;
+    if (cur.length === 0 && !(tok.t === 'word' && ROLE_VERBS.has(tok.v))) {
+      dropping = true;
+      return;
+    }
+    if (cur.length < MAX_STATEMENT_TOKENS) cur.push(tok);
+  };
   let i = 0;
   let lineStart = true;
   const n = sql.length;
@@ -139,6 +158,7 @@ export function tokenizeSql(sql: string): Token[][] {
     if (c === ';') {
       if (cur.length) statements.push(cur);
       cur = [];
+      dropping = false;
       i++;
       continue;
     }
@@ -163,7 +183,7 @@ export function tokenizeSql(sql: string): Token[][] {
           i++;
         }
       }
-      cur.push({ t: 'string', v });
+      push({ t: 'string', v });
       continue;
     }
     if (c === '"') {
@@ -178,7 +198,7 @@ export function tokenizeSql(sql: string): Token[][] {
           break;
         } else v += sql[i++];
       }
-      cur.push({ t: 'ident', v });
+      push({ t: 'ident', v });
       continue;
     }
     if (c === '$') {
@@ -186,25 +206,25 @@ export function tokenizeSql(sql: string): Token[][] {
       if (m) {
         const end = sql.indexOf(m[0], i + m[0].length);
         i = end < 0 ? n : end + m[0].length;
-        cur.push({ t: 'punct', v: '$body$' });
+        push({ t: 'punct', v: '$body$' });
         continue;
       }
     }
     if (/[-0-9]/.test(c)) {
       const m = /^-?\d+/.exec(sql.slice(i, i + 32));
       if (m) {
-        cur.push({ t: 'number', v: m[0] });
+        push({ t: 'number', v: m[0] });
         i += m[0].length;
         continue;
       }
     }
     if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
       const m = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/.exec(sql.slice(i, i + 256))!;
-      cur.push({ t: 'word', v: m[0].toLowerCase() });
+      push({ t: 'word', v: m[0].toLowerCase() });
       i += m[0].length;
       continue;
     }
-    cur.push({ t: 'punct', v: c });
+    push({ t: 'punct', v: c });
     i++;
   }
   if (cur.length) statements.push(cur);

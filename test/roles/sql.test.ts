@@ -1,6 +1,6 @@
 /** Roles <-> SQL, pure: quoting, the export's statements, the pg_dumpall reader. */
 import { describe, expect, it } from 'vitest';
-import { exportSql, looksLikeSql, parseRolesSql, quoteIdent, quoteLiteral } from '../../src/roles/sql.js';
+import { exportSql, looksLikeSql, parseRolesSql, quoteIdent, quoteLiteral, tokenizeSql } from '../../src/roles/sql.js';
 
 describe('quoting', () => {
   it('always quotes identifiers and doubles quotes', () => {
@@ -101,5 +101,18 @@ GRANT SELECT ON TABLE t TO alice;
   it('a userlist is not SQL', () => {
     expect(looksLikeSql('; comment\n"alice" "x"\n')).toBe(false);
     expect(looksLikeSql('"alice" "x"\n')).toBe(false);
+  });
+});
+
+describe('bounded reading', () => {
+  it('keeps only the tokens of statements that can be about roles, at most 10,000 per statement', () => {
+    const huge = `SET x = on;\nSELECT ${'a, '.repeat(200_000)}b;\nCREATE ROLE r ${'LOGIN '.repeat(20_000)};\nALTER ROLE r PASSWORD 'pw';\n`;
+    const statements = tokenizeSql(huge);
+    expect(statements.map((st) => st[0])).toEqual([
+      { t: 'word', v: 'create' },
+      { t: 'word', v: 'alter' },
+    ]);
+    expect(statements[0]).toHaveLength(10_000);
+    expect(parseRolesSql(huge).roles.map((r) => [r.name, r.secret])).toEqual([['r', 'pw']]);
   });
 });
