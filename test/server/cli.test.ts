@@ -83,6 +83,15 @@ describe('pgauth serve usage errors', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/broken\.txt:2: /);
   });
+  it('--json, as in the other commands, gives the JSON lines of --log-format json', async () => {
+    const s = await startServe(['--auth', 'trust', '--log-format', 'text', '--json'], { cwd: tmp.path, env: { PGAUTH_ROLES: '' } });
+    try {
+      expect(s.lines[0]).toMatchObject({ event: 'listening', host: '127.0.0.1', port: s.port, tls: false, auth: 'trust' });
+      expect(s.lines[1]).toMatchObject({ event: 'warning' });
+    } finally {
+      await s.stop();
+    }
+  });
   it('without a role file it warns and serves; text log lines', async () => {
     const s = await startServe(['--auth', 'trust', '--log-format', 'text'], { cwd: tmp.path, env: { PGAUTH_ROLES: '' } });
     try {

@@ -32,6 +32,7 @@ interface ServeFlags {
   pamService: string;
   pamConfdir?: string;
   logFormat: 'text' | 'json';
+  json?: boolean;
   watch: boolean;
 }
 
@@ -107,6 +108,7 @@ export function register(program: Command): void {
     .option('--pam-service <NAME>', 'PAM service for --auth pam', 'postgresql')
     .option('--pam-confdir <DIR>', 'PAM configuration folder instead of /etc/pam.d')
     .addOption(new Option('--log-format <FORMAT>', 'log line format').choices(['text', 'json']).default('text'))
+    .option('--json', 'JSON lines on stdout, as --log-format json (a server prints one line per event, not one document)')
     .option('--no-watch', 'do not reload the role and hba files when they change (SIGHUP still does)')
     .action(async function (this: Command, flags: ServeFlags) {
       await serveCommand(flags);
@@ -134,12 +136,15 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   }
   const { defaultRolesPath } = await import('../../roles/index.js');
   let rolesPath: string | null = flags.roles ?? defaultRolesPath();
-  const json = flags.logFormat === 'json';
+  const json = flags.logFormat === 'json' || flags.json === true;
   const out = (line: string) => process.stdout.write(line + '\n');
+  // The listening line is the first line on stdout (scripts read it to find the port):
+  // anything that happens before it is printed after it.
+  let early: ServerEvent[] | null = [];
   const emit = (e: ServerEvent) => {
-    if (json) out(JSON.stringify(e));
-    else if (e.event === 'warning') process.stderr.write(`pgauth: warning: ${e.message}\n`);
-    else out(formatEventText(e));
+    if (!json && e.event === 'warning') process.stderr.write(`pgauth: warning: ${e.message}\n`);
+    else if (early) early.push(e);
+    else out(json ? JSON.stringify(e) : formatEventText(e));
   };
   if (flags.roles === undefined && !process.env.PGAUTH_ROLES && !existsSync(rolesPath)) {
     emit({ event: 'warning', time: new Date().toISOString(), message: `no role file at ${rolesPath}: password methods refuse everyone; trust, cert and pam accept any user name` });
@@ -175,6 +180,9 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
         `${server.socketPath ? ` and ${server.socketPath}` : ''} (auth ${method}, TLS ${server.tls ? 'on' : 'off'})`,
     );
   }
+  const before = early;
+  early = null;
+  for (const e of before) emit(e);
 
   await new Promise<void>((resolve) => {
     const stop = () => {
