@@ -108,6 +108,7 @@ describe('add-role', () => {
       [['--iterations', '0'], '--iterations'],
       [['--method', 'sha1'], '--method'],
       [['--member-of', 'a b'], '--member-of'],
+      [['--secret', buildScramSecret('pw'), '--iterations', '8192'], '--iterations'],
     ];
     for (const [flags, named] of cases) {
       const r = await pgauth(['add-role', 'x', '--roles', f, '--password-stdin', ...flags], { input: 'pw\n' });

@@ -123,6 +123,7 @@ async function secretFromFlags(name: string, flags: SecretFlags, g: GlobalOption
   if (flags.iterations !== undefined && method !== 'scram-sha-256') throw usageError('--iterations: only for --method scram-sha-256');
   const iterations = flags.iterations !== undefined ? parseIntFlag('--iterations', flags.iterations, 1, 2147483647) : undefined;
   if (flags.secret !== undefined) {
+    if (iterations !== undefined) throw usageError('--iterations: not with --secret (a ready secret keeps its own iteration count)');
     const s = flags.secret;
     if (s === '') throw usageError('--secret: empty (a role with an empty secret can never log in)');
     const malformed = secrets.malformedSecretReason(s);
