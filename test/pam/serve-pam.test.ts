@@ -127,6 +127,17 @@ describeWith(serveMissing(), 'serve --auth pam', () => {
     expect(server.output()).not.toContain('wrong-password');
   });
 
+  it('logs what the stack sent as PAM_ERROR_MSG, as PostgreSQL does; the client sees only 28000', async () => {
+    // pam_exec without `quiet` reports a failing program with PAM_ERROR_MSG; pam_echo's TEXT_INFO is not logged.
+    server = await startServe(['--auth', 'pam', '--pam-service', 'svc-messages', '--pam-confdir', stacks.dir]);
+    expect(await login(server.port, 'alice', 'wrong-password')).toEqual({ code: '28000', message: 'PAM authentication failed for user "alice"' });
+    await waitFor(() => server!.output().includes('"result":"rejected"'), 'the attempt in the server log', 5000);
+    const attempt = server.output().split('\n').find((l) => l.includes('"result":"rejected"'))!;
+    const detail = (JSON.parse(attempt) as { detail: string }).detail;
+    expect(detail).toMatch(/^service "svc-messages": PAM_AUTH_ERR: Authentication failure; error from underlying PAM layer: .*check\.sh failed: exit code 1$/);
+    expect(detail).not.toContain('hello from pam_echo');
+  });
+
   it('PAM_RHOST is the client address over TCP and unset over a Unix socket, as PostgreSQL; an empty password never reaches PAM', async () => {
     const sockets = join(stacks.dir, 'sock');
     mkdirSync(sockets, { mode: 0o755 });

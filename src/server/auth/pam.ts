@@ -25,7 +25,14 @@ export function pamExchange(ctx: AuthContext): AuthExchange {
         ...(ctx.facts.remoteAddress ? { rhost: ctx.facts.remoteAddress } : {}),
         ...(ctx.pamConfdir ? { confdir: ctx.pamConfdir } : {}),
       });
-      if (!out.ok) return failed(`service "${service}": ${out.result}: ${out.text}`);
+      if (!out.ok) {
+        // As PostgreSQL logs "error from underlying PAM layer: ..." (PAM_ERROR_MSG only; info is not logged).
+        const errors = out.messages
+          .filter((m) => m.style === 'error')
+          .slice(0, 4)
+          .map((m) => `; error from underlying PAM layer: ${m.text.replace(/[\x00-\x1f\x7f]/g, ' ')}`);
+        return failed(`service "${service}": ${out.result}: ${out.text}${errors.join('')}`);
+      }
       return { kind: 'ok', send: [], identity: user };
     },
   };
