@@ -418,7 +418,18 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
     } else {
       const malformed = malformedSecretReason(entry.secret);
       if (malformed !== undefined) {
-        find(line, 'error', 'malformed-secret', `the secret of ${JSON.stringify(entry.name)} looks like a SCRAM or md5 secret but is malformed (${malformed}); PgBouncer would use it as a plaintext password`);
+        // An error only when PgBouncer mis-reads it (as a plaintext password; the reason says so).
+        // A verifier PostgreSQL and PgBouncer do parse (a "+4096" count, an iteration count of 0) is a warning.
+        const parsedAs = parseSecret(entry.secret);
+        if (parsedAs.kind === 'plain') {
+          find(line, 'error', 'malformed-secret', `the secret of ${JSON.stringify(entry.name)} looks like a SCRAM or md5 secret but is malformed: ${malformed}`);
+        } else {
+          const consequence =
+            parsedAs.kind === 'scram-sha-256' && parsedAs.iterations < 1
+              ? 'no client can log in with it (libpq refuses an iteration count below 1)'
+              : 'it works, but it is not in the canonical form PostgreSQL writes';
+          find(line, 'warning', 'malformed-secret', `the secret of ${JSON.stringify(entry.name)} is read as a SCRAM verifier by PostgreSQL and PgBouncer, but ${malformed.replace(/^malformed SCRAM-SHA-256 secret: /, '')}: ${consequence}`);
+        }
       } else if (parseSecret(entry.secret).kind === 'plain') {
         find(line, 'warning', 'plaintext-secret', `role ${JSON.stringify(entry.name)} has a plaintext password (prefer a SCRAM-SHA-256 verifier)`);
       }

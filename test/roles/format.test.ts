@@ -115,6 +115,15 @@ describe('reading like PgBouncer', () => {
     expect(codes(parsed.findings)).toEqual(['1:error:malformed-secret', '2:error:malformed-secret', '3:error:malformed-secret']);
   });
 
+  it('a verifier PostgreSQL and PgBouncer do parse, though not canonical, is a warning, not an error', () => {
+    const keys = SCRAM.slice(SCRAM.lastIndexOf('$') + 1);
+    const parsed = parseRoleFile(`"a" "SCRAM-SHA-256$+4096:AAAA$${keys}"\n"b" "SCRAM-SHA-256$0:AAAA$${keys}"\n`);
+    expect(codes(parsed.findings)).toEqual(['1:warning:malformed-secret', '2:warning:malformed-secret']);
+    expect(parsed.findings[0]!.message).toMatch(/"\+4096" is not a decimal number: it works, but it is not in the canonical form/);
+    expect(parsed.findings[1]!.message).toMatch(/below 1: no client can log in with it/);
+    expect(parsed.findings.every((f) => !/plain/.test(f.message))).toBe(true);
+  });
+
   it('warns when two roles share an md5 secret (md5 is salted with the name: a renamed copy)', () => {
     const md5 = buildMd5Secret('pw', 'olduser');
     const parsed = parseRoleFile(`"olduser" "${md5}"\n"newuser" "${md5}"\n`);
