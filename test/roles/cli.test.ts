@@ -115,6 +115,9 @@ describe('add-role', () => {
       expect(r.code, flags.join(' ')).toBe(3);
       expect(r.stderr).toContain(named);
     }
+    const nul = await pgauth(['add-role', 'x', '--roles', f, '--password-stdin'], { input: 'a\0b\n' });
+    expect(nul.code).toBe(3);
+    expect(nul.stderr).toContain('NUL');
     const empty = await pgauth(['add-role', 'x', '--roles', f, '--password-stdin'], { input: '\n' });
     expect(empty.code).toBe(3);
     expect(empty.stderr).toContain('empty password');

@@ -85,6 +85,13 @@ describe('pgauth verifier', () => {
     });
   }
 
+  it('exits 3 for a password with a NUL byte (libpq sends passwords as C strings)', async () => {
+    const r = await pgauth(['verifier', '--password-stdin'], { input: 'a\0b\n' });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/NUL/);
+  });
+
   it('exits 3 for an empty password', async () => {
     const r = await pgauth(['verifier', '--password-stdin'], { input: '\n' });
     expect(r.code).toBe(3);

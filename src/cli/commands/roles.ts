@@ -160,6 +160,7 @@ async function readPasswordFor(name: string, flags: PasswordFlags, g: GlobalOpti
   const { readPassword } = await import('../password.js');
   const password = await readPassword(flags, { confirm, input: g.input, message: `Password for ${name}:` });
   if (password === '') throw usageError('empty password: PostgreSQL clients never send one and PgBouncer refuses it');
+  if (password.includes('\0')) throw usageError('the password contains a NUL byte, which no PostgreSQL client can send');
   return password;
 }
 

@@ -90,6 +90,8 @@ export function register(program: Command): void {
     const opts = parseVerifierFlags(flags);
     const password = await readPassword(flags, { confirm: true, input: g.input, message: 'Password:' });
     if (password === '') throw usageError('the password is empty: PostgreSQL treats PASSWORD \'\' as "no password"');
+    // libpq and PostgreSQL handle passwords as C strings: nobody could ever send the bytes after a NUL.
+    if (password.includes('\0')) throw usageError('the password contains a NUL byte, which no PostgreSQL client can send');
     const { makeVerifier } = await import('../../secrets/verifier.js');
     const result = makeVerifier({ password, ...opts });
     if (g.json || flags.json) printJson(result);
