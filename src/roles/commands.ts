@@ -58,8 +58,14 @@ export function validateRoleLine(role: RoleLine): void {
   }
 }
 
-const lineOf = (e: RoleEntry, attrs: RoleAttributes = e.attrs, secret = e.secret): RoleLine =>
-  e.comment !== undefined ? { name: e.name, secret, attrs, comment: e.comment } : { name: e.name, secret, attrs };
+/** The role's line with a new secret or attributes; its unknown words and its comment stay. */
+const lineOf = (e: RoleEntry, attrs: RoleAttributes = e.attrs, secret = e.secret): RoleLine => ({
+  name: e.name,
+  secret,
+  attrs,
+  ...(e.extra !== undefined ? { extra: e.extra } : {}),
+  ...(e.comment !== undefined ? { comment: e.comment } : {}),
+});
 
 /** Reads the file and refuses it when it has errors (before asking anybody for a password). */
 export async function precheckRoleFile(path: string, what: string): Promise<RoleFileSnapshot> {

@@ -52,6 +52,8 @@ export interface RoleEntry {
   read: boolean;
   /** A trailing `; comment` after the attribute words, kept on rewrite. */
   comment?: string;
+  /** Words after the secret pgauth does not know, space-separated; kept when the role is rewritten. */
+  extra?: string;
 }
 
 /** Whole physical lines of the file; an entry owns the lines it spans. */
@@ -170,10 +172,12 @@ export function memberNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** Parses the words after the secret. Problems are returned, not thrown. */
+/** Parses the words after the secret (text, not bytes). Problems are returned, not thrown. */
 export function parseAttributeWords(rest: string): {
   attrs: RoleAttributes;
   comment?: string;
+  /** The unknown words, space-separated (kept on rewrite). */
+  extra?: string;
   problems: Array<{ severity: 'error' | 'warning'; code: string; message: string }>;
 } {
   const attrs: RoleAttributes = {};
@@ -187,6 +191,7 @@ export function parseAttributeWords(rest: string): {
   }
   // A line may hold millions of words: report at most a few per line (every input is bounded).
   const unknown: string[] = [];
+  const extra: string[] = [];
   let unknownCount = 0;
   let badCount = 0;
   for (const word of text.split(/[ \t\v\f\r]+/).filter((w) => w !== '')) {
@@ -215,6 +220,7 @@ export function parseAttributeWords(rest: string): {
       if (problem) bad(`member-of=${value}: ${problem}`);
       else attrs.memberOf = [...new Set(names)];
     } else {
+      extra.push(word);
       if (++unknownCount <= MAX_PROBLEMS_PER_LINE) unknown.push(JSON.stringify(word.length > 60 ? `${word.slice(0, 60)}...` : word));
     }
   }
@@ -229,7 +235,12 @@ export function parseAttributeWords(rest: string): {
       message: `unknown word${unknownCount === 1 ? '' : 's'} ${unknown.join(', ')}${more} after the secret (PgBouncer ignores ${unknownCount === 1 ? 'it' : 'them'}; pgauth knows valid-until=, nologin, conn-limit=, member-of=)`,
     });
   }
-  return comment !== undefined ? { attrs, comment, problems } : { attrs, problems };
+  return {
+    attrs,
+    ...(comment !== undefined ? { comment } : {}),
+    ...(extra.length > 0 ? { extra: extra.join(' ') } : {}),
+    problems,
+  };
 }
 
 /** The attribute words pgauth writes, in a fixed order. */
@@ -246,6 +257,8 @@ export interface RoleLine {
   name: string;
   secret: string;
   attrs: RoleAttributes;
+  /** Unknown words of the line it replaces, written after the attribute words. */
+  extra?: string;
   comment?: string;
 }
 
@@ -266,11 +279,12 @@ export function secretProblem(secret: string): string | undefined {
   return undefined;
 }
 
-/** The canonical line `"name" "secret" attrs... [; comment]` (UTF-8 text, no LF). Throws on an unwritable name or secret. */
+/** The canonical line `"name" "secret" attrs... [extra words] [; comment]` (UTF-8 text, no LF). Throws on an unwritable name or secret. */
 export function formatRoleLine(role: RoleLine): string {
   const problem = roleNameProblem(role.name) ?? secretProblem(role.secret);
   if (problem) throw new Error(problem);
   const parts = [quoteField(role.name), quoteField(role.secret), ...formatAttributes(role.attrs)];
+  if (role.extra) parts.push(role.extra);
   if (role.comment) parts.push(role.comment);
   return parts.join(' ');
 }
@@ -384,7 +398,10 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
     const rawSecret = s.slice(secretStart, secretEnd);
     const name = decodeUtf8(unquote(rawName));
     const secret = decodeUtf8(unquote(rawSecret));
-    const { attrs, comment, problems } = parseAttributeWords(s.slice(secretEnd + 1, eol));
+    // The rest of the line as text (like the name and the secret), so that a
+    // comment or a member-of= name in UTF-8 survives a rewrite of this line.
+    const restBytes = s.slice(secretEnd + 1, eol);
+    const { attrs, comment, extra, problems } = parseAttributeWords(decodeUtf8(restBytes) ?? Buffer.from(restBytes, 'latin1').toString('utf8'));
     const entry: RoleEntry = {
       name: name ?? Buffer.from(unquote(rawName), 'latin1').toString('utf8'),
       secret: secret ?? Buffer.from(unquote(rawSecret), 'latin1').toString('utf8'),
@@ -393,6 +410,7 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
       endLine,
       read: stop === undefined,
       ...(comment !== undefined ? { comment } : {}),
+      ...(extra !== undefined ? { extra } : {}),
     };
     entries.push(entry);
     owned.push({ start: line, end: lineOf(eol === s.length ? Math.max(eol - 1, 0) : eol), entry });

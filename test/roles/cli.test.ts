@@ -265,6 +265,14 @@ describe('passwd, alter-role, remove-role', () => {
     expect((await pgauth(['alter-role', 'nobody', '--roles', f, '--nologin'])).code).toBe(1);
   });
 
+  it('passwd and alter-role keep unknown words and a UTF-8 comment of the line they rewrite, byte for byte', async () => {
+    const f = fresh('"alice" "old" nologin owner=ops ; owner: José\n');
+    expect((await pgauth(['passwd', 'alice', '--roles', f, '--password-stdin', '--method', 'plain'], { input: 'newpw\n' })).code).toBe(0);
+    expect(readFileSync(f, 'utf8')).toBe('"alice" "newpw" nologin owner=ops ; owner: José\n');
+    expect((await pgauth(['alter-role', 'alice', '--roles', f, '--member-of', 'équipe'])).code).toBe(0);
+    expect(readFileSync(f, 'utf8')).toBe('"alice" "newpw" nologin member-of=équipe owner=ops ; owner: José\n');
+  });
+
   it('remove-role removes every duplicate of the name; an unknown name exits 1', async () => {
     const f = fresh('"a" "1"\n"b" "2"\n"a" "3"\n');
     const r = await pgauth(['remove-role', 'a', '--roles', f]);

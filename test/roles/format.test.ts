@@ -143,6 +143,16 @@ describe('reading like PgBouncer', () => {
     expect(codes(parsed.findings)).toEqual(['2:error:bad-attribute', '3:warning:unknown-attribute', '4:error:bad-attribute']);
   });
 
+  it('reads the rest of the line as UTF-8 text: a comment and member-of= names, and keeps unknown words', () => {
+    const parsed = parseRoleFile(Buffer.from(`"a" "${SCRAM}" member-of=équipe owner=ops x ; owner: José\n`, 'utf8'));
+    const e = effectiveRoles(parsed).get('a')!;
+    expect(e.attrs).toEqual({ memberOf: ['équipe'] });
+    expect(e.comment).toBe('; owner: José');
+    expect(e.extra).toBe('owner=ops x');
+    const out = renderRoleFile(parsed, new Map([['a', { name: 'a', secret: 'new', attrs: e.attrs, extra: e.extra!, comment: e.comment! }]]));
+    expect(out.toString('utf8')).toBe('"a" "new" member-of=équipe owner=ops x ; owner: José\n');
+  });
+
   it('reports the unknown words of a line in one finding, however many there are', () => {
     const parsed = parseRoleFile(`"a" "${SCRAM}" ${'x '.repeat(100_000)}\n"b" "${SCRAM}" ${'conn-limit=z '.repeat(10)}\n`);
     expect(codes(parsed.findings)).toEqual(['1:warning:unknown-attribute', '2:error:bad-attribute', '2:error:bad-attribute', '2:error:bad-attribute', '2:error:bad-attribute']);
