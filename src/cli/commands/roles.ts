@@ -38,7 +38,7 @@ async function rolesPath(flags: CommonFlags): Promise<string> {
 
 /**
  * Resolves once everything written to stdout so far has been handed to the
- * OS. cli/main.ts calls process.exit() right after the action, and Node
+ * OS. cli/main.ts ends the process right after the action, and Node
  * writes to a pipe asynchronously: without this, `pgauth export --format sql
  * | psql` got only the first 64 KiB.
  */
