@@ -82,12 +82,19 @@ export class Framer {
     return { code, body: bytes.subarray(headerLen) };
   }
 
+  /**
+   * The first n bytes (n <= buffered). Only the chunks that hold them are
+   * touched: a client that sends one byte per packet leaves thousands of
+   * one-byte chunks, and looking at all of them on every call was quadratic
+   * (a 20 KB message sent byte by byte blocked the event loop for seconds).
+   */
   private peek(n: number): Buffer {
     const first = this.chunks[0]!;
     if (first.length >= n) return first;
-    return Buffer.concat(this.chunks, Math.min(this.size, Math.max(n, 0))).subarray(0, n);
+    return Buffer.concat(this.firstChunks(n), n);
   }
 
+  /** Removes and returns the first n bytes (n <= buffered), joining only the chunks that hold them. */
   private take(n: number): Buffer {
     const first = this.chunks[0]!;
     let out: Buffer;
@@ -96,11 +103,24 @@ export class Framer {
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
     } else {
-      const all = Buffer.concat(this.chunks, this.size);
-      out = all.subarray(0, n);
-      this.chunks = all.length > n ? [all.subarray(n)] : [];
+      const parts = this.firstChunks(n);
+      const joined = Buffer.concat(parts);
+      out = joined.subarray(0, n);
+      this.chunks.splice(0, parts.length, ...(joined.length > n ? [joined.subarray(n)] : []));
     }
     this.size -= n;
     return out;
+  }
+
+  /** The shortest run of leading chunks that holds n bytes. */
+  private firstChunks(n: number): Buffer[] {
+    const parts: Buffer[] = [];
+    let got = 0;
+    for (const c of this.chunks) {
+      parts.push(c);
+      got += c.length;
+      if (got >= n) break;
+    }
+    return parts;
   }
 }

@@ -173,6 +173,26 @@ describe('framer', () => {
       expect(frames.map((x) => x?.code)).toEqual([null, 0x51, 0x58]);
     }
   });
+  // Regression: every call looked at all buffered chunks, so a client sending one byte per packet
+  // made the framer quadratic: a 20 KB message took 7 s, 80 KB 150 s, blocking every other client.
+  it('stays linear when a client sends one byte per packet', () => {
+    const n = 30_000;
+    const big = msg('Q', raw('x'.repeat(n - 1)), [0]);
+    const startup = packet(i32(196608), str('user'), str('u'.repeat(9_980)), [0]);
+    const t0 = Date.now();
+    for (const [bytes, startupMode] of [[startup, true], [big, false]] as const) {
+      const f = new Framer({ startup: startupMode });
+      const frames = [];
+      for (const b of bytes) {
+        f.push(Buffer.from([b]));
+        for (let fr = f.next(); fr; fr = f.next()) frames.push(fr);
+      }
+      expect(frames).toHaveLength(1);
+      expect(frames[0]!.body.length).toBe(bytes.length - (startupMode ? 4 : 5));
+      expect(f.buffered).toBe(0);
+    }
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
   it('refuses lengths under 4, negative, over the cap, and startup bodies over 10000 bytes', () => {
     const bad = (bytes: number[], opts = {}) => {
       const f = new Framer(opts);
