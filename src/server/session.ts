@@ -803,6 +803,7 @@ export class Session {
         if (pf.length > 1 && pf.length !== msg.params.length) {
           throw sqlError('08P01', `bind message has ${pf.length} parameter formats but ${msg.params.length} parameters`);
         }
+        checkFormats(pf);
         const params = msg.params.map((p, i) => (p === null ? null : formatOf(pf, i) === 1 ? paramFromBinary(p, st.paramTypes[i]!, i + 1) : textParam(p)));
         this.portals ??= new Map();
         if (this.portals.size >= MAX_STATEMENTS && !this.portals.has(msg.portal)) throw sqlError('54000', 'too many portals in this session');
@@ -820,6 +821,7 @@ export class Session {
         } else {
           const portal = this.portals?.get(msg.name);
           if (!portal) throw sqlError('34000', `portal "${msg.name}" does not exist`);
+          checkFormats(portal.formats);
           const cols = describePlan(portal.plan, this.settings!);
           this.send(cols ? this.rowDescription(cols, portal.formats) : { type: 'NoData' });
         }
@@ -828,6 +830,7 @@ export class Session {
       case 'Execute': {
         const portal = this.portals?.get(msg.portal);
         if (!portal) throw sqlError('34000', `portal "${msg.portal}" does not exist`);
+        checkFormats(portal.formats); // result formats are checked when rows are about to be sent, as PostgreSQL
         this.execute(portal.plan, portal.params, portal.formats, false);
         return;
       }
@@ -840,6 +843,11 @@ export class Session {
         return;
     }
   }
+}
+
+/** Format codes are 0 (text) or 1 (binary); anything else is PostgreSQL's 22023. */
+function checkFormats(formats: number[]): void {
+  for (const f of formats) if (f !== 0 && f !== 1) throw sqlError('22023', `unsupported format code: ${f}`);
 }
 
 /** Format code of column i: none = text, one = for all, else per column. */

@@ -179,4 +179,27 @@ describe('Session (no sockets)', () => {
     expect(h.read().map((m) => m.type)).toEqual(['RowDescription', 'DataRow', 'CommandComplete', 'ReadyForQuery']);
     expect(h.signals).toEqual(['close']);
   });
+
+  it('format codes other than 0 and 1 are ERROR 22023: parameters at Bind, results at Execute (checked against PG 15)', () => {
+    const h = loggedIn();
+    h.session.receive(
+      serializeFrontend(
+        { type: 'Parse', name: '', sql: 'SELECT $1::int', paramTypes: [] },
+        { type: 'Bind', portal: '', statement: '', paramFormats: [2], params: [Buffer.from('1')], resultFormats: [] },
+        { type: 'Sync' },
+        { type: 'Bind', portal: '', statement: '', paramFormats: [0], params: [Buffer.from('1')], resultFormats: [3] },
+        { type: 'Execute', portal: '', maxRows: 0 },
+        { type: 'Sync' },
+      ),
+    );
+    const err = (code: number) => ({ type: 'ErrorResponse', fields: { severity: 'ERROR', severityNonLocalized: 'ERROR', code: '22023', message: `unsupported format code: ${code}` } });
+    expect(h.read()).toEqual([
+      { type: 'ParseComplete' },
+      err(2),
+      { type: 'ReadyForQuery', status: 'I' },
+      { type: 'BindComplete' },
+      err(3),
+      { type: 'ReadyForQuery', status: 'I' },
+    ]);
+  });
 });
