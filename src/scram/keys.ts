@@ -1,4 +1,4 @@
-import { createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, pbkdf2, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import { preparePassword } from './saslprep.js';
 
 /** SCRAM_KEY_LEN (scram-common.h): SHA-256 output. */
@@ -33,6 +33,17 @@ export function saltedPassword(password: string, salt: Buffer, iterations: numbe
 export function saltedPasswordFromBytes(prepared: Buffer, salt: Buffer, iterations: number): Buffer {
   if (!Number.isSafeInteger(iterations) || iterations < 1) throw new RangeError(`invalid SCRAM iteration count ${iterations}`);
   return pbkdf2Sync(prepared, salt, iterations, SCRAM_KEY_LEN, 'sha256');
+}
+
+/**
+ * saltedPassword off the main thread (libuv's pool), for callers that want
+ * the event loop free meanwhile, e.g. to show progress for a high count.
+ */
+export function saltedPasswordAsync(password: string, salt: Buffer, iterations: number): Promise<Buffer> {
+  if (!Number.isSafeInteger(iterations) || iterations < 1) return Promise.reject(new RangeError(`invalid SCRAM iteration count ${iterations}`));
+  return new Promise((resolve, reject) =>
+    pbkdf2(preparePassword(password), salt, iterations, SCRAM_KEY_LEN, 'sha256', (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 export const clientKeyOf = (salted: Buffer): Buffer => hmac(salted, 'Client Key');

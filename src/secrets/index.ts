@@ -12,6 +12,7 @@ import {
   clientKeyOf,
   constantTimeEqual,
   saltedPassword,
+  saltedPasswordAsync,
   serverKeyOf,
   sha256,
   storedKeyOf,
@@ -182,17 +183,30 @@ export function malformedSecretReason(text: string): string | undefined {
   return undefined;
 }
 
-/** Builds a verifier in scram_build_secret's exact format. Default 4096 iterations, 16 random salt bytes. */
-export function buildScramSecret(password: string, opts: { iterations?: number; salt?: Buffer } = {}): string {
+function scramParams(opts: { iterations?: number; salt?: Buffer }): { iterations: number; salt: Buffer } {
   const iterations = opts.iterations ?? SCRAM_DEFAULT_ITERATIONS;
   if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_SCRAM_ITERATIONS) {
     throw new SecretFormatError(`SCRAM iteration count must be an integer from 1 to ${MAX_SCRAM_ITERATIONS}, not ${iterations}`);
   }
-  const salt = opts.salt ?? randomBytes(SCRAM_DEFAULT_SALT_LEN);
-  const salted = saltedPassword(password, salt, iterations);
+  return { iterations, salt: opts.salt ?? randomBytes(SCRAM_DEFAULT_SALT_LEN) };
+}
+
+function formatScramSecret(iterations: number, salt: Buffer, salted: Buffer): string {
   const storedKey = storedKeyOf(clientKeyOf(salted));
   const serverKey = serverKeyOf(salted);
   return `${SCRAM_SCHEME}$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
+
+/** Builds a verifier in scram_build_secret's exact format. Default 4096 iterations, 16 random salt bytes. */
+export function buildScramSecret(password: string, opts: { iterations?: number; salt?: Buffer } = {}): string {
+  const { iterations, salt } = scramParams(opts);
+  return formatScramSecret(iterations, salt, saltedPassword(password, salt, iterations));
+}
+
+/** buildScramSecret with the key derivation off the main thread (for progress on a high count). */
+export async function buildScramSecretAsync(password: string, opts: { iterations?: number; salt?: Buffer } = {}): Promise<string> {
+  const { iterations, salt } = scramParams(opts);
+  return formatScramSecret(iterations, salt, await saltedPasswordAsync(password, salt, iterations));
 }
 
 /** 'md5' + md5hex(password ‖ user), as PostgreSQL's pg_md5_encrypt (no SASLprep, raw UTF-8 bytes). */

@@ -4,7 +4,7 @@
  */
 import { SCRAM_DEFAULT_ITERATIONS, SCRAM_DEFAULT_SALT_LEN } from '../scram/keys.js';
 import { randomBytes } from 'node:crypto';
-import { buildMd5Secret, buildScramSecret } from './index.js';
+import { buildMd5Secret, buildScramSecret, buildScramSecretAsync } from './index.js';
 import { alterRolePasswordSql } from './sql.js';
 
 export type VerifierMethod = 'scram-sha-256' | 'md5';
@@ -37,6 +37,19 @@ export interface VerifierResult {
 }
 
 export function makeVerifier(req: VerifierRequest): VerifierResult {
+  return make(req, buildScramSecret);
+}
+
+/** makeVerifier with the SCRAM key derivation off the main thread (so a caller can show progress). */
+export async function makeVerifierAsync(req: VerifierRequest): Promise<VerifierResult> {
+  if (req.method === 'md5') return makeVerifier(req);
+  const iterations = req.iterations ?? SCRAM_DEFAULT_ITERATIONS;
+  const salt = req.salt ?? randomBytes(SCRAM_DEFAULT_SALT_LEN);
+  const secret = await buildScramSecretAsync(req.password, { iterations, salt });
+  return make({ ...req, iterations, salt }, () => secret);
+}
+
+function make(req: VerifierRequest, scram: (password: string, opts: { iterations: number; salt: Buffer }) => string): VerifierResult {
   let result: Omit<VerifierResult, 'sql'>;
   if (req.method === 'md5') {
     if (req.user === undefined) throw new RangeError('md5 needs the role name');
@@ -45,7 +58,7 @@ export function makeVerifier(req: VerifierRequest): VerifierResult {
     const iterations = req.iterations ?? SCRAM_DEFAULT_ITERATIONS;
     const salt = req.salt ?? randomBytes(SCRAM_DEFAULT_SALT_LEN);
     result = {
-      secret: buildScramSecret(req.password, { iterations, salt }),
+      secret: scram(req.password, { iterations, salt }),
       method: 'scram-sha-256',
       iterations,
       salt: salt.toString('base64'),

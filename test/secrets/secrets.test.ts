@@ -6,6 +6,7 @@ import {
   SecretFormatError,
   buildMd5Secret,
   buildScramSecret,
+  buildScramSecretAsync,
   malformedSecretReason,
   parseScramSecret,
   parseSecret,
@@ -173,6 +174,14 @@ describe('buildScramSecret and buildMd5Secret', () => {
   it('honours iterations and refuses counts PostgreSQL cannot store', () => {
     expect(parseScramSecret(buildScramSecret('p', { iterations: 1 })).iterations).toBe(1);
     for (const bad of [0, -1, 1.5, 2147483648]) expect(() => buildScramSecret('p', { iterations: bad })).toThrow(SecretFormatError);
+  });
+
+  it('the off-thread build gives the same verifier byte for byte (alice from pg-verifiers.tsv, a SASLprep case)', async () => {
+    const alice = parseScramSecret(ALICE);
+    expect(await buildScramSecretAsync('pencil', { salt: alice.salt, iterations: 4096 })).toBe(ALICE);
+    const salt = Buffer.alloc(16, 7);
+    expect(await buildScramSecretAsync('pa\u00adss\ufb01', { salt, iterations: 10 })).toBe(buildScramSecret('pa\u00adss\ufb01', { salt, iterations: 10 }));
+    await expect(buildScramSecretAsync('p', { iterations: 0 })).rejects.toThrow(SecretFormatError);
   });
 
   it('md5 is md5(password || user) over UTF-8 bytes, without SASLprep', () => {

@@ -1,6 +1,6 @@
 /** `pgauth verifier` through the built CLI. */
 import { describe, expect, it } from 'vitest';
-import { parseScramSecret, verifyPassword } from '../../src/secrets/index.js';
+import { buildScramSecret, parseScramSecret, verifyPassword } from '../../src/secrets/index.js';
 import { pgauth } from '../helpers/proc.js';
 import { pgVerifiers } from './vectors.js';
 
@@ -102,6 +102,13 @@ describe('pgauth verifier', () => {
     const r = await pgauth(['verifier']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/--password-stdin/);
+  });
+
+  it('stays quiet on a pipe even for a high iteration count (progress is for terminals)', async () => {
+    const r = await pgauth(['verifier', '--password-stdin', '--iterations', '1000000', '--salt', 'AAAA'], { input: 'pw\n' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${buildScramSecret('pw', { iterations: 1000000, salt: Buffer.from('AAAA', 'base64') })}\n`);
   });
 
   it('never puts the password on stdout or stderr', async () => {

@@ -26,6 +26,16 @@ describeWith(tmuxMissing(), 'pgauth verifier on a terminal', () => {
     expect(verifyPassword('Typed-Pa55', parseScramSecret(m![0]), 'x')).toBe(true);
   });
 
+  it('shows a progress line while a high iteration count is computed, and erases it', async () => {
+    tty = startTmux(`${process.execPath} ${PGAUTH_BIN} verifier --password-env PW --iterations 6000000`, { NO_COLOR: '1', PW: 'slow-pw' });
+    await tty.waitForText(/computing the SCRAM-SHA-256 verifier \(6000000 iterations\) \d+ s/);
+    expect(await tty.waitForExit(60_000)).toBe(0);
+    const screen = tty.screen();
+    expect(screen).not.toContain('computing');
+    const m = /SCRAM-SHA-256\$6000000:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/]{43}=:[A-Za-z0-9+/]{43}=/.exec(screen.replace(/\n/g, ''));
+    expect(m).not.toBeNull();
+  }, 90_000);
+
   it('refuses two different passwords with exit 3', async () => {
     tty = startTmux(`${process.execPath} ${PGAUTH_BIN} verifier`, { NO_COLOR: '1' });
     await tty.waitForText('Password:');

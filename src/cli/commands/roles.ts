@@ -145,8 +145,12 @@ async function secretFromFlags(name: string, flags: SecretFlags, g: GlobalOption
   }
   const password = await readPasswordFor(name, flags, g, true);
   switch (method) {
-    case 'scram-sha-256':
-      return secrets.buildScramSecret(password, iterations !== undefined ? { iterations } : {});
+    case 'scram-sha-256': {
+      if (iterations === undefined) return secrets.buildScramSecret(password);
+      const { PROGRESS_ITERATIONS, withProgress } = await import('./secrets.js');
+      if (iterations < PROGRESS_ITERATIONS) return secrets.buildScramSecret(password, { iterations });
+      return withProgress(`computing the SCRAM-SHA-256 verifier (${iterations} iterations)`, () => secrets.buildScramSecretAsync(password, { iterations }));
+    }
     case 'md5':
       warn('md5 is deprecated in PostgreSQL; prefer scram-sha-256');
       return secrets.buildMd5Secret(password, name);

@@ -74,6 +74,30 @@ export function parseVerifierFlags(flags: VerifierFlags): VerifierOptions {
   return opts;
 }
 
+/** From this many SCRAM iterations on, a terminal gets a progress line (about half a second and up here). */
+export const PROGRESS_ITERATIONS = 1_000_000;
+
+/**
+ * Runs slow work with a live "computing ... N s" line on stderr when stderr
+ * is a terminal (SPEC §0: progress on a TTY, quiet when piped); the line is
+ * erased when the work ends.
+ */
+export async function withProgress<T>(label: string, work: () => Promise<T>): Promise<T> {
+  if (process.stderr.isTTY !== true) return work();
+  const started = Date.now();
+  const draw = (): void => {
+    process.stderr.write(`\r\x1b[Kpgauth: ${label} ${Math.floor((Date.now() - started) / 1000)} s`);
+  };
+  draw();
+  const timer = setInterval(draw, 250);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    process.stderr.write('\r\x1b[K');
+  }
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('verifier')
@@ -92,8 +116,11 @@ export function register(program: Command): void {
     if (password === '') throw usageError('the password is empty: PostgreSQL treats PASSWORD \'\' as "no password"');
     // libpq and PostgreSQL handle passwords as C strings: nobody could ever send the bytes after a NUL.
     if (password.includes('\0')) throw usageError('the password contains a NUL byte, which no PostgreSQL client can send');
-    const { makeVerifier } = await import('../../secrets/verifier.js');
-    const result = makeVerifier({ password, ...opts });
+    const { makeVerifier, makeVerifierAsync } = await import('../../secrets/verifier.js');
+    const slow = opts.method === 'scram-sha-256' && (opts.iterations ?? 0) >= PROGRESS_ITERATIONS;
+    const result = slow
+      ? await withProgress(`computing the SCRAM-SHA-256 verifier (${opts.iterations} iterations)`, () => makeVerifierAsync({ password, ...opts }))
+      : makeVerifier({ password, ...opts });
     if (g.json || flags.json) printJson(result);
     else process.stdout.write(`${result.sql ?? result.secret}\n`);
   });
