@@ -107,6 +107,8 @@ export class Session {
   private startupParams: Array<[string, string]> | null = null;
 
   private exchange: AuthExchange | null = null;
+  /** A failure waiting out --auth-delay. */
+  private delayedFailure: WireError | null = null;
   private expect: AuthResponseKind = 'raw';
 
   private processId = 0;
@@ -182,6 +184,11 @@ export class Session {
   closed(reason?: string): void {
     if (this.state === 'closed') return;
     this.finish();
+    const failure = this.delayedFailure;
+    if (failure && !this.logged) {
+      // The client left during --auth-delay: the attempt still failed (PostgreSQL logs it after its sleep too).
+      this.logAttempt('rejected', failure.sqlstate, failure.message, failure.logDetail ?? null);
+    }
     if (!this.logged) this.logAttempt(reason === 'tls' ? 'protocol-error' : 'disconnected', null, null, reason && reason !== 'tls' ? reason : null);
   }
 
@@ -506,8 +513,10 @@ export class Session {
     }
     this.busy = true;
     this.exchange = null;
+    this.delayedFailure = err;
     const t = setTimeout(() => {
       this.busy = false;
+      this.delayedFailure = null;
       if (this.state === 'closed') return;
       this.fatalClose(err);
     }, delay);

@@ -202,4 +202,17 @@ describe('Session (no sockets)', () => {
       { type: 'ReadyForQuery', status: 'I' },
     ]);
   });
+
+  it('a client that leaves during --auth-delay is still logged as the failure it was', () => {
+    const h = harness('password');
+    h.ctx.settings.authDelayMs = 60_000;
+    h.session.receive(serializeFrontend({ type: 'StartupMessage', major: 3, minor: 0, parameters: [['user', 'alice']] }));
+    expect(h.read()).toEqual([{ type: 'AuthenticationCleartextPassword' }]);
+    h.session.receive(serializeFrontend({ type: 'PasswordMessage', password: 'wrong' }));
+    expect(h.read()).toEqual([]); // the answer waits
+    h.session.closed();
+    expect(h.logs).toMatchObject([
+      { result: 'rejected', sqlstate: '28P01', message: 'password authentication failed for user "alice"', detail: 'Password does not match for user "alice".' },
+    ]);
+  });
 });
