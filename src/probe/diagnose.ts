@@ -186,9 +186,11 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
         );
       }
       const fromFile = f.passwordSource === 'pgpass' ? ` The password came from ${f.passfile ?? '.pgpass'} (the first matching line wins; it may be stale).` : '';
+      // An md5 challenge or a cleartext request cannot fail for a missing SCRAM secret (reference 3.13, 6.7).
+      const scram = f.authMethod !== 'md5' && f.authMethod !== 'password';
       return d(
-        `The server refused the password for ${q(f.user)}. PostgreSQL says the same for several causes; its log's DETAIL line tells them apart: "Password does not match" (wrong password), "Role ... does not exist" (unknown role), "User ... has an expired password" (VALID UNTIL passed), "User ... has no password assigned", or "User ... does not have a valid SCRAM secret" (the stored secret is md5 while pg_hba.conf says scram-sha-256).${fromFile}`,
-        `Check the server log for that DETAIL. Then: fix the password, CREATE ROLE "${f.user}" LOGIN PASSWORD '...', ALTER ROLE "${f.user}" VALID UNTIL 'infinity', or re-set the password with password_encryption = 'scram-sha-256'.`,
+        `The server refused the password for ${q(f.user)}${f.authMethod ? ` (it asked for ${f.authMethod})` : ''}. PostgreSQL says the same for several causes; its log's DETAIL line tells them apart: "Password does not match" (wrong password), "Role ... does not exist" (unknown role), "User ... has an expired password" (VALID UNTIL passed)${scram ? ', "User ... has no password assigned", or "User ... does not have a valid SCRAM secret" (the stored secret is md5 while pg_hba.conf says scram-sha-256)' : ', or "User ... has no password assigned"'}.${fromFile}`,
+        `Check the server log for that DETAIL. Then: fix the password, CREATE ROLE "${f.user}" LOGIN PASSWORD '...', ALTER ROLE "${f.user}" VALID UNTIL 'infinity'${scram ? ", or re-set the password with password_encryption = 'scram-sha-256'" : ", or ALTER ROLE ... PASSWORD '...'"}.`,
       );
     }
     case 'password-required':

@@ -226,6 +226,12 @@ describe('the diagnosis catalogue', () => {
     const d = diagnose({ ...base, passwordSource: 'pgpass', passfile: '/h/.pgpass', failure: { origin: 'server', afterAuthOk: false, error: err('28P01', 'password authentication failed for user "alice"') } });
     expect(d.cause).toContain('does not have a valid SCRAM secret');
     expect(d.cause).toContain('/h/.pgpass');
+    // After an md5 challenge the stored secret is md5 (or the role is missing): no SCRAM-secret cause.
+    const md5 = diagnose({ ...base, authMethod: 'md5', failure: { origin: 'server', afterAuthOk: false, error: err('28P01', 'password authentication failed for user "alice"') } });
+    expect(md5.cause).toContain('Password does not match');
+    expect(md5.cause).toContain('asked for md5');
+    expect(md5.cause).not.toContain('SCRAM');
+    expect(md5.fix).not.toContain('scram-sha-256');
   });
   it('causes fit the message behind the code (reference section 6)', () => {
     const client = (failure: DiagnosisFacts['failure']) => diagnose({ ...base, failure });
