@@ -32,6 +32,9 @@ export function reservedRoleProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** Groups no GRANT can name (PUBLIC is every role; NONE and '' are no role). */
+const ungrantable = (g: string): boolean => reservedRoleProblem(g) !== undefined && !/^pg_/.test(g);
+
 /** A dollar-quote tag that does not occur in `body`. */
 function dollarTag(body: string): string {
   let tag = '$pgauth$';
@@ -82,7 +85,9 @@ export function exportSql(roles: readonly RoleRecord[], source: string): SqlExpo
     lines.push(parts.join(' ') + ';');
   }
   for (const r of kept) {
-    for (const g of r.attrs.memberOf ?? []) if (!reservedRoleProblem(g) && g !== r.name) lines.push(`GRANT ${quoteIdent(g)} TO ${quoteIdent(r.name)};`);
+    // A pg_* group is one of PostgreSQL's predefined roles (pg_read_all_data,
+    // pg_monitor ...): never created, but granted like any other.
+    for (const g of r.attrs.memberOf ?? []) if (!ungrantable(g) && g !== r.name) lines.push(`GRANT ${quoteIdent(g)} TO ${quoteIdent(r.name)};`);
   }
   lines.push('COMMIT;');
   return { sql: lines.join('\n') + '\n', skipped };

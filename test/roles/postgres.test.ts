@@ -40,7 +40,7 @@ describeWith(pgMissing(), 'role file <-> a real PostgreSQL', () => {
       const r = await pgauth(['add-role', ...args, '--roles', file, '--password-stdin'], { input: `${password}\n` });
       expect(r.code, r.stderr).toBe(0);
     };
-    await add(['app_user', '--member-of', 'readers,app_group', '--conn-limit', '7'], 'app pass');
+    await add(['app_user', '--member-of', 'readers,app_group,pg_monitor', '--conn-limit', '7'], 'app pass');
     await add(['expired_user', '--valid-until', '2001-02-03T04:05:06Z'], 'old pass');
     await add(['future_user', '--valid-until', '2099-01-01'], 'future pass');
     await add(['no_login', '--nologin'], 'nl pass');
@@ -69,7 +69,7 @@ describeWith(pgMissing(), 'role file <-> a real PostgreSQL', () => {
     expect(byName.get('app_user')![3]).toBe('7');
     expect(byName.get('expired_user')![4]).toBe('2001-02-03T04:05:06Z');
     expect(byName.get('future_user')![4]).toBe('2099-01-01T00:00:00Z');
-    expect(await pg.sql("select string_agg(g.rolname, ',' order by g.rolname) from pg_auth_members m join pg_roles g on g.oid = m.roleid join pg_roles u on u.oid = m.member where u.rolname = 'app_user'")).toBe('app_group,readers');
+    expect(await pg.sql("select string_agg(g.rolname, ',' order by g.rolname) from pg_auth_members m join pg_roles g on g.oid = m.roleid join pg_roles u on u.oid = m.member where u.rolname = 'app_user'")).toBe('app_group,pg_monitor,readers');
     expect(await pg.sql("select rolcanlogin from pg_roles where rolname = 'readers'")).toBe('f');
 
     // Logins: right password works, wrong one and the expired/nologin roles are refused.

@@ -43,6 +43,14 @@ describe('export --format sql', () => {
     ]);
   });
 
+  it("grants PostgreSQL's predefined pg_* roles without creating them (a pg_dumpall round trip keeps them)", () => {
+    const { sql } = exportSql([{ name: 'reader', secret: 'md5' + '1'.repeat(32), attrs: { memberOf: ['pg_read_all_data', 'public', 'analysts'] }, line: 1 }], 'f');
+    expect(sql).toContain('GRANT "pg_read_all_data" TO "reader";');
+    expect(sql).toContain('GRANT "analysts" TO "reader";');
+    expect(sql).not.toContain('"public"');
+    expect(sql).not.toMatch(/CREATE ROLE "pg_read_all_data"/);
+  });
+
   it('reads its own export back', () => {
     const { sql } = exportSql([{ name: 'O\'Brien', secret: "p'w\\x", attrs: { validUntil: 'infinity', memberOf: ['g'] }, line: 1 }], 'f');
     expect(parseRolesSql(sql).roles).toEqual([{ name: "O'Brien", secret: "p'w\\x", attrs: { validUntil: 'infinity', memberOf: ['g'] }, line: 0 }]);
