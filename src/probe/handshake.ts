@@ -363,7 +363,8 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
         details.push('chain verified');
       } else details.push('chain not verified');
       if (o.tls.verifyHost) {
-        const check = checkHostName(host.host, t.altNames, cn);
+        // libpq (pq_verify_peer_name_matches_certificate): hostaddr alone gives no name to check.
+        const check = host.host === '' ? { ok: false, message: 'host name must be specified for a verified SSL connection' } : checkHostName(host.host, t.altNames, cn);
         if (!check.ok) {
           step('tls', `${details.filter(Boolean).join(', ')}; ${check.message}`, false);
           throw clientFailure('tls-verify-failed', check.message!, 'wrong-host');

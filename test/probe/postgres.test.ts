@@ -250,6 +250,13 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(r.json.auth.method).toBeNull();
     });
 
+    it('tls-verify-failed: verify-full with hostaddr alone has no host name to check (libpq)', async () => {
+      const r = await probe([`hostaddr=127.0.0.1 port=${pg.port} sslmode=verify-full sslrootcert=${certs.caCert} dbname=postgres`, '-U', 'alice']);
+      expect(r.code).toBe(2);
+      expect(r.json.diagnosis.code).toBe('tls-verify-failed');
+      expect(r.json.error.message).toBe('host name must be specified for a verified SSL connection');
+    });
+
     it('tls-verify-failed: unknown CA (verify-ca)', async () => {
       const r = await probe([`${at()} sslmode=verify-ca sslrootcert=${otherCa.caCert} dbname=postgres`, '-U', 'alice']);
       expect(r.code).toBe(2);
