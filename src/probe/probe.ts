@@ -164,10 +164,9 @@ export function loadTlsMaterial(p: ConnParams, env: NodeJS.ProcessEnv = process.
     if (!p.sslkey || !existsSync(p.sslkey)) throw new ConninfoError(`certificate present, but not private key file "${p.sslkey}"`);
     const st = statSync(p.sslkey);
     if (!st.isFile()) throw new ConninfoError(`private key file "${p.sslkey}" is not a regular file`);
-    // fe-secure-openssl.c initialize_SSL: our own key 0600 or less; a root-owned key 0640 or less.
-    // (Run as root, a root-owned key is our own: 0600.)
-    const euid = process.geteuid?.();
-    const tooOpen = (st.uid === euid && (st.mode & 0o077) !== 0) || (st.uid === 0 && (st.mode & 0o037) !== 0);
+    // fe-secure-openssl.c initialize_SSL: a root-owned key 0640 or less, any other key 0600 or less,
+    // whoever owns it and whoever runs (checked against libpq 15: as root, a root-owned 0640 key loads).
+    const tooOpen = st.uid === 0 ? (st.mode & 0o037) !== 0 : (st.mode & 0o077) !== 0;
     if (process.platform !== 'win32' && tooOpen) {
       throw new ConninfoError(
         `private key file "${p.sslkey}" has group or world access; file must have permissions u=rw (0600) or less if owned by the current user, or permissions u=rw,g=r (0640) or less if owned by root`,
