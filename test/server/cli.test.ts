@@ -86,6 +86,7 @@ describe('pgauth serve usage errors', () => {
   it('--json, as in the other commands, gives the JSON lines of --log-format json', async () => {
     const s = await startServe(['--auth', 'trust', '--log-format', 'text', '--json'], { cwd: tmp.path, env: { PGAUTH_ROLES: '' } });
     try {
+      await s.waitForLine((l) => l.event === 'warning', 'the no-role-file warning');
       expect(s.lines[0]).toMatchObject({ event: 'listening', host: '127.0.0.1', port: s.port, tls: false, auth: 'trust' });
       expect(s.lines[1]).toMatchObject({ event: 'warning' });
     } finally {
