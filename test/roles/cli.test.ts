@@ -97,6 +97,8 @@ describe('add-role', () => {
     expect(renamed.stderr).toContain('renamed');
     const right = await pgauth(['add-role', 'newuser', '--roles', f, '--secret', buildMd5Secret('pw', 'newuser'), '--password-stdin'], { input: 'pw\n' });
     expect(right.code).toBe(0);
+    // An md5 hash is password-equivalent for md5 auth: on argv it draws the same warning as --password.
+    expect(right.stderr).toMatch(/--secret puts an md5 hash.*other users can see it/);
     expect(readFileSync(f, 'utf8')).toBe(`"a" "${scram}"\n"newuser" "${buildMd5Secret('pw', 'newuser')}"\n`);
   });
 

@@ -10,7 +10,7 @@ import { pgauth, PGAUTH_BIN } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
 import { effectiveRoles, parseRoleFile } from '../../src/roles/format.js';
 import { loadRoleFile } from '../../src/roles/index.js';
-import { buildMd5Secret } from '../../src/secrets/index.js';
+import { buildMd5Secret, buildScramSecret } from '../../src/secrets/index.js';
 
 const tmp = tempDir('pgauth-roles-store-');
 afterAll(() => tmp.remove());
@@ -80,7 +80,7 @@ describe('a writer killed mid-write', () => {
     expect(tmpFiles().length).toBeGreaterThan(0);
 
     // The dead writer's lock is stale after a few seconds; the next writer takes it over and removes the temp file.
-    const r = await pgauth(['add-role', 'after-crash', '--roles', file, '--secret', buildMd5Secret('y', 'after-crash')], { timeoutMs: 60_000 });
+    const r = await pgauth(['add-role', 'after-crash', '--roles', file, '--secret', buildScramSecret('y')], { timeoutMs: 60_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(tmpFiles()).toEqual([]);

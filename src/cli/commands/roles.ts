@@ -134,6 +134,8 @@ async function secretFromFlags(name: string, flags: SecretFlags, g: GlobalOption
     }
     if (flags.method !== undefined && parsed.kind !== method) throw usageError(`--secret: it is a ${parsed.kind} secret, not ${method}`);
     if (parsed.kind === 'plain') warn('storing a plaintext password: anyone who reads the role file can log in (prefer scram-sha-256)');
+    // Like --password: an md5 hash (or a plain password) is enough to log in, and argv is visible to other users.
+    if (parsed.kind !== 'scram-sha-256') warn(`--secret puts ${parsed.kind === 'md5' ? 'an md5 hash, which logs in like the password itself under md5 auth,' : 'a password'} on the command line, where other users can see it`);
     if (hasPasswordSource(flags)) {
       const password = await readPasswordFor(name, flags, g, false);
       if (!secrets.verifyPassword(password, parsed, name)) {
