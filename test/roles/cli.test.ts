@@ -224,7 +224,9 @@ describe('verify', () => {
     const md5 = buildMd5Secret('pw', 'carol');
     const noName = await pgauth(['verify', '--verifier', md5, '--password-stdin'], { input: 'pw\n' });
     expect(noName.code).toBe(3);
-    expect((await pgauth(['verify', 'carol', '--verifier', md5, '--password-stdin'], { input: 'pw\n' })).code).toBe(0);
+    const carol = await pgauth(['verify', 'carol', '--verifier', md5, '--password-stdin'], { input: 'pw\n' });
+    expect(carol.code).toBe(0);
+    expect(carol.stderr).toMatch(/--verifier puts an md5 hash.*other users can see it/);
     expect((await pgauth(['verify', 'dave', '--verifier', md5, '--password-stdin'], { input: 'pw\n' })).code).toBe(1);
   });
 

@@ -405,6 +405,9 @@ export function register(program: Command): void {
         if (secrets.parseSecret(secretText).kind === 'md5' && name === undefined) {
           throw usageError('--verifier: an md5 secret is salted with the role name; give it: pgauth verify NAME --verifier md5...');
         }
+        if (secrets.parseSecret(secretText).kind === 'md5') {
+          warn('--verifier puts an md5 hash, which logs in like the password itself under md5 auth, on the command line, where other users can see it');
+        }
       } else {
         if (name === undefined) throw usageError('missing role name: pgauth verify NAME (or --verifier SECRET)');
         const path = await rolesPath(flags);
