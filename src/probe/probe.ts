@@ -218,7 +218,12 @@ export function nextAfterFailure(a: AttemptResult): 'next-address' | 'next-host'
   if (f.origin === 'server' && f.error.code === '57P03') return 'next-host';
   if (a.sslResponse === 'N') return 'stop';
   if (f.origin === 'server' && !f.afterAuthOk) return 'other-encryption';
-  if (f.origin === 'client' && a.encryption === 'ssl' && a.sslResponse === 'S' && !a.tlsUsed && TLS_NEGOTIATION_FAILURES.has(f.code)) return 'other-encryption';
+  if (f.origin === 'client' && a.encryption === 'ssl' && a.sslResponse === 'S') {
+    // libpq checks the certificate inside its handshake (open_client_SSL); the probe just after it.
+    if (f.code === 'tls-verify-failed') return 'other-encryption';
+    // A TLS 1.3 alert about our certificate arrives after the handshake: libpq stops there.
+    if (!a.tlsUsed && TLS_NEGOTIATION_FAILURES.has(f.code)) return 'other-encryption';
+  }
   return 'stop';
 }
 

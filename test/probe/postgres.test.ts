@@ -250,6 +250,17 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(r.json.auth.method).toBeNull();
     });
 
+    it('sslmode=prefer with a root file of another CA: verification fails, then libpq retries without TLS', async () => {
+      await pg.setHba('host all all 127.0.0.1/32 trust\n');
+      const r = await probe([`${at()} sslrootcert=${otherCa.caCert} dbname=postgres`, '-U', 'alice']);
+      expect(r.code).toBe(0);
+      expect(r.json.attempts.map((a: { encryption: string; result: string }) => [a.encryption, a.result])).toEqual([
+        ['ssl', 'failed'],
+        ['plain', 'ok'],
+      ]);
+      expect(r.json.attempts[0].message).toContain('certificate verify failed');
+    });
+
     it('tls-verify-failed: verify-full with hostaddr alone has no host name to check (libpq)', async () => {
       const r = await probe([`hostaddr=127.0.0.1 port=${pg.port} sslmode=verify-full sslrootcert=${certs.caCert} dbname=postgres`, '-U', 'alice']);
       expect(r.code).toBe(2);
