@@ -10,7 +10,7 @@ import { isExpired } from '../roles/index.js';
 import { createExchange, type AuthExchange, type AuthStep, type PeerCertificate } from './auth/index.js';
 import type { AttemptLog, ServerContext } from './context.js';
 import { WireError, fatal, sqlError } from './errors.js';
-import { binaryValue, describePlan, paramFromBinary, planQueries, planQuery, runPlan, settingKey, textParam, type Plan, type SessionView } from './queries.js';
+import { binaryValue, describePlan, paramFromBinary, planQueries, planQuery, runPlan, settingKey, textParam, type Plan, type Rows, type SessionView } from './queries.js';
 import type { ConnectionFacts } from './types.js';
 
 export interface SessionIO {
@@ -73,6 +73,9 @@ interface Portal {
   plan: Plan;
   params: Array<string | null>;
   formats: number[];
+  /** Rows of a SELECT/SHOW portal, computed at its first Execute, and how many were sent. */
+  rows?: Rows;
+  sent: number;
 }
 
 const truncateName = (s: string): string => {
@@ -700,12 +703,7 @@ export class Session {
       case 'show': {
         const rows = runPlan(plan, params, this.view());
         if (describe) this.send(this.rowDescription(rows.columns, formats));
-        for (const row of rows.rows) {
-          this.send({
-            type: 'DataRow',
-            values: row.map((v, i) => (v === null ? null : formatOf(formats, i) === 1 ? binaryValue(v, rows.columns[i]!.typeOid) : Buffer.from(v, 'utf8'))),
-          });
-        }
+        this.sendRows(rows, formats, 0, rows.rows.length);
         this.send({ type: 'CommandComplete', tag: rows.tag });
         return;
       }
@@ -747,6 +745,32 @@ export class Session {
         this.send({ type: 'CommandComplete', tag: 'DISCARD ALL' });
         return;
     }
+  }
+
+  private sendRows(rows: Rows, formats: number[], from: number, to: number): void {
+    for (const row of rows.rows.slice(from, to)) {
+      this.send({
+        type: 'DataRow',
+        values: row.map((v, i) => (v === null ? null : formatOf(formats, i) === 1 ? binaryValue(v, rows.columns[i]!.typeOid) : Buffer.from(v, 'utf8'))),
+      });
+    }
+  }
+
+  /**
+   * Execute of a SELECT/SHOW portal, with PostgreSQL's row limit: at most
+   * maxRows rows (0 = all); reaching the limit answers PortalSuspended and
+   * the next Execute goes on from there; a finished portal gives `SELECT 0`.
+   */
+  private executePortalRows(portal: Portal, maxRows: number): void {
+    if (this.txn === 'E') throw sqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
+    portal.rows ??= runPlan(portal.plan, portal.params, this.view());
+    const rows = portal.rows;
+    const from = portal.sent;
+    const to = maxRows > 0 ? Math.min(rows.rows.length, from + maxRows) : rows.rows.length;
+    this.sendRows(rows, portal.formats, from, to);
+    portal.sent = to;
+    if (maxRows > 0 && to - from === maxRows) this.send({ type: 'PortalSuspended' });
+    else this.send({ type: 'CommandComplete', tag: portal.plan.kind === 'select' ? `SELECT ${to - from}` : rows.tag });
   }
 
   private rowDescription(columns: Array<{ name: string; typeOid: number }>, formats: number[]): BackendMessage {
@@ -816,7 +840,7 @@ export class Session {
         const params = msg.params.map((p, i) => (p === null ? null : formatOf(pf, i) === 1 ? paramFromBinary(p, st.paramTypes[i]!, i + 1) : textParam(p)));
         this.portals ??= new Map();
         if (this.portals.size >= MAX_STATEMENTS && !this.portals.has(msg.portal)) throw sqlError('54000', 'too many portals in this session');
-        this.portals.set(msg.portal, { plan: st.plan, params, formats: msg.resultFormats });
+        this.portals.set(msg.portal, { plan: st.plan, params, formats: msg.resultFormats, sent: 0 });
         this.send({ type: 'BindComplete' });
         return;
       }
@@ -840,6 +864,10 @@ export class Session {
         const portal = this.portals?.get(msg.portal);
         if (!portal) throw sqlError('34000', `portal "${msg.portal}" does not exist`);
         checkFormats(portal.formats); // result formats are checked when rows are about to be sent, as PostgreSQL
+        if (portal.plan.kind === 'select' || portal.plan.kind === 'show') {
+          this.executePortalRows(portal, msg.maxRows);
+          return;
+        }
         this.execute(portal.plan, portal.params, portal.formats, false);
         return;
       }

@@ -215,4 +215,39 @@ describe('Session (no sockets)', () => {
       { result: 'rejected', sqlstate: '28P01', message: 'password authentication failed for user "alice"', detail: 'Password does not match for user "alice".' },
     ]);
   });
+
+  it("Execute's row limit: PortalSuspended at the limit, the next Execute goes on, a finished portal gives SELECT 0 (checked against PG 15)", () => {
+    const h = loggedIn();
+    h.session.receive(
+      serializeFrontend(
+        { type: 'Parse', name: '', sql: 'SELECT 1', paramTypes: [] },
+        { type: 'Bind', portal: '', statement: '', paramFormats: [], params: [], resultFormats: [] },
+        { type: 'Execute', portal: '', maxRows: 1 },
+        { type: 'Execute', portal: '', maxRows: 1 },
+        { type: 'Sync' },
+      ),
+    );
+    expect(h.read()).toEqual([
+      { type: 'ParseComplete' },
+      { type: 'BindComplete' },
+      { type: 'DataRow', values: [Buffer.from('1')] },
+      { type: 'PortalSuspended' },
+      { type: 'CommandComplete', tag: 'SELECT 0' },
+      { type: 'ReadyForQuery', status: 'I' },
+    ]);
+    h.session.receive(
+      serializeFrontend(
+        { type: 'Parse', name: '', sql: 'SHOW ALL', paramTypes: [] },
+        { type: 'Bind', portal: 'p', statement: '', paramFormats: [], params: [], resultFormats: [] },
+        { type: 'Execute', portal: 'p', maxRows: 2 },
+        { type: 'Execute', portal: 'p', maxRows: 0 },
+        { type: 'Sync' },
+      ),
+    );
+    const types = h.read().map((m) => (m.type === 'CommandComplete' ? `C:${m.tag}` : m.type));
+    expect(types.slice(0, 5)).toEqual(['ParseComplete', 'BindComplete', 'DataRow', 'DataRow', 'PortalSuspended']);
+    expect(types.slice(5, -2).every((t) => t === 'DataRow')).toBe(true);
+    expect(types.slice(5, -2).length).toBeGreaterThan(5);
+    expect(types.slice(-2)).toEqual(['C:SHOW', 'ReadyForQuery']);
+  });
 });
