@@ -99,8 +99,9 @@ export function parseKeyValueConninfo(s: string): ConninfoValues {
       let closed = false;
       while (i < n) {
         const c = s[i]!;
-        if (c === '\\' && i + 1 < n) {
-          value += s[i + 1];
+        if (c === '\\') {
+          // libpq: a backslash takes the next character literally; a final one is dropped.
+          if (i + 1 < n) value += s[i + 1];
           i += 2;
         } else if (c === "'") {
           i++;
@@ -114,8 +115,8 @@ export function parseKeyValueConninfo(s: string): ConninfoValues {
       if (!closed) throw new ConninfoError('unterminated quoted string in connection info string');
     } else {
       while (i < n && !ws(s[i])) {
-        if (s[i] === '\\' && i + 1 < n) {
-          value += s[i + 1];
+        if (s[i] === '\\') {
+          if (i + 1 < n) value += s[i + 1];
           i += 2;
         } else {
           value += s[i];
@@ -171,6 +172,14 @@ export function parseUriConninfo(uri: string): ConninfoValues {
   if (!m) throw new ConninfoError(`invalid URI: "${redactUri(uri)}"`);
   const out: ConninfoValues = {};
   let rest = uri.slice(m[0].length);
+  // libpq (conninfo_uri_parse_options) takes user[:password] up to the first '@' met before any '/':
+  // 'postgresql://u:p@ss@h' is user u, password p, host 'ss@h'. Percent-encode an '@' in a password.
+  let userinfo: string | undefined;
+  const stop = rest.search(/[@/]/);
+  if (stop >= 0 && rest[stop] === '@') {
+    userinfo = rest.slice(0, stop);
+    rest = rest.slice(stop + 1);
+  }
   let query = '';
   const q = rest.indexOf('?');
   if (q >= 0) {
@@ -194,10 +203,7 @@ export function parseUriConninfo(uri: string): ConninfoValues {
     authority = rest.slice(0, slash);
     path = rest.slice(slash + 1);
   }
-  const at = authority.lastIndexOf('@');
-  if (at >= 0) {
-    const userinfo = authority.slice(0, at);
-    authority = authority.slice(at + 1);
+  if (userinfo !== undefined) {
     const colon = userinfo.indexOf(':');
     const user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
     if (user !== '') out.user = percentDecode(user, uri);
@@ -239,9 +245,8 @@ export function parseUriConninfo(uri: string): ConninfoValues {
       if (pair === '') continue;
       const eq = pair.indexOf('=');
       if (eq < 0) throw new ConninfoError(`missing key/value separator "=" in URI query parameter: "${pair}"`);
-      if (pair.indexOf('=', eq + 1) >= 0) {
-        throw new ConninfoError(`extra key/value separator "=" in URI query parameter: "${pair.startsWith('password=') ? 'password=***' : pair}"`);
-      }
+      // libpq quotes only the keyword here (so a password value is never shown).
+      if (pair.indexOf('=', eq + 1) >= 0) throw new ConninfoError(`extra key/value separator "=" in URI query parameter: "${pair.slice(0, eq)}"`);
       const key = percentDecode(pair.slice(0, eq), uri);
       const value = percentDecode(pair.slice(eq + 1), uri, key === 'password' ? '(the password)' : undefined);
       if (key === 'ssl' && value === 'true') {

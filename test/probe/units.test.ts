@@ -57,6 +57,12 @@ describe('conninfo parsing (libpq syntax and error texts)', () => {
     expect(() => parseUriConninfo('postgresql://h/d%00')).toThrow('forbidden value %00');
     expect(() => parseUriConninfo('postgresql://[::1/db')).toThrow('matching "]"');
     expect(() => parseUriConninfo('postgresql://h?sslmode')).toThrow('missing key/value separator');
+    // Compared with libpq 15's PQconninfoParse: the user part ends at the first '@' before any '/'.
+    expect(parseUriConninfo('postgresql://u:p@ss@h/db')).toEqual({ user: 'u', password: 'p', host: 'ss@h', dbname: 'db' });
+    expect(parseUriConninfo('postgresql://h/x@y')).toEqual({ host: 'h', dbname: 'x@y' });
+    expect(() => parseUriConninfo('postgresql://h?a=b=c')).toThrow('extra key/value separator "=" in URI query parameter: "a"');
+    // A final backslash in a key=value string is dropped, as libpq does.
+    expect(parseKeyValueConninfo('host=a\\')).toEqual({ host: 'a' });
   });
   it('errors about a URI never quote its password (they end up in CI logs)', () => {
     for (const bad of ['postgresql://u:pa ss@h/db', 'postgresql://u:100%@h/db', 'postgresql://u:s3cr3t@[::1/db', 'postgresql://u:s3cr3t@[]/db', 'postgresql://u:s3cr3t@[::1]x/db', 'postgresql://u:s3cr3t@h/d b', 'postgresql://h/d b?password=s3cr3t', 'postgresql://h/d?password=s3cr3t%', 'postgresql://h/d?password=s3cr3t=x']) {
