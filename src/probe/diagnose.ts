@@ -365,6 +365,12 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
         'Check the port: it is probably another service (HTTP, SSH, ...), or a proxy that expects something else.',
       );
     case 'protocol-error':
+      if (/ALPN/.test(msg)) {
+        return d(
+          `Direct TLS (sslnegotiation=direct) reached a TLS endpoint that did not agree on ALPN "postgresql" (${msg}): a proxy or load balancer terminates TLS, or the server is not PostgreSQL 17+.`,
+          'Use sslnegotiation=postgres, or configure ALPN "postgresql" on the proxy.',
+        );
+      }
       return d(`The server broke the protocol: ${msg}`, 'Check the server or pooler version; capture the exchange with --trace.');
     default:
       if (failure.origin === 'server' && failure.error.code === '55000' && /not currently accepting connections/.test(msg)) {

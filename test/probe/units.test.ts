@@ -247,6 +247,7 @@ describe('the diagnosis catalogue', () => {
     expect(handshake.cause).toContain('unsupported protocol');
     expect(client({ origin: 'client', code: 'tls-unsupported', message: 'x\n(direct TLS: ... sslnegotiation=direct)' }).fix).toContain('sslnegotiation=postgres');
     expect(client({ origin: 'client', code: 'channel-binding-failed', message: 'server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection' }).cause).toContain('SSL stripping');
+    expect(client({ origin: 'client', code: 'protocol-error', message: 'direct SSL connection was established without ALPN protocol negotiation extension' }).fix).toContain('sslnegotiation=postgres');
     expect(client({ origin: 'server', afterAuthOk: true, error: err('55000', 'database "template0" is not currently accepting connections') }).fix).toContain('ALLOW_CONNECTIONS');
     expect(client({ origin: 'server', afterAuthOk: true, error: err('42704', 'unrecognized configuration parameter "x"') }).cause).toContain('PGOPTIONS');
     expect(client({ origin: 'server', afterAuthOk: false, error: err('28P01', 'password authentication failed for user "alice"') }).fix).toContain('ALTER ROLE "alice"');
