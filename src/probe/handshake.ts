@@ -95,6 +95,8 @@ export const MAX_LOGIN_NOTICES = 100;
 
 /** Rows kept per extra query (bounded input). */
 export const MAX_QUERY_ROWS = 200_000;
+/** Bytes of row data kept per extra query (bounded input: rows alone may each be 256 KiB). */
+export const MAX_QUERY_BYTES = 64 * 1024 * 1024;
 
 export interface PasswordAnswer {
   value: string;
@@ -661,11 +663,14 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
       let value: string | null = null;
       let error: ServerError | null = null;
       const rows: Array<Array<string | null>> = [];
+      let bytes = 0;
       for (;;) {
         const msg = await read();
         if (msg.type === 'DataRow') {
           if (value === null) value = msg.values[0]?.toString('utf8') ?? null;
           if (rows.length >= MAX_QUERY_ROWS) throw clientFailure('protocol-error', `more than ${MAX_QUERY_ROWS} rows`);
+          for (const v of msg.values) bytes += v?.length ?? 0;
+          if (bytes > MAX_QUERY_BYTES) throw clientFailure('protocol-error', `more than ${MAX_QUERY_BYTES} bytes of rows`);
           rows.push(msg.values.map((v) => (v === null ? null : v.toString('utf8'))));
         } else if (msg.type === 'ErrorResponse') error = serverErrorOf(msg);
         else if (msg.type === 'ReadyForQuery') break;

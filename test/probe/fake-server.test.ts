@@ -164,6 +164,21 @@ describe('the probe against misbehaving servers', () => {
     }
   });
 
+  it('protocol-error: a query answer larger than 64 MiB is cut off (bounded input)', async () => {
+    const row: BackendMessage = { type: 'DataRow', values: [Buffer.alloc(250 * 1024, 0x61)] };
+    const port = await fake(async (sock, next) => {
+      send(sock, { type: 'AuthenticationOk' }, { type: 'ReadyForQuery', status: 'I' });
+      await next();
+      const chunk = serializeBackend(...new Array<BackendMessage>(20).fill(row));
+      for (let i = 0; i < 14 && !sock.destroyed; i++) {
+        if (!sock.write(chunk)) await new Promise((r) => sock.once('drain', r));
+      }
+    });
+    const r = await probe(port);
+    expect(r.diagnosis.code).toBe('protocol-error');
+    expect(r.error.message).toMatch(/bytes of rows/);
+  });
+
   it('protocol-error: a message out of place after AuthenticationOk', async () => {
     const port = await fake(async (sock) => {
       send(sock, { type: 'AuthenticationOk' }, { type: 'DataRow', values: [Buffer.from('x')] });
