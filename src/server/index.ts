@@ -74,6 +74,27 @@ function groupsFrom(roles: () => Map<string, RoleRecord> | null): (role: string)
   };
 }
 
+/**
+ * Which roles exist, for pg_hba.conf's `+group` and `samerole` (PostgreSQL
+ * never matches them for a role it does not know): the role file's names and
+ * the groups its roles are members of (`export --format sql` creates those).
+ * Without a role file every role is taken to exist.
+ */
+function existsFrom(roles: () => Map<string, RoleRecord> | null): (role: string) => boolean {
+  let cachedFor: Map<string, RoleRecord> | null = null;
+  let known = new Set<string>();
+  return (role) => {
+    const map = roles();
+    if (map === null) return true;
+    if (map !== cachedFor) {
+      known = new Set(map.keys());
+      for (const r of map.values()) for (const g of r.attrs.memberOf ?? []) known.add(g);
+      cachedFor = map;
+    }
+    return known.has(role);
+  };
+}
+
 /** The --auth selector: one method, with `--require-tls` acting like hostssl-only rules. */
 export function constantSelector(method: ServerAuthMethod, requireTls: boolean): MethodSelector {
   return (facts) => {
@@ -98,17 +119,18 @@ async function readRoles(path: string): Promise<Map<string, RoleRecord>> {
   return roles;
 }
 
-async function loadHba(path: string, groupsOf: (role: string) => string[]): Promise<MethodSelector> {
+async function loadHba(path: string, groupsOf: (role: string) => string[], roleExists: (role: string) => boolean): Promise<MethodSelector> {
   const { loadHbaSelector } = await import('../hba/index.js');
-  return loadHbaSelector(path, groupsOf);
+  return loadHbaSelector(path, groupsOf, { roleExists });
 }
 
 export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const now = () => new Date().toISOString();
   let roles: Map<string, RoleRecord> | null = config.rolesPath ? await readRoles(config.rolesPath) : null;
   const groupsOf = groupsFrom(() => roles);
+  const roleExists = existsFrom(() => roles);
   const hbaPath = config.hbaPath ? resolve(config.hbaPath) : undefined;
-  let baseSelector: MethodSelector = hbaPath ? await loadHba(hbaPath, groupsOf) : constantSelector(config.auth, config.requireTls);
+  let baseSelector: MethodSelector = hbaPath ? await loadHba(hbaPath, groupsOf, roleExists) : constantSelector(config.auth, config.requireTls);
 
   // TLS: files, or a throwaway certificate.
   let certPem: string | undefined;
@@ -219,7 +241,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     }
     if (hbaPath) {
       try {
-        baseSelector = await loadHba(hbaPath, groupsOf);
+        baseSelector = await loadHba(hbaPath, groupsOf, roleExists);
         config.onEvent({ event: 'reload', time: now(), file: hbaPath, ok: true, error: null });
       } catch (e) {
         const msg = (e as Error).message;

@@ -367,10 +367,9 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
       }, 60_000);
     }
 
-    // Known gap, outside src/hba: src/server/index.ts builds the selector without roleExists, so a role
-    // missing from the role file still matches +itsname (PostgreSQL: reject). This test fails on purpose
-    // until the server passes roleExists; then drop `.fails`.
-    it.fails('KNOWN GAP: a role missing from the role file matches neither +itsname nor samerole in pgauth serve either', async () => {
+    // Regression: serve once built its selector without roleExists, so a role missing from the role
+    // file matched +itsname (PostgreSQL: reject).
+    it('a role missing from the role file matches neither +itsname nor samerole in pgauth serve either', async () => {
       await serveFile(ADMIN_LINE + UNKNOWN_ROLE_HBA);
       expect((await observeAuth({ host: '127.0.0.1', port: v4.port }, 'dave', 'dave', false)).observed).toBe('reject');
     });
