@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWith, which } from '../helpers/env.js';
 import { waitFor } from '../helpers/pg.js';
 import { PGAUTH_BIN } from '../helpers/proc.js';
@@ -52,6 +52,17 @@ function startInTmux(
 }
 
 describeWith(which('tmux') ? undefined : 'tmux not installed (apt-get install tmux)', 'add-role on a terminal', () => {
+  // tmux's server exits with its last session; a new-session racing with that exit fails
+  // with "server exited unexpectedly" (seen when test files share the server). Keep one alive.
+  const keepAlive = `pgauth-roles-tty-keepalive-${process.pid}`;
+  beforeAll(() => execFileSync('tmux', ['new-session', '-d', '-s', keepAlive, 'sleep 600']));
+  afterAll(() => {
+    try {
+      execFileSync('tmux', ['kill-session', '-t', keepAlive], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  });
   it('asks for the name and the password twice, hidden, and stores it', async () => {
     const file = join(tmp.path, 'ok.txt');
     const t = startInTmux(`pgauth-tty-ok-${process.pid}`, ['add-role', '--roles', file]);

@@ -1,5 +1,6 @@
 /** `pgauth verifier` on a real terminal (tmux): the password is asked twice, hidden, and a mismatch is refused. */
-import { afterEach, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { parseScramSecret, verifyPassword } from '../../src/secrets/index.js';
 import { describeWith } from '../helpers/env.js';
 import { PGAUTH_BIN } from '../helpers/proc.js';
@@ -8,6 +9,17 @@ import { startTmux, tmuxMissing, type TmuxSession } from '../helpers/tmux.js';
 describeWith(tmuxMissing(), 'pgauth verifier on a terminal', () => {
   let tty: TmuxSession | undefined;
   afterEach(() => tty?.kill());
+  // tmux's server exits with its last session; a new-session racing with that exit fails
+  // with "server exited unexpectedly" (seen when test files share the server). Keep one alive.
+  const keepAlive = `pgauth-verifier-tty-keepalive-${process.pid}`;
+  beforeAll(() => execFileSync('tmux', ['new-session', '-d', '-s', keepAlive, 'sleep 600']));
+  afterAll(() => {
+    try {
+      execFileSync('tmux', ['kill-session', '-t', keepAlive], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  });
 
   it('asks for the password twice without echoing it and prints the verifier', async () => {
     tty = startTmux(`${process.execPath} ${PGAUTH_BIN} verifier`, { NO_COLOR: '1' });
