@@ -220,16 +220,33 @@ export function buildMd5Secret(password: string, user: string): string {
  */
 export function verifyPassword(password: string, secret: Secret, user: string): boolean {
   switch (secret.kind) {
-    case 'scram-sha-256': {
+    case 'scram-sha-256':
       // PostgreSQL's Hi() runs at least one round whatever the stored count.
-      const salted = saltedPassword(password, secret.salt, Math.max(1, secret.iterations));
-      const serverOk = constantTimeEqual(serverKeyOf(salted), secret.serverKey);
-      const storedOk = constantTimeEqual(storedKeyOf(clientKeyOf(salted)), secret.storedKey);
-      return serverOk && storedOk;
-    }
+      return scramKeysMatch(saltedPassword(password, secret.salt, Math.max(1, secret.iterations)), secret);
     case 'md5':
       return timingSafeEqual(sha256(buildMd5Secret(password, user)), sha256(secret.text));
     case 'plain':
       return timingSafeEqual(sha256(Buffer.from(password, 'utf8')), sha256(Buffer.from(secret.text, 'utf8')));
   }
+}
+
+/** Both keys must match (constant time): the SaltedPassword really is this verifier's. */
+function scramKeysMatch(salted: Buffer, secret: ScramSecret): boolean {
+  const serverOk = constantTimeEqual(serverKeyOf(salted), secret.serverKey);
+  const storedOk = constantTimeEqual(storedKeyOf(clientKeyOf(salted)), secret.storedKey);
+  return serverOk && storedOk;
+}
+
+/** Up to this many SCRAM iterations a check runs inline (a few ms at most). */
+export const INLINE_PBKDF2_ITERATIONS = 16_384;
+
+/**
+ * verifyPassword with the PBKDF2 of a costly SCRAM secret on libuv's thread
+ * pool, for the server: one role with a huge iteration count must not stall
+ * every other client while its password is checked. Cheap ones (PostgreSQL's
+ * default 4096) stay inline, where a thread hop would cost more than it saves.
+ */
+export async function verifyPasswordAsync(password: string, secret: Secret, user: string): Promise<boolean> {
+  if (secret.kind !== 'scram-sha-256' || secret.iterations <= INLINE_PBKDF2_ITERATIONS) return verifyPassword(password, secret, user);
+  return scramKeysMatch(await saltedPasswordAsync(password, secret.salt, Math.max(1, secret.iterations)), secret);
 }

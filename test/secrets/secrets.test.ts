@@ -189,3 +189,19 @@ describe('buildScramSecret and buildMd5Secret', () => {
     expect(buildMd5Secret('p\u00e9', 'r\u00f6le')).toBe('md5' + createHash('md5').update(Buffer.from('p\u00e9r\u00f6le', 'utf8')).digest('hex'));
   });
 });
+
+describe('verifyPasswordAsync (the server checks cleartext passwords off the event loop)', () => {
+  it('agrees with verifyPassword for every kind of secret, and leaves the event loop free meanwhile', async () => {
+    const { verifyPasswordAsync, verifyPassword: verifySync, buildScramSecret: build, buildMd5Secret: md5, parseSecret: parse } = await import('../../src/secrets/index.js');
+    const scram = parse(build('pencil', { iterations: 200_000 }));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const [ok, bad] = await Promise.all([verifyPasswordAsync('pencil', scram, 'u'), verifyPasswordAsync('pencil!', scram, 'u')]);
+    clearInterval(timer);
+    expect([ok, bad]).toEqual([true, false]);
+    expect(ticks).toBeGreaterThan(0); // a synchronous PBKDF2 would not let the interval run at all
+    for (const s of [parse(md5('pw', 'alice')), parse('plainpw')]) {
+      for (const pw of ['pw', 'plainpw', 'nope']) expect(await verifyPasswordAsync(pw, s, 'alice')).toBe(verifySync(pw, s, 'alice'));
+    }
+  });
+});

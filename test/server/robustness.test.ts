@@ -4,7 +4,7 @@
  * timeouts, connection limits, the mock SCRAM salt, auth_delay, reload,
  * shutdown, protocol negotiation, and no secret in the log.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -318,6 +318,35 @@ describe('limits: --auth-timeout, --max-connections, --auth-delay', () => {
       expect(line).toMatchObject({ sqlstate: '28P01', user: 'alice' });
     } finally {
       await slow.stop();
+    }
+  });
+});
+
+describe('--auth password with a costly SCRAM secret', () => {
+  it('checks it off the event loop: another client logs in and queries while the hash runs', async () => {
+    // About half a second of PBKDF2 here; done inline it would hold every other client up.
+    const costly = join(tmp.path, 'costly.txt');
+    writeFileSync(costly, `"slow" "${buildScramSecret(PASSWORD, { iterations: 1_000_000 })}"\n"alice" "${buildScramSecret(PASSWORD, { iterations: 4096 })}"\n`, { mode: 0o600 });
+    const served = await startServe(['--auth', 'password', '--roles', costly]);
+    try {
+      const order: string[] = [];
+      const raw = await RawClient.connect(served.port);
+      raw.startup('slow');
+      await raw.until('AuthenticationCleartextPassword');
+      raw.write({ type: 'PasswordMessage', password: 'wrong' });
+      const slowAnswer = raw.until('ErrorResponse').then((e) => {
+        order.push('slow');
+        return e;
+      });
+      const c = await login(served.port);
+      await c.query('SELECT 1');
+      await c.end();
+      order.push('fast');
+      expect((await slowAnswer).fields).toMatchObject({ code: '28P01' });
+      expect(order).toEqual(['fast', 'slow']);
+      raw.end();
+    } finally {
+      await served.stop();
     }
   });
 });
