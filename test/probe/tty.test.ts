@@ -18,14 +18,21 @@ const PW = 'typed-on-a-tty';
 describeWith(tmuxMissing(), 'pgauth probe on a terminal', () => {
   let serve: Awaited<ReturnType<typeof startServe>>;
   let tty: TmuxSession | undefined;
+  // tmux stops its server when the last session ends; a test starting the next session at that
+  // moment gets "server exited unexpectedly". An idle session held for the whole file avoids it.
+  let anchor: TmuxSession | undefined;
   const home = mkdtempSync(join(tmpdir(), 'pgauth-probe-tty-'));
   beforeAll(async () => {
+    anchor = startTmux('true');
     const roles = join(home, 'userlist.txt');
     writeFileSync(roles, `"alice" "${buildScramSecret(PW)}"\n`, { mode: 0o600 });
     serve = await startServe(['--auth', 'scram-sha-256', '--roles', roles]);
   });
   afterEach(() => tty?.kill());
-  afterAll(async () => serve?.stop());
+  afterAll(async () => {
+    anchor?.kill();
+    await serve?.stop();
+  });
 
   it('asks for the password when the server wants one, never echoing it', async () => {
     tty = startTmux(`${process.execPath} ${PGAUTH_BIN} probe 127.0.0.1:${serve.port} -U alice -d postgres`, { NO_COLOR: '1', HOME: home });
