@@ -10,7 +10,8 @@ import { describeWith, which } from '../helpers/env.js';
 import { waitFor } from '../helpers/pg.js';
 import { PGAUTH_BIN } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
-import { verifyPassword, parseSecret } from '../../src/secrets/index.js';
+import { buildScramSecret, verifyPassword, parseSecret } from '../../src/secrets/index.js';
+import { startTmux } from '../helpers/tmux.js';
 
 const tmp = tempDir('pgauth-roles-tty-');
 afterAll(() => tmp.remove());
@@ -84,6 +85,19 @@ describeWith(which('tmux') ? undefined : 'tmux not installed (apt-get install tm
     const secret = line.split('"')[3]!;
     expect(verifyPassword('S3cretTyped', parseSecret(secret), 'ttyuser')).toBe(true);
   }, 60_000);
+
+  it('verify shows a progress line for a verifier with a high iteration count, and erases it', async () => {
+    const verifier = buildScramSecret('slow-pw', { iterations: 6_000_000, salt: Buffer.alloc(16, 3) });
+    const t = startTmux(`${process.execPath} ${PGAUTH_BIN} verify --verifier '${verifier}' --password-env PW`, { NO_COLOR: '1', PW: 'slow-pw' });
+    try {
+      await t.waitForText(/checking against 6000000 SCRAM iterations \d+ s/, 30_000);
+      expect(await t.waitForExit(60_000)).toBe(0);
+      expect(t.screen()).toContain('match: the password matches the verifier');
+      expect(t.screen()).not.toContain('checking against');
+    } finally {
+      t.kill();
+    }
+  }, 90_000);
 
   it('refuses a mismatched confirmation (exit 3) and writes nothing', async () => {
     const file = join(tmp.path, 'mismatch.txt');

@@ -421,7 +421,12 @@ export function register(program: Command): void {
       }
       const password = await (await import('../password.js')).readPassword(flags, { confirm: false, input: g.input, message: `Password${name ? ` for ${name}` : ''}:` });
       const secret = secrets.parseSecret(secretText);
-      const match = secretText !== '' && password !== '' && secrets.verifyPassword(password, secret, name ?? '');
+      const { PROGRESS_ITERATIONS, withProgress } = await import('./secrets.js');
+      const check = (): Promise<boolean> =>
+        secret.kind === 'scram-sha-256' && secret.iterations >= PROGRESS_ITERATIONS
+          ? withProgress(`checking against ${secret.iterations} SCRAM iterations`, () => secrets.verifyPasswordAsync(password, secret, name ?? ''))
+          : Promise.resolve(secrets.verifyPassword(password, secret, name ?? ''));
+      const match = secretText !== '' && password !== '' && (await check());
       const { isExpired } = await import('../../roles/index.js');
       const result = {
         name: name ?? null,
