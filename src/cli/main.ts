@@ -85,7 +85,21 @@ export async function main(argv: readonly string[]): Promise<void> {
     report(err, debug);
   }
   if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
+  // Node writes to a pipe asynchronously: wait until everything written has
+  // reached the OS, or `pgauth export --format sql | psql` gets only 64 KiB.
+  await Promise.all([process.stdout, process.stderr].map(drained));
   // Commands that serve or hold sockets return only when finished, so nothing
   // useful is left running here; exit so a stray handle cannot keep us alive.
   process.exit(process.exitCode);
+}
+
+/** Resolves once a stream has handed all it was given to the OS. */
+export function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableLength === 0) return resolve();
+    // A reader that went away (`| head`) is not our error: stop, as psql does.
+    // The listener stays: the stream reports the error on a later tick than the callback.
+    if (stream.listenerCount('error') === 0) stream.on('error', () => {});
+    stream.write('', () => resolve());
+  });
 }

@@ -28,3 +28,23 @@ describe('the CLI frame (SPEC §0)', () => {
     expect(r.stdout).toContain('Usage: pgauth');
   });
 });
+
+describe('output to a pipe', () => {
+  it('is written in full before the process exits, for any command (regression: cut at 64 KiB)', async () => {
+    const { tempDir } = await import('../helpers/tmp.js');
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const tmp = tempDir();
+    try {
+      // 3,000 hba lines: `hba lint --json` prints several hundred KiB.
+      const file = join(tmp.path, 'pg_hba.conf');
+      writeFileSync(file, Array.from({ length: 3000 }, (_, i) => `host all user${i} 127.0.0.1/32 scram-sha-256\n`).join(''));
+      const r = await pgauth(['hba', 'lint', file, '--json']);
+      expect(r.code).toBe(0);
+      expect(r.stdout.length).toBeGreaterThan(4 * 65536);
+      expect(() => JSON.parse(r.stdout)).not.toThrow();
+    } finally {
+      tmp.remove();
+    }
+  });
+});

@@ -36,22 +36,6 @@ async function rolesPath(flags: CommonFlags): Promise<string> {
   return defaultRolesPath();
 }
 
-/**
- * Resolves once everything written to stdout so far has been handed to the
- * OS. cli/main.ts ends the process right after the action, and Node
- * writes to a pipe asynchronously: without this, `pgauth export --format sql
- * | psql` got only the first 64 KiB.
- */
-function stdoutFlushed(): Promise<void> {
-  return new Promise((resolve) => {
-    if (process.stdout.writableLength === 0) return resolve();
-    // A reader that went away (`| head`) is not our error: stop writing, as psql does.
-    // The listener stays: the stream emits the error on a later tick than the callback.
-    if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', () => {});
-    process.stdout.write('', () => resolve());
-  });
-}
-
 /** Layer errors -> CLI kinds: a missing role is "rejected" (1), an existing one a usage error (3). */
 async function run<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -60,8 +44,6 @@ async function run<T>(fn: () => Promise<T>): Promise<T> {
     if (err instanceof Error && err.name === 'RoleNotFoundError') throw new CliError('rejected', err.message);
     if (err instanceof Error && err.name === 'RoleExistsError') throw new CliError('usage', err.message);
     throw err;
-  } finally {
-    await stdoutFlushed();
   }
 }
 
