@@ -21,19 +21,24 @@ export interface TmuxSession {
 
 let counter = 0;
 
-/** Starts `command` (a shell command line) in a detached tmux session of 120x30. */
+/**
+ * Starts `command` (a shell command line) in a detached tmux session of
+ * 120x30. Each session gets a tmux server of its own (`-L`): a shared server
+ * exits with its last session, and a new-session racing that exit fails.
+ */
 export function startTmux(command: string, env: Record<string, string> = {}): TmuxSession {
   const name = `pgauth-test-${process.pid}-${++counter}`;
+  const tmux = (args: string[], opts: { stdio?: 'ignore' } = {}) => execFileSync('tmux', ['-L', name, ...args], opts);
   const envPrefix = Object.entries(env).map(([k, v]) => `${k}='${v.replace(/'/g, "'\\''")}'`).join(' ');
   // `; echo EXIT:$?; sleep 600` keeps the pane open so the exit status can be read.
   const line = `${envPrefix} ${command}; echo "EXIT:$?"; sleep 600`;
-  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', line]);
+  tmux(['-f', '/dev/null', 'new-session', '-d', '-s', name, '-x', '120', '-y', '30', line]);
   const session: TmuxSession = {
     send(keys, opts = {}) {
-      execFileSync('tmux', ['send-keys', '-t', name, ...(opts.literal ? ['-l'] : []), keys]);
+      tmux(['send-keys', '-t', name, ...(opts.literal ? ['-l'] : []), keys]);
     },
     screen() {
-      return execFileSync('tmux', ['capture-pane', '-p', '-t', name]).toString();
+      return tmux(['capture-pane', '-p', '-t', name]).toString();
     },
     waitForText(text, timeoutMs = 15_000) {
       return waitFor(() => {
@@ -47,7 +52,7 @@ export function startTmux(command: string, env: Record<string, string> = {}): Tm
     },
     kill() {
       try {
-        execFileSync('tmux', ['kill-session', '-t', name], { stdio: 'ignore' });
+        tmux(['kill-server'], { stdio: 'ignore' });
       } catch {
         // already gone
       }
