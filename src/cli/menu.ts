@@ -39,6 +39,11 @@ export const MENU_ACTIONS: MenuAction[] = [
     args: async () => ['pam-check', '--service', await promptText('PAM service:', { default: 'postgresql' }), '--user', await ask('User:')],
   },
   { value: 'hba', name: 'Lint a pg_hba.conf', args: async () => ['hba', 'lint', await ask('pg_hba.conf path:')] },
+  {
+    value: 'hba check',
+    name: 'Which pg_hba.conf line admits a connection',
+    args: async () => ['hba', 'check', await ask('pg_hba.conf path:')],
+  },
 ];
 
 export async function runMenu(program: Command): Promise<void> {

@@ -11,6 +11,8 @@ describeWith(tmuxMissing(), 'pgauth alone on a terminal', () => {
     tty = startTmux(`${process.execPath} ${PGAUTH_BIN}`, { NO_COLOR: '1' });
     const screen = await tty.waitForText('What do you want to do?');
     expect(screen).toContain('List roles');
+    expect(screen).toContain('Which pg_hba.conf line admits a connection');
+    expect(screen).toContain('Probe: log in to a server and explain');
     expect(screen).toContain('Quit');
     tty.send('Up'); // the list loops: Up from the first entry is Quit
     tty.send('Enter');
