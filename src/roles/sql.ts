@@ -7,22 +7,9 @@
  */
 import { normalizeValidUntil, type RoleAttributes } from './format.js';
 import type { RoleRecord } from './index.js';
+import { quoteIdent, quoteLiteral } from '../secrets/sql.js';
 
-/** A quoted identifier, as PostgreSQL's quote_ident always-quoting form. */
-export function quoteIdent(name: string): string {
-  if (name.includes('\0')) throw new Error('a NUL character cannot be part of an SQL identifier');
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/**
- * A string literal that means the same whatever standard_conforming_strings
- * is: with a backslash it is written as an escape string (E'...').
- */
-export function quoteLiteral(text: string): string {
-  if (text.includes('\0')) throw new Error('a NUL character cannot be part of an SQL string');
-  const q = text.replace(/'/g, "''");
-  return text.includes('\\') ? `E'${q.replace(/\\/g, '\\\\')}'` : `'${q}'`;
-}
+export { quoteIdent, quoteLiteral };
 
 /** Why PostgreSQL would refuse to create this role, or undefined. */
 export function reservedRoleProblem(name: string): string | undefined {
