@@ -211,7 +211,9 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
         bouncer
           ? 'PgBouncer requires TLS from clients (client_tls_sslmode=require or stricter) and this connection did not use it.'
           : 'pg_hba.conf has no line for an unencrypted connection from here, but a TLS connection is admitted (hostssl lines only, as on many managed services).',
-        'Connect with TLS: sslmode=require (or verify-full with sslrootcert=...), e.g. "host=... sslmode=require".',
+        'Connect with TLS: sslmode=require (or verify-full with sslrootcert=...), e.g. "host=... sslmode=require".' +
+          (f.hbaLine && !bouncer ? ` Or, if unencrypted connections from here should be admitted, add this line to pg_hba.conf and reload: ${f.hbaLine}` : ''),
+        bouncer ? null : (f.hbaLine ?? null),
       );
     case 'hba-reject':
       return d(

@@ -376,9 +376,11 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     spoke: attempts.some((a) => a.auth.requests.length > 0 || a.failure?.origin === 'server'),
   });
 
-  // The hba line that would admit this connection (helper E's proposeHbaLine).
+  // The hba line that would admit this connection as it was made (the hba
+  // engine's proposeHbaLine): for no-hba-entry the fix, for tls-required the
+  // alternative to connecting with TLS.
   let hbaLine: string | null = null;
-  if (cause?.failure?.origin === 'server' && !tlsWouldBeAdmitted && /^no pg_hba\.conf entry/.test(cause.failure.error.message)) {
+  if (cause?.failure?.origin === 'server' && /^no pg_hba\.conf entry/.test(cause.failure.error.message)) {
     const propose = opts.proposeHbaLine ?? (await loadProposer());
     if (propose) {
       const facts: ConnectionFacts = {
@@ -542,11 +544,6 @@ export function evaluateExpectations(e: Expectations, r: ProbeResult, failureExi
   return out;
 }
 
-async function loadProposer(): Promise<((facts: ConnectionFacts, method: string) => string) | undefined> {
-  try {
-    const mod = (await import('../hba/index.js' as string)) as { proposeHbaLine?: (facts: ConnectionFacts, method: string) => string };
-    return typeof mod.proposeHbaLine === 'function' ? mod.proposeHbaLine : undefined;
-  } catch {
-    return undefined;
-  }
+async function loadProposer(): Promise<(facts: ConnectionFacts, method: string) => string> {
+  return (await import('../hba/index.js')).proposeHbaLine;
 }

@@ -175,6 +175,14 @@ describeWith(pgMissing(), 'pgauth probe against PostgreSQL', () => {
       expect(r.json.error.code).toBe('28000');
       expect(r.json.auth.method).toBeNull();
       expect(r.json.attempts.at(-1).diagnostic).toBe(true);
+      // The alternative to TLS, from the hba engine: the line that admits this plaintext connection.
+      expect(r.json.diagnosis.hbaLine).toMatch(/^host\s+postgres\s+alice\s+127\.0\.0\.1\/32\s+scram-sha-256$/);
+      expect(r.json.diagnosis.fix).toContain('sslmode=require');
+      expect(r.json.diagnosis.fix).toContain(r.json.diagnosis.hbaLine);
+      // ...and it really does admit it.
+      await pg.setHba(r.json.diagnosis.hbaLine + '\n');
+      const again = await withPw([`${at()} sslmode=disable dbname=postgres`, '-U', 'alice']);
+      expect(again.json.diagnosis.code).toBe('ok');
     });
 
     it('sslmode=allow: plaintext first, then TLS, each attempt reported', async () => {
