@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { PamJob, PamJobResult, PamMessageStyle } from './binding.js';
 import { PAM_CONFIG_ERROR_RESULTS, PAM_SUCCESS, pamResultName } from './codes.js';
-import { PamWorkerPool, type PoolLimits } from './pool.js';
+import { CANCELLED, PamWorkerPool, type PoolLimits } from './pool.js';
 
 export { PAM_RESULT_NAMES, pamResultName } from './codes.js';
 export type { PamMessageStyle } from './binding.js';
@@ -31,6 +31,12 @@ export interface PamRequest {
   rhost?: string;
   /** PAM configuration folder instead of /etc/pam.d (needs libpam >= 1.4). */
   confdir?: string;
+  /**
+   * Aborted when the caller no longer wants the answer (the client left): a
+   * login still waiting for a thread is then dropped, so PAM never sees an
+   * attempt nobody waits for (lockout modules such as pam_faillock count them).
+   */
+  signal?: AbortSignal;
 }
 
 export interface PamStep {
@@ -242,14 +248,15 @@ export async function pamAuthenticate(req: PamRequest): Promise<PamOutcome> {
 
   let reply;
   try {
-    reply = await getPool().run(job);
+    reply = await getPool().run(job, req.signal);
   } catch (err) {
     return failure('PGAUTH_WORKER_FAILED', err instanceof Error ? err.message : String(err), false, started);
   }
   if (reply.kind === 'unavailable') return failure('PGAUTH_LIBPAM_UNAVAILABLE', reply.error, true, started);
   if (reply.kind === 'failed') {
     const busy = reply.error.startsWith('too many PAM requests');
-    return failure(busy ? 'PGAUTH_BUSY' : 'PGAUTH_WORKER_FAILED', reply.error, false, started);
+    const name = reply.error === CANCELLED ? 'PGAUTH_CANCELLED' : busy ? 'PGAUTH_BUSY' : 'PGAUTH_WORKER_FAILED';
+    return failure(name, reply.error, false, started);
   }
 
   const decided = decide(reply.result);

@@ -29,6 +29,9 @@ export interface PoolLimits {
   idleMs: number;
 }
 
+/** The error of a job dropped from the queue because its caller gave up. */
+export const CANCELLED = 'cancelled: the caller gave up before a PAM thread was free';
+
 export class PamWorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
@@ -55,21 +58,44 @@ export class PamWorkerPool {
     return this.slots.length;
   }
 
-  /** Runs a job; resolves with the worker's reply, or 'failed' when the queue is full or the worker dies. */
-  run(job: PamJob): Promise<WorkerReply> {
+  /**
+   * Runs a job; resolves with the worker's reply, or 'failed' when the queue
+   * is full or the worker dies. An aborted `signal` drops a job that is still
+   * waiting for a thread (answered 'failed' with CANCELLED); one already on a
+   * thread runs to its end, since native code cannot be interrupted.
+   */
+  run(job: PamJob, signal?: AbortSignal): Promise<WorkerReply> {
     return new Promise((resolve) => {
       const id = this.nextId++;
       if (this.closed) {
         resolve({ id, kind: 'failed', error: 'the PAM worker pool is closed' });
         return;
       }
-      const task: Task = { id, job, resolve };
+      if (signal?.aborted) {
+        resolve({ id, kind: 'failed', error: CANCELLED });
+        return;
+      }
+      const onAbort = () => {
+        const at = this.queue.indexOf(task);
+        if (at < 0) return; // already on a thread
+        this.queue.splice(at, 1);
+        resolve({ id, kind: 'failed', error: CANCELLED });
+      };
+      const task: Task = {
+        id,
+        job,
+        resolve: (reply) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(reply);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(task);
       this.pump();
       // Bound what waits, not what runs: with a free thread even maxQueue 0 runs the job.
       if (this.queue.length > this.limits.maxQueue && this.queue.at(-1) === task) {
         this.queue.pop();
-        resolve({ id, kind: 'failed', error: `too many PAM requests waiting (${this.limits.maxQueue})` });
+        task.resolve({ id, kind: 'failed', error: `too many PAM requests waiting (${this.limits.maxQueue})` });
       }
     });
   }

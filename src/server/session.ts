@@ -110,6 +110,8 @@ export class Session {
   private startupParams: Array<[string, string]> | null = null;
 
   private exchange: AuthExchange | null = null;
+  /** Aborted when the session ends, so work queued for it (PAM) is dropped. */
+  private readonly lifetime = new AbortController();
   /** A failure waiting out --auth-delay. */
   private delayedFailure: WireError | null = null;
   private expect: AuthResponseKind = 'raw';
@@ -243,6 +245,7 @@ export class Session {
     this.exchange = null;
     this.statements = null;
     this.portals = null;
+    this.lifetime.abort();
   }
 
   private close(): void {
@@ -454,6 +457,7 @@ export class Session {
       mockNonce: this.ctx.mockNonce,
       pamService: this.ctx.settings.pamService,
       pamConfdir: this.ctx.settings.pamConfdir,
+      signal: this.lifetime.signal,
     });
     this.method = this.exchange.method;
     this.ruleMethod = decision.method === 'scram' ? 'scram-sha-256' : decision.method;

@@ -207,6 +207,25 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
     expect(maxGap).toBeLessThan(100);
   });
 
+  it('drops a queued login whose caller gave up (AbortSignal); one already on a thread runs to its end', async () => {
+    await closePam(); // no idle threads left over from earlier tests
+    configurePam({ maxConcurrent: 1 });
+    const running = auth('svc-slow', 'c0', 'pw-c0');
+    await waitFor(() => existsSync(join(stacks.dir, 'started-c0')), 'the first login inside the slow module');
+    const gaveUp = new AbortController();
+    const queued = pamAuthenticate({ service: 'svc-slow', user: 'c1', password: 'pw-c1', confdir: stacks.dir, signal: gaveUp.signal });
+    gaveUp.abort();
+    const dropped = await queued;
+    expect(dropped).toMatchObject({ ok: false, result: 'PGAUTH_CANCELLED' });
+    expect(existsSync(join(stacks.dir, 'started-c0'))).toBe(true);
+    expect((await running).ok).toBe(true); // the running one was not disturbed
+    const already = new AbortController();
+    already.abort();
+    expect((await pamAuthenticate({ service: 'svc-ok', user: 'alice', password: ALICE_PASSWORD, confdir: stacks.dir, signal: already.signal })).result).toBe('PGAUTH_CANCELLED');
+    expect((await auth('svc-slow', 'c2', 'pw-c2')).ok).toBe(true);
+    expect(existsSync(join(stacks.dir, 'started-c1'))).toBe(false);
+  });
+
   it('caps concurrent transactions and bounds the queue', async () => {
     await closePam();
     configurePam({ maxConcurrent: 3 });

@@ -7,12 +7,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWith, pgBinDir } from '../helpers/env.js';
 import { waitFor } from '../helpers/pg.js';
 import { PGAUTH_BIN, run } from '../helpers/proc.js';
+import { serializeFrontend } from '../../src/protocol/index.js';
 import { ALICE_PASSWORD, makePamStacks, pamModulesMissing, type PamStacks } from './stacks.js';
 
 interface Serve {
@@ -203,6 +205,25 @@ describeWith(serveMissing(), 'serve --auth pam', () => {
     expect(wall).toBeGreaterThanOrEqual(1000);
     expect(trustMs).toBeLessThan(100);
     expect(reloadMs).toBeLessThan(100);
+  });
+
+  it('a client that leaves while its login waits for a PAM thread is dropped: PAM never runs for it', async () => {
+    server = await startServe(['--auth', 'pam', '--pam-service', 'svc-slow', '--pam-confdir', stacks.dir]);
+    const port = server.port;
+    // Eight logins take the eight PAM threads for a second each.
+    const held = Promise.all(Array.from({ length: 8 }, (_, i) => login(port, `q${i}`, `pw-q${i}`)));
+    await waitFor(() => Array.from({ length: 8 }, (_, i) => existsSync(join(stacks.dir, `started-q${i}`))).every(Boolean), 'eight PAM logins inside the slow module', 10_000);
+    // A ninth sends its password, so its login queues for a thread, and leaves.
+    const sock = connect(port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.write(serializeFrontend({ type: 'StartupMessage', major: 3, minor: 0, parameters: [['user', 'gone']] }));
+    await new Promise((r) => sock.once('data', r)); // AuthenticationCleartextPassword
+    sock.write(serializeFrontend({ type: 'PasswordMessage', password: 'pw-gone' }));
+    sock.end(); // the server reads the password, then the end of the stream
+    expect(await held).toEqual(Array.from({ length: 8 }, (_, i) => ({ user: `q${i}` })));
+    // The queue is first come, first served: once a later login has run, the dropped one would have run before it.
+    expect(await login(port, 'q9', 'pw-q9')).toEqual({ user: 'q9' });
+    expect(existsSync(join(stacks.dir, 'started-gone'))).toBe(false);
   });
 
   it('stops on SIGTERM (exit 0) while a PAM login is stuck in a module', async () => {

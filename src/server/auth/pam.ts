@@ -24,6 +24,7 @@ export function pamExchange(ctx: AuthContext): AuthExchange {
         password: msg.password,
         ...(ctx.facts.remoteAddress ? { rhost: ctx.facts.remoteAddress } : {}),
         ...(ctx.pamConfdir ? { confdir: ctx.pamConfdir } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       if (!out.ok) {
         // As PostgreSQL logs "error from underlying PAM layer: ..." (PAM_ERROR_MSG only; info is not logged).

@@ -40,6 +40,8 @@ export interface AuthContext {
   mockNonce: Buffer;
   pamService: string;
   pamConfdir: string | undefined;
+  /** Aborted when the connection closes: work queued for it (PAM) is dropped. */
+  signal?: AbortSignal;
 }
 
 export type AuthStep =
