@@ -8,10 +8,11 @@ import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import { ALPN_POSTGRESQL } from '../protocol/index.js';
+import { ALPN_POSTGRESQL, serializeBackend } from '../protocol/index.js';
+import { fatal } from './errors.js';
 import type { PeerCertificate } from './auth/index.js';
 import type { ServerContext } from './context.js';
-import { Session, type SessionIO, type TransportInfo } from './session.js';
+import { peerName, Session, type SessionIO, type TransportInfo } from './session.js';
 
 export interface ListenOptions {
   host: string;
@@ -98,6 +99,34 @@ function handleConnection(
   raw: Socket,
   transport: TransportInfo,
 ): void {
+  raw.on('error', () => {
+    /* reported through 'close' */
+  });
+  if (sessions.size >= 2 * ctx.settings.maxConnections) {
+    // PostgreSQL's postmaster refuses before reading a byte once it has about
+    // twice max_connections children (MaxLivePostmasterChildren): connections
+    // still starting up count too, so clients that never send a startup
+    // packet cannot take every file descriptor before --auth-timeout.
+    const message = 'sorry, too many clients already';
+    raw.end(serializeBackend({ type: 'ErrorResponse', fields: fatal('53300', message).fields() }));
+    ctx.log({
+      event: 'attempt',
+      time: new Date().toISOString(),
+      peer: peerName(transport),
+      user: null,
+      database: null,
+      method: null,
+      mechanism: null,
+      tls: false,
+      result: 'rejected',
+      sqlstate: '53300',
+      message,
+      detail: `${sessions.size} connections open, most of them not yet authenticated`,
+      rule: null,
+      ms: 0,
+    });
+    return;
+  }
   raw.setNoDelay(true);
   let sock: Socket = raw;
   let closeTimer: NodeJS.Timeout | undefined;
@@ -181,9 +210,6 @@ function handleConnection(
   };
 
   raw.on('data', onRawData);
-  raw.on('error', () => {
-    /* reported through 'close' */
-  });
   raw.on('close', () => {
     if (closeTimer) clearTimeout(closeTimer);
     upgrader?.forget(raw);

@@ -86,6 +86,12 @@ const truncateName = (s: string): string => {
   return b.subarray(0, end).toString('utf8');
 };
 
+/** How the attempt log names a peer: `ip:port`, `[v6]:port`, or `[local]`. */
+export function peerName(t: TransportInfo): string {
+  if (t.transport === 'unix') return '[local]';
+  return t.remoteAddress?.includes(':') ? `[${t.remoteAddress}]:${t.remotePort}` : `${t.remoteAddress}:${t.remotePort}`;
+}
+
 export class Session {
   private state: State = 'startup';
   private readonly framer = new Framer({ startup: true });
@@ -271,7 +277,7 @@ export class Session {
     this.ctx.log({
       event: 'attempt',
       time: new Date().toISOString(),
-      peer: t.transport === 'unix' ? '[local]' : t.remoteAddress?.includes(':') ? `[${t.remoteAddress}]:${t.remotePort}` : `${t.remoteAddress}:${t.remotePort}`,
+      peer: peerName(t),
       user: this.user,
       database: this.database,
       method: this.method,

@@ -322,6 +322,28 @@ describe('limits: --auth-timeout, --max-connections, --auth-delay', () => {
   });
 });
 
+describe('connections that never start up', () => {
+  it('count against about twice --max-connections, as PostgreSQL\'s postmaster children do: beyond that, 53300 at once', async () => {
+    const served = await startServe(['--auth', 'scram-sha-256', '--roles', rolesPath, '--max-connections', '2']);
+    try {
+      const silent = await Promise.all([1, 2, 3, 4].map(() => RawClient.connect(served.port)));
+      const extra = await RawClient.connect(served.port);
+      const events = await extra.drain(5000);
+      expect(errorOf(events)?.fields).toMatchObject({ severity: 'FATAL', code: '53300', message: 'sorry, too many clients already' });
+      expect(events.at(-1)?.type).toBe('close');
+      await served.waitForLine((l) => l.event === 'attempt' && l.sqlstate === '53300', 'the refusal in the log');
+      for (const c of silent) c.end();
+      await waitFor(async () => {
+        const c = await login(served.port).catch(() => undefined);
+        await c?.end();
+        return c !== undefined;
+      }, 'a login once the silent connections are gone');
+    } finally {
+      await served.stop();
+    }
+  });
+});
+
 describe('--auth password with a costly SCRAM secret', () => {
   it('checks it off the event loop: another client logs in and queries while the hash runs', async () => {
     // About half a second of PBKDF2 here; done inline it would hold every other client up.
