@@ -2,7 +2,8 @@
  * The pg_hba.conf engine: one parser and matcher for `serve --hba`,
  * `hba check`, `hba lint` and the probe's advice (SPEC §5).
  */
-import { closeSync, constants as fsConstants, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { BoundedReadError, readFileBounded } from '../files/read-bounded.js';
 import type { AuthDecision, ConnectionFacts, MethodSelector } from '../server/types.js';
 import { HbaFileError, parseHbaFile, type HbaFile } from './file.js';
 import { decisionOf, explainHba, type MatchOptions } from './match.js';
@@ -35,41 +36,13 @@ function errnoText(e: unknown): string {
   return (code && ERRNO_TEXT[code]) ?? (e instanceof Error ? e.message : String(e));
 }
 
-/**
- * Reads at most MAX_HBA_FILE_BYTES + 1 bytes, whatever the file claims its
- * size is: a character device such as /dev/zero has size 0 and never ends.
- * FIFOs and sockets are refused rather than waited on (a reload must not
- * block the server).
- */
-function readBounded(path: string): ReadResult {
-  const st = statSync(path);
-  if (st.isDirectory()) return { ok: false, missing: false, message: 'Is a directory' };
-  if (!st.isFile() && !st.isCharacterDevice()) return { ok: false, missing: false, message: 'not a regular file' };
-  const fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-  try {
-    if (!fstatSync(fd).isFile() && !fstatSync(fd).isCharacterDevice()) return { ok: false, missing: false, message: 'not a regular file' };
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.alloc(Math.min(64 * 1024, MAX_HBA_FILE_BYTES + 1 - total));
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-      total += n;
-      if (total > MAX_HBA_FILE_BYTES) return { ok: false, missing: false, message: `file is larger than ${MAX_HBA_FILE_BYTES} bytes` };
-    }
-    return { ok: true, text: Buffer.concat(chunks, total).toString('utf8') };
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** The real file system, bounded. */
 export const fileSystemSource: AuthFileSource = {
   read(path: string): ReadResult {
     try {
-      return readBounded(path);
+      return { ok: true, text: readFileBounded(path, MAX_HBA_FILE_BYTES).toString('utf8') };
     } catch (e) {
+      if (e instanceof BoundedReadError && e.code === undefined) return { ok: false, missing: false, message: e.message };
       return { ok: false, missing: (e as NodeJS.ErrnoException)?.code === 'ENOENT', message: errnoText(e) };
     }
   },

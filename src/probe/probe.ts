@@ -4,7 +4,8 @@
  * plaintext then TLS), stopping at the first login. Then the diagnosis of
  * the attempt that caused the failure, the server kind, expectations.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readFileBounded } from '../files/read-bounded.js';
 import type { ConnectionFacts } from '../server/types.js';
 import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
 import { ConninfoError } from './conninfo.js';
@@ -131,13 +132,13 @@ interface TlsMaterial {
   rootError?: string;
 }
 
+/** Certificates and keys are a few KiB; a CA bundle may be a few hundred. */
+const MAX_TLS_FILE_BYTES = 4 * 1024 * 1024;
+
 function readBounded(path: string, what: string): Buffer {
   try {
-    const st = statSync(path);
-    if (st.size > 4 * 1024 * 1024) throw new ConninfoError(`${what} "${path}" is larger than 4 MiB`);
-    return readFileSync(path);
+    return readFileBounded(path, MAX_TLS_FILE_BYTES);
   } catch (err) {
-    if (err instanceof ConninfoError) throw err;
     throw new ConninfoError(`could not read ${what} "${path}": ${(err as Error).message}`);
   }
 }

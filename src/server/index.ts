@@ -5,7 +5,7 @@
  */
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileBounded } from '../files/read-bounded.js';
 import { basename, dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { loadRoleFile, type RoleRecord } from '../roles/index.js';
@@ -124,6 +124,18 @@ async function loadHba(path: string, groupsOf: (role: string) => string[], roleE
   return loadHbaSelector(path, groupsOf, { roleExists });
 }
 
+/** Certificates and keys are a few KiB; a CA bundle may be a few hundred. */
+const MAX_TLS_FILE_BYTES = 4 * 1024 * 1024;
+
+/** A PEM file named by a flag, read bounded; errors name the flag and file. */
+function readTlsFile(flag: string, path: string): string {
+  try {
+    return readFileBounded(path, MAX_TLS_FILE_BYTES).toString('utf8');
+  } catch (e) {
+    throw new ServeConfigError(`${flag} ${path}: ${(e as Error).message}`);
+  }
+}
+
 export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const now = () => new Date().toISOString();
   let roles: Map<string, RoleRecord> | null = config.rolesPath ? await readRoles(config.rolesPath) : null;
@@ -143,18 +155,12 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     keyPem = pair.key;
   } else if (t.certPath || t.keyPath) {
     if (!t.certPath || !t.keyPath) throw new ServeConfigError('--tls-cert and --tls-key go together');
-    certPem = await readFile(t.certPath, 'utf8').catch((e: Error) => {
-      throw new ServeConfigError(`--tls-cert ${t.certPath}: ${e.message}`);
-    });
-    keyPem = await readFile(t.keyPath, 'utf8').catch((e: Error) => {
-      throw new ServeConfigError(`--tls-key ${t.keyPath}: ${e.message}`);
-    });
+    certPem = readTlsFile('--tls-cert', t.certPath);
+    keyPem = readTlsFile('--tls-key', t.keyPath);
   }
   if (t.caPath) {
     if (!certPem) throw new ServeConfigError('--tls-ca needs a server certificate (--tls-cert/--tls-key or --tls-self-signed)');
-    caPem = await readFile(t.caPath, 'utf8').catch((e: Error) => {
-      throw new ServeConfigError(`--tls-ca ${t.caPath}: ${e.message}`);
-    });
+    caPem = readTlsFile('--tls-ca', t.caPath);
   }
   if (config.requireTls && !certPem) throw new ServeConfigError('--require-tls needs --tls-cert/--tls-key or --tls-self-signed');
   if (!hbaPath && config.auth === 'cert' && (!certPem || !caPem)) {

@@ -497,16 +497,11 @@ async function readSource(source: string): Promise<Buffer> {
     }
     return Buffer.concat(chunks);
   }
-  const { readFile, stat } = await import('node:fs/promises');
+  const { readFileBounded } = await import('../../files/read-bounded.js');
   try {
-    const st = await stat(source);
-    if (!st.isFile()) throw new RoleFileError(`cannot read ${source}: not a regular file`, source);
-    if (st.size > MAX_ROLE_FILE_BYTES) throw new RoleFileError(`${source} is ${st.size} bytes; the limit is ${MAX_ROLE_FILE_BYTES}`, source);
-    return await readFile(source);
+    return readFileBounded(source, MAX_ROLE_FILE_BYTES);
   } catch (err) {
-    if (err instanceof RoleFileError) throw err;
-    const e = err as NodeJS.ErrnoException;
-    throw new RoleFileError(`cannot read ${source}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message}`, source);
+    throw new RoleFileError(`cannot read ${source}: ${(err as Error).message}`, source);
   }
 }
 
