@@ -26,6 +26,11 @@ describe('architecture', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('keeps the core free of the CLI layer (no import from cli/ outside it)', () => {
+    const offenders = all.filter((f) => !f.path.startsWith('cli/') && /from '(\.\.\/)+cli\//.test(f.text)).map((f) => f.path);
+    expect(offenders).toEqual([]);
+  });
+
   it('calls process.exit only in cli/main.ts', () => {
     const offenders = all.filter((f) => f.path !== 'cli/main.ts' && /process\.exit\(/.test(f.text)).map((f) => f.path);
     expect(offenders).toEqual([]);

@@ -4,7 +4,6 @@
  * Needs a superuser: pg_authid is not readable by others.
  */
 import type { RoleRecord } from '../roles/index.js';
-import { CliError } from '../cli/errors.js';
 import { ConninfoError, resolveConnParams } from './conninfo.js';
 import { runProbe, type ProbeOptions } from './probe.js';
 
@@ -43,6 +42,27 @@ export function rolesFromRows(roleRows: Array<Array<string | null>>, memberRows:
   return out;
 }
 
+/** The live import could not log in ('unreachable': no answer) or read pg_authid ('rejected'). */
+export class LiveImportError extends Error {
+  override readonly name = 'LiveImportError';
+  constructor(
+    readonly kind: 'rejected' | 'unreachable',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The URI carries a password (which then sits on argv). */
+export function uriHasPassword(uri: string): boolean {
+  return /^postgres(?:ql)?:\/\/[^:/@]*:[^@/]*@/i.test(uri);
+}
+
+/** A URI for messages and reports, without its password. */
+export function redactUri(uri: string): string {
+  return uri.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
 export async function fetchRolesFromServer(uri: string, opts: { password?: string; probe?: Partial<ProbeOptions> }): Promise<RoleRecord[]> {
   // Not quoted back: a conninfo string here may hold a password.
   if (!/^postgres(ql)?:\/\//.test(uri)) throw new ConninfoError('expected a postgresql:// or postgres:// URI');
@@ -55,19 +75,15 @@ export async function fetchRolesFromServer(uri: string, opts: { password?: strin
   });
   if (!result.ok) {
     const why = `${result.error.message ?? result.diagnosis.code} (${result.diagnosis.code}: ${result.diagnosis.fix})`;
-    throw new CliError(result.exit === 'unreachable' ? 'unreachable' : 'rejected', `cannot log in to ${redact(uri)}: ${why}`);
+    throw new LiveImportError(result.exit === 'unreachable' ? 'unreachable' : 'rejected', `cannot log in to ${redactUri(uri)}: ${why}`);
   }
   const [roles, members] = result.queryResults ?? [];
-  if (!roles || !members) throw new CliError('rejected', 'the server did not answer the pg_authid query');
+  if (!roles || !members) throw new LiveImportError('rejected', 'the server did not answer the pg_authid query');
   for (const q of [roles, members]) {
     if (q.error) {
       const hint = q.error.code === '42501' ? `; reading pg_authid needs a superuser (logged in as ${result.auth.currentUser ?? params.user})` : '';
-      throw new CliError('rejected', `${q.error.message}${hint}`);
+      throw new LiveImportError('rejected', `${q.error.message}${hint}`);
     }
   }
   return rolesFromRows(roles.rows, members.rows);
-}
-
-function redact(uri: string): string {
-  return uri.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }

@@ -345,9 +345,15 @@ describe('export and import (files)', () => {
     expect(readFileSync(dst, 'utf8')).toBe(`"Weird ""Name""" "it's" valid-until=infinity\n`);
   });
 
-  it('a postgresql:// source goes to the probe\'s live import (or says it is unavailable)', async () => {
+  it('a postgresql:// source goes to the probe\'s live import: no answer exits 2, a password in the URI draws the argv warning and is never echoed', async () => {
     const r = await pgauth(['import', 'postgresql://127.0.0.1:1/postgres', '--roles', fresh()]);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).not.toContain('no such file');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cannot log in to postgresql://127.0.0.1:1/postgres');
+    expect(r.stderr).not.toContain('command line');
+    const withPw = await pgauth(['import', 'postgresql://admin:s3cr3t-Pw@127.0.0.1:1/postgres', '--roles', fresh()]);
+    expect(withPw.code).toBe(2);
+    expect(withPw.stderr).toContain('the password in the URI is on the command line');
+    expect(withPw.stderr).toContain('postgresql://admin:***@127.0.0.1:1');
+    expect(withPw.stderr + withPw.stdout).not.toContain('s3cr3t-Pw');
   });
 });

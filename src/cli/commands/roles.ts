@@ -43,6 +43,7 @@ async function run<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof Error && err.name === 'RoleNotFoundError') throw new CliError('rejected', err.message);
     if (err instanceof Error && err.name === 'RoleExistsError') throw new CliError('usage', err.message);
+    if (err instanceof Error && err.name === 'LiveImportError') throw new CliError((err as Error & { kind: 'rejected' | 'unreachable' }).kind, err.message);
     throw err;
   }
 }
@@ -462,8 +463,11 @@ export function register(program: Command): void {
       let found: { kind: 'userlist' | 'sql' | 'server'; roles: import('../../roles/index.js').RoleRecord[]; skipped: Array<{ name: string; reason: string }>; warnings: string[] };
       if (/^postgres(ql)?:\/\//i.test(source)) {
         const password = hasPasswordSource(flags) ? await (await import('../password.js')).readPassword(flags, { confirm: false, input: g.input }) : undefined;
-        const fetchRoles = await loadLiveImport();
-        const records = await fetchRoles(source, password !== undefined ? { password } : {});
+        const { fetchRolesFromServer, redactUri, uriHasPassword } = await import('../../probe/import-live.js');
+        if (uriHasPassword(source)) {
+          warn('the password in the URI is on the command line, where other users can see it; prefer --password-stdin, PGPASSWORD or ~/.pgpass');
+        }
+        const records = await fetchRolesFromServer(source, password !== undefined ? { password } : {});
         found = { kind: 'server', roles: records, skipped: [], warnings: [] };
         source = redactUri(source);
       } else {
@@ -505,24 +509,3 @@ async function readSource(source: string): Promise<Buffer> {
   }
 }
 
-type FetchRoles = (uri: string, opts: { password?: string }) => Promise<Array<import('../../roles/index.js').RoleRecord>>;
-
-/** The live-server import is the probe's (src/probe/import-live.ts); it may not be built. */
-async function loadLiveImport(): Promise<FetchRoles> {
-  const specifier = '../../probe/import-live.js';
-  let mod: { fetchRolesFromServer?: unknown };
-  try {
-    mod = (await import(specifier)) as { fetchRolesFromServer?: unknown };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND') throw usageError('importing from a live server is not available in this build (src/probe/import-live is missing)');
-    throw err;
-  }
-  if (typeof mod.fetchRolesFromServer !== 'function') throw usageError('importing from a live server is not available in this build (no fetchRolesFromServer)');
-  return mod.fetchRolesFromServer as FetchRoles;
-}
-
-/** A URI for reports, without its password. */
-function redactUri(uri: string): string {
-  return uri.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
-}
