@@ -85,6 +85,7 @@ describeWith(pgMissing() ?? pgbouncerMissing(), 'a real PgBouncer reads the role
     expect(wrong.stderr).toMatch(/password authentication failed|SASL authentication failed/);
     const unknown = await viaBouncer('mallory', 'x');
     expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/password authentication failed|SASL authentication failed|no such user/);
     // PgBouncer does not know nologin; PostgreSQL enforces it on the server login.
     const dave = await viaBouncer('dave', 'dave pass');
     expect(dave.code).not.toBe(0);
