@@ -8,7 +8,7 @@
  * nsswitch, which is what answers for loopback names); `prepareSystemResolver`
  * does real lookups ahead of time for `pgauth hba check`; tests inject a map.
  */
-import { readFileSync } from 'node:fs';
+import { readFileBounded } from '../files/read-bounded.js';
 import { lookup, lookupService } from 'node:dns/promises';
 import { formatIpAddress, parseIpAddress, sameAddress, type IpAddress } from './address.js';
 
@@ -35,7 +35,7 @@ export function parseHostsFile(text: string): Array<{ address: IpAddress; names:
 export function hostsFileResolver(text?: string): HostResolver {
   let entries: Array<{ address: IpAddress; names: string[] }>;
   try {
-    entries = parseHostsFile(text ?? readFileSync('/etc/hosts', 'utf8').slice(0, 1 << 20));
+    entries = parseHostsFile(text ?? readFileBounded('/etc/hosts', 1 << 20).toString('utf8'));
   } catch {
     entries = [];
   }
