@@ -7,6 +7,7 @@ import { readFileSync, existsSync, chmodSync, mkdirSync, writeFileSync } from 'n
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pgBinDir } from './env.js';
+import { pgInstall } from './versions.js';
 import { run, type RunResult } from './proc.js';
 import { asServerUser, chownToPostgres, tempDir } from './tmp.js';
 
@@ -35,6 +36,8 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
 }
 
 export interface ClusterOptions {
+  /** Server major (14–18, SPEC §7); Debian's newest when left out. */
+  version?: number;
   /** pg_hba.conf body (the admin line `local all postgres trust` is put first unless adminLine=false). */
   hba?: string;
   adminLine?: boolean;
@@ -50,6 +53,7 @@ export interface Cluster {
   socketDir: string;
   dataDir: string;
   logFile: string;
+  /** Server binaries (initdb, pg_ctl, postgres) of this cluster's version. */
   binDir: string;
   version: number;
   /** Runs SQL as the superuser over the Unix socket; returns psql's -At output. */
@@ -58,7 +62,7 @@ export interface Cluster {
   setHba(body: string, opts?: { adminLine?: boolean }): Promise<void>;
   /** pg_ctl reload, then wait for the postmaster to log that it reloaded. */
   reload(): Promise<void>;
-  /** Runs a PostgreSQL client binary (psql, pgbench, pg_dumpall...) from the server's bin dir. */
+  /** Runs a PostgreSQL client binary (psql, pgbench, pg_dumpall...): Debian's, on its own libpq. */
   client(name: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<RunResult>;
   log(): string;
   stop(): Promise<void>;
@@ -67,9 +71,12 @@ export interface Cluster {
 const ADMIN_LINE = 'local all postgres trust\n';
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
-  const binDir = pgBinDir();
-  if (!binDir) throw new Error('PostgreSQL is not installed');
-  const version = Number(binDir.split('/').at(-2));
+  const clientDir = pgBinDir();
+  if (!clientDir) throw new Error('PostgreSQL is not installed');
+  const version = opts.version ?? Number(clientDir.split('/').at(-2));
+  const install = pgInstall(version);
+  if (!install) throw new Error(`PostgreSQL ${version} is not installed`);
+  const binDir = install.binDir;
   const tmp = tempDir('pgauth-pg-');
   chmodSync(tmp.path, 0o755);
   chownToPostgres(tmp.path);
@@ -82,7 +89,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
 
   const server = async (name: string, args: string[]): Promise<RunResult> => {
     const [cmd, argv] = asServerUser(join(binDir, name), args);
-    const r = await run(cmd, argv, { env: { ...process.env, LC_ALL: 'C', LANG: 'C' } });
+    const r = await run(cmd, argv, { env: { ...process.env, LC_ALL: 'C', LANG: 'C', ...install.env } });
     if (r.code !== 0) throw new Error(`${name} failed (${r.code}): ${r.stderr}${r.stdout}`);
     return r;
   };
@@ -130,7 +137,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const count = (s: string, needle: string) => s.split(needle).length - 1;
 
   const client = (name: string, args: string[], o: { env?: NodeJS.ProcessEnv; input?: string } = {}) =>
-    run(join(binDir, name), args, {
+    run(join(clientDir, name), args, {
       env: { ...process.env, PGCONNECT_TIMEOUT: '10', ...o.env },
       ...(o.input !== undefined ? { input: o.input } : {}),
     });
