@@ -69,7 +69,7 @@ export interface AttemptResult {
   parameters: Record<string, string>;
   parameterOrder: string[];
   backendKey: { processId: number; keyLength: number } | null;
-  negotiateProtocol: { newestMinorVersion: number; unrecognizedOptions: string[] } | null;
+  negotiateProtocol: { version: number; unrecognizedOptions: string[] } | null;
   notices: string[];
   authOk: boolean;
   ready: boolean;
@@ -180,7 +180,7 @@ export function describeBackend(msg: BackendMessage): string {
         .filter(Boolean)
         .join(' ');
     case 'NegotiateProtocolVersion':
-      return `newest minor ${msg.newestMinorVersion}, unrecognized: ${msg.unrecognizedOptions.join(', ') || '(none)'}`;
+      return `protocol ${msg.version >> 16}.${msg.version & 0xffff} (${msg.version}), unrecognized: ${msg.unrecognizedOptions.join(', ') || '(none)'}`;
     case 'RowDescription':
       return msg.fields.map((f) => f.name).join(', ');
     case 'DataRow':
@@ -469,7 +469,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
       if (msg.type.startsWith('Authentication')) result.auth.requests.push(msg.type);
       switch (msg.type) {
         case 'NegotiateProtocolVersion':
-          result.negotiateProtocol = { newestMinorVersion: msg.newestMinorVersion, unrecognizedOptions: msg.unrecognizedOptions };
+          result.negotiateProtocol = { version: msg.version, unrecognizedOptions: msg.unrecognizedOptions };
           continue;
         case 'NoticeResponse':
           keepNotice(msg.fields.message ?? '');
@@ -640,7 +640,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
         if (Object.keys(result.parameters).length > 256) throw clientFailure('protocol-error', 'more than 256 ParameterStatus messages');
       } else if (msg.type === 'BackendKeyData') result.backendKey = { processId: msg.processId, keyLength: msg.secretKey.length };
       else if (msg.type === 'NoticeResponse') keepNotice(msg.fields.message ?? '');
-      else if (msg.type === 'NegotiateProtocolVersion') result.negotiateProtocol = { newestMinorVersion: msg.newestMinorVersion, unrecognizedOptions: msg.unrecognizedOptions };
+      else if (msg.type === 'NegotiateProtocolVersion') result.negotiateProtocol = { version: msg.version, unrecognizedOptions: msg.unrecognizedOptions };
       else if (msg.type === 'ErrorResponse') {
         const e = serverErrorOf(msg);
         result.errorHadRoutine = e.routine !== null;

@@ -34,7 +34,7 @@ export type BackendMessage =
   | { type: 'ReadyForQuery'; status: TransactionStatus }
   | { type: 'ErrorResponse'; fields: ErrorFields; unknownFields?: Array<[string, string]> }
   | { type: 'NoticeResponse'; fields: ErrorFields; unknownFields?: Array<[string, string]> }
-  | { type: 'NegotiateProtocolVersion'; newestMinorVersion: number; unrecognizedOptions: string[] }
+  | { type: 'NegotiateProtocolVersion'; version: number; unrecognizedOptions: string[] }
   | { type: 'RowDescription'; fields: FieldDescription[] }
   | { type: 'DataRow'; values: Array<Buffer | null> }
   | { type: 'CommandComplete'; tag: string }
@@ -120,7 +120,7 @@ function writeBackendFields(w: Writer, msg: BackendMessage): Writer {
       writeErrorFields(w, msg.fields, msg.unknownFields);
       return w.endMessage();
     case 'NegotiateProtocolVersion': {
-      w.message(C.NegotiateProtocolVersion).int32(msg.newestMinorVersion).int32(msg.unrecognizedOptions.length);
+      w.message(C.NegotiateProtocolVersion).int32(msg.version).int32(msg.unrecognizedOptions.length);
       for (const o of msg.unrecognizedOptions) w.cstring(o);
       return w.endMessage();
     }
@@ -263,13 +263,13 @@ export function parseBackend(code: number, body: Buffer): BackendMessage {
       return { type: 'NoticeResponse', ...readErrorFields(new Reader(body, 'NoticeResponse')) };
     case C.NegotiateProtocolVersion: {
       const r = new Reader(body, 'NegotiateProtocolVersion');
-      const newestMinorVersion = r.int32();
+      const version = r.int32();
       const n = r.int32();
       if (n < 0) throw new ProtocolError('NegotiateProtocolVersion: negative option count');
       const unrecognizedOptions: string[] = [];
       for (let i = 0; i < n; i++) unrecognizedOptions.push(r.cstring());
       r.end();
-      return { type: 'NegotiateProtocolVersion', newestMinorVersion, unrecognizedOptions };
+      return { type: 'NegotiateProtocolVersion', version, unrecognizedOptions };
     }
     case C.RowDescription: {
       const r = new Reader(body, 'RowDescription');

@@ -5,7 +5,7 @@
  * CancelRequest, StartupMessage), authentication, then queries.
  */
 import { randomBytes } from 'node:crypto';
-import { Framer, ProtocolError, Writer, parseFrontend, parseStartupPacket, writeBackend, type AuthResponseKind, type BackendMessage, type RegularFrontendMessage, type StartupPacket, type TransactionStatus } from '../protocol/index.js';
+import { Framer, ProtocolError, STARTUP_CODES, Writer, parseFrontend, parseStartupPacket, writeBackend, type AuthResponseKind, type BackendMessage, type RegularFrontendMessage, type StartupPacket, type TransactionStatus } from '../protocol/index.js';
 import { isExpired } from '../roles/index.js';
 import { createExchange, type AuthExchange, type AuthStep, type PeerCertificate } from './auth/index.js';
 import type { AttemptLog, ServerContext } from './context.js';
@@ -408,7 +408,7 @@ export class Session {
       else params.push([name, value]);
     }
     if (msg.minor > 0 || unrecognized.length > 0) {
-      this.send({ type: 'NegotiateProtocolVersion', newestMinorVersion: 0, unrecognizedOptions: unrecognized });
+      this.send({ type: 'NegotiateProtocolVersion', version: STARTUP_CODES.PROTOCOL_3_0, unrecognizedOptions: unrecognized });
     }
     if (user === '') throw fatal('28000', 'no PostgreSQL user name specified in startup packet');
     this.user = truncateName(user);

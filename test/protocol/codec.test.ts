@@ -35,7 +35,7 @@ const backendCases: Array<[BackendMessage, Buffer]> = [
     msg('E', raw('S'), str('FATAL'), raw('V'), str('FATAL'), raw('C'), str('28P01'), raw('M'), str('password authentication failed for user "u"'), [0]),
   ],
   [{ type: 'NoticeResponse', fields: { severity: 'NOTICE', code: '00000', message: 'hi' } }, msg('N', raw('S'), str('NOTICE'), raw('C'), str('00000'), raw('M'), str('hi'), [0])],
-  [{ type: 'NegotiateProtocolVersion', newestMinorVersion: 0, unrecognizedOptions: ['_pq_.x'] }, msg('v', i32(0), i32(1), str('_pq_.x'))],
+  [{ type: 'NegotiateProtocolVersion', version: 196608, unrecognizedOptions: ['_pq_.x'] }, msg('v', i32(196608), i32(1), str('_pq_.x'))],
   [
     { type: 'RowDescription', fields: [{ name: '?column?', tableOid: 0, columnAttrNumber: 0, typeOid: 23, typeSize: 4, typeModifier: -1, format: 0 }] },
     msg('T', i16(1), str('?column?'), i32(0), i16(0), i32(23), i16(4), i32(-1), i16(0)),
