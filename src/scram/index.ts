@@ -19,6 +19,10 @@ export {
   SCRAM_DEFAULT_SALT_LEN,
   SCRAM_DEFAULT_ITERATIONS,
   SCRAM_RAW_NONCE_LEN,
+  hmac,
+  sha256,
+  xor,
+  constantTimeEqual,
 } from './keys.js';
 export { tlsServerEndPoint, certificateSignatureDigest } from './channel-binding.js';
 export {

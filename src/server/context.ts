@@ -3,6 +3,7 @@
  * selector (swapped on reload), counters, and the attempt log.
  */
 import type { RoleRecord } from '../roles/index.js';
+import type { ScenarioName, ScenarioOutcome } from './scenarios/index.js';
 import type { MethodSelector } from './types.js';
 
 export interface ServerSettings {
@@ -59,4 +60,8 @@ export interface ServerContext {
   perRole: Map<string, number>;
   nextProcessId: number;
   log(entry: AttemptLog): void;
+  /** --scenario: the hostile scenarios every connection runs (instead of --auth/--hba), or null. */
+  scenarios?: readonly ScenarioName[] | null;
+  /** What a scenario connection's client did, when it closes. */
+  report?(outcome: ScenarioOutcome): void;
 }

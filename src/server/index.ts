@@ -13,16 +13,19 @@ import { tlsServerEndPoint } from '../scram/index.js';
 import { makeSelfSignedCertificate } from './certificate.js';
 import type { AttemptLog, ServerContext, ServerSettings } from './context.js';
 import { listen, type Listener } from './listen.js';
+import type { ScenarioName, ScenarioOutcome } from './scenarios/index.js';
 import type { MethodSelector, ServerAuthMethod } from './types.js';
 
 export type { AttemptLog, ServerSettings } from './context.js';
 export { makeSelfSignedCertificate } from './certificate.js';
+export { SCENARIOS, SCENARIO_NAMES, isScenarioName, scenarioConflict, scenarioTls, type Scenario, type ScenarioName, type ScenarioOutcome } from './scenarios/index.js';
 
 /** Events besides attempts: reloads and warnings. */
 export type ServerEvent =
   | AttemptLog
   | { event: 'reload'; time: string; file: string; ok: boolean; error: string | null; roles?: number }
-  | { event: 'warning'; time: string; message: string };
+  | { event: 'warning'; time: string; message: string }
+  | ScenarioOutcome;
 
 export interface ServeConfig {
   host: string;
@@ -37,6 +40,8 @@ export interface ServeConfig {
   requireTls: boolean;
   tls?: { certPath?: string; keyPath?: string; caPath?: string; selfSigned?: boolean };
   settings: ServerSettings;
+  /** --scenario: hostile scenarios every connection runs instead of --auth/--hba (SPEC §10). */
+  scenarios?: ScenarioName[];
   /** Watch the role and hba files and reload on change (SIGHUP is wired by the caller). */
   watchFiles?: boolean;
   onEvent(event: ServerEvent): void;
@@ -209,6 +214,8 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     perRole: new Map(),
     nextProcessId: 1000 + (process.pid % 1000) * 1000,
     log: (entry) => config.onEvent(entry),
+    scenarios: config.scenarios?.length ? config.scenarios : null,
+    report: (outcome) => config.onEvent(outcome),
   };
 
   let listener: Listener;

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { Framer, ProtocolError, STARTUP_CODES, Writer, parseFrontend, parseStartupPacket, writeBackend, type AuthResponseKind, type BackendMessage, type RegularFrontendMessage, type StartupPacket, type TransactionStatus } from '../protocol/index.js';
 import { isExpired } from '../roles/index.js';
-import { createExchange, type AuthExchange, type AuthStep, type PeerCertificate } from './auth/index.js';
+import { createExchange, type AuthContext, type AuthExchange, type AuthStep, type PeerCertificate } from './auth/index.js';
+import { scenarioExchange, type ClientSent, type ScenarioName } from './scenarios/index.js';
 import type { AttemptLog, ServerContext } from './context.js';
 import { WireError, fatal, sqlError } from './errors.js';
 import { binaryValue, describePlan, paramFromBinary, planQueries, planQuery, runPlan, settingKey, textParam, type Plan, type Rows, type SessionView } from './queries.js';
@@ -116,6 +117,8 @@ export class Session {
   private startupParams: Array<[string, string]> | null = null;
 
   private exchange: AuthExchange | null = null;
+  /** What the client of a --scenario server sent, and whether it went on after the login. */
+  private scenarioRecord: { sent: ClientSent[]; loggedIn: boolean } | null = null;
   /** Aborted when the session ends, so work queued for it (PAM) is dropped. */
   private readonly lifetime = new AbortController();
   /** A failure waiting out --auth-delay. */
@@ -234,6 +237,7 @@ export class Session {
   }
 
   private finish(): void {
+    if (this.scenarioRecord && this.state !== 'closed') this.reportScenario(this.scenarioRecord);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.state = 'closed';
@@ -269,6 +273,26 @@ export class Session {
     }
     this.flush();
     this.close();
+  }
+
+  /** --scenario: the hostile exchange, recording what the client sends. */
+  private scenarioExchange(names: readonly ScenarioName[], authCtx: AuthContext): AuthExchange {
+    const record = { sent: [] as ClientSent[], loggedIn: false };
+    this.scenarioRecord = record;
+    return scenarioExchange(names, authCtx, { sent: (kind) => record.sent.push(kind) });
+  }
+
+  private reportScenario(record: { sent: ClientSent[]; loggedIn: boolean }): void {
+    this.ctx.report?.({
+      event: 'scenario',
+      time: new Date().toISOString(),
+      scenarios: [...(this.ctx.scenarios ?? [])],
+      peer: peerName(this.transport),
+      user: this.user,
+      tls: this.tls !== null,
+      sent: record.sent,
+      loggedIn: record.loggedIn,
+    });
   }
 
   private logAttempt(result: AttemptLog['result'], sqlstate: string | null, message: string | null, detail: string | null = null): void {
@@ -312,7 +336,10 @@ export class Session {
       try {
         if (frame.code === null) this.onStartupPacket(frame.body);
         else if (this.state === 'auth') this.onAuthMessage(frame.code, frame.body);
-        else this.onQueryMessage(frame.code, frame.body);
+        else {
+          if (this.scenarioRecord) this.scenarioRecord.loggedIn = true;
+          this.onQueryMessage(frame.code, frame.body);
+        }
       } catch (e) {
         if (e instanceof ProtocolError) this.fatalClose(fatal('08P01', e.message));
         else if (e instanceof WireError) this.fatalClose(e);
@@ -450,7 +477,7 @@ export class Session {
     }
     if (decision.file) this.rule = `${decision.file}:${decision.line ?? 0}`;
     const role = this.ctx.roles?.get(this.user);
-    this.exchange = createExchange(decision.method, {
+    const authCtx: AuthContext = {
       facts,
       role,
       haveRoleFile: this.ctx.roles !== null,
@@ -464,7 +491,8 @@ export class Session {
       pamService: this.ctx.settings.pamService,
       pamConfdir: this.ctx.settings.pamConfdir,
       signal: this.lifetime.signal,
-    });
+    };
+    this.exchange = this.ctx.scenarios ? this.scenarioExchange(this.ctx.scenarios, authCtx) : createExchange(decision.method, authCtx);
     this.method = this.exchange.method;
     this.ruleMethod = decision.method === 'scram' ? 'scram-sha-256' : decision.method;
     this.state = 'auth';

@@ -11,6 +11,7 @@ import { Option, type Command } from 'commander';
 import { usageError } from '../errors.js';
 import type { ServerEvent } from '../../server/index.js';
 import { SERVER_AUTH_METHODS, type ServerAuthMethod } from '../../server/types.js';
+import { SCENARIO_NAMES, type ScenarioName } from '../../server/scenarios/types.js';
 
 interface ServeFlags {
   auth: string;
@@ -34,6 +35,7 @@ interface ServeFlags {
   logFormat: 'text' | 'json';
   json?: boolean;
   watch: boolean;
+  scenario?: string[];
 }
 
 function intFlag(name: string, value: string, min: number, max: number): number {
@@ -82,6 +84,17 @@ export function formatEventText(e: ServerEvent): string {
       return `${e.time} reload file=${q(e.file)} ok=${e.ok ? 'yes' : 'no'}${e.roles !== undefined ? ` roles=${e.roles}` : ''}${e.error ? ` error=${q(e.error)}` : ''}`;
     case 'warning':
       return `${e.time} warning ${e.message}`;
+    case 'scenario':
+      return [
+        e.time,
+        'scenario',
+        `scenario=${e.scenarios.join('+')}`,
+        `peer=${q(e.peer)}`,
+        `user=${q(e.user)}`,
+        `tls=${e.tls ? 'yes' : 'no'}`,
+        `sent=${e.sent.length ? e.sent.join(',') : '-'}`,
+        `logged_in=${e.loggedIn ? 'yes' : 'no'}`,
+      ].join(' ');
   }
 }
 
@@ -109,10 +122,29 @@ export function register(program: Command): void {
     .option('--pam-confdir <DIR>', 'PAM configuration folder instead of /etc/pam.d')
     .addOption(new Option('--log-format <FORMAT>', 'log line format').choices(['text', 'json']).default('text'))
     .option('--json', 'JSON lines on stdout, as --log-format json (a server prints one line per event, not one document)')
+    .option('--scenario <NAME>', `misbehave on purpose to test a client (repeatable where they combine): ${SCENARIO_NAMES.join(', ')}`, (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-watch', 'do not reload the role and hba files when they change (SIGHUP still does)')
     .action(async function (this: Command, flags: ServeFlags) {
       await serveCommand(flags);
     });
+}
+
+/** --scenario NAME...: known names that combine, with the TLS set-up they need. */
+async function checkScenarios(flags: ServeFlags): Promise<ScenarioName[]> {
+  const names = flags.scenario ?? [];
+  if (names.length === 0) return [];
+  const { isScenarioName, scenarioConflict, scenarioTls } = await import('../../server/scenarios/index.js');
+  const bad = names.find((n) => !isScenarioName(n));
+  if (bad !== undefined) throw usageError(`--scenario: unknown scenario "${bad}" (one of: ${SCENARIO_NAMES.join(', ')})`);
+  const valid = names as ScenarioName[];
+  const conflict = scenarioConflict(valid);
+  if (conflict) throw usageError(conflict);
+  if (flags.hba) throw usageError('--scenario replaces the authentication method: it does not go with --hba');
+  const tls = scenarioTls(valid);
+  const haveTls = flags.tlsSelfSigned === true || flags.tlsCert !== undefined;
+  if (tls === true && !haveTls) throw usageError(`--scenario ${valid.join(' ')} needs TLS: add --tls-self-signed or --tls-cert/--tls-key`);
+  if (tls === false && haveTls) throw usageError(`--scenario ${valid.join(' ')} runs without TLS: leave out --tls-self-signed/--tls-cert`);
+  return valid;
 }
 
 export async function serveCommand(flags: ServeFlags): Promise<void> {
@@ -129,6 +161,8 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   };
   if (!/^\d+(\.\d+)*$/.test(settings.serverVersion)) throw usageError(`--server-version: expected a version like 16.0, got "${settings.serverVersion}"`);
   if (flags.tlsSelfSigned && (flags.tlsCert || flags.tlsKey)) throw usageError('--tls-self-signed and --tls-cert/--tls-key exclude each other');
+
+  const scenarios = await checkScenarios(flags);
 
   const { existsSync, statSync } = await import('node:fs');
   if (flags.pamConfdir !== undefined && !statSync(flags.pamConfdir, { throwIfNoEntry: false })?.isDirectory()) {
@@ -169,9 +203,10 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     settings,
     watchFiles: flags.watch !== false,
     onEvent: emit,
+    ...(scenarios.length ? { scenarios } : {}),
   });
 
-  const method = flags.hba ? `hba:${flags.hba}` : auth;
+  const method = scenarios.length ? `scenario:${scenarios.join('+')}` : flags.hba ? `hba:${flags.hba}` : auth;
   if (json) {
     out(JSON.stringify({ event: 'listening', host: server.host, port: server.port, tls: server.tls, socket: server.socketPath, auth: method }));
   } else {

@@ -35,7 +35,7 @@ function scramSecretFromPlain(ctx: AuthContext, password: string): ScramSecret {
 }
 
 /** The secret to run SCRAM with, and why the exchange is doomed (log detail) if it is. */
-function scramSecretFor(ctx: AuthContext): { secret: ScramSecret; doomed?: string } {
+export function scramSecretFor(ctx: AuthContext): { secret: ScramSecret; doomed?: string } {
   const user = ctx.facts.user;
   const problem = secretProblem(ctx);
   const mock = () => mockScramSecret(user, ctx.mockNonce, ctx.iterations);
