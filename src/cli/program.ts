@@ -22,6 +22,7 @@ const MODULES: ReadonlyArray<{ commands: readonly string[]; load: () => Promise<
   { commands: ['probe'], load: () => import('./commands/probe.js') },
   { commands: ['hba'], load: () => import('./commands/hba.js') },
   { commands: ['pam-check'], load: () => import('./commands/pam.js') },
+  { commands: ['conform'], load: () => import('./commands/conform.js') },
 ];
 
 /** The command word of an argv (the first word that is not a global option). */

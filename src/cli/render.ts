@@ -20,11 +20,11 @@ export const style = {
 } as const;
 
 /** A table as a string; cells are plain strings (already styled if wanted). */
-export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): string {
+export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>, opts: { compact?: boolean } = {}): string {
   Table ??= require('cli-table3') as typeof TableType;
   const t = new Table({
     head: head.map((h) => style.head(h)),
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: opts.compact === true },
   });
   for (const row of rows) t.push([...row]);
   return t.toString();

@@ -140,6 +140,8 @@ export class Session {
   ) {
     this.timer = setTimeout(() => this.onTimeout(), ctx.settings.authTimeoutMs);
     this.timer.unref();
+    // A scenario server reports every connection, also one the client drops before authentication.
+    if (ctx.scenarios) this.scenarioRecord = { sent: [], loggedIn: false };
   }
 
   /** Whether this connection finished authentication. */
@@ -277,8 +279,7 @@ export class Session {
 
   /** --scenario: the hostile exchange, recording what the client sends. */
   private scenarioExchange(names: readonly ScenarioName[], authCtx: AuthContext): AuthExchange {
-    const record = { sent: [] as ClientSent[], loggedIn: false };
-    this.scenarioRecord = record;
+    const record = (this.scenarioRecord ??= { sent: [], loggedIn: false });
     return scenarioExchange(names, authCtx, { sent: (kind) => record.sent.push(kind) });
   }
 

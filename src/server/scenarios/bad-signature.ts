@@ -6,6 +6,7 @@ export const badSignature: Scenario = {
   does: 'sends a wrong server signature in SASLFinal (a server that does not know the password)',
   tls: true,
   safe: 'refuses (libpq: always, "incorrect server signature")',
+  libpq: 'always',
   changes: 'server-final',
   tamper: { wrongSignature: true },
 };

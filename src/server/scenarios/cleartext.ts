@@ -7,6 +7,7 @@ export const cleartext: Scenario = {
   does: 'asks for the password in clear (AuthenticationCleartextPassword) and accepts anything',
   tls: true,
   safe: 'refuses without sending the password (libpq: with require_auth=scram-sha-256 or channel_binding=require)',
+  libpq: 'with require_auth=scram-sha-256 or channel_binding=require',
   changes: 'method',
   exchange: (ctx, rec) => ({
     method: 'password',

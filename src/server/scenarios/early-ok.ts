@@ -6,6 +6,7 @@ export const earlyOk: Scenario = {
   does: 'sends AuthenticationOk without asking for any authentication',
   tls: true,
   safe: 'refuses (libpq: with require_auth=scram-sha-256 or channel_binding=require)',
+  libpq: 'with require_auth=scram-sha-256 or channel_binding=require',
   changes: 'method',
   exchange: () => ({
     method: 'trust',

@@ -8,6 +8,7 @@ export const hugeIterations: Scenario = {
   does: `asks for ${HUGE_ITERATIONS.toLocaleString('en-US')} PBKDF2 iterations (i=${HUGE_ITERATIONS}): a client without a cap spends minutes of CPU`,
   tls: true,
   safe: 'refuses or gives up within its connect timeout (libpq has no cap: it computes them all)',
+  libpq: 'never (no cap on the iteration count)',
   changes: 'server-first',
   tamper: { serverFirst: () => ({ iterations: HUGE_ITERATIONS }) },
 };

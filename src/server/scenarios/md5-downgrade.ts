@@ -8,6 +8,7 @@ export const md5Downgrade: Scenario = {
   does: 'asks for an md5 password hash (a replayable, crackable value) where the role has SCRAM, and accepts it',
   tls: true,
   safe: 'refuses without sending the hash (libpq: with require_auth=scram-sha-256 or channel_binding=require)',
+  libpq: 'with require_auth=scram-sha-256 or channel_binding=require',
   changes: 'method',
   exchange: (ctx, rec) => ({
     method: 'md5',

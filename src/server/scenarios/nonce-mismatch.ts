@@ -7,6 +7,7 @@ export const nonceMismatch: Scenario = {
   does: "answers with a nonce that does not start with the client's nonce (a replayed server-first-message)",
   tls: true,
   safe: 'refuses before sending a proof (libpq: always, "invalid SCRAM response (nonce mismatch)")',
+  libpq: 'always',
   changes: 'server-first',
   tamper: { serverFirst: () => ({ nonce: randomBytes(36).toString('base64') }) },
 };

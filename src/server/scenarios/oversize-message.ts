@@ -7,6 +7,7 @@ export const oversizeMessage: Scenario = {
   does: `sends a server-first-message of more than ${MAX_AUTH_TOKEN_LENGTH} bytes (PostgreSQL's limit for authentication messages)`,
   tls: true,
   safe: 'refuses the message without buffering it whole',
+  libpq: 'always',
   changes: 'server-first',
   tamper: { serverFirst: () => ({ padding: MAX_AUTH_TOKEN_LENGTH + 1 }) },
 };

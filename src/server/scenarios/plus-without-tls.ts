@@ -7,6 +7,7 @@ export const plusWithoutTls: Scenario = {
   does: 'offers SCRAM-SHA-256-PLUS on a connection without TLS',
   tls: false,
   safe: 'refuses (libpq: always, "server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection")',
+  libpq: 'always',
   changes: 'mechanisms',
   tamper: { mechanisms: () => [SCRAM_PLUS, SCRAM] },
 };

@@ -7,6 +7,7 @@ export const stripPlus: Scenario = {
   does: 'over TLS, offers only SCRAM-SHA-256 although SCRAM-SHA-256-PLUS is possible',
   tls: true,
   safe: 'refuses (libpq: with channel_binding=require)',
+  libpq: 'with channel_binding=require',
   changes: 'mechanisms',
   tamper: { mechanisms: () => [SCRAM] },
 };

@@ -36,6 +36,8 @@ interface ScenarioText {
   readonly tls: boolean | null;
   /** What a safe client does, and the libpq settings under which libpq does it. */
   readonly safe: string;
+  /** When libpq (15 and 18, as tested) refuses it: `always`, `with <settings>`, or `never`. */
+  readonly libpq: string;
 }
 
 /**
