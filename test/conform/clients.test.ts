@@ -27,7 +27,7 @@ const PSQL = ['psql', '-X', '-At', '-c', 'SELECT 1'];
 
 /** Runs conform over every scenario (2 s each at most: huge-iterations is the only one that waits). */
 async function conform(command: string[], env: NodeJS.ProcessEnv = {}, extra: string[] = []) {
-  const r = await pgauth(['conform', '--timeout', '2s', '--json', ...extra, '--', ...command], { env, timeoutMs: 120_000 });
+  const r = await pgauth(['conform', '--scenario-timeout', '2s', '--json', ...extra, '--', ...command], { env, timeoutMs: 120_000 });
   const doc = JSON.parse(r.stdout) as { ok: boolean; client: string; results: Result[] };
   return { code: r.code, doc, did: Object.fromEntries(doc.results.map((x) => [x.scenario, x.did])), stderr: r.stderr };
 }

@@ -13,7 +13,7 @@ import type { ConformResult } from '../../conform/run.js';
 
 interface ConformFlags {
   scenario?: string[];
-  timeout: string;
+  scenarioTimeout: string;
   clientUrlVar?: string;
   junit?: string;
   json?: boolean;
@@ -28,6 +28,11 @@ const DID_TEXT: Record<ConformResult['did'], string> = {
   'no-connection': 'never connected',
 };
 
+/** What the client did, in words; a client still computing huge-iterations has no iteration cap. */
+function didText(r: ConformResult): string {
+  return r.did === 'timed-out' && r.scenario === 'huge-iterations' ? 'still computing at the time limit (no iteration cap)' : DID_TEXT[r.did];
+}
+
 export function register(program: Command): void {
   program
     .command('conform')
@@ -35,7 +40,7 @@ export function register(program: Command): void {
     .usage('[options] -- COMMAND [ARGS...]')
     .argument('<command...>', 'the client to test; it gets PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLROOTCERT and DATABASE_URL')
     .option('--scenario <NAME>', `run only this scenario (repeatable): ${SCENARIO_NAMES.join(', ')}`, (v: string, prev: string[] = []) => [...prev, v])
-    .option('--timeout <DURATION>', 'how long the client may take per scenario', '10s')
+    .option('--scenario-timeout <DURATION>', 'how long the client may take per scenario before it is ended and the scenario fails', '10s')
     .option('--client-url-var <NAME>', 'also put the connection URL in this variable (besides DATABASE_URL)')
     .option('--junit <FILE>', 'write the results as JUnit XML')
     .option('--json', 'print the results as one JSON document')
@@ -47,7 +52,7 @@ export function register(program: Command): void {
       if (flags.clientUrlVar !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(flags.clientUrlVar)) {
         throw usageError(`--client-url-var: "${flags.clientUrlVar}" is not an environment variable name`);
       }
-      const timeoutMs = parseDuration('--timeout', flags.timeout);
+      const timeoutMs = parseDuration('--scenario-timeout', flags.scenarioTimeout);
       const [command, ...args] = words;
       const { runConform, ConformCommandError } = await import('../../conform/run.js');
       const progress = !g.json && process.stderr.isTTY === true;
@@ -60,7 +65,7 @@ export function register(program: Command): void {
           timeoutMs,
           env: process.env,
           ...(flags.clientUrlVar ? { urlVar: flags.clientUrlVar } : {}),
-          ...(progress ? { onResult: (r: ConformResult) => process.stderr.write(`pgauth: ${r.scenario}: ${DID_TEXT[r.did]}\n`) } : {}),
+          ...(progress ? { onResult: (r: ConformResult) => process.stderr.write(`pgauth: ${r.scenario}: ${didText(r)}\n`) } : {}),
         });
       } catch (e) {
         if (e instanceof ConformCommandError) throw usageError(e.message);
@@ -83,7 +88,7 @@ async function writeJunit(path: string, client: string, results: readonly Confor
       name: r.scenario,
       classname: `pgauth.conform.${client.split(' ')[0] ?? 'client'}`,
       seconds: r.ms / 1000,
-      ...(r.pass ? {} : { failure: { message: `${DID_TEXT[r.did]}; a safe client ${r.safe}`, text: `${r.does}\nclient: ${client}\n${r.clientMessage ?? ''}` } }),
+      ...(r.pass ? {} : { failure: { message: `${didText(r)}; a safe client ${r.safe}`, text: `${r.does}\nclient: ${client}\n${r.clientMessage ?? ''}` } }),
     })),
   );
   try {
@@ -95,7 +100,7 @@ async function writeJunit(path: string, client: string, results: readonly Confor
 
 async function render(client: string, results: readonly ConformResult[]): Promise<void> {
   const { print, style, table } = await import('../render.js');
-  const rows = results.map((r) => [r.scenario, DID_TEXT[r.did], r.pass ? style.ok('pass') : style.fail('FAIL'), r.libpq]);
+  const rows = results.map((r) => [r.scenario, didText(r), r.pass ? style.ok('pass') : style.fail('FAIL'), r.libpq]);
   print(table(['scenario', 'this client', 'result', 'libpq refuses'], rows, { compact: true }));
   const failed = results.filter((r) => !r.pass).length;
   print(failed === 0 ? style.ok(`${client}: refused all ${results.length} scenarios`) : style.fail(`${client}: failed ${failed} of ${results.length} scenarios`));
