@@ -14,6 +14,7 @@ import { classifyServerError, diagnose, type Diagnosis, type DiagnosisCode, type
 import { newAttempt, runAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type QueryResult, type Step, type TraceEntry } from './handshake.js';
 import { passwordFromFile, pgpassHost } from './pgpass.js';
 import { detectServerKind } from './server-kind.js';
+import { loginWeaknesses, type Weakness } from './weaknesses.js';
 
 export interface Expectations {
   auth?: AuthMethodName[];
@@ -104,6 +105,8 @@ export interface ProbeResult {
   steps: Step[];
   expectations: Array<{ name: string; met: boolean; detail: string }>;
   warnings: string[];
+  /** After a login: how the server's authentication was weaker than it could be (also in warnings). */
+  weaknesses: Weakness[];
   trace?: TraceEntry[];
   exit: ExitKind;
   /** Rows of ProbeOptions.queries (not printed; used by the live role import). */
@@ -496,8 +499,21 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     steps,
     expectations: [],
     warnings,
+    weaknesses: [],
     exit: 'ok',
   };
+  if (success) {
+    result.weaknesses = loginWeaknesses({
+      method: success.auth.method,
+      mechanism: success.auth.mechanism,
+      tlsUsed: success.tlsUsed,
+      unix: success.unix,
+      sslmode: p.sslmode,
+      clientCertificate: (success.tls?.clientCertificate ?? null) !== null,
+      serverKind: kind.kind,
+    });
+    for (const w of result.weaknesses) warn(w.message);
+  }
   if (trace) result.trace = trace;
   if (opts.queries && success) result.queryResults = success.queryResults;
 
