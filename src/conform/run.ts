@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRoleFile } from '../roles/format.js';
 import { buildScramSecret } from '../secrets/index.js';
-import { SCENARIOS, makeSelfSignedCertificate, startServer, type ScenarioName, type ScenarioOutcome } from '../server/index.js';
+import { SCENARIOS, makeSelfSignedCertificate, startServer, type RunningServer, type ScenarioName, type ScenarioOutcome, type ServerEvent } from '../server/index.js';
 import { clientDid, passes, type ClientDid } from './verdict.js';
 import type { ClientSent } from '../server/scenarios/index.js';
 
@@ -130,19 +130,23 @@ function firstLine(stderr: string, password: string): string | null {
   return line === undefined ? null : redactSecret(line, password).slice(0, 300);
 }
 
-async function runScenario(name: ScenarioName, opts: ConformOptions, f: Fixture): Promise<ConformResult> {
-  const scenario = SCENARIOS[name];
-  const outcomes: ScenarioOutcome[] = [];
-  const started = Date.now();
-  const server = await startServer({
+/** A loopback server on a free port running the given scenarios (none: honest SCRAM). */
+export function startScenarioServer(o: {
+  scenarios: readonly ScenarioName[];
+  rolesPath: string;
+  tls: { certPath: string; keyPath: string } | null;
+  authTimeoutMs?: number;
+  onEvent(e: ServerEvent): void;
+}): Promise<RunningServer> {
+  return startServer({
     host: '127.0.0.1',
     port: 0,
     auth: 'scram-sha-256',
-    rolesPath: f.rolesPath,
+    rolesPath: o.rolesPath,
     requireTls: false,
-    tls: scenario.tls === false ? {} : { certPath: f.certPath, keyPath: f.keyPath },
+    tls: o.tls ?? {},
     settings: {
-      authTimeoutMs: opts.timeoutMs,
+      authTimeoutMs: o.authTimeoutMs ?? 20_000,
       authDelayMs: 0,
       maxConnections: 100,
       serverVersion: '18.0',
@@ -150,7 +154,20 @@ async function runScenario(name: ScenarioName, opts: ConformOptions, f: Fixture)
       pamService: 'postgresql',
       pamConfdir: undefined,
     },
+    ...(o.scenarios.length ? { scenarios: [...o.scenarios] } : {}),
+    onEvent: o.onEvent,
+  });
+}
+
+async function runScenario(name: ScenarioName, opts: ConformOptions, f: Fixture): Promise<ConformResult> {
+  const scenario = SCENARIOS[name];
+  const outcomes: ScenarioOutcome[] = [];
+  const started = Date.now();
+  const server = await startScenarioServer({
     scenarios: [name],
+    rolesPath: f.rolesPath,
+    tls: scenario.tls === false ? null : { certPath: f.certPath, keyPath: f.keyPath },
+    authTimeoutMs: opts.timeoutMs,
     onEvent: (e) => {
       if (e.event === 'scenario') outcomes.push(e);
     },

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRoleFile } from '../../src/roles/format.js';
 import { buildScramSecret } from '../../src/secrets/index.js';
-import { makeSelfSignedCertificate, startServer, type ScenarioName } from '../../src/server/index.js';
+import { startScenarioServer } from '../../src/conform/run.js';
+import { makeSelfSignedCertificate, type ScenarioName } from '../../src/server/index.js';
 import { loginWeaknesses, type LoginFacts } from '../../src/probe/weaknesses.js';
 import { PGAUTH_BIN, pgauth } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -30,17 +31,7 @@ beforeAll(async () => {
 
 /** Probes a server running the scenario (or honest SCRAM when none) with default settings plus `env`. */
 async function probe(scenario: ScenarioName | null, env: NodeJS.ProcessEnv = {}) {
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    auth: 'scram-sha-256',
-    rolesPath,
-    requireTls: false,
-    tls: { certPath, keyPath },
-    settings: { authTimeoutMs: 20_000, authDelayMs: 0, maxConnections: 10, serverVersion: '18.0', iterations: 4096, pamService: 'postgresql', pamConfdir: undefined },
-    ...(scenario ? { scenarios: [scenario] } : {}),
-    onEvent: () => {},
-  });
+  const server = await startScenarioServer({ scenarios: scenario ? [scenario] : [], rolesPath, tls: { certPath, keyPath }, onEvent: () => {} });
   try {
     const r = await pgauth(['probe', '--json', `host=127.0.0.1 port=${server.port} user=alice dbname=postgres`], { env: { PGPASSWORD: password, ...env } });
     expect(r.stdout + r.stderr).not.toContain(password);

@@ -9,7 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeSelfSignedCertificate, startServer, SCENARIO_NAMES, SCENARIOS, type ScenarioOutcome } from '../../src/server/index.js';
+import { startScenarioServer } from '../../src/conform/run.js';
+import { makeSelfSignedCertificate, SCENARIO_NAMES, SCENARIOS, type ScenarioOutcome } from '../../src/server/index.js';
 import { formatRoleFile } from '../../src/roles/format.js';
 import { buildScramSecret } from '../../src/secrets/index.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -45,15 +46,10 @@ describe('serve under concurrent clients in every scenario', () => {
       }
       const outcomes: ScenarioOutcome[] = [];
       const logged: string[] = [];
-      const server = await startServer({
-        host: '127.0.0.1',
-        port: 0,
-        auth: 'scram-sha-256',
-        rolesPath,
-        requireTls: false,
-        tls: pair ? { certPath: cert, keyPath: key } : {},
-        settings: { authTimeoutMs: 20_000, authDelayMs: 0, maxConnections: 100, serverVersion: '18.0', iterations: 4096, pamService: 'postgresql', pamConfdir: undefined },
+      const server = await startScenarioServer({
         scenarios: [name],
+        rolesPath,
+        tls: pair ? { certPath: cert, keyPath: key } : null,
         onEvent: (e) => {
           logged.push(JSON.stringify(e));
           if (e.event === 'scenario') outcomes.push(e);
