@@ -23,6 +23,7 @@ const MODULES: ReadonlyArray<{ commands: readonly string[]; load: () => Promise<
   { commands: ['hba'], load: () => import('./commands/hba.js') },
   { commands: ['pam-check'], load: () => import('./commands/pam.js') },
   { commands: ['conform'], load: () => import('./commands/conform.js') },
+  { commands: ['oauth-token'], load: () => import('./commands/oauth.js') },
 ];
 
 /** The command word of an argv (the first word that is not a global option). */

@@ -5,6 +5,7 @@
 import type { RoleRecord } from '../roles/index.js';
 import type { ScenarioName, ScenarioOutcome } from './scenarios/index.js';
 import type { MethodSelector } from './types.js';
+import type { OAuthSettings } from './auth/index.js';
 
 export interface ServerSettings {
   authTimeoutMs: number;
@@ -62,6 +63,8 @@ export interface ServerContext {
   log(entry: AttemptLog): void;
   /** --scenario: the hostile scenarios every connection runs (instead of --auth/--hba), or null. */
   scenarios?: readonly ScenarioName[] | null;
+  /** The built-in OAuth validator (--oauth-jwks), or null. */
+  oauth?: OAuthSettings | null;
   /** What a scenario connection's client did, when it closes. */
   report?(outcome: ScenarioOutcome): void;
 }

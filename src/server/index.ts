@@ -15,6 +15,7 @@ import type { AttemptLog, ServerContext, ServerSettings } from './context.js';
 import { listen, type Listener } from './listen.js';
 import type { ScenarioName, ScenarioOutcome } from './scenarios/index.js';
 import type { MethodSelector, ServerAuthMethod } from './types.js';
+import type { OAuthSettings } from './auth/index.js';
 
 export type { AttemptLog, ServerSettings } from './context.js';
 export { makeSelfSignedCertificate } from './certificate.js';
@@ -40,6 +41,8 @@ export interface ServeConfig {
   requireTls: boolean;
   tls?: { certPath?: string; keyPath?: string; caPath?: string; selfSigned?: boolean };
   settings: ServerSettings;
+  /** --auth oauth / hba oauth lines: issuer and scope (hba options win), and the JWKS that signs valid tokens. */
+  oauth?: { issuer?: string; scope?: string; jwksPath: string; audience?: string; claim: string };
   /** --scenario: hostile scenarios every connection runs instead of --auth/--hba (SPEC §10). */
   scenarios?: ScenarioName[];
   /** Watch the role and hba files and reload on change (SIGHUP is wired by the caller). */
@@ -141,7 +144,37 @@ function readTlsFile(flag: string, path: string): string {
   }
 }
 
+/** The built-in OAuth validator from --oauth-jwks (read bounded, checked at start). */
+async function loadOAuth(o: NonNullable<ServeConfig['oauth']>): Promise<OAuthSettings> {
+  const { MAX_JWKS_BYTES, JwksError, parseJwks, tokenVerifier } = await import('../oauth/jwt.js');
+  let text: string;
+  try {
+    text = readFileBounded(o.jwksPath, MAX_JWKS_BYTES).toString('utf8');
+  } catch (e) {
+    throw new ServeConfigError(`--oauth-jwks ${o.jwksPath}: ${(e as Error).message}`);
+  }
+  let jwks;
+  try {
+    jwks = parseJwks(text, `--oauth-jwks ${o.jwksPath}`);
+  } catch (e) {
+    if (e instanceof JwksError) throw new ServeConfigError(e.message);
+    throw e;
+  }
+  const verifiers = new Map<string, (token: string) => Promise<{ ok: true; identity: string } | { ok: false; reason: string }>>();
+  const verifierFor = (issuer: string, scope: string) => {
+    const key = `${issuer}\0${scope}`;
+    let v = verifiers.get(key);
+    if (!v) {
+      v = tokenVerifier(jwks, { issuer, scope, claim: o.claim, ...(o.audience !== undefined ? { audience: o.audience } : {}) });
+      verifiers.set(key, v);
+    }
+    return v;
+  };
+  return { issuer: o.issuer, scope: o.scope, verify: (token, issuer = o.issuer ?? '', scope = o.scope ?? '') => verifierFor(issuer, scope)(token) };
+}
+
 export async function startServer(config: ServeConfig): Promise<RunningServer> {
+  const oauth = config.oauth ? await loadOAuth(config.oauth) : null;
   const now = () => new Date().toISOString();
   let roles: Map<string, RoleRecord> | null = config.rolesPath ? await readRoles(config.rolesPath) : null;
   const groupsOf = groupsFrom(() => roles);
@@ -215,6 +248,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     nextProcessId: 1000 + (process.pid % 1000) * 1000,
     log: (entry) => config.onEvent(entry),
     scenarios: config.scenarios?.length ? config.scenarios : null,
+    oauth,
     report: (outcome) => config.onEvent(outcome),
   };
 

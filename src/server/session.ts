@@ -491,6 +491,7 @@ export class Session {
       mockNonce: this.ctx.mockNonce,
       pamService: this.ctx.settings.pamService,
       pamConfdir: this.ctx.settings.pamConfdir,
+      oauth: this.ctx.oauth ?? null,
       signal: this.lifetime.signal,
     };
     this.exchange = this.ctx.scenarios ? this.scenarioExchange(this.ctx.scenarios, authCtx) : createExchange(decision.method, authCtx);

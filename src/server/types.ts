@@ -4,7 +4,7 @@
  */
 
 /** Authentication methods the server can run (pg_hba.conf method names). */
-export const SERVER_AUTH_METHODS = ['trust', 'reject', 'password', 'md5', 'scram-sha-256', 'cert', 'pam'] as const;
+export const SERVER_AUTH_METHODS = ['trust', 'reject', 'password', 'md5', 'scram-sha-256', 'cert', 'pam', 'oauth'] as const;
 export type ServerAuthMethod = (typeof SERVER_AUTH_METHODS)[number];
 
 /** What is known about a connection when its method is chosen (after StartupMessage). */

@@ -36,6 +36,11 @@ interface ServeFlags {
   json?: boolean;
   watch: boolean;
   scenario?: string[];
+  oauthIssuer?: string;
+  oauthScope?: string;
+  oauthJwks?: string;
+  oauthAudience?: string;
+  oauthClaim: string;
 }
 
 function intFlag(name: string, value: string, min: number, max: number): number {
@@ -122,11 +127,37 @@ export function register(program: Command): void {
     .option('--pam-confdir <DIR>', 'PAM configuration folder instead of /etc/pam.d')
     .addOption(new Option('--log-format <FORMAT>', 'log line format').choices(['text', 'json']).default('text'))
     .option('--json', 'JSON lines on stdout, as --log-format json (a server prints one line per event, not one document)')
+    .option('--oauth-issuer <URL>', 'oauth: the issuer to advertise and to require in tokens ("iss")')
+    .option('--oauth-scope <SCOPES>', 'oauth: the scope to advertise; tokens must grant every scope listed')
+    .option('--oauth-jwks <FILE>', 'oauth: JWKS file whose keys sign valid tokens (pgauth oauth-token mints them)')
+    .option('--oauth-audience <AUD>', 'oauth: require this "aud" in tokens')
+    .option('--oauth-claim <CLAIM>', 'oauth: the token claim that names the identity', 'sub')
     .option('--scenario <NAME>', `misbehave on purpose to test a client (repeatable where they combine): ${SCENARIO_NAMES.join(', ')}`, (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-watch', 'do not reload the role and hba files when they change (SIGHUP still does)')
     .action(async function (this: Command, flags: ServeFlags) {
       await serveCommand(flags);
     });
+}
+
+/** The --oauth-* flags: all three of issuer, scope and JWKS for --auth oauth; the JWKS alone serves hba oauth lines. */
+function checkOAuth(flags: ServeFlags, auth: ServerAuthMethod) {
+  if (auth === 'oauth' && !flags.hba) {
+    const missing = (['--oauth-issuer', '--oauth-scope', '--oauth-jwks'] as const).filter((f) => (f === '--oauth-issuer' ? flags.oauthIssuer : f === '--oauth-scope' ? flags.oauthScope : flags.oauthJwks) === undefined);
+    if (missing.length) throw usageError(`--auth oauth needs ${missing.join(', ')}`);
+  }
+  if (flags.oauthJwks === undefined) {
+    const stray = [flags.oauthIssuer && '--oauth-issuer', flags.oauthScope && '--oauth-scope', flags.oauthAudience && '--oauth-audience'].filter(Boolean);
+    if (stray.length) throw usageError(`${stray.join(', ')} need --oauth-jwks (the keys that sign valid tokens)`);
+    return undefined;
+  }
+  if (flags.oauthIssuer !== undefined && !/^https?:\/\/[^\s]+$/.test(flags.oauthIssuer)) throw usageError(`--oauth-issuer: expected an http(s) URL, got "${flags.oauthIssuer}"`);
+  return {
+    jwksPath: flags.oauthJwks,
+    claim: flags.oauthClaim,
+    ...(flags.oauthIssuer !== undefined ? { issuer: flags.oauthIssuer } : {}),
+    ...(flags.oauthScope !== undefined ? { scope: flags.oauthScope } : {}),
+    ...(flags.oauthAudience !== undefined ? { audience: flags.oauthAudience } : {}),
+  };
 }
 
 /** --scenario NAME...: known names that combine, with the TLS set-up they need. */
@@ -163,6 +194,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   if (flags.tlsSelfSigned && (flags.tlsCert || flags.tlsKey)) throw usageError('--tls-self-signed and --tls-cert/--tls-key exclude each other');
 
   const scenarios = await checkScenarios(flags);
+  const oauth = checkOAuth(flags, auth);
 
   const { existsSync, statSync } = await import('node:fs');
   if (flags.pamConfdir !== undefined && !statSync(flags.pamConfdir, { throwIfNoEntry: false })?.isDirectory()) {
@@ -204,6 +236,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     watchFiles: flags.watch !== false,
     onEvent: emit,
     ...(scenarios.length ? { scenarios } : {}),
+    ...(oauth ? { oauth } : {}),
   });
 
   const method = scenarios.length ? `scenario:${scenarios.join('+')}` : flags.hba ? `hba:${flags.hba}` : auth;

@@ -2,16 +2,17 @@
 import { fatal } from '../errors.js';
 import { certExchange, certName, clientCertProblem } from './cert.js';
 import { md5Exchange } from './md5.js';
+import { oauthExchange } from './oauth.js';
 import { pamExchange } from './pam.js';
 import { passwordExchange } from './password.js';
 import { scramExchange } from './scram.js';
 import { trustExchange } from './trust.js';
 import type { AuthContext, AuthExchange, AuthStep } from './types.js';
 
-export type { AuthContext, AuthExchange, AuthStep, PeerCertificate } from './types.js';
+export type { AuthContext, AuthExchange, AuthStep, OAuthSettings, PeerCertificate } from './types.js';
 
 /** Methods PostgreSQL knows but this server does not run. */
-const UNSUPPORTED = new Set(['gss', 'sspi', 'ident', 'peer', 'ldap', 'radius', 'bsd', 'oauth']);
+const UNSUPPORTED = new Set(['gss', 'sspi', 'ident', 'peer', 'ldap', 'radius', 'bsd']);
 
 function failing(method: string, step: AuthStep): AuthExchange {
   return { method, start: () => step, respond: () => step };
@@ -48,6 +49,8 @@ export function createExchange(method: string, ctx: AuthContext): AuthExchange {
       return certExchange(ctx);
     case 'pam':
       return pamExchange(ctx);
+    case 'oauth':
+      return oauthExchange(ctx);
     default:
       return failing(method, {
         kind: 'fail',
@@ -70,6 +73,8 @@ export function methodFailure(method: string, user: string, logDetail?: string) 
       return fatal('28000', `PAM authentication failed for user "${user}"`, opts);
     case 'cert':
       return fatal('28000', `certificate authentication failed for user "${user}"`, opts);
+    case 'oauth':
+      return fatal('28000', `OAuth bearer authentication failed for user "${user}"`, opts);
     default:
       return fatal('28000', `authentication failed for user "${user}"`, opts);
   }

@@ -40,8 +40,17 @@ export interface AuthContext {
   mockNonce: Buffer;
   pamService: string;
   pamConfdir: string | undefined;
+  /** --auth oauth / hba oauth: the issuer and scope to advertise, and the token validator (--oauth-jwks). */
+  oauth?: OAuthSettings | null;
   /** Aborted when the connection closes: work queued for it (PAM) is dropped. */
   signal?: AbortSignal;
+}
+
+export interface OAuthSettings {
+  issuer: string | undefined;
+  scope: string | undefined;
+  /** Checks a token against the issuer and scope in force for this connection (an hba line's options win). */
+  verify(token: string, issuer?: string, scope?: string): Promise<{ ok: true; identity: string } | { ok: false; reason: string }>;
 }
 
 export type AuthStep =
