@@ -14,6 +14,7 @@ import { WireError, fatal, sqlError } from './errors.js';
 import { binaryValue, describePlan, paramFromBinary, planQueries, planQuery, runPlan, settingKey, textParam, type Plan, type Rows, type SessionView } from './queries.js';
 import { cancelRequestProblem, decideProtocol, protocolRangeFor, unsupportedProtocolText, type ProtocolRange } from './protocol-version.js';
 import { StatementSleep } from './sleep.js';
+import { readStartupParameters } from './startup-parameters.js';
 import type { ConnectionFacts } from './types.js';
 
 export interface SessionIO {
@@ -34,8 +35,6 @@ export interface TlsState {
   peerCertificate: PeerCertificate | null;
 }
 
-/** NAMEDATALEN - 1: PostgreSQL truncates user and database names to 63 bytes. */
-const NAME_MAX_BYTES = 63;
 
 /** Parameters PostgreSQL reports with ParameterStatus (GUC_REPORT), in PG 15's order; search_path from 18 on. */
 const REPORTED = [
@@ -95,14 +94,6 @@ interface Portal {
   /** A pg_sleep portal has had its wait. */
   slept?: boolean;
 }
-
-const truncateName = (s: string): string => {
-  const b = Buffer.from(s, 'utf8');
-  if (b.length <= NAME_MAX_BYTES) return s;
-  let end = NAME_MAX_BYTES;
-  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--; // do not cut a UTF-8 sequence
-  return b.subarray(0, end).toString('utf8');
-};
 
 /** How the attempt log names a peer: `ip:port`, `[v6]:port`, or `[local]`. */
 export function peerName(t: TransportInfo): string {
@@ -421,45 +412,33 @@ export class Session {
     });
   }
 
+  /** FATAL 0A000 for a protocol the server does not speak; a client of protocol 2 or older reads it in that protocol's format. */
+  private refuseProtocol(message: string, preV3: boolean): void {
+    if (!preV3) throw fatal('0A000', message);
+    OUT.bytes(serializePreV3ErrorResponse('FATAL', message));
+    this.logAttempt('protocol-error', '0A000', message);
+    this.flush();
+    this.close();
+  }
+
   private onStartupMessage(msg: Extract<StartupPacket, { type: 'StartupMessage' }>): void {
     this.framer.startup = false;
     const version = decideProtocol(msg.major, msg.minor, [], this.range);
     if (version.kind === 'refuse') {
-      if (!version.preV3) throw fatal('0A000', version.message);
-      // A client of protocol 2 or older reads errors in that protocol's format.
-      OUT.bytes(serializePreV3ErrorResponse('FATAL', version.message));
-      this.logAttempt('protocol-error', '0A000', version.message);
-      this.flush();
-      this.close();
+      this.refuseProtocol(version.message, version.preV3);
       return;
     }
-    let user = '';
-    let database = '';
-    let replication = false;
-    const unrecognized: string[] = [];
-    const params: Array<[string, string]> = [];
-    for (const [name, value] of msg.parameters) {
-      if (name === 'user') user = value;
-      else if (name === 'database') database = value;
-      else if (name === 'replication') {
-        const v = value.toLowerCase();
-        if (v === 'database') replication = false; // logical replication matches like a normal connection
-        else if (['true', 'on', 'yes', '1'].includes(v)) replication = true;
-        else if (['false', 'off', 'no', '0'].includes(v)) replication = false;
-        else throw fatal('22023', `invalid value for parameter "replication": "${value}"`);
-      } else if (name.startsWith('_pq_.')) unrecognized.push(name);
-      else params.push([name, value]);
-    }
-    const negotiated = decideProtocol(msg.major, msg.minor, unrecognized, this.range);
+    const { user, database, replication, unrecognizedOptions, settings } = readStartupParameters(msg.parameters);
+    const negotiated = decideProtocol(msg.major, msg.minor, unrecognizedOptions, this.range);
     if (negotiated.kind === 'accept') {
       this.cancelKeyBytes = negotiated.cancelKeyBytes;
       this.protocolMinor = negotiated.minor;
       if (negotiated.negotiate) this.send(negotiated.negotiate);
     }
     if (user === '') throw fatal('28000', 'no PostgreSQL user name specified in startup packet');
-    this.user = truncateName(user);
-    this.database = truncateName(database === '' ? user : database);
-    this.startupParams = params.length ? params : null;
+    this.user = user;
+    this.database = database;
+    this.startupParams = settings.length ? settings : null;
 
     if (this.ctx.admitted >= this.ctx.settings.maxConnections) throw fatal('53300', 'sorry, too many clients already');
     this.ctx.admitted++;

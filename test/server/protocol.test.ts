@@ -178,6 +178,46 @@ describe('pgauth serve: protocol versions and CancelRequest, as PostgreSQL 18 an
     c.end();
   });
 
+  it('18: the extended protocol: pg_sleep($1) is cancelled at Execute, the rest is skipped until Sync, and the session goes on', async () => {
+    const s = served[18]!;
+    const c = await RawClient.connect(s.port);
+    c.startup('alice', [], 2);
+    const k = await c.until('BackendKeyData');
+    await c.until('ReadyForQuery');
+    const from = s.lines.length;
+    c.write(
+      serializeFrontend(
+        { type: 'Parse', name: '', sql: 'SELECT pg_sleep($1)', paramTypes: [] },
+        { type: 'Describe', kind: 'S', name: '' },
+        { type: 'Bind', portal: '', statement: '', paramFormats: [], params: [Buffer.from('30')], resultFormats: [] },
+        { type: 'Execute', portal: '', maxRows: 0 },
+        { type: 'Execute', portal: 'nonexistent', maxRows: 0 },
+        { type: 'Sync' },
+      ),
+    );
+    // Parameter $1 is float8 (701), as PostgreSQL infers it for pg_sleep.
+    expect((await c.until('ParameterDescription')).typeOids).toEqual([701]);
+    expect((await c.until('RowDescription')).fields[0]).toMatchObject({ name: 'pg_sleep', typeOid: 2278, typeSize: 4 });
+    await s.waitForLine((l) => l.event === 'sleep' && l.state === 'started' && l.pid === k.processId, 'the sleep to start', from);
+    expect((await cancel(s, k.processId, k.secretKey)).detail).toBe(`cancel request for process ${k.processId}: statement canceled`);
+    const after: string[] = [];
+    for (let e = await c.next(); e.type !== 'ReadyForQuery'; e = await c.next()) after.push(e.type === 'ErrorResponse' ? `E ${e.fields.code}` : e.type);
+    // BindComplete, then the 57014 error; the second Execute is skipped (no 34000), ReadyForQuery after Sync.
+    expect(after).toEqual(['BindComplete', 'E 57014']);
+    c.write(
+      serializeFrontend(
+        { type: 'Parse', name: '', sql: 'SELECT pg_sleep($1)', paramTypes: [] },
+        { type: 'Bind', portal: '', statement: '', paramFormats: [1], params: [Buffer.from([0x3f, 0xa9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a])], resultFormats: [] },
+        { type: 'Execute', portal: '', maxRows: 0 },
+        { type: 'Sync' },
+      ),
+    );
+    // 0.05 s as a binary float8 runs to the end: one empty value, SELECT 1.
+    expect((await c.until('DataRow')).values).toEqual([Buffer.alloc(0)]);
+    expect((await c.until('CommandComplete')).tag).toBe('SELECT 1');
+    c.end();
+  });
+
   it('a sleep ends when its client leaves, and other sessions are served meanwhile', async () => {
     const s = served[18]!;
     const { c, pid } = await sleeping(s, 2);
