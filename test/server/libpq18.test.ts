@@ -107,6 +107,22 @@ describeWith(missing, 'pgauth serve with libpq 18: protocol 3.2, TLS, cancel', (
     expect(r30.stdout).toBe('30000\n');
   });
 
+  it('against --server-version 17.0, libpq 18 asking for 3.2 is negotiated down to 3.0; min_protocol_version=3.2 is refused by libpq', async () => {
+    const s17 = await startServe(['--auth', 'scram-sha-256', '--roles', writeRoles(tmp.path), '--server-version', '17.0']);
+    try {
+      const base = `host=127.0.0.1 port=${s17.port} user=alice dbname=d sslmode=disable`;
+      const down = await psql(`${base} max_protocol_version=3.2`);
+      expect(down.stderr).toBe('');
+      expect(down.stdout).toBe('scram-sha-256:alice\n');
+      expect(await s17.waitForLine((l) => l.event === 'attempt' && l.result === 'ok', 'the login')).toMatchObject({ protocol: '3.0' });
+      const refused = await psql(`${base} min_protocol_version=3.2`);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('server only supports protocol version 3.0, but "min_protocol_version" was set to 3.2');
+    } finally {
+      await s17.stop();
+    }
+  });
+
   /**
    * Starts `SELECT pg_sleep(30)` in psql, waits until serve's log says the
    * statement runs, sends psql SIGINT (psql then sends a CancelRequest with
