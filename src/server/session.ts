@@ -14,6 +14,7 @@ import { WireError, fatal, sqlError } from './errors.js';
 import { binaryValue, describePlan, paramFromBinary, planQueries, planQuery, runPlan, settingKey, textParam, type Plan, type Rows, type SessionView } from './queries.js';
 import { cancelRequestProblem, decideProtocol, protocolRangeFor, unsupportedProtocolText, type ProtocolRange } from './protocol-version.js';
 import { StatementSleep } from './sleep.js';
+import { initialSettings, reportedFor, reportedValues } from './session-settings.js';
 import { readStartupParameters } from './startup-parameters.js';
 import type { ConnectionFacts } from './types.js';
 
@@ -33,32 +34,6 @@ export interface TransportInfo {
 
 export interface TlsState {
   peerCertificate: PeerCertificate | null;
-}
-
-
-/** Parameters PostgreSQL reports with ParameterStatus (GUC_REPORT), in PG 15's order; search_path from 18 on. */
-const REPORTED = [
-  'application_name',
-  'client_encoding',
-  'DateStyle',
-  'default_transaction_read_only',
-  'in_hot_standby',
-  'integer_datetimes',
-  'IntervalStyle',
-  'is_superuser',
-  'scram_iterations',
-  'search_path',
-  'server_encoding',
-  'server_version',
-  'session_authorization',
-  'standard_conforming_strings',
-  'TimeZone',
-] as const;
-
-/** The reported parameters of a server version: scram_iterations from 16, search_path from 18. */
-function reportedFor(serverVersion: string): Set<string> {
-  const major = Number.parseInt(serverVersion, 10);
-  return new Set(REPORTED.filter((r) => (r !== 'scram_iterations' || major >= 16) && (r !== 'search_path' || major >= 18)).map((r) => r.toLowerCase()));
 }
 
 /** A statement waiting in pg_sleep: what goes out first whatever the outcome (RowDescription), then the rest. */
@@ -594,11 +569,8 @@ export class Session {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.framer.maxMessageLength = MAX_QUERY_MESSAGE;
-    this.settings = this.initialSettingsFor(user);
-    for (const name of REPORTED) {
-      const value = this.settings.get(name);
-      if (value !== undefined && this.reported.has(name.toLowerCase())) this.send({ type: 'ParameterStatus', name, value });
-    }
+    this.settings = initialSettings(this.ctx.settings, user, this.startupParams ?? []);
+    for (const [name, value] of reportedValues(this.settings, this.reported)) this.send({ type: 'ParameterStatus', name, value });
     this.startCancellable();
     this.send({ type: 'ReadyForQuery', status: 'I' });
     this.state = 'ready';
@@ -617,42 +589,6 @@ export class Session {
     this.cancelTarget = { secretKey, cancelStatement: () => this.sleep?.cancel() ?? false };
     targets.add(this.processId, this.cancelTarget);
     this.send({ type: 'BackendKeyData', processId: this.processId, secretKey });
-  }
-
-  private initialSettingsFor(user: string): Map<string, string> {
-    const s = this.ctx.settings;
-    const m = new Map<string, string>([
-      ['application_name', ''],
-      ['client_encoding', 'UTF8'],
-      ['DateStyle', 'ISO, MDY'],
-      ['default_transaction_read_only', 'off'],
-      ['in_hot_standby', 'off'],
-      ['integer_datetimes', 'on'],
-      ['IntervalStyle', 'postgres'],
-      ['is_superuser', 'off'],
-      ['server_encoding', 'UTF8'],
-      ['server_version', s.serverVersion],
-      ['session_authorization', user],
-      ['standard_conforming_strings', 'on'],
-      ['TimeZone', 'UTC'],
-    ]);
-    if (Number.parseInt(s.serverVersion, 10) >= 16) m.set('scram_iterations', String(s.iterations));
-    if (Number.parseInt(s.serverVersion, 10) >= 18) m.set('search_path', '"$user", public');
-    for (const [name, value] of this.startupParams ?? []) {
-      if (name === 'options') {
-        // libpq's `options`: -c name=value or --name=value switches.
-        for (const m2 of value.matchAll(/(?:-c\s*|--)([A-Za-z_][\w.]*)=(\S*)/g)) this.applySetting(m, m2[1]!, m2[2]!);
-      } else this.applySetting(m, name, value);
-    }
-    return m;
-  }
-
-  private applySetting(m: Map<string, string>, name: string, value: string): void {
-    const key = settingKey(m, name);
-    if (key.toLowerCase() === 'client_encoding' && /^(utf-?8|unicode)$/i.test(value)) value = 'UTF8';
-    if (['server_version', 'server_encoding', 'session_authorization', 'is_superuser', 'integer_datetimes', 'in_hot_standby', 'scram_iterations'].includes(key)) return;
-    if (m.size >= 200 && !m.has(key)) return; // bounded
-    m.set(key, value);
   }
 
   // ------------------------------------------------------------ queries

@@ -110,6 +110,19 @@ describe('pgauth serve: protocol versions and CancelRequest, as PostgreSQL 18 an
     });
   }
 
+  it('reports search_path from 18 on, as PostgreSQL 18 does (GUC_REPORT), and scram_iterations on both', async () => {
+    const names = async (version: 18 | 17) =>
+      splitMessages(await exchangeBytes(served[version]!.port, startup(3, 0)))
+        .filter((m) => m.type === 'S')
+        .map((m) => m.bytes.subarray(5, m.bytes.indexOf(0, 5)).toString())
+        .sort();
+    const common = ['DateStyle', 'IntervalStyle', 'TimeZone', 'application_name', 'client_encoding', 'default_transaction_read_only', 'in_hot_standby',
+      'integer_datetimes', 'is_superuser', 'scram_iterations', 'server_encoding', 'server_version', 'session_authorization', 'standard_conforming_strings'];
+    // Observed: 18.4 sent these 15 (search_path = "$user", public), 17.10 the same without search_path.
+    expect(await names(18)).toEqual([...common, 'search_path'].sort());
+    expect(await names(17)).toEqual([...common].sort());
+  });
+
   it('18: pg_sleep answers as PostgreSQL: RowDescription of type void, one empty value, SELECT 1', async () => {
     const bytes = await exchangeBytes(served[18]!.port, Buffer.concat([startup(3, 2), serializeFrontend({ type: 'Query', sql: 'SELECT pg_sleep(0.05)' })]), 2);
     const afterLogin = bytes.subarray(bytes.indexOf(READY) + READY.length);
