@@ -172,6 +172,31 @@ describe('pgauth serve: protocol versions and CancelRequest, as PostgreSQL 18 an
     c.end();
   });
 
+  it('a cancelled pg_sleep in a multi-statement Query ends the Query there; in a transaction block it aborts the block', async () => {
+    const s = served[18]!;
+    const c = await RawClient.connect(s.port);
+    c.startup('alice', [], 2);
+    const k = await c.until('BackendKeyData');
+    await c.until('ReadyForQuery');
+    const run = async (sql: string) => {
+      const from = s.lines.length;
+      c.write({ type: 'Query', sql });
+      await s.waitForLine((l) => l.event === 'sleep' && l.state === 'started', 'the sleep to start', from);
+      await cancel(s, k.processId, k.secretKey);
+      const seen: string[] = [];
+      for (let e = await c.next(); ; e = await c.next()) {
+        seen.push(e.type === 'ErrorResponse' ? `E ${e.fields.code}` : e.type === 'ReadyForQuery' ? `Z ${e.status}` : e.type === 'CommandComplete' ? e.tag : e.type);
+        if (e.type === 'ReadyForQuery') return seen;
+      }
+    };
+    // Both sequences are what a real PostgreSQL 18.4 sent for the same queries: SELECT 2 never runs.
+    expect(await run('SELECT 1; SELECT pg_sleep(30); SELECT 2')).toEqual(['RowDescription', 'DataRow', 'SELECT 1', 'RowDescription', 'E 57014', 'Z I']);
+    expect(await run('BEGIN; SELECT pg_sleep(30)')).toEqual(['BEGIN', 'RowDescription', 'E 57014', 'Z E']);
+    c.write({ type: 'Query', sql: 'ROLLBACK' });
+    expect(await c.until('ReadyForQuery')).toEqual({ type: 'ReadyForQuery', status: 'I' });
+    c.end();
+  });
+
   it('18: a 3.0 session has a 4-byte key and is cancelled with it', async () => {
     const s = served[18]!;
     const { c, pid, key } = await sleeping(s, 0);
