@@ -161,6 +161,16 @@ function writeBackendFields(w: Writer, msg: BackendMessage): Writer {
   }
 }
 
+/**
+ * An error as a server sends it to a client that asked for protocol 2 or
+ * older (FrontendProtocol < 3.0, send_message_to_frontend): 'E', then the
+ * text "SEVERITY:  message" with a newline, NUL-terminated, and no length
+ * word. PostgreSQL 14-18 still answer a 2.0 StartupMessage this way.
+ */
+export function serializePreV3ErrorResponse(severity: string, message: string): Buffer {
+  return Buffer.concat([Buffer.from('E', 'latin1'), Buffer.from(`${severity}:  ${message}\n`, 'utf8'), Buffer.from([0])]);
+}
+
 /** Encodes backend messages into one buffer. */
 export function serializeBackend(...msgs: BackendMessage[]): Buffer {
   const w = new Writer();

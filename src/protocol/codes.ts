@@ -147,5 +147,8 @@ export const TYPE_OID = {
   int4: 23,
   text: 25,
   oid: 26,
+  float8: 701,
   varchar: 1043,
+  /** pg_sleep's result type; its text output is the empty string. */
+  void: 2278,
 } as const;

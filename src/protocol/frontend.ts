@@ -132,6 +132,8 @@ export function parseStartupPacket(body: Buffer): StartupPacket {
     return { type: 'GSSENCRequest' };
   }
   if (code === STARTUP_CODES.CANCEL_REQUEST) {
+    // PostgreSQL 18 (processCancelRequest): the code and the process ID at least, else this log-only error.
+    if (r.remaining < 4) throw new ProtocolError('invalid length of cancel request packet');
     const processId = r.int32();
     const secretKey = Buffer.from(r.rest());
     // 3.0 has a 4-byte key; 3.2 allows 1..256 bytes.

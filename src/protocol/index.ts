@@ -32,4 +32,4 @@ export {
   type RegularFrontendMessage,
   type StartupPacket,
 } from './frontend.js';
-export { parseBackend, serializeBackend, writeBackend, type BackendMessage, type BackendMessageType, type FieldDescription } from './backend.js';
+export { parseBackend, serializeBackend, serializePreV3ErrorResponse, writeBackend, type BackendMessage, type BackendMessageType, type FieldDescription } from './backend.js';

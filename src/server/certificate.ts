@@ -2,11 +2,13 @@
  * --tls-self-signed: a throwaway certificate made in-process at start with
  * @peculiar/x509 over Node's WebCrypto (no openssl child process). ECDSA
  * P-256 signed with SHA-256, so tls-server-end-point hashes with SHA-256.
+ * And the channel-binding data of any server certificate.
  */
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
+import { tlsServerEndPoint } from '../scram/index.js';
 
 type CryptoKeyPairLike = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
 
@@ -40,4 +42,22 @@ export async function makeSelfSignedCertificate(names: readonly string[] = []): 
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey);
   const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
   return { cert: cert.toString('pem') + '\n', key };
+}
+
+/** A certificate's tls-server-end-point data, or why it has none. */
+export type ChannelBindingOfCertificate = { data: Buffer } | { data: null; algorithm: string };
+
+/**
+ * tls-server-end-point hashes the certificate with its signature's digest.
+ * Ed25519 and Ed448 signatures have none (PostgreSQL fails at the exchange
+ * with "could not find digest for NID UNDEF"): the server then offers
+ * SCRAM-SHA-256 without channel binding, and says which algorithm it was.
+ */
+export function channelBindingOfCertificate(der: Buffer): ChannelBindingOfCertificate {
+  try {
+    return { data: tlsServerEndPoint(der) };
+  } catch {
+    const alg = new x509.X509Certificate(der).signatureAlgorithm as unknown as { name?: string; namedCurve?: string };
+    return { data: null, algorithm: alg.namedCurve ?? alg.name ?? 'unknown' };
+  }
 }

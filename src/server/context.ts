@@ -3,6 +3,8 @@
  * selector (swapped on reload), counters, and the attempt log.
  */
 import type { RoleRecord } from '../roles/index.js';
+import type { CancelRegistry } from './cancel.js';
+import type { SleepEnd } from './sleep.js';
 import type { ScenarioName, ScenarioOutcome } from './scenarios/index.js';
 import type { MethodSelector } from './types.js';
 import type { OAuthSettings } from './auth/index.js';
@@ -31,6 +33,8 @@ export interface AttemptLog {
   method: string | null;
   /** SASL mechanism when SCRAM ran. */
   mechanism: string | null;
+  /** The protocol version the session speaks ("3.0", "3.2"), once its StartupMessage was accepted. */
+  protocol: string | null;
   tls: boolean;
   result: 'ok' | 'rejected' | 'protocol-error' | 'disconnected' | 'timeout' | 'cancel' | 'shutdown';
   sqlstate: string | null;
@@ -41,6 +45,21 @@ export interface AttemptLog {
   /** The hba rule that decided, as file:line. */
   rule: string | null;
   ms: number;
+}
+
+/**
+ * A `SELECT pg_sleep(N)` starting and ending, so scripts and tests can wait
+ * until a statement is running before they cancel it.
+ */
+export interface SleepLog {
+  event: 'sleep';
+  time: string;
+  /** The session's process ID (BackendKeyData, pg_backend_pid()). */
+  pid: number;
+  user: string;
+  seconds: number;
+  /** started, then finished, canceled (CancelRequest) or abandoned (the client left, or shutdown). */
+  state: 'started' | SleepEnd;
 }
 
 export interface ServerContext {
@@ -60,7 +79,9 @@ export interface ServerContext {
   /** Authenticated sessions per role (conn-limit). */
   perRole: Map<string, number>;
   nextProcessId: number;
-  log(entry: AttemptLog): void;
+  /** Authenticated sessions by process ID, for CancelRequest. */
+  cancelTargets: CancelRegistry;
+  log(entry: AttemptLog | SleepLog): void;
   /** --scenario: the hostile scenarios every connection runs (instead of --auth/--hba), or null. */
   scenarios?: readonly ScenarioName[] | null;
   /** The built-in OAuth validator (--oauth-jwks), or null. */

@@ -9,21 +9,22 @@ import { readFileBounded } from '../files/read-bounded.js';
 import { basename, dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { loadRoleFile, type RoleRecord } from '../roles/index.js';
-import { tlsServerEndPoint } from '../scram/index.js';
-import { makeSelfSignedCertificate } from './certificate.js';
-import type { AttemptLog, ServerContext, ServerSettings } from './context.js';
+import { CancelRegistry } from './cancel.js';
+import { channelBindingOfCertificate, makeSelfSignedCertificate } from './certificate.js';
+import type { AttemptLog, ServerContext, ServerSettings, SleepLog } from './context.js';
 import { listen, type Listener } from './listen.js';
 import type { ScenarioName, ScenarioOutcome } from './scenarios/index.js';
 import type { MethodSelector, ServerAuthMethod } from './types.js';
 import type { OAuthSettings } from './auth/index.js';
 
-export type { AttemptLog, ServerSettings } from './context.js';
+export type { AttemptLog, ServerSettings, SleepLog } from './context.js';
 export { makeSelfSignedCertificate } from './certificate.js';
 export { SCENARIOS, SCENARIO_NAMES, isScenarioName, scenarioConflict, scenarioTls, type Scenario, type ScenarioName, type ScenarioOutcome } from './scenarios/index.js';
 
 /** Events besides attempts: reloads and warnings. */
 export type ServerEvent =
   | AttemptLog
+  | SleepLog
   | { event: 'reload'; time: string; file: string; ok: boolean; error: string | null; roles?: number }
   | { event: 'warning'; time: string; message: string }
   | ScenarioOutcome;
@@ -228,9 +229,17 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     }
     try {
       createSecureContext({ cert: certPem, key: keyPem, ...(caPem ? { ca: caPem } : {}) }); // fails early on a bad pair
-      channelBinding = tlsServerEndPoint(x509.raw);
     } catch (e) {
       throw new ServeConfigError(`${cert} with --tls-key ${t.keyPath ?? ''}: ${(e as Error).message}`);
+    }
+    const binding = channelBindingOfCertificate(x509.raw);
+    channelBinding = binding.data;
+    if (binding.data === null) {
+      config.onEvent({
+        event: 'warning',
+        time: now(),
+        message: `${cert}: SCRAM-SHA-256-PLUS is off: the certificate's signature algorithm (${binding.algorithm}) has no hash for tls-server-end-point channel binding; SCRAM-SHA-256 is offered without it`,
+      });
     }
   }
 
@@ -246,6 +255,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     admitted: 0,
     perRole: new Map(),
     nextProcessId: 1000 + (process.pid % 1000) * 1000,
+    cancelTargets: new CancelRegistry(),
     log: (entry) => config.onEvent(entry),
     scenarios: config.scenarios?.length ? config.scenarios : null,
     oauth,

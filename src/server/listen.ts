@@ -117,6 +117,7 @@ function handleConnection(
       database: null,
       method: null,
       mechanism: null,
+      protocol: null,
       tls: false,
       result: 'rejected',
       sqlstate: '53300',

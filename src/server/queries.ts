@@ -25,10 +25,13 @@ export interface Column {
   name: string;
   typeOid: number;
   value: (params: Array<string | null>, s: SessionView) => string | null;
+  /** pg_sleep(N): how long to wait before the row goes out, in milliseconds. */
+  sleepMs?: (params: Array<string | null>, s: SessionView) => number;
 }
 
 export type Plan =
-  | { kind: 'select'; columns: Column[]; paramTypes: number[] }
+  /** `sleepMs`: a `SELECT pg_sleep(N)`, whose one row waits N seconds (cancellable). */
+  | { kind: 'select'; columns: Column[]; paramTypes: number[]; sleepMs?: Column['sleepMs'] }
   | { kind: 'show'; name: string }
   | { kind: 'set'; name: string; value: string }
   | { kind: 'reset'; name: string | null }
@@ -39,7 +42,7 @@ export type Plan =
   | { kind: 'empty' };
 
 export const ANSWERED =
-  'pgauth serve answers only SELECT <integer>, SELECT current_user, session_user, user, system_user, version(), SHOW <parameter>, SET, RESET, BEGIN, COMMIT, ROLLBACK and DISCARD ALL';
+  'pgauth serve answers only SELECT <integer>, SELECT current_user, session_user, user, system_user, version(), pg_sleep(<seconds>), SHOW <parameter>, SET, RESET, BEGIN, COMMIT, ROLLBACK and DISCARD ALL';
 
 const unsupported = (): WireError => sqlError('0A000', ANSWERED);
 
@@ -48,6 +51,8 @@ const unsupported = (): WireError => sqlError('0A000', ANSWERED);
 type Tok =
   | { t: 'ident'; v: string; quoted: boolean }
   | { t: 'num'; v: string }
+  /** A decimal literal (1.5, 2.): numeric, answered only as pg_sleep's argument. */
+  | { t: 'dec'; v: string }
   | { t: 'str'; v: string }
   | { t: 'param'; n: number }
   | { t: 'op'; v: string };
@@ -68,8 +73,14 @@ function lex(sql: string): Tok[] | WireError {
     } else if (/[0-9]/.test(c)) {
       let j = i;
       while (j < sql.length && /[0-9]/.test(sql[j]!)) j++;
-      if (sql[j] === '.' || /[a-zA-Z_]/.test(sql[j] ?? '')) return unsupported();
-      out.push({ t: 'num', v: sql.slice(i, j) });
+      let kind: 'num' | 'dec' = 'num';
+      if (sql[j] === '.') {
+        kind = 'dec';
+        j++;
+        while (j < sql.length && /[0-9]/.test(sql[j]!)) j++;
+      }
+      if (/[a-zA-Z_.]/.test(sql[j] ?? '')) return unsupported();
+      out.push({ t: kind, v: sql.slice(i, j) });
       i = j;
     } else if (c === "'") {
       let v = '';
@@ -215,7 +226,7 @@ function invalidByteSequence(bytes: Buffer): WireError {
 
 /** Text form of a parameter sent in binary (format 1) for a known type; `n` counts from 1. */
 export function paramFromBinary(b: Buffer, oid: number, n = 1): string {
-  const size: Record<number, number> = { [TYPE_OID.int2]: 2, [TYPE_OID.int4]: 4, [TYPE_OID.int8]: 8, [TYPE_OID.bool]: 1 };
+  const size: Record<number, number> = { [TYPE_OID.int2]: 2, [TYPE_OID.int4]: 4, [TYPE_OID.int8]: 8, [TYPE_OID.bool]: 1, [TYPE_OID.float8]: 8 };
   const want = size[oid];
   if (want !== undefined && b.length !== want) throw sqlError('22P03', `incorrect binary data format in bind parameter ${n}`);
   switch (oid) {
@@ -227,6 +238,10 @@ export function paramFromBinary(b: Buffer, oid: number, n = 1): string {
       return b.readBigInt64BE().toString();
     case TYPE_OID.bool:
       return b[0] ? 't' : 'f';
+    case TYPE_OID.float8: {
+      const v = b.readDoubleBE();
+      return Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : String(v);
+    }
     default:
       return textParam(b);
   }
@@ -341,6 +356,7 @@ function parsePrimary(p: Parser): Column {
     if (t.v === 'null') return { name: '?column?', typeOid: TYPE_OID.text, value: () => null };
     const fn = SESSION_FUNCTIONS[t.v];
     if (fn && !p.isOp('(')) return { name: t.v, ...fn };
+    if (t.v === 'pg_sleep' && p.isOp('(')) return parseSleep(p);
     const call = CALLS[t.v];
     if (call && p.isOp('(')) {
       p.i++;
@@ -369,6 +385,48 @@ function parsePrimary(p: Parser): Column {
   throw unsupported();
 }
 
+/**
+ * pg_sleep(seconds): PostgreSQL's RowDescription is one column `pg_sleep` of
+ * type void (2278, length 4) and its DataRow one empty value; strict, so a
+ * NULL argument returns NULL at once. The argument is float8: a literal
+ * (1, 0.5, '2'), or a parameter, inferred as float8 like PostgreSQL does.
+ */
+function parseSleep(p: Parser): Column {
+  p.i++; // '('
+  const next = p.peek();
+  const negative = next?.t === 'op' && next.v === '-' && p.toks[p.i + 1]?.t === 'dec';
+  const dec = p.toks[p.i + (negative ? 1 : 0)];
+  let arg: Column;
+  if (dec?.t === 'dec') {
+    p.i += negative ? 2 : 1;
+    const text = (negative ? '-' : '') + dec.v;
+    arg = { name: '?column?', typeOid: TYPE_OID.float8, value: () => text };
+  } else {
+    arg = parseExpr(p);
+    const paramIndex = (arg as Column & { paramIndex?: number }).paramIndex;
+    if (paramIndex !== undefined && !p.paramTypes[paramIndex - 1]) p.paramTypes[paramIndex - 1] = TYPE_OID.float8;
+  }
+  if (!p.isOp(')')) throw unsupported();
+  p.i++;
+  return {
+    name: 'pg_sleep',
+    typeOid: TYPE_OID.void,
+    value: (params, s) => (arg.value(params, s) === null ? null : ''),
+    sleepMs: (params, s) => sleepMilliseconds(arg.value(params, s)),
+  };
+}
+
+/** float8 input (float8in) of pg_sleep's argument, in milliseconds; NULL, NaN and negatives sleep not at all. */
+function sleepMilliseconds(text: string | null): number {
+  if (text === null) return 0;
+  if (!/^\s*[+-]?((\d+\.?\d*|\.\d+)(e[+-]?\d+)?|inf|infinity|nan)\s*$/i.test(text)) {
+    throw sqlError('22P02', `invalid input syntax for type double precision: "${text}"`);
+  }
+  const t = text.trim().toLowerCase().replace(/^\+/, '');
+  const seconds = t === 'inf' || t === 'infinity' ? Infinity : t === '-inf' || t === '-infinity' ? -Infinity : Number(t);
+  return Number.isNaN(seconds) || seconds <= 0 ? 0 : seconds * 1000;
+}
+
 function intLiteral(text: string): Column {
   const n = BigInt(text);
   if (n >= -2147483648n && n <= 2147483647n) return { name: '?column?', typeOid: TYPE_OID.int4, value: () => n.toString() };
@@ -394,12 +452,15 @@ function parseSelect(p: Parser): Plan {
       }
     }
     columns.push(col);
+    // pg_sleep is answered alone: `SELECT pg_sleep(1), 2` is not.
+    if (columns.length > 1 && columns.some((c) => c.sleepMs)) throw unsupported();
     if (columns.length > MAX_TARGET_LIST) throw sqlError('54011', `target lists can have at most ${MAX_TARGET_LIST} entries`);
     if (!p.isOp(',')) break;
     p.i++;
   }
   if (!p.atEnd()) throw unsupported();
-  return { kind: 'select', columns, paramTypes: p.paramTypes.map((t) => t ?? 0) };
+  const sleepMs = columns[0]?.sleepMs;
+  return { kind: 'select', columns, paramTypes: p.paramTypes.map((t) => t ?? 0), ...(sleepMs ? { sleepMs } : {}) };
 }
 
 /** Words of a statement's remaining tokens (for SET values). */
@@ -411,7 +472,7 @@ function settingValue(p: Parser): string {
     if (t.t === 'op' && t.v === ',') parts.push(', ');
     else if (t.t === 'op' && t.v === '-') parts.push('-');
     else if (t.t === 'op' && t.v === '.') parts.push('.');
-    else if (t.t === 'ident' || t.t === 'num' || t.t === 'str') parts.push(t.v);
+    else if (t.t === 'ident' || t.t === 'num' || t.t === 'dec' || t.t === 'str') parts.push(t.v);
     else throw sqlError('42601', 'syntax error in SET');
   }
   return parts.join('').replace(/ ?, ?/g, ', ');

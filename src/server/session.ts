@@ -5,13 +5,18 @@
  * CancelRequest, StartupMessage), authentication, then queries.
  */
 import { randomBytes } from 'node:crypto';
-import { Framer, ProtocolError, STARTUP_CODES, Writer, parseFrontend, parseStartupPacket, writeBackend, type AuthResponseKind, type BackendMessage, type RegularFrontendMessage, type StartupPacket, type TransactionStatus } from '../protocol/index.js';
+import { Framer, ProtocolError, Writer, parseFrontend, parseStartupPacket, serializePreV3ErrorResponse, writeBackend, type AuthResponseKind, type BackendMessage, type RegularFrontendMessage, type StartupPacket, type TransactionStatus } from '../protocol/index.js';
 import { isExpired } from '../roles/index.js';
 import { createExchange, type AuthContext, type AuthExchange, type AuthStep, type PeerCertificate } from './auth/index.js';
+import { cancelLogText, type Cancellable } from './cancel.js';
 import { scenarioExchange, type ClientSent, type ScenarioName } from './scenarios/index.js';
-import type { AttemptLog, ServerContext } from './context.js';
+import type { AttemptLog, ServerContext, SleepLog } from './context.js';
 import { WireError, fatal, sqlError } from './errors.js';
 import { binaryValue, describePlan, paramFromBinary, planQueries, planQuery, runPlan, settingKey, textParam, type Plan, type Rows, type SessionView } from './queries.js';
+import { cancelRequestProblem, decideProtocol, protocolRangeFor, unsupportedProtocolText, type ProtocolRange } from './protocol-version.js';
+import { StatementSleep } from './sleep.js';
+import { initialSettings, reportedFor, reportedValues } from './session-settings.js';
+import { readStartupParameters } from './startup-parameters.js';
 import type { ConnectionFacts } from './types.js';
 
 export interface SessionIO {
@@ -32,27 +37,12 @@ export interface TlsState {
   peerCertificate: PeerCertificate | null;
 }
 
-/** NAMEDATALEN - 1: PostgreSQL truncates user and database names to 63 bytes. */
-const NAME_MAX_BYTES = 63;
-
-/** Parameters PostgreSQL reports with ParameterStatus (GUC_REPORT), in PG 15's order. */
-const REPORTED = [
-  'application_name',
-  'client_encoding',
-  'DateStyle',
-  'default_transaction_read_only',
-  'in_hot_standby',
-  'integer_datetimes',
-  'IntervalStyle',
-  'is_superuser',
-  'scram_iterations',
-  'server_encoding',
-  'server_version',
-  'session_authorization',
-  'standard_conforming_strings',
-  'TimeZone',
-] as const;
-const REPORTED_LOWER = new Set<string>(REPORTED.map((r) => r.toLowerCase()));
+/** A statement waiting in pg_sleep: what goes out first whatever the outcome (RowDescription), then the rest. */
+interface Pending {
+  ms: number;
+  first: BackendMessage[];
+  then(): void;
+}
 
 /** Largest regular message after login (a Query or Parse); PostgreSQL allows more, a test server needs less. */
 const MAX_QUERY_MESSAGE = 1 << 20;
@@ -77,15 +67,9 @@ interface Portal {
   /** Rows of a SELECT/SHOW portal, computed at its first Execute, and how many were sent. */
   rows?: Rows;
   sent: number;
+  /** A pg_sleep portal has had its wait. */
+  slept?: boolean;
 }
-
-const truncateName = (s: string): string => {
-  const b = Buffer.from(s, 'utf8');
-  if (b.length <= NAME_MAX_BYTES) return s;
-  let end = NAME_MAX_BYTES;
-  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--; // do not cut a UTF-8 sequence
-  return b.subarray(0, end).toString('utf8');
-};
 
 /** How the attempt log names a peer: `ip:port`, `[v6]:port`, or `[local]`. */
 export function peerName(t: TransportInfo): string {
@@ -126,6 +110,14 @@ export class Session {
   private expect: AuthResponseKind = 'raw';
 
   private processId = 0;
+  /** The protocol versions --server-version speaks, and the minor version this session negotiated. */
+  private readonly range: ProtocolRange;
+  private cancelKeyBytes = 4;
+  private protocolMinor: number | null = null;
+  /** This session in ctx.cancelTargets while it is authenticated. */
+  private cancelTarget: Cancellable | null = null;
+  private sleep: StatementSleep | null = null;
+  private readonly reported: Set<string>;
   private txn: TransactionStatus = 'I';
   private settings: Map<string, string> | null = null;
   private initialSettings: Map<string, string> | null = null;
@@ -140,6 +132,8 @@ export class Session {
   ) {
     this.timer = setTimeout(() => this.onTimeout(), ctx.settings.authTimeoutMs);
     this.timer.unref();
+    this.range = protocolRangeFor(ctx.settings.serverVersion);
+    this.reported = reportedFor(ctx.settings.serverVersion);
     // A scenario server reports every connection, also one the client drops before authentication.
     if (ctx.scenarios) this.scenarioRecord = { sent: [], loggedIn: false };
   }
@@ -257,6 +251,8 @@ export class Session {
     this.exchange = null;
     this.statements = null;
     this.portals = null;
+    if (this.cancelTarget) this.ctx.cancelTargets.delete(this.processId, this.cancelTarget);
+    this.cancelTarget = null;
     this.lifetime.abort();
   }
 
@@ -307,6 +303,7 @@ export class Session {
       database: this.database,
       method: this.method,
       mechanism: this.mechanism,
+      protocol: this.protocolMinor === null ? null : `3.${this.protocolMinor}`,
       tls: this.tls !== null,
       result,
       sqlstate,
@@ -371,7 +368,7 @@ export class Session {
     }
     switch (packet.type) {
       case 'SSLRequest':
-        if (this.sslDone) throw fatal('0A000', 'unsupported frontend protocol 1234.5679: server supports 3.0 to 3.0');
+        if (this.sslDone) throw fatal('0A000', unsupportedProtocolText(1234, 5679, this.range));
         if (this.ctx.tlsEnabled && this.transport.transport === 'tcp') {
           OUT.byte(0x53); // 'S'
           this.refusePipelined('SSL request');
@@ -388,16 +385,19 @@ export class Session {
         }
         return;
       case 'GSSENCRequest':
-        if (this.gssDone) throw fatal('0A000', 'unsupported frontend protocol 1234.5680: server supports 3.0 to 3.0');
+        if (this.gssDone) throw fatal('0A000', unsupportedProtocolText(1234, 5680, this.range));
         OUT.byte(0x4e); // 'N': no GSSAPI encryption here
         this.refusePipelined('GSSAPI encryption request');
         this.gssDone = true;
         return;
-      case 'CancelRequest':
-        // Nothing runs long enough to cancel; PostgreSQL never answers a cancel either.
-        this.logAttempt('cancel', null, null, `cancel request for process ${packet.processId}`);
+      case 'CancelRequest': {
+        // Never answered, whatever the outcome; only the log says what happened.
+        const problem = cancelRequestProblem(packet.secretKey.length, this.range);
+        const outcome = problem ?? cancelLogText(packet.processId, this.ctx.cancelTargets.cancel(packet.processId, packet.secretKey));
+        this.logAttempt(problem ? 'protocol-error' : 'cancel', null, null, outcome);
         this.close();
         return;
+      }
       case 'StartupMessage':
         this.onStartupMessage(packet);
         return;
@@ -415,33 +415,33 @@ export class Session {
     });
   }
 
+  /** FATAL 0A000 for a protocol the server does not speak; a client of protocol 2 or older reads it in that protocol's format. */
+  private refuseProtocol(message: string, preV3: boolean): void {
+    if (!preV3) throw fatal('0A000', message);
+    OUT.bytes(serializePreV3ErrorResponse('FATAL', message));
+    this.logAttempt('protocol-error', '0A000', message);
+    this.flush();
+    this.close();
+  }
+
   private onStartupMessage(msg: Extract<StartupPacket, { type: 'StartupMessage' }>): void {
     this.framer.startup = false;
-    if (msg.major !== 3) throw fatal('0A000', `unsupported frontend protocol ${msg.major}.${msg.minor}: server supports 3.0 to 3.0`);
-    let user = '';
-    let database = '';
-    let replication = false;
-    const unrecognized: string[] = [];
-    const params: Array<[string, string]> = [];
-    for (const [name, value] of msg.parameters) {
-      if (name === 'user') user = value;
-      else if (name === 'database') database = value;
-      else if (name === 'replication') {
-        const v = value.toLowerCase();
-        if (v === 'database') replication = false; // logical replication matches like a normal connection
-        else if (['true', 'on', 'yes', '1'].includes(v)) replication = true;
-        else if (['false', 'off', 'no', '0'].includes(v)) replication = false;
-        else throw fatal('22023', `invalid value for parameter "replication": "${value}"`);
-      } else if (name.startsWith('_pq_.')) unrecognized.push(name);
-      else params.push([name, value]);
+    const version = decideProtocol(msg.major, msg.minor, [], this.range);
+    if (version.kind === 'refuse') {
+      this.refuseProtocol(version.message, version.preV3);
+      return;
     }
-    if (msg.minor > 0 || unrecognized.length > 0) {
-      this.send({ type: 'NegotiateProtocolVersion', version: STARTUP_CODES.PROTOCOL_3_0, unrecognizedOptions: unrecognized });
+    const { user, database, replication, unrecognizedOptions, settings } = readStartupParameters(msg.parameters);
+    const negotiated = decideProtocol(msg.major, msg.minor, unrecognizedOptions, this.range);
+    if (negotiated.kind === 'accept') {
+      this.cancelKeyBytes = negotiated.cancelKeyBytes;
+      this.protocolMinor = negotiated.minor;
+      if (negotiated.negotiate) this.send(negotiated.negotiate);
     }
     if (user === '') throw fatal('28000', 'no PostgreSQL user name specified in startup packet');
-    this.user = truncateName(user);
-    this.database = truncateName(database === '' ? user : database);
-    this.startupParams = params.length ? params : null;
+    this.user = user;
+    this.database = database;
+    this.startupParams = settings.length ? settings : null;
 
     if (this.ctx.admitted >= this.ctx.settings.maxConnections) throw fatal('53300', 'sorry, too many clients already');
     this.ctx.admitted++;
@@ -599,53 +599,26 @@ export class Session {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.framer.maxMessageLength = MAX_QUERY_MESSAGE;
-    this.settings = this.initialSettingsFor(user);
-    for (const name of REPORTED) {
-      const value = this.settings.get(name);
-      if (value !== undefined) this.send({ type: 'ParameterStatus', name, value });
-    }
-    this.processId = this.ctx.nextProcessId++;
-    if (this.ctx.nextProcessId >= 4_194_304) this.ctx.nextProcessId = 1000; // stay below Linux pid_max, like a real backend pid
-    this.send({ type: 'BackendKeyData', processId: this.processId, secretKey: randomBytes(4) });
+    this.settings = initialSettings(this.ctx.settings, user, this.startupParams ?? []);
+    for (const [name, value] of reportedValues(this.settings, this.reported)) this.send({ type: 'ParameterStatus', name, value });
+    this.startCancellable();
     this.send({ type: 'ReadyForQuery', status: 'I' });
     this.state = 'ready';
     this.startupParams = null;
     this.logAttempt('ok', null, null);
   }
 
-  private initialSettingsFor(user: string): Map<string, string> {
-    const s = this.ctx.settings;
-    const m = new Map<string, string>([
-      ['application_name', ''],
-      ['client_encoding', 'UTF8'],
-      ['DateStyle', 'ISO, MDY'],
-      ['default_transaction_read_only', 'off'],
-      ['in_hot_standby', 'off'],
-      ['integer_datetimes', 'on'],
-      ['IntervalStyle', 'postgres'],
-      ['is_superuser', 'off'],
-      ['server_encoding', 'UTF8'],
-      ['server_version', s.serverVersion],
-      ['session_authorization', user],
-      ['standard_conforming_strings', 'on'],
-      ['TimeZone', 'UTC'],
-    ]);
-    if (Number.parseInt(s.serverVersion, 10) >= 16) m.set('scram_iterations', String(s.iterations));
-    for (const [name, value] of this.startupParams ?? []) {
-      if (name === 'options') {
-        // libpq's `options`: -c name=value or --name=value switches.
-        for (const m2 of value.matchAll(/(?:-c\s*|--)([A-Za-z_][\w.]*)=(\S*)/g)) this.applySetting(m, m2[1]!, m2[2]!);
-      } else this.applySetting(m, name, value);
-    }
-    return m;
-  }
-
-  private applySetting(m: Map<string, string>, name: string, value: string): void {
-    const key = settingKey(m, name);
-    if (key.toLowerCase() === 'client_encoding' && /^(utf-?8|unicode)$/i.test(value)) value = 'UTF8';
-    if (['server_version', 'server_encoding', 'session_authorization', 'is_superuser', 'integer_datetimes', 'in_hot_standby', 'scram_iterations'].includes(key)) return;
-    if (m.size >= 200 && !m.has(key)) return; // bounded
-    m.set(key, value);
+  /** A process ID not in use and a fresh key (32 bytes under 3.2, 4 under 3.0): BackendKeyData, and CancelRequest can find us. */
+  private startCancellable(): void {
+    const targets = this.ctx.cancelTargets;
+    do {
+      this.processId = this.ctx.nextProcessId++;
+      if (this.ctx.nextProcessId >= 4_194_304) this.ctx.nextProcessId = 1000; // stay below Linux pid_max, like a real backend pid
+    } while (targets.has(this.processId));
+    const secretKey = randomBytes(this.cancelKeyBytes);
+    this.cancelTarget = { secretKey, cancelStatement: () => this.sleep?.cancel() ?? false };
+    targets.add(this.processId, this.cancelTarget);
+    this.send({ type: 'BackendKeyData', processId: this.processId, secretKey });
   }
 
   // ------------------------------------------------------------ queries
@@ -676,7 +649,14 @@ export class Session {
       case 'Execute':
       case 'Close':
         try {
-          this.extended(msg);
+          const pending = this.extended(msg);
+          if (pending) {
+            this.sleepThen(pending, (err) => {
+              if (!err) return;
+              this.sendError(err);
+              this.skipUntilSync = true;
+            });
+          }
         } catch (e) {
           if (!(e instanceof WireError) || e.severity === 'FATAL') throw e;
           this.sendError(e);
@@ -707,8 +687,13 @@ export class Session {
   }
 
   private simpleQuery(sql: string): void {
-    const plans = planQueries(sql);
-    for (const plan of plans) {
+    this.runStatements(planQueries(sql), 0);
+  }
+
+  /** Runs a simple Query's statements from `from` on; a pg_sleep pauses the run until it ends. */
+  private runStatements(plans: Array<Plan | WireError>, from: number): void {
+    for (let i = from; i < plans.length; i++) {
+      const plan = plans[i]!;
       if (plan instanceof WireError) {
         this.sendError(plan);
         break;
@@ -718,7 +703,15 @@ export class Session {
         continue;
       }
       try {
-        this.execute(plan, [], [], true);
+        const pending = this.execute(plan, [], [], true);
+        if (pending) {
+          this.sleepThen(pending, (err) => {
+            if (!err) return this.runStatements(plans, i + 1);
+            this.sendError(err);
+            this.send({ type: 'ReadyForQuery', status: this.txn });
+          });
+          return;
+        }
       } catch (e) {
         if (!(e instanceof WireError) || e.severity === 'FATAL') throw e;
         this.sendError(e);
@@ -728,8 +721,36 @@ export class Session {
     this.send({ type: 'ReadyForQuery', status: this.txn });
   }
 
-  /** Runs a plan: rows for SELECT/SHOW, effects and a tag for commands. */
-  private execute(plan: Plan, params: Array<string | null>, formats: number[], describe: boolean): void {
+  /**
+   * A pg_sleep: input is not read meanwhile (a backend busy in a statement
+   * does not read either). When it ends, `first` goes out, then the rows
+   * (finished) or ERROR 57014 (a CancelRequest); `after` continues the
+   * simple or extended flow. When the client leaves, nothing more happens.
+   */
+  private sleepThen(pending: Pending, after: (err: WireError | null) => void): void {
+    this.busy = true;
+    const log = (state: SleepLog['state']) =>
+      this.ctx.log({ event: 'sleep', time: new Date().toISOString(), pid: this.processId, user: this.user!, seconds: pending.ms / 1000, state });
+    log('started');
+    this.sleep = new StatementSleep(pending.ms, this.lifetime.signal, (end) => {
+      this.sleep = null;
+      this.busy = false;
+      log(end);
+      if (end === 'abandoned' || this.state !== 'ready') return;
+      this.safely(() => {
+        for (const m of pending.first) this.send(m);
+        if (end === 'canceled') after(sqlError('57014', 'canceling statement due to user request'));
+        else {
+          pending.then();
+          after(null);
+        }
+        this.pump();
+      });
+    });
+  }
+
+  /** Runs a plan: rows for SELECT/SHOW, effects and a tag for commands; a pg_sleep returns what it still has to do. */
+  private execute(plan: Plan, params: Array<string | null>, formats: number[], describe: boolean): Pending | null {
     if (this.txn === 'E' && plan.kind !== 'commit' && plan.kind !== 'rollback') {
       throw sqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
     }
@@ -738,19 +759,25 @@ export class Session {
     switch (plan.kind) {
       case 'empty':
         this.send({ type: 'EmptyQueryResponse' });
-        return;
+        return null;
       case 'select':
       case 'show': {
         const rows = runPlan(plan, params, this.view());
-        if (describe) this.send(this.rowDescription(rows.columns, formats));
-        this.sendRows(rows, formats, 0, rows.rows.length);
-        this.send({ type: 'CommandComplete', tag: rows.tag });
-        return;
+        const description = describe ? [this.rowDescription(rows.columns, formats)] : [];
+        const rest = () => {
+          this.sendRows(rows, formats, 0, rows.rows.length);
+          this.send({ type: 'CommandComplete', tag: rows.tag });
+        };
+        // PostgreSQL sends nothing while pg_sleep runs; the RowDescription goes out with the outcome.
+        if (plan.kind === 'select' && plan.sleepMs) return { ms: plan.sleepMs(params, this.view()), first: description, then: rest };
+        for (const m of description) this.send(m);
+        rest();
+        return null;
       }
       case 'set':
         this.changeSetting(plan.name, plan.value);
         this.send({ type: 'CommandComplete', tag: 'SET' });
-        return;
+        return null;
       case 'reset':
         if (plan.name === null) this.resetAll();
         else {
@@ -759,31 +786,31 @@ export class Session {
           else this.settings!.delete(settingKey(this.settings!, plan.name));
         }
         this.send({ type: 'CommandComplete', tag: 'RESET' });
-        return;
+        return null;
       case 'begin':
         if (this.txn !== 'I') warning('25001', 'there is already a transaction in progress');
         this.txn = 'T';
         this.send({ type: 'CommandComplete', tag: 'BEGIN' });
-        return;
+        return null;
       case 'commit': {
         if (this.txn === 'I') warning('25P01', 'there is no transaction in progress');
         const tag = this.txn === 'E' ? 'ROLLBACK' : 'COMMIT';
         this.txn = 'I';
         this.send({ type: 'CommandComplete', tag });
-        return;
+        return null;
       }
       case 'rollback':
         if (this.txn === 'I') warning('25P01', 'there is no transaction in progress');
         this.txn = 'I';
         this.send({ type: 'CommandComplete', tag: 'ROLLBACK' });
-        return;
+        return null;
       case 'discard-all':
         if (this.txn !== 'I') throw sqlError('25001', 'DISCARD ALL cannot run inside a transaction block');
         this.statements = null;
         this.portals = null;
         this.resetAll();
         this.send({ type: 'CommandComplete', tag: 'DISCARD ALL' });
-        return;
+        return null;
     }
   }
 
@@ -801,9 +828,14 @@ export class Session {
    * maxRows rows (0 = all); reaching the limit answers PortalSuspended and
    * the next Execute goes on from there; a finished portal gives `SELECT 0`.
    */
-  private executePortalRows(portal: Portal, maxRows: number): void {
+  private executePortalRows(portal: Portal, maxRows: number): Pending | null {
     if (this.txn === 'E') throw sqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
     portal.rows ??= runPlan(portal.plan, portal.params, this.view());
+    if (portal.plan.kind === 'select' && portal.plan.sleepMs && !portal.slept) {
+      portal.slept = true;
+      const ms = portal.plan.sleepMs(portal.params, this.view());
+      return { ms, first: [], then: () => void this.executePortalRows(portal, maxRows) };
+    }
     const rows = portal.rows;
     const from = portal.sent;
     const to = maxRows > 0 ? Math.min(rows.rows.length, from + maxRows) : rows.rows.length;
@@ -811,10 +843,11 @@ export class Session {
     portal.sent = to;
     if (maxRows > 0 && to - from === maxRows) this.send({ type: 'PortalSuspended' });
     else this.send({ type: 'CommandComplete', tag: portal.plan.kind === 'select' ? `SELECT ${to - from}` : rows.tag });
+    return null;
   }
 
   private rowDescription(columns: Array<{ name: string; typeOid: number }>, formats: number[]): BackendMessage {
-    const size: Record<number, number> = { 16: 1, 19: 64, 20: 8, 21: 2, 23: 4 };
+    const size: Record<number, number> = { 16: 1, 19: 64, 20: 8, 21: 2, 23: 4, 2278: 4 };
     return {
       type: 'RowDescription',
       fields: columns.map((c, i) => ({
@@ -840,7 +873,7 @@ export class Session {
     if (key.toLowerCase() === 'client_encoding' && /^(utf-?8|unicode)$/i.test(value)) value = 'UTF8';
     if (settings.size >= 200 && !settings.has(key)) throw sqlError('54000', 'too many settings in this session');
     settings.set(key, value);
-    if (REPORTED_LOWER.has(key.toLowerCase())) this.send({ type: 'ParameterStatus', name: key, value });
+    if (this.reported.has(key.toLowerCase())) this.send({ type: 'ParameterStatus', name: key, value });
   }
 
   private resetAll(): void {
@@ -849,7 +882,8 @@ export class Session {
     for (const k of [...this.settings!.keys()]) if (!this.initialSettings.has(k)) this.settings!.delete(k);
   }
 
-  private extended(msg: RegularFrontendMessage): void {
+  /** One extended-protocol message; an Execute of pg_sleep returns what it still has to do. */
+  private extended(msg: RegularFrontendMessage): Pending | null {
     switch (msg.type) {
       case 'Parse': {
         const plan = planQuery(msg.sql);
@@ -863,7 +897,7 @@ export class Session {
         for (let i = 0; i < n; i++) paramTypes.push(msg.paramTypes[i] || inferred[i] || 25);
         this.statements.set(msg.name, { plan, paramTypes });
         this.send({ type: 'ParseComplete' });
-        return;
+        return null;
       }
       case 'Bind': {
         const st = this.statements?.get(msg.statement);
@@ -882,7 +916,7 @@ export class Session {
         if (this.portals.size >= MAX_STATEMENTS && !this.portals.has(msg.portal)) throw sqlError('54000', 'too many portals in this session');
         this.portals.set(msg.portal, { plan: st.plan, params, formats: msg.resultFormats, sent: 0 });
         this.send({ type: 'BindComplete' });
-        return;
+        return null;
       }
       case 'Describe': {
         if (msg.kind === 'S') {
@@ -898,26 +932,22 @@ export class Session {
           const cols = describePlan(portal.plan, this.settings!);
           this.send(cols ? this.rowDescription(cols, portal.formats) : { type: 'NoData' });
         }
-        return;
+        return null;
       }
       case 'Execute': {
         const portal = this.portals?.get(msg.portal);
         if (!portal) throw sqlError('34000', `portal "${msg.portal}" does not exist`);
         checkFormats(portal.formats); // result formats are checked when rows are about to be sent, as PostgreSQL
-        if (portal.plan.kind === 'select' || portal.plan.kind === 'show') {
-          this.executePortalRows(portal, msg.maxRows);
-          return;
-        }
-        this.execute(portal.plan, portal.params, portal.formats, false);
-        return;
+        if (portal.plan.kind === 'select' || portal.plan.kind === 'show') return this.executePortalRows(portal, msg.maxRows);
+        return this.execute(portal.plan, portal.params, portal.formats, false);
       }
       case 'Close':
         if (msg.kind === 'S') this.statements?.delete(msg.name);
         else this.portals?.delete(msg.name);
         this.send({ type: 'CloseComplete' });
-        return;
+        return null;
       default:
-        return;
+        return null;
     }
   }
 }

@@ -8,6 +8,7 @@ import {
   parseStartupPacket,
   serializeBackend,
   serializeFrontend,
+  serializePreV3ErrorResponse,
   writeBackend,
   writeFrontend,
   type BackendMessage,
@@ -120,6 +121,19 @@ describe('frontend messages', () => {
     expect(() => parseStartupPacket(garbage)).toThrow('invalid startup packet layout: expected terminator as last byte');
     const half = packet(i32(196608), raw('user')).subarray(4);
     expect(() => parseStartupPacket(half)).toThrow('invalid startup packet layout');
+  });
+  it('CancelRequest: a 3.2 key of 1 to 256 bytes; other lengths use PostgreSQL 18 wording', () => {
+    const key32 = Buffer.alloc(32, 0xab);
+    expect(parseStartupPacket(packet(i32(80877102), i32(77), [...key32]).subarray(4))).toEqual({ type: 'CancelRequest', processId: 77, secretKey: key32 });
+    expect(parseStartupPacket(packet(i32(80877102), i32(77), Array(256).fill(1)).subarray(4))).toMatchObject({ type: 'CancelRequest' });
+    expect(() => parseStartupPacket(packet(i32(80877102), i32(77)).subarray(4))).toThrow('invalid length of cancel key in cancel request packet');
+    expect(() => parseStartupPacket(packet(i32(80877102), i32(77), Array(257).fill(1)).subarray(4))).toThrow('invalid length of cancel key in cancel request packet');
+    expect(() => parseStartupPacket(packet(i32(80877102), [0, 0]).subarray(4))).toThrow('invalid length of cancel request packet');
+  });
+  it('an error for a protocol 2 client: E, "SEVERITY:  text", newline, NUL, no length word', () => {
+    expect(serializePreV3ErrorResponse('FATAL', 'unsupported frontend protocol 2.0: server supports 3.0 to 3.2')).toEqual(
+      Buffer.from([...raw('E'), ...raw('FATAL:  unsupported frontend protocol 2.0: server supports 3.0 to 3.2\n'), 0]),
+    );
   });
   it('PasswordMessage must be exactly one NUL-terminated string', () => {
     expect(() => parseFrontend(0x70, Buffer.from('abc\0def\0'), 'password')).toThrow('invalid password packet size');

@@ -167,7 +167,7 @@ describeWith(clientsMissing, 'pgauth serve with real clients', () => {
       const r = await psql(s.port, 'alice', sql);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe(
-        '7\nalice|alice|alice\nPostgreSQL 16.0 (pgauth serve test server, not a database)\n16.0\nISO, MDY\nSET\nprobe\nRESET\nBEGIN\nCOMMIT\nROLLBACK\nDISCARD ALL\n',
+        '7\nalice|alice|alice\nPostgreSQL 18.0 (pgauth serve test server, not a database)\n18.0\nISO, MDY\nSET\nprobe\nRESET\nBEGIN\nCOMMIT\nROLLBACK\nDISCARD ALL\n',
       );
     });
     it('anything else is ERROR 0A000 and the session stays usable (node-postgres)', async () => {

@@ -51,6 +51,31 @@ describe('queries', () => {
     expect(() => runPlan(p, ['abc', 'x', null], view)).toThrow('invalid input syntax for type integer: "abc"');
     expect(() => runPlan(plan('SELECT $1::int2'), ['70000'], view)).toThrow('value "70000" is out of range for type smallint');
   });
+  it('pg_sleep(seconds): one void column, the wait in milliseconds, float8 input rules', () => {
+    const sleepOf = (sql: string, params: Array<string | null> = []) => {
+      const p = plan(sql);
+      if (p.kind !== 'select' || !p.sleepMs) throw new Error(`${sql}: not a pg_sleep plan`);
+      return { ms: p.sleepMs(params, view), rows: runPlan(p, params, view), paramTypes: p.paramTypes };
+    };
+    expect(sleepOf('SELECT pg_sleep(30)')).toEqual({
+      ms: 30_000,
+      rows: { columns: [{ name: 'pg_sleep', typeOid: TYPE_OID.void }], rows: [['']], tag: 'SELECT 1' },
+      paramTypes: [],
+    });
+    expect(sleepOf('select pg_sleep(0.25) as nap').ms).toBe(250);
+    expect(sleepOf("SELECT pg_sleep('1.5')").ms).toBe(1500);
+    expect(sleepOf('SELECT pg_sleep(-0.5)').ms).toBe(0);
+    expect(sleepOf("SELECT pg_sleep('NaN')").ms).toBe(0);
+    expect(sleepOf("SELECT pg_sleep('infinity')").ms).toBe(Infinity);
+    // A parameter is float8 (701), as PostgreSQL infers it; NULL returns NULL at once (pg_sleep is strict).
+    expect(sleepOf('SELECT pg_sleep($1)', ['2'])).toMatchObject({ ms: 2000, paramTypes: [TYPE_OID.float8] });
+    expect(sleepOf('SELECT pg_sleep($1)', [null])).toMatchObject({ ms: 0, rows: { rows: [[null]] } });
+    expect(() => sleepOf("SELECT pg_sleep('soon')")).toThrow('invalid input syntax for type double precision: "soon"');
+    // Answered alone only; decimals elsewhere stay unanswered (numeric).
+    for (const sql of ['SELECT pg_sleep(1), 2', 'SELECT 1.5', 'SELECT pg_sleep(1.2.3)']) {
+      expect((planQuery(sql) as WireError).sqlstate, sql).toBe('0A000');
+    }
+  });
   it('SHOW reported and fixed parameters, case-insensitively', () => {
     expect(rows('SHOW datestyle')).toEqual({ columns: [{ name: 'DateStyle', typeOid: TYPE_OID.text }], rows: [['ISO, MDY']], tag: 'SHOW' });
     expect(rows('SHOW server_version_num').rows).toEqual([['160000']]);

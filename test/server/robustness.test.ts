@@ -142,7 +142,8 @@ describe('pgauth serve robustness', () => {
       d.write({ type: 'SSLRequest' });
       expect(await d.next()).toEqual({ type: 'byte', value: 'N' });
       d.write({ type: 'SSLRequest' });
-      expect(errorOf(await d.drain())?.fields).toMatchObject({ code: '0A000', message: 'unsupported frontend protocol 1234.5679: server supports 3.0 to 3.0' });
+      // The default --server-version is 18.0, which speaks 3.0 to 3.2 (17 and older: "3.0 to 3.0", test/server/protocol.test.ts).
+      expect(errorOf(await d.drain())?.fields).toMatchObject({ code: '0A000', message: 'unsupported frontend protocol 1234.5679: server supports 3.0 to 3.2' });
     } finally {
       await noTls.stop();
     }
@@ -155,17 +156,7 @@ describe('pgauth serve robustness', () => {
     await s.waitForLine((l) => l.event === 'attempt' && l.result === 'cancel', 'the cancel line');
   });
 
-  it('answers protocol 3.2 and grease versions with NegotiateProtocolVersion and goes on', async () => {
-    for (const minor of [2, 9999]) {
-      const c = await RawClient.connect(s.port);
-      c.startup('alice', [['_pq_.test_option', 'x']], minor);
-      expect(await c.next()).toEqual({ type: 'NegotiateProtocolVersion', version: 196608, unrecognizedOptions: ['_pq_.test_option'] });
-      expect((await c.next()).type).toBe('AuthenticationSASL');
-      c.end();
-    }
-    const v2 = await RawClient.connect(s.port);
-    v2.write(Buffer.concat([i32(16), i32(2 << 16), Buffer.from('user\0a\0\0')]));
-    expect(errorOf(await v2.drain())?.fields).toMatchObject({ code: '0A000', message: 'unsupported frontend protocol 2.0: server supports 3.0 to 3.0' });
+  it('answers a StartupMessage without a user name with 28000 (protocol versions: test/server/protocol.test.ts)', async () => {
     const nouser = await RawClient.connect(s.port);
     nouser.write({ type: 'StartupMessage', major: 3, minor: 0, parameters: [['database', 'd']] });
     expect(errorOf(await nouser.drain())?.fields).toMatchObject({ code: '28000', message: 'no PostgreSQL user name specified in startup packet' });
@@ -252,7 +243,9 @@ describe('pgauth serve robustness', () => {
 describe('limits: --auth-timeout, --max-connections, --auth-delay', () => {
   let s: Served;
   beforeAll(async () => {
-    s = await startServe(['--auth', 'scram-sha-256', '--roles', rolesPath, '--auth-timeout', '400ms', '--max-connections', '3', '--auth-delay', '300']);
+    // --auth-timeout leaves room for a SCRAM exchange plus the 300 ms --auth-delay on a busy machine
+    // (at 400 ms the timeout closed the delayed failure first: "Connection terminated unexpectedly").
+    s = await startServe(['--auth', 'scram-sha-256', '--roles', rolesPath, '--auth-timeout', '1500ms', '--max-connections', '3', '--auth-delay', '300']);
   });
   afterAll(async () => {
     await s?.stop();
@@ -262,7 +255,7 @@ describe('limits: --auth-timeout, --max-connections, --auth-delay', () => {
     const t0 = Date.now();
     const c = await RawClient.connect(s.port);
     expect((await c.drain(5000)).map((e) => e.type)).toEqual(['close']);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
     const c2 = await RawClient.connect(s.port);
     c2.startup('alice'); // started but never finished authenticating
     await c2.until('AuthenticationSASL');

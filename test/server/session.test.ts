@@ -3,13 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { Framer, parseBackend, serializeFrontend, type BackendMessage } from '../../src/protocol/index.js';
 import { buildScramSecret } from '../../src/secrets/index.js';
 import { createScramClient } from '../../src/scram/index.js';
-import type { AttemptLog, ServerContext } from '../../src/server/context.js';
+import { CancelRegistry } from '../../src/server/cancel.js';
+import type { AttemptLog, ServerContext, SleepLog } from '../../src/server/context.js';
 import { constantSelector } from '../../src/server/index.js';
 import { Session, type SessionIO } from '../../src/server/session.js';
 import type { ServerAuthMethod } from '../../src/server/types.js';
 
 function harness(method: ServerAuthMethod, opts: { tls?: boolean } = {}) {
-  const logs: AttemptLog[] = [];
+  const logs: Array<AttemptLog | SleepLog> = [];
   const ctx: ServerContext = {
     settings: { authTimeoutMs: 60_000, authDelayMs: 0, maxConnections: 10, serverVersion: '16.0', iterations: 4096, pamService: 'postgresql', pamConfdir: undefined },
     roles: new Map([['alice', { name: 'alice', secret: buildScramSecret('pencil', { salt: Buffer.alloc(16, 7) }), attrs: {}, line: 1 }]]),
@@ -21,6 +22,7 @@ function harness(method: ServerAuthMethod, opts: { tls?: boolean } = {}) {
     admitted: 0,
     perRole: new Map(),
     nextProcessId: 1000,
+    cancelTargets: new CancelRegistry(),
     log: (e) => logs.push(e),
   };
   const out: Buffer[] = [];

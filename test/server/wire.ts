@@ -15,9 +15,14 @@ export class RawClient {
   /** Expect a one-byte answer (to SSLRequest/GSSENCRequest) next. */
   private byteAnswers = 0;
   closed = false;
+  /** Every chunk received, as it came (for byte-for-byte comparisons). */
+  readonly received: Buffer[] = [];
 
   constructor(public socket: Socket | TLSSocket) {
-    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('data', (d: Buffer) => {
+      this.received.push(d);
+      this.onData(d);
+    });
     socket.on('close', () => {
       this.closed = true;
       this.push({ type: 'close' });
@@ -127,3 +132,46 @@ export class RawClient {
 }
 
 export const errorOf = (events: Event[]) => events.find((e): e is Extract<BackendMessage, { type: 'ErrorResponse' }> => e.type === 'ErrorResponse');
+
+/**
+ * Sends `data` on a fresh connection and returns every byte the server sent
+ * until it closed or `readies` ReadyForQuery(I) came (the first ends the login): for byte-for-byte
+ * comparisons with what a real PostgreSQL sends.
+ */
+export async function exchangeBytes(port: number, data: Buffer, readies = 1, timeoutMs = 10_000): Promise<Buffer> {
+  const s = connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  const readyForQuery = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]);
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out; got ${Buffer.concat(chunks).toString('hex')}`)), timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks));
+      };
+      s.on('connect', () => s.write(data));
+      s.on('data', (d: Buffer) => {
+        chunks.push(d);
+        const all = Buffer.concat(chunks);
+        let n = 0;
+        for (let i = all.indexOf(readyForQuery); i >= 0; i = all.indexOf(readyForQuery, i + 1)) n++;
+        if (n >= readies && all.subarray(-6).equals(readyForQuery)) done();
+      });
+      s.on('close', done);
+      s.on('error', () => undefined);
+    });
+  } finally {
+    s.destroy();
+  }
+}
+
+/** Splits the bytes of a login into messages (type letter and the whole message's bytes). */
+export function splitMessages(bytes: Buffer): Array<{ type: string; bytes: Buffer }> {
+  const out: Array<{ type: string; bytes: Buffer }> = [];
+  for (let i = 0; i < bytes.length; ) {
+    const len = bytes.readInt32BE(i + 1);
+    out.push({ type: String.fromCharCode(bytes[i]!), bytes: bytes.subarray(i, i + 1 + len) });
+    i += 1 + len;
+  }
+  return out;
+}

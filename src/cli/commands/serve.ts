@@ -77,6 +77,7 @@ export function formatEventText(e: ServerEvent): string {
         `database=${q(e.database)}`,
         `method=${q(e.method)}`,
         ...(e.mechanism ? [`mechanism=${q(e.mechanism)}`] : []),
+        ...(e.protocol ? [`protocol=${e.protocol}`] : []),
         `tls=${e.tls ? 'yes' : 'no'}`,
         `result=${e.result}`,
         `sqlstate=${q(e.sqlstate)}`,
@@ -100,6 +101,8 @@ export function formatEventText(e: ServerEvent): string {
         `sent=${e.sent.length ? e.sent.join(',') : '-'}`,
         `logged_in=${e.loggedIn ? 'yes' : 'no'}`,
       ].join(' ');
+    case 'sleep':
+      return `${e.time} sleep pid=${e.pid} user=${q(e.user)} seconds=${e.seconds} state=${e.state}`;
   }
 }
 
@@ -121,7 +124,7 @@ export function register(program: Command): void {
     .option('--auth-timeout <DURATION>', 'close a client that has not authenticated in time (seconds, or 500ms, 2s...)', '60')
     .option('--auth-delay <MS>', 'delay every authentication failure answer by MS milliseconds', '0')
     .option('--max-connections <N>', 'refuse clients beyond N with 53300', '100')
-    .option('--server-version <VERSION>', 'server_version to report', '16.0')
+    .option('--server-version <VERSION>', 'server_version to report; 18 and later speak protocol 3.2 too, 17 and older 3.0 only', '18.0')
     .option('--iterations <N>', 'SCRAM iterations of mock exchanges (unknown roles) and of plaintext secrets', '4096')
     .option('--pam-service <NAME>', 'PAM service for --auth pam', 'postgresql')
     .option('--pam-confdir <DIR>', 'PAM configuration folder instead of /etc/pam.d')
