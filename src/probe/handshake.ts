@@ -12,6 +12,7 @@ import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
 import { TransportError, WireConnection, type TlsInfo } from './connect.js';
 import type { DiagnosisCode, Failure, ServerError, TlsVerifyReason } from './diagnose.js';
 import { chainErrorReason, checkHostName } from './tls-verify.js';
+import { ProtocolNegotiation, protocolText, type ProtocolSummary } from './protocol-version.js';
 
 export interface Step {
   /** Attempt number (1-based) the step belongs to; 0 for steps before any attempt (resolve). */
@@ -70,6 +71,13 @@ export interface AttemptResult {
   parameterOrder: string[];
   backendKey: { processId: number; keyLength: number } | null;
   negotiateProtocol: { version: number; unrecognizedOptions: string[] } | null;
+  /** Protocol version asked for and in use, cancel-key length, NegotiateProtocolVersion seen. */
+  protocol: ProtocolSummary | null;
+  /**
+   * A failure libpq would have had where the probe went on to learn more
+   * (channel_binding=prefer with a certificate that has no binding hash).
+   */
+  libpqFailure: Extract<Failure, { origin: 'client' }> | null;
   notices: string[];
   authOk: boolean;
   ready: boolean;
@@ -126,6 +134,8 @@ export interface AttemptOptions {
   /** verify-ca/verify-full without a root certificate file: libpq's error, raised when TLS starts. */
   rootError?: string;
   maxIterations: number;
+  /** Ask for protocol 3.9999 with `_pq_.test_protocol_negotiation`, as PostgreSQL 19's libpq does. */
+  grease?: boolean;
   /** Injectable SCRAM client nonce (tests). */
   nonce?: string;
   /** Extra queries to run after login (the live role import); their rows are kept. */
@@ -252,6 +262,8 @@ export function newAttempt(index: number, host: HostSpec, encryption: Encryption
     parameterOrder: [],
     backendKey: null,
     negotiateProtocol: null,
+    protocol: null,
+    libpqFailure: null,
     notices: [],
     authOk: false,
     ready: false,
@@ -283,6 +295,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     conn!.write(serializeFrontend(msg));
   };
   let firstMessage = true;
+  let startupSent = false;
   const read = async (): Promise<BackendMessage> => {
     try {
       const { message } = await conn!.readMessage();
@@ -428,9 +441,21 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     ];
     if (params.applicationName) startupParams.push(['application_name', params.applicationName]);
     if (params.clientEncoding) startupParams.push(['client_encoding', params.clientEncoding]);
+    if (params.replication) startupParams.push(['replication', params.replication]);
     if (params.options) startupParams.push(['options', params.options]);
-    send({ type: 'StartupMessage', major: 3, minor: 0, parameters: startupParams });
-    step('startup', `user "${params.user}", database "${params.dbname}", protocol 3.0`);
+    const protocol = new ProtocolNegotiation(params.protocol, o.grease === true);
+    const pv = protocol.request.version;
+    startupParams.push(...protocol.request.options);
+    send({ type: 'StartupMessage', major: pv >>> 16, minor: pv & 0xffff, parameters: startupParams });
+    startupSent = true;
+    result.protocol = protocol.summary();
+    step('startup', `user "${params.user}", database "${params.dbname}", protocol ${protocolText(pv)}${protocol.request.grease ? ' with _pq_.test_protocol_negotiation (grease)' : ''}`);
+    const protocolCheck = (f: ReturnType<ProtocolNegotiation['onNegotiate']>) => {
+      result.protocol = protocol.summary();
+      if (!f) return;
+      step('protocol', f.message, false);
+      throw clientFailure(f.code, f.message);
+    };
 
     // --- Authentication ---
     const requireAuth = params.requireAuth;
@@ -467,10 +492,21 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
         throw clientFailure('not-postgres', `expected authentication request from server, but received ${msg.type}`);
       }
       if (msg.type.startsWith('Authentication')) result.auth.requests.push(msg.type);
+      if (msg.type === 'ErrorResponse' && protocol.request.grease && protocol.version === null) {
+        const e = serverErrorOf(msg);
+        const text = `server answered protocol ${protocolText(pv)} with an error: ${e.severity ?? 'ERROR'}:  ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}`;
+        step('protocol', text, false);
+        throw clientFailure('protocol-negotiation-failed', text);
+      }
+      if (msg.type !== 'NegotiateProtocolVersion' && msg.type !== 'ErrorResponse') protocolCheck(protocol.onOtherMessage());
       switch (msg.type) {
-        case 'NegotiateProtocolVersion':
+        case 'NegotiateProtocolVersion': {
           result.negotiateProtocol = { version: msg.version, unrecognizedOptions: msg.unrecognizedOptions };
+          protocolCheck(protocol.onNegotiate(msg));
+          const unrec = msg.unrecognizedOptions.length ? `; unsupported: ${msg.unrecognizedOptions.join(', ')}` : '';
+          step('protocol', `server negotiated protocol ${protocolText(msg.version)} (asked for ${protocolText(pv)})${unrec}`);
           continue;
+        }
         case 'NoticeResponse':
           keepNotice(msg.fields.message ?? '');
           continue;
@@ -556,11 +592,21 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
             throw clientFailure('channel-binding-unavailable', 'channel binding is required, but server did not offer an authentication method that supports channel binding');
           }
           const pw = await needPassword('a SCRAM-SHA-256 password');
-          const { createScramClient, tlsServerEndPoint } = await import('../scram/index.js');
+          const { createScramClient } = await import('../scram/index.js');
           let binding: ChannelBinding;
           if (mechanism === 'SCRAM-SHA-256-PLUS') {
             if (!result.tls?.certDer) throw clientFailure('channel-binding-failed', 'could not get the server certificate for channel binding');
-            binding = { mode: 'tls-server-end-point', data: tlsServerEndPoint(result.tls.certDer) };
+            const { channelBindingData } = await import('./channel-binding-support.js');
+            const cbData = channelBindingData(result.tls.certDer);
+            if ('error' in cbData) {
+              const failure = { origin: 'client', code: 'channel-binding-unsupported-certificate', message: cbData.error } as const;
+              step('channel-binding', `${cbData.error}: ${cbData.detail}`, false);
+              // libpq stops here even at channel_binding=prefer; the probe goes on without binding to test the password.
+              if (cb === 'require' || !plainOffered) throw new AttemptFailed(failure);
+              result.libpqFailure = failure;
+              mechanism = 'SCRAM-SHA-256';
+              binding = { mode: 'none' };
+            } else binding = { mode: 'tls-server-end-point', data: cbData.data };
           } else if (tls && cb !== 'disable') binding = { mode: 'client-supports' };
           else binding = { mode: 'none' };
           sasl = createScramClient({ password: pw, channelBinding: binding, maxIterations: o.maxIterations, ...(o.nonce ? { nonce: o.nonce } : {}) });
@@ -638,10 +684,15 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
         if (!(msg.name in result.parameters)) result.parameterOrder.push(msg.name);
         result.parameters[msg.name] = msg.value;
         if (Object.keys(result.parameters).length > 256) throw clientFailure('protocol-error', 'more than 256 ParameterStatus messages');
-      } else if (msg.type === 'BackendKeyData') result.backendKey = { processId: msg.processId, keyLength: msg.secretKey.length };
-      else if (msg.type === 'NoticeResponse') keepNotice(msg.fields.message ?? '');
-      else if (msg.type === 'NegotiateProtocolVersion') result.negotiateProtocol = { version: msg.version, unrecognizedOptions: msg.unrecognizedOptions };
-      else if (msg.type === 'ErrorResponse') {
+      } else if (msg.type === 'BackendKeyData') {
+        result.backendKey = { processId: msg.processId, keyLength: msg.secretKey.length };
+        protocolCheck(protocol.onBackendKey(msg.secretKey.length));
+      } else if (msg.type === 'NoticeResponse') keepNotice(msg.fields.message ?? '');
+      else if (msg.type === 'NegotiateProtocolVersion') {
+        // libpq 18 reads 'v' only while it awaits the authentication request.
+        result.negotiateProtocol = { version: msg.version, unrecognizedOptions: msg.unrecognizedOptions };
+        throw clientFailure('protocol-error', 'received NegotiateProtocolVersion after AuthenticationOk');
+      } else if (msg.type === 'ErrorResponse') {
         const e = serverErrorOf(msg);
         result.errorHadRoutine = e.routine !== null;
         step('error', `after AuthenticationOk: ${e.severity ?? 'ERROR'} ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '), false);
@@ -654,7 +705,7 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     const sv = result.parameters.server_version;
     step(
       'parameters',
-      `${result.parameterOrder.length} parameters${sv ? `, server_version ${sv}` : ''}${result.backendKey ? `, BackendKeyData ${result.backendKey.keyLength}-byte key` : ', no BackendKeyData'}; ReadyForQuery`,
+      `${result.parameterOrder.length} parameters${sv ? `, server_version ${sv}` : ''}; protocol ${result.protocol?.version ?? '?'}${result.protocol?.negotiated ? ' (negotiated)' : ''}${result.backendKey ? `, BackendKeyData ${result.backendKey.keyLength}-byte key` : ', no BackendKeyData'}; ReadyForQuery`,
     );
 
     // --- Post-login queries ---
@@ -714,9 +765,15 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
                 : 'protocol-error';
       const message = err.code === 'closed' ? CLOSED_UNEXPECTEDLY : err.message;
       step('failed', message.split('\n')[0]!, false);
-      result.failure = { origin: 'client', code, message };
+      // A target that hangs up on a grease request instead of negotiating (reference: PgBouncer, poolers).
+      const greaseClosed = o.grease === true && startupSent && result.protocol?.version === null && err.code === 'closed';
+      result.failure = { origin: 'client', code: greaseClosed ? 'protocol-negotiation-failed' : code, message: greaseClosed ? `${message}\n(after a protocol ${result.protocol?.requested} request)` : message };
       return result;
     }
-    throw err;
+    // Nothing escapes an attempt: an unexpected error (a TLS library, a malformed certificate) is a diagnosed failure.
+    const message = err instanceof Error ? err.message : String(err);
+    step('failed', `unexpected: ${message.split('\n')[0]}`, false);
+    result.failure = { origin: 'client', code: 'other', message };
+    return result;
   }
 }

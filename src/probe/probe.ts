@@ -14,12 +14,15 @@ import { classifyServerError, diagnose, type Diagnosis, type DiagnosisCode, type
 import { newAttempt, runAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type QueryResult, type Step, type TraceEntry } from './handshake.js';
 import { passwordFromFile, pgpassHost } from './pgpass.js';
 import { detectServerKind } from './server-kind.js';
+import { PROTOCOL_GREASE, protocolText } from './protocol-version.js';
 
 export interface Expectations {
   auth?: AuthMethodName[];
   tls?: boolean;
   channelBinding?: boolean;
   failure?: boolean;
+  /** --expect-protocol: the version the session must use ("3.0" or "3.2"). */
+  protocol?: string;
 }
 
 export interface ProbeOptions {
@@ -30,6 +33,8 @@ export interface ProbeOptions {
   prompt?: () => Promise<string>;
   noPassword?: boolean;
   trace?: boolean;
+  /** --grease: ask for 3.9999 with _pq_.test_protocol_negotiation (PostgreSQL 19 libpq's default). */
+  grease?: boolean;
   lookup?: LookupFunction;
   maxIterations?: number;
   expect?: Expectations;
@@ -75,6 +80,8 @@ export interface ProbeResult {
     passwordSource: string | null;
     currentUser: string | null;
   };
+  /** The protocol version of the decisive attempt (SPEC §7): null fields when the login ended before it was settled. */
+  protocol: { version: string | null; cancelKeyBytes: number | null; negotiated: boolean; requested: string; grease: boolean; unrecognizedOptions: string[] };
   tls: {
     version: string | null;
     cipher: string | null;
@@ -120,6 +127,8 @@ const UNREACHABLE: ReadonlySet<DiagnosisCode> = new Set([
   'tls-verify-failed',
   'tls-client-cert',
   'protocol-error',
+  'protocol-negotiation-failed',
+  'protocol-version-unsupported',
   'other',
 ]);
 
@@ -250,6 +259,9 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   const startedAt = Date.now();
   const steps: Step[] = [];
   const trace: TraceEntry[] | null = opts.trace ? [] : null;
+  for (const o of p.ignoredOptions) {
+    trace?.push({ attempt: 0, ms: 0, dir: 'C->S', type: 'ignored option', detail: `${o.keyword}=${o.value} (a libpq keyword accepted and ignored: it does not change authentication)` });
+  }
   const warnings: string[] = [];
   const warn = (m: string) => {
     if (warnings.includes(m)) return;
@@ -308,6 +320,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
             verifyHost: tlsMaterial.verifyHost,
           },
       maxIterations: opts.maxIterations ?? DEFAULT_MAX_ITERATIONS,
+      grease: opts.grease === true,
       ...(opts.nonce ? { nonce: opts.nonce } : {}),
       ...(opts.queries ? { queries: opts.queries } : {}),
       startedAt,
@@ -404,8 +417,10 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   const discovery = !!(success === undefined && !cause && opts.noPassword);
   const discoveredAttempt = attempts.find((a) => !a.diagnostic && !a.failure && !a.authOk && a.auth.method);
   const decisiveForAuth = success ?? discoveredAttempt ?? cause;
+  // A login libpq itself would have failed (channel_binding=prefer, Ed25519 certificate) is reported as that failure.
+  const libpqFailure = success?.libpqFailure ?? null;
   const diagnosis = diagnose({
-    failure: success || discoveredAttempt ? null : (cause?.failure ?? null),
+    failure: libpqFailure ?? (success || discoveredAttempt ? null : (cause?.failure ?? null)),
     serverKind: kind.kind,
     user: p.user,
     dbname: p.dbname,
@@ -420,12 +435,16 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     tlsWouldBeAdmitted,
     hbaLine,
     discoveryOnly: discovery || !!discoveredAttempt,
+    channelBindingMode: p.channelBinding,
+    loggedInWithoutBinding: libpqFailure !== null,
+    serverVersion: decisive?.parameters.server_version ?? null,
     ...(p.requireAuth ? { requireAuthText: p.requireAuth.text } : {}),
   });
 
   const ok = diagnosis.code === 'ok';
   const serverError = !ok && cause?.failure?.origin === 'server' ? cause.failure.error : null;
-  const clientMessage = !ok && cause?.failure?.origin === 'client' ? cause.failure.message : null;
+  const clientMessage = libpqFailure ? libpqFailure.message : !ok && cause?.failure?.origin === 'client' ? cause.failure.message : null;
+  const protocolAttempt = success ?? discoveredAttempt ?? cause;
   const tlsAttempt = success ?? discoveredAttempt ?? cause;
   const t = tlsAttempt?.tls ?? null;
   const authSrc = decisiveForAuth?.auth;
@@ -460,6 +479,14 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
       serverSignature: authSrc?.serverSignature ?? null,
       passwordSource: authSrc?.passwordSource ?? null,
       currentUser: success?.currentUser ?? null,
+    },
+    protocol: protocolAttempt?.protocol ?? {
+      version: null,
+      cancelKeyBytes: null,
+      negotiated: false,
+      requested: protocolText(opts.grease ? PROTOCOL_GREASE : p.protocol.max),
+      grease: opts.grease === true,
+      unrecognizedOptions: [],
     },
     tls: {
       version: tlsAttempt?.tlsUsed ? (t?.version ?? null) : null,
@@ -532,6 +559,13 @@ export function evaluateExpectations(e: Expectations, r: ProbeResult, failureExi
       name: 'channel-binding',
       met: r.auth.channelBinding !== null,
       detail: r.auth.channelBinding ? `SCRAM-SHA-256-PLUS with ${r.auth.channelBinding}` : 'no channel binding was used',
+    });
+  }
+  if (e.protocol) {
+    out.push({
+      name: `protocol ${e.protocol}`,
+      met: r.protocol.version === e.protocol,
+      detail: r.protocol.version ? `the session used protocol ${r.protocol.version}${r.protocol.negotiated ? ' (negotiated by the server)' : ''}` : 'no protocol version was settled',
     });
   }
   if (e.failure) {

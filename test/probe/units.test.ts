@@ -114,13 +114,10 @@ describe('conninfo parsing (libpq syntax and error texts)', () => {
   it('sslmode, sslrootcert=system, sslnegotiation=direct rules', () => {
     const r = (t: string) => resolveConnParams({ target: t, env: {}, osUser: 'u', home: '/h' });
     expect(() => r('sslmode=sometimes')).toThrow('invalid sslmode value: "sometimes"');
-    // Legacy: requiressl=1 and PGREQUIRESSL=1 mean require; an explicit sslmode or PGSSLMODE wins.
-    expect(r('requiressl=1').sslmode).toBe('require');
+    // requiressl / PGREQUIRESSL are gone from libpq 15 and 18 alike (their PQconndefaults lists lack them).
+    expect(() => r('requiressl=1')).toThrow('invalid connection option "requiressl"');
     const e = (t: string, env: NodeJS.ProcessEnv) => resolveConnParams({ target: t, env, osUser: 'u', home: '/h' }).sslmode;
-    expect(e('host=a', { PGREQUIRESSL: '1' })).toBe('require');
-    expect(e('host=a', { PGREQUIRESSL: '0' })).toBe('prefer');
-    expect(e('host=a', { PGREQUIRESSL: '1', PGSSLMODE: 'disable' })).toBe('disable');
-    expect(e('sslmode=allow', { PGREQUIRESSL: '1' })).toBe('allow');
+    expect(e('host=a', { PGREQUIRESSL: '1' })).toBe('prefer');
     expect(r('sslrootcert=system').sslmode).toBe('verify-full');
     expect(() => r('sslrootcert=system sslmode=require')).toThrow('weak sslmode "require" may not be used with sslrootcert=system (use "verify-full")');
     expect(() => r('sslnegotiation=direct')).toThrow('weak sslmode "prefer" may not be used with sslnegotiation=direct');
