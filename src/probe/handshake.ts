@@ -600,9 +600,10 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
             const cbData = channelBindingData(result.tls.certDer);
             if ('error' in cbData) {
               const failure = { origin: 'client', code: 'channel-binding-unsupported-certificate', message: cbData.error } as const;
-              step('channel-binding', `${cbData.error}: ${cbData.detail}`, false);
               // libpq stops here even at channel_binding=prefer; the probe goes on without binding to test the password.
-              if (cb === 'require' || !plainOffered) throw new AttemptFailed(failure);
+              const goOn = cb !== 'require' && plainOffered;
+              step('channel-binding', `${cbData.error} (${cbData.detail}); libpq fails here${goOn ? ', the probe goes on with SCRAM-SHA-256 without binding' : ''}`, false);
+              if (!goOn) throw new AttemptFailed(failure);
               result.libpqFailure = failure;
               mechanism = 'SCRAM-SHA-256';
               binding = { mode: 'none' };
