@@ -12,7 +12,7 @@ import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
 import { TransportError, WireConnection, type TlsInfo } from './connect.js';
 import type { DiagnosisCode, Failure, ServerError, TlsVerifyReason } from './diagnose.js';
 import { chainErrorReason, checkHostName } from './tls-verify.js';
-import { ProtocolNegotiation, protocolText, type ProtocolSummary } from './protocol-version.js';
+import { PROTOCOL_3_0, ProtocolNegotiation, protocolText, type ProtocolSummary } from './protocol-version.js';
 
 export interface Step {
   /** Attempt number (1-based) the step belongs to; 0 for steps before any attempt (resolve). */
@@ -78,6 +78,8 @@ export interface AttemptResult {
    * (channel_binding=prefer with a certificate that has no binding hash).
    */
   libpqFailure: Extract<Failure, { origin: 'client' }> | null;
+  /** The server's ErrorResponse to a protocol version or _pq_ option it would not negotiate. */
+  startupRefusal: ServerError | null;
   notices: string[];
   authOk: boolean;
   ready: boolean;
@@ -202,6 +204,17 @@ export function describeBackend(msg: BackendMessage): string {
   }
 }
 
+/**
+ * An ErrorResponse before any NegotiateProtocolVersion that refuses the
+ * request itself: any error to a grease request (PostgreSQL sends 'v' before
+ * anything else), or a protocol-level error (08P01, 0A000) to 3.2.
+ */
+function refusesProtocol(p: ProtocolNegotiation, e: ServerError): boolean {
+  if (p.version !== null || p.negotiated) return false;
+  if (p.request.grease) return true;
+  return p.request.version > PROTOCOL_3_0 && (e.code === '08P01' || e.code === '0A000');
+}
+
 class AttemptFailed extends Error {
   constructor(readonly failure: Failure) {
     super('attempt failed');
@@ -264,6 +277,7 @@ export function newAttempt(index: number, host: HostSpec, encryption: Encryption
     negotiateProtocol: null,
     protocol: null,
     libpqFailure: null,
+    startupRefusal: null,
     notices: [],
     authOk: false,
     ready: false,
@@ -492,8 +506,10 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
         throw clientFailure('not-postgres', `expected authentication request from server, but received ${msg.type}`);
       }
       if (msg.type.startsWith('Authentication')) result.auth.requests.push(msg.type);
-      if (msg.type === 'ErrorResponse' && protocol.request.grease && protocol.version === null) {
+      if (msg.type === 'ErrorResponse' && refusesProtocol(protocol, serverErrorOf(msg))) {
         const e = serverErrorOf(msg);
+        result.startupRefusal = e;
+        result.errorHadRoutine = e.routine !== null;
         const text = `server answered protocol ${protocolText(pv)} with an error: ${e.severity ?? 'ERROR'}:  ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}`;
         step('protocol', text, false);
         throw clientFailure('protocol-negotiation-failed', text);

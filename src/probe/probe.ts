@@ -383,7 +383,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   const kind = detectServerKind({
     parameters: decisive?.parameters ?? {},
     versionText: decisive?.versionText ?? null,
-    errorMessages: attempts.flatMap((a) => (a.failure?.origin === 'server' ? [a.failure.error.message] : [])),
+    errorMessages: attempts.flatMap((a) => (a.failure?.origin === 'server' ? [a.failure.error.message] : a.startupRefusal ? [a.startupRefusal.message] : [])),
     errorHadRoutine: attempts.some((a) => a.errorHadRoutine),
     backendKeyPid: decisive?.backendKey?.processId ?? null,
     parameterOrder: decisive?.parameterOrder ?? [],
@@ -442,7 +442,8 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   });
 
   const ok = diagnosis.code === 'ok';
-  const serverError = !ok && cause?.failure?.origin === 'server' ? cause.failure.error : null;
+  // A refused protocol request is the server's own error: its fields are shown as they came.
+  const serverError = ok ? null : cause?.failure?.origin === 'server' ? cause.failure.error : (cause?.startupRefusal ?? null);
   const clientMessage = libpqFailure ? libpqFailure.message : !ok && cause?.failure?.origin === 'client' ? cause.failure.message : null;
   const protocolAttempt = success ?? discoveredAttempt ?? cause;
   const tlsAttempt = success ?? discoveredAttempt ?? cause;
