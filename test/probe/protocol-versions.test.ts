@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, pgMissing } from '../helpers/env.js';
 import { startCluster, type Cluster } from '../helpers/pg.js';
-import { run } from '../helpers/proc.js';
+import { pgauth, run } from '../helpers/proc.js';
 import { libpq18, libpq18Missing, pgInstallMissing } from '../helpers/versions.js';
 import { cleanEnv, probeJson } from './helpers.js';
 
@@ -54,6 +54,17 @@ for (const major of MAJORS) {
         cancelKeyBytes: major >= 18 ? 32 : 4,
       });
     });
+
+    if (major === 18) {
+      it('human output shows the protocol; --trace lists the ignored keywords, secrets redacted', async () => {
+        const r = await pgauth(['probe', target('max_protocol_version=3.2 keepalives=1 sslpassword=hunter2'), '--trace'], { env: cleanEnv() });
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/protocol\s+3\.2, 32-byte cancel key \(asked for 3\.2\)/);
+        expect(r.stdout).toMatch(/ignored option\s+keepalives=1/);
+        expect(r.stdout).toMatch(/ignored option\s+sslpassword=\[redacted\]/);
+        expect(r.stdout + r.stderr).not.toContain('hunter2');
+      });
+    }
 
     it('min_protocol_version=3.2: libpq 18\'s refusal below 18, with a diagnosis; psql on libpq 18 says the same', async () => {
       const r = await probeJson([target('min_protocol_version=3.2')]);
