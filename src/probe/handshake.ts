@@ -8,201 +8,26 @@
 import { ProtocolError, serializeFrontend, type BackendMessage, type FrontendMessage } from '../protocol/index.js';
 // SCRAM and md5 code is loaded when a server asks for it: start-up time matters (npm run bench).
 import type { ChannelBinding, ScramClient } from '../scram/index.js';
-import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
-import { TransportError, WireConnection, type TlsInfo } from './connect.js';
-import type { DiagnosisCode, Failure, ServerError, TlsVerifyReason } from './diagnose.js';
+import type { AuthMethodName } from './conninfo.js';
+import { TransportError, WireConnection } from './connect.js';
+import type { DiagnosisCode, ServerError } from './diagnose.js';
+import {
+  AttemptFailed,
+  clientFailure,
+  CLOSED_UNEXPECTEDLY,
+  MAX_LOGIN_NOTICES,
+  MAX_QUERY_BYTES,
+  MAX_QUERY_ROWS,
+  newAttempt,
+  serverErrorOf,
+  type AttemptOptions,
+  type AttemptResult,
+  type PasswordAnswer,
+  type TraceEntry,
+} from './attempt.js';
+import { describeBackend, describeFrontend } from './trace.js';
 import { chainErrorReason, checkHostName } from './tls-verify.js';
-import { PROTOCOL_3_0, ProtocolNegotiation, protocolText, type ProtocolSummary } from './protocol-version.js';
-
-export interface Step {
-  /** Attempt number (1-based) the step belongs to; 0 for steps before any attempt (resolve). */
-  attempt: number;
-  step: string;
-  ms: number;
-  ok: boolean;
-  detail: string;
-}
-
-export interface TraceEntry {
-  attempt: number;
-  /** Milliseconds since the probe started. */
-  ms: number;
-  dir: 'C->S' | 'S->C';
-  type: string;
-  /** Printable summary with every secret redacted. */
-  detail: string;
-}
-
-export type Encryption = 'plain' | 'ssl' | 'direct';
-
-export interface AuthInfo {
-  /** libpq require_auth name of the method the server asked for. */
-  method: AuthMethodName | null;
-  /** Authentication requests in order (AuthenticationSASL, ...). */
-  requests: string[];
-  mechanismsOffered: string[] | null;
-  mechanism: string | null;
-  channelBinding: 'tls-server-end-point' | null;
-  /** GS2 flag sent: n (no binding), y (client supports, server did not offer), p (bound). */
-  gs2Flag: 'n' | 'y' | 'p' | null;
-  iterations: number | null;
-  saltBytes: number | null;
-  serverSignature: 'verified' | null;
-  passwordSent: boolean;
-  passwordSource: string | null;
-}
-
-export interface AttemptResult {
-  index: number;
-  host: string;
-  address: string | null;
-  port: number;
-  unix: boolean;
-  /** What was asked for. */
-  encryption: Encryption;
-  /** What the session ended up using. */
-  tlsUsed: boolean;
-  sslResponse: 'S' | 'N' | null;
-  /** Local address of our socket (the client address the server sees). */
-  clientAddress: string | null;
-  tls: TlsInfo | null;
-  auth: AuthInfo;
-  parameters: Record<string, string>;
-  parameterOrder: string[];
-  backendKey: { processId: number; keyLength: number } | null;
-  negotiateProtocol: { version: number; unrecognizedOptions: string[] } | null;
-  /** Protocol version asked for and in use, cancel-key length, NegotiateProtocolVersion seen. */
-  protocol: ProtocolSummary | null;
-  /**
-   * A failure libpq would have had where the probe went on to learn more
-   * (channel_binding=prefer with a certificate that has no binding hash).
-   */
-  libpqFailure: Extract<Failure, { origin: 'client' }> | null;
-  /** The server's ErrorResponse to a protocol version or _pq_ option it would not negotiate. */
-  startupRefusal: ServerError | null;
-  notices: string[];
-  authOk: boolean;
-  ready: boolean;
-  currentUser: string | null;
-  versionText: string | null;
-  failure: Failure | null;
-  /** A side attempt made only to diagnose (e.g. would TLS be admitted?). */
-  diagnostic: boolean;
-  /** The ErrorResponse came with PostgreSQL's file/line/routine fields. */
-  errorHadRoutine: boolean;
-  /** Results of AttemptOptions.queries, in order. */
-  queryResults: QueryResult[];
-}
-
-export interface QueryResult {
-  sql: string;
-  rows: Array<Array<string | null>>;
-  error: ServerError | null;
-}
-
-/** NoticeResponse messages accepted before ReadyForQuery (bounded input). */
-export const MAX_LOGIN_NOTICES = 100;
-
-/** Rows kept per extra query (bounded input). */
-export const MAX_QUERY_ROWS = 200_000;
-/** Bytes of row data kept per extra query (bounded input: rows alone may each be 256 KiB). */
-export const MAX_QUERY_BYTES = 64 * 1024 * 1024;
-
-export interface PasswordAnswer {
-  value: string;
-  source: string;
-}
-
-export interface AttemptOptions {
-  index: number;
-  params: ConnParams;
-  host: HostSpec;
-  /** Resolved address (TCP), undefined for Unix sockets. */
-  address?: string;
-  encryption: Encryption;
-  deadline: number | undefined;
-  /** Lazily gets the password (may prompt); undefined when there is none. */
-  getPassword: () => Promise<PasswordAnswer | undefined>;
-  noPassword: boolean;
-  /** Stop at the first authentication request (diagnostic side attempts). */
-  discoverOnly?: boolean;
-  tls: {
-    ca?: Buffer | Buffer[];
-    cert?: Buffer;
-    key?: Buffer;
-    verifyChain: boolean;
-    verifyHost: boolean;
-  };
-  /** verify-ca/verify-full without a root certificate file: libpq's error, raised when TLS starts. */
-  rootError?: string;
-  maxIterations: number;
-  /** Ask for protocol 3.9999 with `_pq_.test_protocol_negotiation`, as PostgreSQL 19's libpq does. */
-  grease?: boolean;
-  /** Injectable SCRAM client nonce (tests). */
-  nonce?: string;
-  /** Extra queries to run after login (the live role import); their rows are kept. */
-  queries?: string[];
-  startedAt: number;
-  steps: Step[];
-  trace: TraceEntry[] | null;
-}
-
-const CLOSED_UNEXPECTEDLY =
-  'server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.';
-
-/** Redacted one-line summary of a frontend message for --trace. */
-export function describeFrontend(msg: FrontendMessage, kind?: 'password' | 'md5' | 'sasl-final'): string {
-  switch (msg.type) {
-    case 'StartupMessage':
-      return `protocol ${msg.major}.${msg.minor} ${msg.parameters.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`;
-    case 'PasswordMessage':
-      return kind === 'md5' ? 'md5 response [redacted]' : 'password [redacted]';
-    case 'SASLInitialResponse':
-      return `${msg.mechanism} ${msg.data ? msg.data.toString('utf8') : '(none)'}`;
-    case 'SASLResponse': {
-      const text = msg.data.toString('utf8');
-      return text.replace(/,p=[^,]*/, ',p=[redacted]');
-    }
-    case 'Query':
-      return msg.sql;
-    default:
-      return '';
-  }
-}
-
-/** One-line summary of a backend message for --trace (nothing in there is a client secret). */
-export function describeBackend(msg: BackendMessage): string {
-  switch (msg.type) {
-    case 'AuthenticationMD5Password':
-      return `salt ${msg.salt.toString('hex')}`;
-    case 'AuthenticationSASL':
-      return msg.mechanisms.join(', ');
-    case 'AuthenticationSASLContinue':
-    case 'AuthenticationSASLFinal':
-      return msg.data.toString('utf8');
-    case 'ParameterStatus':
-      return `${msg.name}=${msg.value}`;
-    case 'BackendKeyData':
-      return `pid ${msg.processId}, key ${msg.secretKey.length} bytes`;
-    case 'ReadyForQuery':
-      return `status ${msg.status}`;
-    case 'ErrorResponse':
-    case 'NoticeResponse':
-      return [msg.fields.severity, msg.fields.code, msg.fields.message, msg.fields.detail && `DETAIL: ${msg.fields.detail}`, msg.fields.hint && `HINT: ${msg.fields.hint}`]
-        .filter(Boolean)
-        .join(' ');
-    case 'NegotiateProtocolVersion':
-      return `protocol ${msg.version >> 16}.${msg.version & 0xffff} (${msg.version}), unrecognized: ${msg.unrecognizedOptions.join(', ') || '(none)'}`;
-    case 'RowDescription':
-      return msg.fields.map((f) => f.name).join(', ');
-    case 'DataRow':
-      return msg.values.map((v) => (v === null ? 'NULL' : v.toString('utf8'))).join(', ');
-    case 'CommandComplete':
-      return msg.tag;
-    default:
-      return '';
-  }
-}
+import { PROTOCOL_3_0, ProtocolNegotiation, protocolText } from './protocol-version.js';
 
 /**
  * An ErrorResponse before any NegotiateProtocolVersion that refuses the
@@ -215,27 +40,6 @@ function refusesProtocol(p: ProtocolNegotiation, e: ServerError): boolean {
   return p.request.version > PROTOCOL_3_0 && (e.code === '08P01' || e.code === '0A000');
 }
 
-class AttemptFailed extends Error {
-  constructor(readonly failure: Failure) {
-    super('attempt failed');
-  }
-}
-
-const clientFailure = (code: DiagnosisCode, message: string, reason?: TlsVerifyReason): AttemptFailed =>
-  new AttemptFailed(reason ? { origin: 'client', code, message, reason } : { origin: 'client', code, message });
-
-function serverErrorOf(msg: Extract<BackendMessage, { type: 'ErrorResponse' }>): ServerError {
-  const f = msg.fields;
-  return {
-    severity: f.severity ?? null,
-    code: f.code ?? null,
-    message: f.message ?? '(no message)',
-    detail: f.detail ?? null,
-    hint: f.hint ?? null,
-    routine: f.routine ?? null,
-  };
-}
-
 /** Maps a TLS-layer failure to a diagnosis code by OpenSSL's wording. */
 function tlsFailureCode(message: string, sentCert: boolean): DiagnosisCode {
   if (/certificate required|unknown ca|bad certificate|certificate expired|certificate unknown|unsupported certificate|decrypt error/i.test(message)) {
@@ -245,51 +49,6 @@ function tlsFailureCode(message: string, sentCert: boolean): DiagnosisCode {
 }
 
 /** Runs one attempt; never throws for connection/auth problems (they go in `failure`). */
-/** A fresh attempt record: nothing sent, nothing learnt yet. */
-export function newAttempt(index: number, host: HostSpec, encryption: Encryption, address: string | null): AttemptResult {
-  return {
-    index,
-    host: host.host,
-    address,
-    port: host.port,
-    unix: host.unix,
-    encryption,
-    tlsUsed: false,
-    sslResponse: null,
-    clientAddress: null,
-    tls: null,
-    auth: {
-      method: null,
-      requests: [],
-      mechanismsOffered: null,
-      mechanism: null,
-      channelBinding: null,
-      gs2Flag: null,
-      iterations: null,
-      saltBytes: null,
-      serverSignature: null,
-      passwordSent: false,
-      passwordSource: null,
-    },
-    parameters: {},
-    parameterOrder: [],
-    backendKey: null,
-    negotiateProtocol: null,
-    protocol: null,
-    libpqFailure: null,
-    startupRefusal: null,
-    notices: [],
-    authOk: false,
-    ready: false,
-    currentUser: null,
-    versionText: null,
-    failure: null,
-    diagnostic: false,
-    errorHadRoutine: false,
-    queryResults: [],
-  };
-}
-
 export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
   const { params, host } = o;
   const result = newAttempt(o.index, host, o.encryption, o.address ?? null);

@@ -15,7 +15,7 @@ import { lookupPgpass, passwordFromFile, pgpassHost } from '../../src/probe/pgpa
 import { canonicalIp, checkHostName } from '../../src/probe/tls-verify.js';
 import { classifyServerError, diagnose, DIAGNOSIS_CODES, type DiagnosisFacts, type ServerError } from '../../src/probe/diagnose.js';
 import { loadTlsMaterial, runProbe } from '../../src/probe/probe.js';
-import { describeBackend, describeFrontend } from '../../src/probe/handshake.js';
+import { describeBackend, describeFrontend } from '../../src/probe/trace.js';
 import { rolesFromRows } from '../../src/probe/import-live.js';
 import { detectServerKind } from '../../src/probe/server-kind.js';
 
