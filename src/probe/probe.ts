@@ -7,24 +7,17 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFileBounded } from '../files/read-bounded.js';
 import type { ConnectionFacts } from '../server/types.js';
-import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
+import type { ConnParams, HostSpec } from './conninfo.js';
 import { ConninfoError } from './conninfo.js';
 import { defaultLookup, resolveHost, TransportError, type LookupFunction } from './connect.js';
-import { classifyServerError, diagnose, type Diagnosis, type DiagnosisCode, type ServerKind } from './diagnose.js';
-import { newAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type QueryResult, type Step, type TraceEntry } from './attempt.js';
+import { classifyServerError, diagnose, type DiagnosisCode } from './diagnose.js';
+import { newAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type Step, type TraceEntry } from './attempt.js';
 import { runAttempt } from './handshake.js';
 import { passwordFromFile, pgpassHost } from './pgpass.js';
 import { detectServerKind } from './server-kind.js';
-import { PROTOCOL_GREASE, protocolText } from './protocol-version.js';
+import { buildReport, type Expectations, type ProbeResult } from './report.js';
 
-export interface Expectations {
-  auth?: AuthMethodName[];
-  tls?: boolean;
-  channelBinding?: boolean;
-  failure?: boolean;
-  /** --expect-protocol: the version the session must use ("3.0" or "3.2"). */
-  protocol?: string;
-}
+export type { Expectations, ExitKind, ProbeResult } from './report.js';
 
 export interface ProbeOptions {
   params: ConnParams;
@@ -55,83 +48,6 @@ export interface ProbeOptions {
 export const DEFAULT_CONNECT_TIMEOUT_S = 30;
 /** SCRAM iteration cap against hostile servers (PBKDF2 cost). */
 export const DEFAULT_MAX_ITERATIONS = 10_000_000;
-
-export type ExitKind = 'ok' | 'rejected' | 'unreachable' | 'expectation';
-
-export interface ProbeResult {
-  ok: boolean;
-  target: {
-    hosts: Array<{ host: string; port: number; hostaddr: string | null }>;
-    user: string;
-    database: string;
-    sslmode: string;
-    sslnegotiation: string;
-    channelBinding: string;
-    requireAuth: string | null;
-  };
-  server: { kind: ServerKind; kindEvidence: string; version: string | null; host: string | null; address: string | null; port: number | null; parameters: Record<string, string> };
-  auth: {
-    method: AuthMethodName | null;
-    mechanism: string | null;
-    mechanismsOffered: string[] | null;
-    channelBinding: 'tls-server-end-point' | null;
-    iterations: number | null;
-    saltBytes: number | null;
-    serverSignature: 'verified' | null;
-    passwordSource: string | null;
-    currentUser: string | null;
-  };
-  /** The protocol version of the decisive attempt (SPEC §7): null fields when the login ended before it was settled. */
-  protocol: { version: string | null; cancelKeyBytes: number | null; negotiated: boolean; requested: string; grease: boolean; unrecognizedOptions: string[] };
-  tls: {
-    version: string | null;
-    cipher: string | null;
-    alpn: string | null;
-    subject: string | null;
-    issuer: string | null;
-    validTo: string | null;
-    chainVerified: boolean | null;
-    clientCertificate: string | null;
-  };
-  error: { severity: string | null; code: string | null; message: string | null; detail: string | null; hint: string | null };
-  diagnosis: Diagnosis;
-  attempts: Array<{
-    attempt: number;
-    host: string;
-    address: string | null;
-    port: number;
-    encryption: Encryption;
-    tls: boolean;
-    sslResponse: 'S' | 'N' | null;
-    diagnostic: boolean;
-    result: 'ok' | 'discovered' | 'failed';
-    errorCode: string | null;
-    message: string | null;
-    cause: boolean;
-  }>;
-  steps: Step[];
-  expectations: Array<{ name: string; met: boolean; detail: string }>;
-  warnings: string[];
-  trace?: TraceEntry[];
-  exit: ExitKind;
-  /** Rows of ProbeOptions.queries (not printed; used by the live role import). */
-  queryResults?: QueryResult[];
-}
-
-/** Diagnosis codes that mean "no response" (exit 2) when found by the client. */
-const UNREACHABLE: ReadonlySet<DiagnosisCode> = new Set([
-  'connection-refused',
-  'timeout',
-  'dns-failure',
-  'not-postgres',
-  'tls-unsupported',
-  'tls-verify-failed',
-  'tls-client-cert',
-  'protocol-error',
-  'protocol-negotiation-failed',
-  'protocol-version-unsupported',
-  'other',
-]);
 
 interface TlsMaterial {
   ca?: Buffer;
@@ -442,143 +358,13 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     ...(p.requireAuth ? { requireAuthText: p.requireAuth.text } : {}),
   });
 
-  const ok = diagnosis.code === 'ok';
-  // A refused protocol request is the server's own error: its fields are shown as they came.
-  const serverError = ok ? null : cause?.failure?.origin === 'server' ? cause.failure.error : (cause?.startupRefusal ?? null);
-  const clientMessage = libpqFailure ? libpqFailure.message : !ok && cause?.failure?.origin === 'client' ? cause.failure.message : null;
-  const protocolAttempt = success ?? discoveredAttempt ?? cause;
-  const tlsAttempt = success ?? discoveredAttempt ?? cause;
-  const t = tlsAttempt?.tls ?? null;
-  const authSrc = decisiveForAuth?.auth;
-
-  const result: ProbeResult = {
-    ok,
-    target: {
-      hosts: p.hosts.map((h) => ({ host: h.host, port: h.port, hostaddr: h.hostaddr ?? null })),
-      user: p.user,
-      database: p.dbname,
-      sslmode: p.sslmode,
-      sslnegotiation: p.sslnegotiation,
-      channelBinding: p.channelBinding,
-      requireAuth: p.requireAuth?.text ?? null,
-    },
-    server: {
-      kind: kind.kind,
-      kindEvidence: kind.why,
-      version: decisive?.parameters.server_version ?? null,
-      host: decisive?.host ?? null,
-      address: decisive?.address ?? null,
-      port: decisive?.port ?? null,
-      parameters: decisive?.parameters ?? {},
-    },
-    auth: {
-      method: authSrc?.method ?? null,
-      mechanism: authSrc?.mechanism ?? null,
-      mechanismsOffered: authSrc?.mechanismsOffered ?? null,
-      channelBinding: authSrc?.channelBinding ?? null,
-      iterations: authSrc?.iterations ?? null,
-      saltBytes: authSrc?.saltBytes ?? null,
-      serverSignature: authSrc?.serverSignature ?? null,
-      passwordSource: authSrc?.passwordSource ?? null,
-      currentUser: success?.currentUser ?? null,
-    },
-    protocol: protocolAttempt?.protocol ?? {
-      version: null,
-      cancelKeyBytes: null,
-      negotiated: false,
-      requested: protocolText(opts.grease ? PROTOCOL_GREASE : p.protocol.max),
-      grease: opts.grease === true,
-      unrecognizedOptions: [],
-    },
-    tls: {
-      version: tlsAttempt?.tlsUsed ? (t?.version ?? null) : null,
-      cipher: tlsAttempt?.tlsUsed ? (t?.cipher ?? null) : null,
-      alpn: tlsAttempt?.tlsUsed ? (t?.alpn ?? null) : null,
-      subject: t?.subject ?? null,
-      issuer: t?.issuer ?? null,
-      validTo: t?.validTo ?? null,
-      chainVerified: t?.chainVerified ?? null,
-      clientCertificate: t?.clientCertificate ?? null,
-    },
-    error: {
-      severity: serverError?.severity ?? null,
-      code: serverError?.code ?? null,
-      message: serverError?.message ?? clientMessage,
-      detail: serverError?.detail ?? null,
-      hint: serverError?.hint ?? null,
-    },
-    diagnosis,
-    attempts: attempts.map((a) => ({
-      attempt: a.index,
-      host: a.host,
-      address: a.address,
-      port: a.port,
-      encryption: a.encryption,
-      tls: a.tlsUsed,
-      sslResponse: a.sslResponse,
-      diagnostic: a.diagnostic,
-      result: a.failure ? 'failed' : a.authOk ? 'ok' : 'discovered',
-      errorCode: a.failure?.origin === 'server' ? a.failure.error.code : null,
-      message: a.failure ? (a.failure.origin === 'server' ? a.failure.error.message : a.failure.message) : null,
-      cause: a === cause,
-    })),
-    steps,
-    expectations: [],
-    warnings,
-    exit: 'ok',
-  };
-  if (trace) result.trace = trace;
-  if (opts.queries && success) result.queryResults = success.queryResults;
-
-  const failureExit: ExitKind = ok
-    ? 'ok'
-    : cause?.failure?.origin === 'client' && UNREACHABLE.has(cause.failure.code)
-      ? 'unreachable'
-      : 'rejected';
-  result.expectations = evaluateExpectations(opts.expect ?? {}, result, failureExit);
-  const unmet = result.expectations.some((e) => !e.met);
-  if (unmet) result.exit = 'expectation';
-  else if (opts.expect?.failure) result.exit = 'ok';
-  else result.exit = failureExit;
-  return result;
+  return buildReport({ opts, attempts, success, cause, discoveredAttempt, decisive, decisiveForAuth, kind, diagnosis, libpqFailure, steps, warnings, trace });
 }
 
 function unreachableAttempt(index: number, host: HostSpec, message: string): AttemptResult {
   const attempt = newAttempt(index, host, 'plain', null);
   attempt.failure = { origin: 'client', code: 'dns-failure', message };
   return attempt;
-}
-
-export function evaluateExpectations(e: Expectations, r: ProbeResult, failureExit: ExitKind): ProbeResult['expectations'] {
-  const out: ProbeResult['expectations'] = [];
-  if (e.auth) {
-    const met = r.auth.method !== null && e.auth.includes(r.auth.method);
-    out.push({ name: `auth ${e.auth.join(',')}`, met, detail: `the server asked for ${r.auth.method ?? 'nothing (no authentication request seen)'}` });
-  }
-  if (e.tls) out.push({ name: 'tls', met: r.tls.version !== null, detail: r.tls.version ? `TLS ${r.tls.version}` : 'the session did not use TLS' });
-  if (e.channelBinding) {
-    out.push({
-      name: 'channel-binding',
-      met: r.auth.channelBinding !== null,
-      detail: r.auth.channelBinding ? `SCRAM-SHA-256-PLUS with ${r.auth.channelBinding}` : 'no channel binding was used',
-    });
-  }
-  if (e.protocol) {
-    out.push({
-      name: `protocol ${e.protocol}`,
-      met: r.protocol.version === e.protocol,
-      detail: r.protocol.version ? `the session used protocol ${r.protocol.version}${r.protocol.negotiated ? ' (negotiated by the server)' : ''}` : 'no protocol version was settled',
-    });
-  }
-  if (e.failure) {
-    const met = failureExit === 'rejected';
-    out.push({
-      name: 'failure',
-      met,
-      detail: met ? `the login was refused (${r.diagnosis.code})` : r.ok ? 'the login succeeded' : `the server did not refuse the login; it could not be reached (${r.diagnosis.code})`,
-    });
-  }
-  return out;
 }
 
 async function loadProposer(): Promise<(facts: ConnectionFacts, method: string) => string> {
