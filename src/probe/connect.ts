@@ -87,6 +87,13 @@ export interface TlsOptions {
   direct: boolean;
 }
 
+/** A certificate date as ISO text; a date OpenSSL prints that Date cannot read stays as printed (never a RangeError). */
+const isoDate = (text: string | undefined): string | null => {
+  if (!text) return null;
+  const d = new Date(text);
+  return Number.isNaN(d.getTime()) ? text : d.toISOString();
+};
+
 const dnOf = (o: Record<string, string | string[]> | undefined): string | null => {
   if (!o) return null;
   const parts = Object.entries(o).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`);
@@ -322,8 +329,8 @@ export class WireConnection {
       alpn: typeof tls.alpnProtocol === 'string' ? tls.alpnProtocol : null,
       subject: hasCert ? dnOf(cert.subject as unknown as Record<string, string>) : null,
       issuer: hasCert ? dnOf(cert.issuer as unknown as Record<string, string>) : null,
-      validFrom: hasCert ? new Date(cert.valid_from).toISOString() : null,
-      validTo: hasCert ? new Date(cert.valid_to).toISOString() : null,
+      validFrom: hasCert ? isoDate(cert.valid_from) : null,
+      validTo: hasCert ? isoDate(cert.valid_to) : null,
       altNames: hasCert ? (cert.subjectaltname ?? null) : null,
       certDer: hasCert ? cert.raw : null,
       chainVerified: opts.ca ? tls.authorized : null,

@@ -9,54 +9,72 @@
  */
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { checkIgnoredOptions, checkTargetSessionAttrs, type IgnoredOption } from './libpq-options.js';
+import { resolveProtocolRange, type ProtocolRange } from './protocol-version.js';
 
 /** A bad target, flag value or environment value: exit 3 (usage/input). */
 export class ConninfoError extends Error {
   override readonly name = 'ConninfoError';
 }
 
-/** Keywords pgauth understands, with the environment variable libpq reads for each. */
+/**
+ * Every libpq 18 connection keyword (`fe-connect.c PQconninfoOptions`, read
+ * back from libpq 18's PQconndefaults), with the environment variable libpq
+ * reads for it ('' = none). Anything else is `invalid connection option`.
+ * Keywords that do not change authentication are accepted and ignored; the
+ * probe lists them in --trace (libpq-options.ts).
+ */
 export const CONNINFO_KEYWORDS = {
-  host: 'PGHOST',
-  hostaddr: 'PGHOSTADDR',
-  port: 'PGPORT',
-  dbname: 'PGDATABASE',
+  service: 'PGSERVICE',
   user: 'PGUSER',
   password: 'PGPASSWORD',
   passfile: 'PGPASSFILE',
-  sslmode: 'PGSSLMODE',
-  sslrootcert: 'PGSSLROOTCERT',
-  sslcert: 'PGSSLCERT',
-  sslkey: 'PGSSLKEY',
-  sslnegotiation: 'PGSSLNEGOTIATION',
-  sslsni: 'PGSSLSNI',
   channel_binding: 'PGCHANNELBINDING',
-  require_auth: 'PGREQUIREAUTH',
   connect_timeout: 'PGCONNECT_TIMEOUT',
+  dbname: 'PGDATABASE',
+  host: 'PGHOST',
+  hostaddr: 'PGHOSTADDR',
+  port: 'PGPORT',
+  client_encoding: 'PGCLIENTENCODING',
+  options: 'PGOPTIONS',
   application_name: 'PGAPPNAME',
   fallback_application_name: '',
-  options: 'PGOPTIONS',
-  client_encoding: 'PGCLIENTENCODING',
-  gssencmode: 'PGGSSENCMODE',
-  target_session_attrs: 'PGTARGETSESSIONATTRS',
-  // Accepted for compatibility and ignored (documented): they do not change authentication.
-  sslpassword: '',
-  sslcrl: 'PGSSLCRL',
-  sslcrldir: 'PGSSLCRLDIR',
-  sslcompression: '',
-  sslcertmode: 'PGSSLCERTMODE',
-  ssl_min_protocol_version: 'PGSSLMINPROTOCOLVERSION',
-  ssl_max_protocol_version: 'PGSSLMAXPROTOCOLVERSION',
-  krbsrvname: 'PGKRBSRVNAME',
-  gsslib: 'PGGSSLIB',
   keepalives: '',
   keepalives_idle: '',
   keepalives_interval: '',
   keepalives_count: '',
   tcp_user_timeout: '',
+  sslmode: 'PGSSLMODE',
+  sslnegotiation: 'PGSSLNEGOTIATION',
+  sslcompression: 'PGSSLCOMPRESSION',
+  sslcert: 'PGSSLCERT',
+  sslkey: 'PGSSLKEY',
+  sslcertmode: 'PGSSLCERTMODE',
+  sslpassword: '',
+  sslrootcert: 'PGSSLROOTCERT',
+  sslcrl: 'PGSSLCRL',
+  sslcrldir: 'PGSSLCRLDIR',
+  sslsni: 'PGSSLSNI',
+  requirepeer: 'PGREQUIREPEER',
+  require_auth: 'PGREQUIREAUTH',
+  min_protocol_version: 'PGMINPROTOCOLVERSION',
+  max_protocol_version: 'PGMAXPROTOCOLVERSION',
+  ssl_min_protocol_version: 'PGSSLMINPROTOCOLVERSION',
+  ssl_max_protocol_version: 'PGSSLMAXPROTOCOLVERSION',
+  gssencmode: 'PGGSSENCMODE',
+  krbsrvname: 'PGKRBSRVNAME',
+  gsslib: 'PGGSSLIB',
+  gssdelegation: 'PGGSSDELEGATION',
+  replication: '',
+  target_session_attrs: 'PGTARGETSESSIONATTRS',
   load_balance_hosts: 'PGLOADBALANCEHOSTS',
-  requiressl: '',
-  service: 'PGSERVICE',
+  scram_client_key: '',
+  scram_server_key: '',
+  oauth_issuer: '',
+  oauth_client_id: '',
+  oauth_client_secret: '',
+  oauth_scope: '',
+  sslkeylogfile: '',
 } as const;
 
 export type ConninfoKeyword = keyof typeof CONNINFO_KEYWORDS;
@@ -366,6 +384,12 @@ export interface ConnParams {
   passfile: string;
   /** The password from the conninfo/URI or PGPASSWORD, with where it came from. */
   password?: { value: string; source: 'conninfo' | 'PGPASSWORD' };
+  /** min_protocol_version / max_protocol_version as protocol codes (libpq 18 defaults: 3.0 / 3.0). */
+  protocol: ProtocolRange;
+  /** libpq keywords given that the probe accepts and does not act on (listed in --trace). */
+  ignoredOptions: IgnoredOption[];
+  /** `replication`, sent in the startup packet as libpq does (it changes pg_hba.conf matching). */
+  replication?: string;
   /** Where each parameter came from, for the report. */
   sources: Partial<Record<ConninfoKeyword, 'target' | 'flag' | 'env' | 'default'>>;
 }
@@ -468,11 +492,7 @@ export function resolveConnParams(input: ResolveInput): ConnParams {
   if (hosts.length > 64) throw new ConninfoError('too many hosts (at most 64)');
 
   const sslrootcertRaw = get('sslrootcert');
-  let sslmodeText = get('sslmode');
-  // Legacy spellings (fe-connect.c): requiressl=1 / PGREQUIRESSL=1 mean sslmode=require, sslmode itself wins.
-  const requiressl = get('requiressl');
-  if (sslmodeText === undefined && requiressl !== undefined) sslmodeText = requiressl.startsWith('1') ? 'require' : 'prefer';
-  if (sslmodeText === undefined && env.PGREQUIRESSL?.startsWith('1')) sslmodeText = 'require';
+  const sslmodeText = get('sslmode');
   const sslmodeExplicit = sslmodeText !== undefined;
   let sslmode: SslMode = sslmodeText !== undefined ? oneOf('sslmode', sslmodeText, SSL_MODES) : 'prefer';
   if (sslrootcertRaw === 'system') {
@@ -489,10 +509,14 @@ export function resolveConnParams(input: ResolveInput): ConnParams {
     oneOf('gssencmode', gss, ['disable', 'prefer', 'require'] as const);
     if (gss === 'require') throw new ConninfoError('gssencmode=require: GSSAPI encryption is not supported by pgauth probe');
   }
-  const tsa = get('target_session_attrs');
-  if (tsa !== undefined && tsa !== 'any') throw new ConninfoError(`target_session_attrs=${tsa} is not supported by pgauth probe (only "any")`);
+  checkTargetSessionAttrs(get('target_session_attrs'));
+  // libpq uses SNI when sslsni starts with '1' (any other value turns it off, no error).
   const sni = get('sslsni');
-  if (sni !== undefined) oneOf('sslsni', sni, ['0', '1'] as const);
+  // An explicit empty value is a value to libpq here (refused), not "unset".
+  const protocol = resolveProtocolRange(explicit.min_protocol_version ?? get('min_protocol_version'), explicit.max_protocol_version ?? get('max_protocol_version'));
+  if (typeof protocol === 'string') throw new ConninfoError(protocol);
+  const ignoredOptions = checkIgnoredOptions(get);
+  const replication = get('replication');
   const timeoutText = get('connect_timeout');
   let connectTimeout = 0;
   if (timeoutText !== undefined) {
@@ -510,7 +534,10 @@ export function resolveConnParams(input: ResolveInput): ConnParams {
     sslmode,
     sslmodeExplicit,
     sslnegotiation,
-    sslsni: sni !== '0',
+    sslsni: sni === undefined || sni.startsWith('1'),
+    protocol,
+    ignoredOptions,
+    ...(replication !== undefined ? { replication } : {}),
     channelBinding,
     connectTimeout,
     passfile: get('passfile') ?? join(home, '.pgpass'),

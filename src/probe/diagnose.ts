@@ -5,6 +5,7 @@
  * messages) and pgbouncer-auth.md §6 (PgBouncer's wording).
  */
 import type { AuthMethodName, SslMode } from './conninfo.js';
+import { diagnoseProtocol, PROTOCOL_DIAGNOSIS_CODES } from './diagnose-protocol.js';
 
 export const DIAGNOSIS_CODES = [
   'ok',
@@ -36,6 +37,10 @@ export const DIAGNOSIS_CODES = [
   'not-postgres',
   'protocol-error',
   'other',
+  // Protocol versions and certificates (SPEC §7; diagnose-protocol.ts).
+  'protocol-negotiation-failed',
+  'protocol-version-unsupported',
+  'channel-binding-unsupported-certificate',
 ] as const;
 export type DiagnosisCode = (typeof DIAGNOSIS_CODES)[number];
 
@@ -82,6 +87,13 @@ export interface DiagnosisFacts {
   /** --no-password: the method was discovered and no secret was sent. */
   discoveryOnly?: boolean;
   requireAuthText?: string;
+  // For the protocol and certificate codes (diagnose-protocol.ts):
+  /** channel_binding as set (disable, prefer, require). */
+  channelBindingMode?: string;
+  /** The probe logged in with SCRAM without binding after libpq's own failure. */
+  loggedInWithoutBinding?: boolean;
+  /** server_version from ParameterStatus, when known. */
+  serverVersion?: string | null;
 }
 
 export interface Diagnosis {
@@ -163,6 +175,8 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
   const where = f.unix ? `the socket in ${f.host}` : `${f.host}:${f.port}`;
   const bouncer = f.serverKind === 'pgbouncer';
   const msg = failure.origin === 'server' ? failure.error.message : failure.message;
+  // Protocol negotiation and channel-binding certificates: their own catalogue (diagnose-protocol.ts).
+  if (PROTOCOL_DIAGNOSIS_CODES.has(code)) return { ...diagnoseProtocol(code, msg, f), code, hbaLine: null };
   switch (code) {
     case 'ok':
       return none;

@@ -7,21 +7,18 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFileBounded } from '../files/read-bounded.js';
 import type { ConnectionFacts } from '../server/types.js';
-import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
+import type { ConnParams, HostSpec } from './conninfo.js';
 import { ConninfoError } from './conninfo.js';
 import { defaultLookup, resolveHost, TransportError, type LookupFunction } from './connect.js';
-import { classifyServerError, diagnose, type Diagnosis, type DiagnosisCode, type ServerKind } from './diagnose.js';
-import { newAttempt, runAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type QueryResult, type Step, type TraceEntry } from './handshake.js';
+import { classifyServerError, diagnose, type DiagnosisCode } from './diagnose.js';
+import { newAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type Step, type TraceEntry } from './attempt.js';
+import { runAttempt } from './handshake.js';
 import { passwordFromFile, pgpassHost } from './pgpass.js';
 import { detectServerKind } from './server-kind.js';
-import { loginWeaknesses, type Weakness } from './weaknesses.js';
+import { buildReport, type Expectations, type ProbeResult } from './report.js';
+import { loginWeaknesses } from './weaknesses.js';
 
-export interface Expectations {
-  auth?: AuthMethodName[];
-  tls?: boolean;
-  channelBinding?: boolean;
-  failure?: boolean;
-}
+export type { Expectations, ExitKind, ProbeResult } from './report.js';
 
 export interface ProbeOptions {
   params: ConnParams;
@@ -31,6 +28,8 @@ export interface ProbeOptions {
   prompt?: () => Promise<string>;
   noPassword?: boolean;
   trace?: boolean;
+  /** --grease: ask for 3.9999 with _pq_.test_protocol_negotiation (PostgreSQL 19 libpq's default). */
+  grease?: boolean;
   lookup?: LookupFunction;
   maxIterations?: number;
   expect?: Expectations;
@@ -50,81 +49,6 @@ export interface ProbeOptions {
 export const DEFAULT_CONNECT_TIMEOUT_S = 30;
 /** SCRAM iteration cap against hostile servers (PBKDF2 cost). */
 export const DEFAULT_MAX_ITERATIONS = 10_000_000;
-
-export type ExitKind = 'ok' | 'rejected' | 'unreachable' | 'expectation';
-
-export interface ProbeResult {
-  ok: boolean;
-  target: {
-    hosts: Array<{ host: string; port: number; hostaddr: string | null }>;
-    user: string;
-    database: string;
-    sslmode: string;
-    sslnegotiation: string;
-    channelBinding: string;
-    requireAuth: string | null;
-  };
-  server: { kind: ServerKind; kindEvidence: string; version: string | null; host: string | null; address: string | null; port: number | null; parameters: Record<string, string> };
-  auth: {
-    method: AuthMethodName | null;
-    mechanism: string | null;
-    mechanismsOffered: string[] | null;
-    channelBinding: 'tls-server-end-point' | null;
-    iterations: number | null;
-    saltBytes: number | null;
-    serverSignature: 'verified' | null;
-    passwordSource: string | null;
-    currentUser: string | null;
-  };
-  tls: {
-    version: string | null;
-    cipher: string | null;
-    alpn: string | null;
-    subject: string | null;
-    issuer: string | null;
-    validTo: string | null;
-    chainVerified: boolean | null;
-    clientCertificate: string | null;
-  };
-  error: { severity: string | null; code: string | null; message: string | null; detail: string | null; hint: string | null };
-  diagnosis: Diagnosis;
-  attempts: Array<{
-    attempt: number;
-    host: string;
-    address: string | null;
-    port: number;
-    encryption: Encryption;
-    tls: boolean;
-    sslResponse: 'S' | 'N' | null;
-    diagnostic: boolean;
-    result: 'ok' | 'discovered' | 'failed';
-    errorCode: string | null;
-    message: string | null;
-    cause: boolean;
-  }>;
-  steps: Step[];
-  expectations: Array<{ name: string; met: boolean; detail: string }>;
-  warnings: string[];
-  /** After a login: how the server's authentication was weaker than it could be (also in warnings). */
-  weaknesses: Weakness[];
-  trace?: TraceEntry[];
-  exit: ExitKind;
-  /** Rows of ProbeOptions.queries (not printed; used by the live role import). */
-  queryResults?: QueryResult[];
-}
-
-/** Diagnosis codes that mean "no response" (exit 2) when found by the client. */
-const UNREACHABLE: ReadonlySet<DiagnosisCode> = new Set([
-  'connection-refused',
-  'timeout',
-  'dns-failure',
-  'not-postgres',
-  'tls-unsupported',
-  'tls-verify-failed',
-  'tls-client-cert',
-  'protocol-error',
-  'other',
-]);
 
 interface TlsMaterial {
   ca?: Buffer;
@@ -253,6 +177,9 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   const startedAt = Date.now();
   const steps: Step[] = [];
   const trace: TraceEntry[] | null = opts.trace ? [] : null;
+  for (const o of p.ignoredOptions) {
+    trace?.push({ attempt: 0, ms: 0, dir: 'C->S', type: 'ignored option', detail: `${o.keyword}=${o.value} (a libpq keyword accepted and ignored: it does not change authentication)` });
+  }
   const warnings: string[] = [];
   const warn = (m: string) => {
     if (warnings.includes(m)) return;
@@ -311,6 +238,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
             verifyHost: tlsMaterial.verifyHost,
           },
       maxIterations: opts.maxIterations ?? DEFAULT_MAX_ITERATIONS,
+      grease: opts.grease === true,
       ...(opts.nonce ? { nonce: opts.nonce } : {}),
       ...(opts.queries ? { queries: opts.queries } : {}),
       startedAt,
@@ -373,7 +301,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   const kind = detectServerKind({
     parameters: decisive?.parameters ?? {},
     versionText: decisive?.versionText ?? null,
-    errorMessages: attempts.flatMap((a) => (a.failure?.origin === 'server' ? [a.failure.error.message] : [])),
+    errorMessages: attempts.flatMap((a) => (a.failure?.origin === 'server' ? [a.failure.error.message] : a.startupRefusal ? [a.startupRefusal.message] : [])),
     errorHadRoutine: attempts.some((a) => a.errorHadRoutine),
     backendKeyPid: decisive?.backendKey?.processId ?? null,
     parameterOrder: decisive?.parameterOrder ?? [],
@@ -407,8 +335,10 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   const discovery = !!(success === undefined && !cause && opts.noPassword);
   const discoveredAttempt = attempts.find((a) => !a.diagnostic && !a.failure && !a.authOk && a.auth.method);
   const decisiveForAuth = success ?? discoveredAttempt ?? cause;
+  // A login libpq itself would have failed (channel_binding=prefer, Ed25519 certificate) is reported as that failure.
+  const libpqFailure = success?.libpqFailure ?? null;
   const diagnosis = diagnose({
-    failure: success || discoveredAttempt ? null : (cause?.failure ?? null),
+    failure: libpqFailure ?? (success || discoveredAttempt ? null : (cause?.failure ?? null)),
     serverKind: kind.kind,
     user: p.user,
     dbname: p.dbname,
@@ -423,142 +353,32 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     tlsWouldBeAdmitted,
     hbaLine,
     discoveryOnly: discovery || !!discoveredAttempt,
+    channelBindingMode: p.channelBinding,
+    loggedInWithoutBinding: libpqFailure !== null,
+    serverVersion: decisive?.parameters.server_version ?? null,
     ...(p.requireAuth ? { requireAuthText: p.requireAuth.text } : {}),
   });
 
-  const ok = diagnosis.code === 'ok';
-  const serverError = !ok && cause?.failure?.origin === 'server' ? cause.failure.error : null;
-  const clientMessage = !ok && cause?.failure?.origin === 'client' ? cause.failure.message : null;
-  const tlsAttempt = success ?? discoveredAttempt ?? cause;
-  const t = tlsAttempt?.tls ?? null;
-  const authSrc = decisiveForAuth?.auth;
-
-  const result: ProbeResult = {
-    ok,
-    target: {
-      hosts: p.hosts.map((h) => ({ host: h.host, port: h.port, hostaddr: h.hostaddr ?? null })),
-      user: p.user,
-      database: p.dbname,
-      sslmode: p.sslmode,
-      sslnegotiation: p.sslnegotiation,
-      channelBinding: p.channelBinding,
-      requireAuth: p.requireAuth?.text ?? null,
-    },
-    server: {
-      kind: kind.kind,
-      kindEvidence: kind.why,
-      version: decisive?.parameters.server_version ?? null,
-      host: decisive?.host ?? null,
-      address: decisive?.address ?? null,
-      port: decisive?.port ?? null,
-      parameters: decisive?.parameters ?? {},
-    },
-    auth: {
-      method: authSrc?.method ?? null,
-      mechanism: authSrc?.mechanism ?? null,
-      mechanismsOffered: authSrc?.mechanismsOffered ?? null,
-      channelBinding: authSrc?.channelBinding ?? null,
-      iterations: authSrc?.iterations ?? null,
-      saltBytes: authSrc?.saltBytes ?? null,
-      serverSignature: authSrc?.serverSignature ?? null,
-      passwordSource: authSrc?.passwordSource ?? null,
-      currentUser: success?.currentUser ?? null,
-    },
-    tls: {
-      version: tlsAttempt?.tlsUsed ? (t?.version ?? null) : null,
-      cipher: tlsAttempt?.tlsUsed ? (t?.cipher ?? null) : null,
-      alpn: tlsAttempt?.tlsUsed ? (t?.alpn ?? null) : null,
-      subject: t?.subject ?? null,
-      issuer: t?.issuer ?? null,
-      validTo: t?.validTo ?? null,
-      chainVerified: t?.chainVerified ?? null,
-      clientCertificate: t?.clientCertificate ?? null,
-    },
-    error: {
-      severity: serverError?.severity ?? null,
-      code: serverError?.code ?? null,
-      message: serverError?.message ?? clientMessage,
-      detail: serverError?.detail ?? null,
-      hint: serverError?.hint ?? null,
-    },
-    diagnosis,
-    attempts: attempts.map((a) => ({
-      attempt: a.index,
-      host: a.host,
-      address: a.address,
-      port: a.port,
-      encryption: a.encryption,
-      tls: a.tlsUsed,
-      sslResponse: a.sslResponse,
-      diagnostic: a.diagnostic,
-      result: a.failure ? 'failed' : a.authOk ? 'ok' : 'discovered',
-      errorCode: a.failure?.origin === 'server' ? a.failure.error.code : null,
-      message: a.failure ? (a.failure.origin === 'server' ? a.failure.error.message : a.failure.message) : null,
-      cause: a === cause,
-    })),
-    steps,
-    expectations: [],
-    warnings,
-    weaknesses: [],
-    exit: 'ok',
-  };
-  if (success) {
-    result.weaknesses = loginWeaknesses({
-      method: success.auth.method,
-      mechanism: success.auth.mechanism,
-      tlsUsed: success.tlsUsed,
-      unix: success.unix,
-      sslmode: p.sslmode,
-      clientCertificate: (success.tls?.clientCertificate ?? null) !== null,
-      serverKind: kind.kind,
-    });
-    for (const w of result.weaknesses) warn(w.message);
-  }
-  if (trace) result.trace = trace;
-  if (opts.queries && success) result.queryResults = success.queryResults;
-
-  const failureExit: ExitKind = ok
-    ? 'ok'
-    : cause?.failure?.origin === 'client' && UNREACHABLE.has(cause.failure.code)
-      ? 'unreachable'
-      : 'rejected';
-  result.expectations = evaluateExpectations(opts.expect ?? {}, result, failureExit);
-  const unmet = result.expectations.some((e) => !e.met);
-  if (unmet) result.exit = 'expectation';
-  else if (opts.expect?.failure) result.exit = 'ok';
-  else result.exit = failureExit;
-  return result;
+  // What libpq accepts without a word (SPEC §10): said after a login, also as warnings.
+  const weaknesses = success
+    ? loginWeaknesses({
+        method: success.auth.method,
+        mechanism: success.auth.mechanism,
+        tlsUsed: success.tlsUsed,
+        unix: success.unix,
+        sslmode: p.sslmode,
+        clientCertificate: (success.tls?.clientCertificate ?? null) !== null,
+        serverKind: kind.kind,
+      })
+    : [];
+  for (const w of weaknesses) warn(w.message);
+  return buildReport({ opts, attempts, success, cause, discoveredAttempt, decisive, decisiveForAuth, kind, diagnosis, libpqFailure, steps, warnings, weaknesses, trace });
 }
 
 function unreachableAttempt(index: number, host: HostSpec, message: string): AttemptResult {
   const attempt = newAttempt(index, host, 'plain', null);
   attempt.failure = { origin: 'client', code: 'dns-failure', message };
   return attempt;
-}
-
-export function evaluateExpectations(e: Expectations, r: ProbeResult, failureExit: ExitKind): ProbeResult['expectations'] {
-  const out: ProbeResult['expectations'] = [];
-  if (e.auth) {
-    const met = r.auth.method !== null && e.auth.includes(r.auth.method);
-    out.push({ name: `auth ${e.auth.join(',')}`, met, detail: `the server asked for ${r.auth.method ?? 'nothing (no authentication request seen)'}` });
-  }
-  if (e.tls) out.push({ name: 'tls', met: r.tls.version !== null, detail: r.tls.version ? `TLS ${r.tls.version}` : 'the session did not use TLS' });
-  if (e.channelBinding) {
-    out.push({
-      name: 'channel-binding',
-      met: r.auth.channelBinding !== null,
-      detail: r.auth.channelBinding ? `SCRAM-SHA-256-PLUS with ${r.auth.channelBinding}` : 'no channel binding was used',
-    });
-  }
-  if (e.failure) {
-    const met = failureExit === 'rejected';
-    out.push({
-      name: 'failure',
-      met,
-      detail: met ? `the login was refused (${r.diagnosis.code})` : r.ok ? 'the login succeeded' : `the server did not refuse the login; it could not be reached (${r.diagnosis.code})`,
-    });
-  }
-  return out;
 }
 
 async function loadProposer(): Promise<(facts: ConnectionFacts, method: string) => string> {

@@ -32,6 +32,8 @@ const PGBOUNCER_ERRORS = [
   /^SSL required$/,
   /^bouncer config error$/,
   /^"trust" authentication failed$/,
+  // Any startup protocol but 3.0 (PgBouncer 1.18, observed with 3.2 and 3.9999).
+  /^bad packet header: '[0-9a-f]+'$/,
 ];
 
 export function detectServerKind(e: KindEvidence): { kind: ServerKind; why: string } {

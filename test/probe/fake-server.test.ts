@@ -7,38 +7,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Framer, serializeBackend, type BackendMessage } from '../../src/protocol/index.js';
+import { serializeBackend, type BackendMessage } from '../../src/protocol/index.js';
+import { fakePeer as fake, send, stopFakePeers } from './fake-peer.js';
 import { resolveConnParams } from '../../src/probe/conninfo.js';
 import { runProbe } from '../../src/probe/probe.js';
-
-type Script = (sock: Socket, next: () => Promise<Buffer>) => Promise<void>;
-
-let server: Server | undefined;
-afterEach(() => server?.close());
-
-async function fake(script: Script): Promise<number> {
-  server = createServer((sock) => {
-    const framer = new Framer({ startup: true });
-    const waiting: Array<(b: Buffer) => void> = [];
-    const ready: Buffer[] = [];
-    sock.on('error', () => {});
-    sock.on('data', (d) => {
-      framer.push(d);
-      for (let f = framer.next(); f; f = framer.next()) {
-        framer.startup = false;
-        const w = waiting.shift();
-        if (w) w(f.body);
-        else ready.push(f.body);
-      }
-    });
-    const next = () => new Promise<Buffer>((res) => (ready.length ? res(ready.shift()!) : waiting.push(res)));
-    void next().then(() => script(sock, next)).catch(() => sock.destroy());
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  return (server.address() as { port: number }).port;
-}
-
-const send = (sock: Socket, ...m: BackendMessage[]) => sock.write(serializeBackend(...m));
 
 /** SCRAM up to the client-final; returns after reading it. */
 async function scramUntilFinal(sock: Socket, next: () => Promise<Buffer>, iterations = 4096): Promise<void> {
@@ -50,6 +22,12 @@ async function scramUntilFinal(sock: Socket, next: () => Promise<Buffer>, iterat
   send(sock, { type: 'AuthenticationSASLContinue', data: Buffer.from(serverFirst) });
   await next();
 }
+
+let server: Server | undefined;
+afterEach(() => {
+  server?.close();
+  stopFakePeers();
+});
 
 const probe = (port: number) =>
   runProbe({
@@ -118,7 +96,7 @@ describe('the probe against misbehaving servers', () => {
       const r = await probe(port);
       expect(r.diagnosis.code).toBe(code);
       expect(r.error.code).toBe('57P03');
-      server?.close();
+      stopFakePeers();
     }
   });
 

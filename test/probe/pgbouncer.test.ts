@@ -7,10 +7,12 @@ import { startCluster, type Cluster } from '../helpers/pg.js';
 import { startPgBouncer, type Bouncer } from '../helpers/pgbouncer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { probeJson } from './helpers.js';
+import { run } from '../helpers/proc.js';
+import { libpq18, libpq18Missing } from '../helpers/versions.js';
 
 const PW = 'bouncer-s3cret';
 
-describeWith(pgMissing() ?? pgbouncerMissing(), 'pgauth probe through PgBouncer', () => {
+describeWith(pgMissing() ?? pgbouncerMissing() ?? libpq18Missing(), 'pgauth probe through PgBouncer', () => {
   let pg: Cluster;
   let bouncer: Bouncer;
   const tmp = tempDir('pgauth-probe-bouncer-');
@@ -67,5 +69,32 @@ describeWith(pgMissing() ?? pgbouncerMissing(), 'pgauth probe through PgBouncer'
     const r = await probeJson([`${target()} channel_binding=require sslmode=disable`, '-U', 'alice', '--password-stdin'], { input: PW + '\n' });
     expect(r.code).toBe(1);
     expect(r.json.diagnosis.code).toBe('channel-binding-unavailable');
+  });
+
+  // PgBouncer 1.18 (observed): any startup version but 3.0 gets FATAL 08P01 "bad packet header: '<length><version>'"
+  // and the connection closes -- no NegotiateProtocolVersion, for 3.2 and for the 3.9999 grease request alike.
+  it('--grease: PgBouncer 1.18 refuses 3.9999 with "bad packet header": protocol-negotiation-failed, fix named', async () => {
+    const r = await probeJson([target(), '-U', 'alice', '--password-stdin', '--grease'], { input: PW + '\n' });
+    expect(r.code).toBe(2);
+    expect(r.json.diagnosis.code).toBe('protocol-negotiation-failed');
+    expect(r.json.error).toMatchObject({ code: '08P01', message: "bad packet header: '000000460003270f'" });
+    expect(r.json.protocol).toMatchObject({ requested: '3.9999', grease: true, version: null, negotiated: false });
+    expect(r.json.server.kind).toBe('pgbouncer');
+    expect(r.json.diagnosis.fix).toMatch(/max_protocol_version=3\.0/);
+    expect(r.json.diagnosis.fix).toMatch(/PgBouncer/);
+  });
+
+  it('max_protocol_version=3.2: refused the same way (libpq 18 psql too); 3.0 still works', async () => {
+    const r = await probeJson([`${target()} max_protocol_version=3.2`, '-U', 'alice', '--password-stdin'], { input: PW + '\n' });
+    expect(r.code).toBe(2);
+    expect(r.json.diagnosis.code).toBe('protocol-negotiation-failed');
+    expect(r.json.error.message).toMatch(/^bad packet header: '[0-9a-f]+00030002'$/);
+    const c = libpq18()!;
+    const psql = await run(c.psql, ['-X', '-At', '-c', 'SELECT 1', `${target()} user=alice max_protocol_version=3.2`], { env: { ...process.env, ...c.env, PGPASSWORD: PW } });
+    expect(psql.code).toBe(2);
+    expect(psql.stderr).toContain('FATAL:  bad packet header');
+    const ok = await probeJson([`${target()} max_protocol_version=3.0`, '-U', 'alice', '--password-stdin', '--expect-protocol', '3.0'], { input: PW + '\n' });
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.json.protocol).toMatchObject({ version: '3.0', cancelKeyBytes: 4, negotiated: false });
   });
 });

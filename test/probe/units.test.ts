@@ -15,7 +15,7 @@ import { lookupPgpass, passwordFromFile, pgpassHost } from '../../src/probe/pgpa
 import { canonicalIp, checkHostName } from '../../src/probe/tls-verify.js';
 import { classifyServerError, diagnose, DIAGNOSIS_CODES, type DiagnosisFacts, type ServerError } from '../../src/probe/diagnose.js';
 import { loadTlsMaterial, runProbe } from '../../src/probe/probe.js';
-import { describeBackend, describeFrontend } from '../../src/probe/handshake.js';
+import { describeBackend, describeFrontend } from '../../src/probe/trace.js';
 import { rolesFromRows } from '../../src/probe/import-live.js';
 import { detectServerKind } from '../../src/probe/server-kind.js';
 
@@ -114,13 +114,10 @@ describe('conninfo parsing (libpq syntax and error texts)', () => {
   it('sslmode, sslrootcert=system, sslnegotiation=direct rules', () => {
     const r = (t: string) => resolveConnParams({ target: t, env: {}, osUser: 'u', home: '/h' });
     expect(() => r('sslmode=sometimes')).toThrow('invalid sslmode value: "sometimes"');
-    // Legacy: requiressl=1 and PGREQUIRESSL=1 mean require; an explicit sslmode or PGSSLMODE wins.
-    expect(r('requiressl=1').sslmode).toBe('require');
+    // requiressl / PGREQUIRESSL are gone from libpq 15 and 18 alike (their PQconndefaults lists lack them).
+    expect(() => r('requiressl=1')).toThrow('invalid connection option "requiressl"');
     const e = (t: string, env: NodeJS.ProcessEnv) => resolveConnParams({ target: t, env, osUser: 'u', home: '/h' }).sslmode;
-    expect(e('host=a', { PGREQUIRESSL: '1' })).toBe('require');
-    expect(e('host=a', { PGREQUIRESSL: '0' })).toBe('prefer');
-    expect(e('host=a', { PGREQUIRESSL: '1', PGSSLMODE: 'disable' })).toBe('disable');
-    expect(e('sslmode=allow', { PGREQUIRESSL: '1' })).toBe('allow');
+    expect(e('host=a', { PGREQUIRESSL: '1' })).toBe('prefer');
     expect(r('sslrootcert=system').sslmode).toBe('verify-full');
     expect(() => r('sslrootcert=system sslmode=require')).toThrow('weak sslmode "require" may not be used with sslrootcert=system (use "verify-full")');
     expect(() => r('sslnegotiation=direct')).toThrow('weak sslmode "prefer" may not be used with sslnegotiation=direct');

@@ -24,6 +24,8 @@ interface ProbeFlags extends Omit<PasswordFlags, 'password'> {
   expectTls?: boolean;
   expectChannelBinding?: boolean;
   expectFailure?: boolean;
+  expectProtocol?: string;
+  grease?: boolean;
   maxIterations?: string;
 }
 
@@ -46,6 +48,8 @@ export function register(program: Command): void {
     .option('--expect-tls', 'exit 4 unless the session uses TLS')
     .option('--expect-channel-binding', 'exit 4 unless SCRAM-SHA-256-PLUS channel binding is used')
     .option('--expect-failure', 'exit 0 only when the login is refused (exit 4 otherwise)')
+    .option('--expect-protocol <VERSION>', 'exit 4 unless the session uses this protocol version (3.0 or 3.2)')
+    .option('--grease', "ask for protocol 3.9999 with _pq_.test_protocol_negotiation, as PostgreSQL 19's libpq does, and check the target negotiates it")
     .option('--max-iterations <N>', 'refuse SCRAM iteration counts above N (default 10000000)')
     .option('--json', 'print the result as one JSON document')
     .action(async function (this: Command, target: string | undefined, flags: ProbeFlags) {
@@ -75,6 +79,9 @@ export function register(program: Command): void {
       if (flags.maxIterations !== undefined) {
         if (!/^\d+$/.test(flags.maxIterations) || Number(flags.maxIterations) < 1) throw usageError('--max-iterations: expected a positive integer');
         maxIterations = Number(flags.maxIterations);
+      }
+      if (flags.expectProtocol !== undefined && !['3.0', '3.2'].includes(flags.expectProtocol)) {
+        throw usageError(`--expect-protocol: unknown protocol version "${flags.expectProtocol}" (use 3.0 or 3.2)`);
       }
       const noPassword = flags.password === false;
       if (noPassword && flags.W) throw usageError('-W and --no-password contradict each other');
@@ -122,12 +129,14 @@ export function register(program: Command): void {
         ...(!noPassword && mayPrompt ? { prompt } : {}),
         noPassword,
         trace: flags.trace === true,
+        grease: flags.grease === true,
         ...(maxIterations !== undefined ? { maxIterations } : {}),
         expect: {
           ...(expectAuth ? { auth: expectAuth } : {}),
           ...(flags.expectTls ? { tls: true } : {}),
           ...(flags.expectChannelBinding ? { channelBinding: true } : {}),
           ...(flags.expectFailure ? { failure: true } : {}),
+          ...(flags.expectProtocol !== undefined ? { protocol: flags.expectProtocol } : {}),
         },
         warn: (m) => {
           clearProgress();
@@ -174,6 +183,7 @@ export async function renderProbe(r: ProbeResult): Promise<void> {
     if (r.auth.passwordSource) bits.push(`password from ${r.auth.passwordSource}`);
     out.push(`${style.head('auth')}     ${bits.join('; ')}`);
   }
+  out.push(`${style.head('protocol')} ${protocolLine(r.protocol)}`);
   if (r.tls.version) {
     out.push(
       `${style.head('tls')}      ${r.tls.version} ${r.tls.cipher ?? ''}; ${r.tls.subject ?? ''} issued by ${r.tls.issuer ?? '?'}, expires ${r.tls.validTo ?? '?'}; chain ${r.tls.chainVerified === null ? 'not checked' : r.tls.chainVerified ? 'verified' : 'NOT verified'}`,
@@ -197,4 +207,12 @@ export async function renderProbe(r: ProbeResult): Promise<void> {
     for (const t of r.trace) out.push(`  ${String(t.ms).padStart(5)} ms  #${t.attempt} ${t.dir}  ${t.type}${t.detail ? `  ${t.detail}` : ''}`);
   }
   print(out.join('\n'));
+}
+
+/** "3.2, 32-byte cancel key" / "3.0 (the server negotiated down from 3.2)" / "not settled (asked for 3.9999 ...)". */
+export function protocolLine(p: ProbeResult['protocol']): string {
+  const asked = `asked for ${p.requested}${p.grease ? ' with _pq_.test_protocol_negotiation (grease)' : ''}`;
+  if (p.version === null) return `not settled (${asked})`;
+  const how = p.negotiated ? `the server negotiated ${p.version}${p.unrecognizedOptions.length ? ` and refused ${p.unrecognizedOptions.join(', ')}` : ''}; ${asked}` : asked;
+  return `${p.version}${p.cancelKeyBytes !== null ? `, ${p.cancelKeyBytes}-byte cancel key` : ''} (${how})`;
 }

@@ -1,0 +1,87 @@
+/**
+ * After AuthenticationOk: ParameterStatus, BackendKeyData (its key length
+ * checked for the protocol in use), ReadyForQuery or a FATAL; then the
+ * post-login queries (`SELECT current_user`, `version()`, extra ones) in the
+ * simple query protocol, with bounded rows.
+ */
+import { AttemptFailed, clientFailure, MAX_QUERY_BYTES, MAX_QUERY_ROWS, serverErrorOf } from './attempt.js';
+import type { AttemptSession } from './attempt-session.js';
+import type { ServerError } from './diagnose.js';
+import type { ProtocolNegotiation } from './protocol-version.js';
+import { protocolCheck } from './startup-step.js';
+
+export async function readUntilReady(s: AttemptSession, protocol: ProtocolNegotiation): Promise<void> {
+  const { result } = s;
+  for (;;) {
+    const msg = await s.read();
+    if (msg.type === 'ParameterStatus') {
+      if (!(msg.name in result.parameters)) result.parameterOrder.push(msg.name);
+      result.parameters[msg.name] = msg.value;
+      if (Object.keys(result.parameters).length > 256) throw clientFailure('protocol-error', 'more than 256 ParameterStatus messages');
+    } else if (msg.type === 'BackendKeyData') {
+      result.backendKey = { processId: msg.processId, keyLength: msg.secretKey.length };
+      protocolCheck(s, protocol, protocol.onBackendKey(msg.secretKey.length));
+    } else if (msg.type === 'NoticeResponse') s.keepNotice(msg.fields.message ?? '');
+    else if (msg.type === 'NegotiateProtocolVersion') {
+      // libpq 18 reads 'v' only while it awaits the authentication request.
+      result.negotiateProtocol = { version: msg.version, unrecognizedOptions: msg.unrecognizedOptions };
+      throw clientFailure('protocol-error', 'received NegotiateProtocolVersion after AuthenticationOk');
+    } else if (msg.type === 'ErrorResponse') {
+      const e = serverErrorOf(msg);
+      result.errorHadRoutine = e.routine !== null;
+      s.step('error', `after AuthenticationOk: ${e.severity ?? 'ERROR'} ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '), false);
+      throw new AttemptFailed({ origin: 'server', error: e, afterAuthOk: true });
+    } else if (msg.type === 'ReadyForQuery') {
+      result.ready = true;
+      break;
+    } else throw clientFailure('protocol-error', `unexpected ${msg.type} before ReadyForQuery`);
+  }
+  const sv = result.parameters.server_version;
+  const p = result.protocol;
+  s.step(
+    'parameters',
+    `${result.parameterOrder.length} parameters${sv ? `, server_version ${sv}` : ''}; protocol ${p?.version ?? '?'}${p?.negotiated ? ' (negotiated)' : ''}${result.backendKey ? `, BackendKeyData ${result.backendKey.keyLength}-byte key` : ', no BackendKeyData'}; ReadyForQuery`,
+  );
+}
+
+interface QueryAnswer {
+  value: string | null;
+  error: ServerError | null;
+  rows: Array<Array<string | null>>;
+}
+
+async function simpleQuery(s: AttemptSession, sql: string): Promise<QueryAnswer> {
+  s.send({ type: 'Query', sql });
+  let value: string | null = null;
+  let error: ServerError | null = null;
+  const rows: Array<Array<string | null>> = [];
+  let bytes = 0;
+  for (;;) {
+    const msg = await s.read();
+    if (msg.type === 'DataRow') {
+      if (value === null) value = msg.values[0]?.toString('utf8') ?? null;
+      if (rows.length >= MAX_QUERY_ROWS) throw clientFailure('protocol-error', `more than ${MAX_QUERY_ROWS} rows`);
+      for (const v of msg.values) bytes += v?.length ?? 0;
+      if (bytes > MAX_QUERY_BYTES) throw clientFailure('protocol-error', `more than ${MAX_QUERY_BYTES} bytes of rows`);
+      rows.push(msg.values.map((v) => (v === null ? null : v.toString('utf8'))));
+    } else if (msg.type === 'ErrorResponse') error = serverErrorOf(msg);
+    else if (msg.type === 'ReadyForQuery') break;
+  }
+  return { value, error, rows };
+}
+
+/** `SELECT current_user`, `SELECT version()`, then the caller's queries. */
+export async function postLoginQueries(s: AttemptSession): Promise<void> {
+  const { result } = s;
+  const who = await simpleQuery(s, 'SELECT current_user');
+  if (who.error) s.step('query', `SELECT current_user: ${who.error.code} ${who.error.message}`, false);
+  else {
+    result.currentUser = who.value;
+    s.step('query', `SELECT current_user = ${who.value}`);
+  }
+  result.versionText = (await simpleQuery(s, 'SELECT version()')).value;
+  for (const sql of s.o.queries ?? []) {
+    const q = await simpleQuery(s, sql);
+    result.queryResults.push({ sql, rows: q.rows, error: q.error });
+  }
+}
