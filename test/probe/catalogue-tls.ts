@@ -127,6 +127,11 @@ export function tlsCases(c: CatalogueContext): void {
       expect(r.json.auth.method).toBe('password');
     });
 
+    itWhen(c.hasPam ? `PostgreSQL ${c.version} here is built with PAM (pam-failed runs instead)` : undefined, 'this build refuses pam lines, which is why pam-failed cannot happen here', async () => {
+      await c.pg.setHba('host all alice 127.0.0.1/32 pam\n');
+      expect(await c.pg.sql('select error from pg_hba_file_rules where line_number = 2')).toBe('invalid authentication method "pam": not supported by this build');
+    });
+
     it('peer-failed: a local peer line and another OS user', async () => {
       await c.pg.setHba('local all alice peer\n');
       const r = await probe(['-h', c.pg.socketDir, '-p', String(c.pg.port), '-U', 'alice', '-d', 'postgres']);

@@ -17,6 +17,7 @@ import { probeJson, type JsonRun } from './helpers.js';
 import { loginCases } from './catalogue-logins.js';
 import { serverFailureCases } from './catalogue-failures.js';
 import { tlsCases } from './catalogue-tls.js';
+import { notReadyCases } from './catalogue-ready.js';
 
 export const ALICE_PW = 'alice-s3cret-pw';
 export const MD5_PW = 'md5-s3cret-pw';
@@ -96,5 +97,6 @@ export function probeCatalogue(version: ServerVersion, extra?: (c: CatalogueCont
     serverFailureCases(c);
     tlsCases(c);
     extra?.(c);
+    notReadyCases(c);
   });
 }
