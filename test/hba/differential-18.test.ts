@@ -13,10 +13,13 @@ import { describeWith, pgMissing } from '../helpers/env.js';
 import type { Cluster } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pgInstall, pgInstallMissing } from '../helpers/versions.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { LoadOptions } from '../../src/hba/index.js';
-import { BROKEN_LINES, HBA_CASES, OPTIONS_LINES } from './cases.js';
+import { BROKEN_LINES, CONNECTIONS, DATABASES, HBA_CASES, OPTIONS_LINES, ROLE_FILE, USERS } from './cases.js';
+import { observeAuth, type Observed } from './wire.js';
+import { startServe } from './serve-process.js';
 import { INCLUDE_VIEW_CASES, OAUTH_LINES, OAUTH_VALIDATOR_LIBRARIES, REGEX_CASE, REGEX_ERROR_LINES } from './cases-18.js';
-import { startDiffCluster, compareLogins, engineCopy, engineView, pgView, serverCopy, viewColumns } from './compare.js';
+import { startDiffCluster, compareLogins, engineCopy, engineView, matrixKey, pgView, serverCopy, viewColumns } from './compare.js';
 
 const VERSION = 18;
 const tmp = tempDir('pgauth-hba-diff18-');
@@ -33,6 +36,9 @@ const ENGINE: LoadOptions = {
   ...(npmBuild ? { build: { gssapi: false, pam: false, ldap: false } } : {}),
 };
 
+/** PostgreSQL 18's decisions per case, and the engine's folder of the case, for the pgauth serve comparison. */
+const pgDecisions = new Map<string, { observed: Map<string, Observed>; dir: string }>();
+
 let caseNo = 0;
 /** The engine's copy and the server's copy of one file, the server reloaded; both views. */
 async function both(hba: string, files: Record<string, string> = {}) {
@@ -40,7 +46,7 @@ async function both(hba: string, files: Record<string, string> = {}) {
   const file = await engineCopy(dir, hba, files, ENGINE);
   serverCopy(cluster, files);
   await cluster.setHba(hba);
-  return { file, ours: engineView(file, columns, dir, cluster), theirs: await pgView(cluster, columns) };
+  return { dir, file, ours: engineView(file, columns, dir, cluster), theirs: await pgView(cluster, columns) };
 }
 
 describeWith(pgMissing() ?? pgInstallMissing(VERSION), `pg_hba.conf engine vs a real PostgreSQL ${VERSION}`, () => {
@@ -55,13 +61,46 @@ describeWith(pgMissing() ?? pgInstallMissing(VERSION), `pg_hba.conf engine vs a 
 
   for (const hbaCase of [...HBA_CASES, REGEX_CASE]) {
     it(`${hbaCase.name}: the same pg_hba_file_rules rows and the same decision for every connection (PostgreSQL ${VERSION}, matchHba, hba check)`, async () => {
-      const { file, ours, theirs } = await both(hbaCase.hba, hbaCase.files);
+      const { dir, file, ours, theirs } = await both(hbaCase.hba, hbaCase.files);
       expect(ours).toEqual(theirs);
       // PostgreSQL loaded it: no row is refused (a warning such as hostgssenc without GSSAPI still loads).
       expect(theirs.filter((r) => r.error !== null && r.type === null)).toEqual([]);
       expect(file.errors).toEqual([]);
-      const { disagreements } = await compareLogins(cluster, file, checkRoles);
+      const { disagreements, observed } = await compareLogins(cluster, file, checkRoles);
+      pgDecisions.set(hbaCase.name, { observed, dir });
       expect(disagreements).toEqual([]);
+    }, 60_000);
+  }
+
+  // pgauth serve --hba on the PostgreSQL 16+ syntax, against PostgreSQL 18's decisions (PostgreSQL 15 cannot read these files).
+  for (const hbaCase of [...HBA_CASES.filter((h) => (h.minVersion ?? 0) >= 16), REGEX_CASE]) {
+    it(`${hbaCase.name}: pgauth serve --hba gives every connection PostgreSQL ${VERSION}'s method or refusal`, async () => {
+      const pg = pgDecisions.get(hbaCase.name);
+      expect(pg, 'the PostgreSQL run of this case').toBeDefined();
+      const roles = join(tmp.path, 'serve-userlist.txt');
+      writeFileSync(roles, ROLE_FILE, { mode: 0o600 });
+      const sockDir = join(pg!.dir, 'sock');
+      mkdirSync(sockDir, { recursive: true });
+      const common = ['--hba', join(pg!.dir, 'pg_hba.conf'), '--roles', roles, '--tls-self-signed'];
+      const [v4, v6] = await Promise.all([startServe([...common, '--host', '127.0.0.1', '--socket-dir', sockDir]), startServe([...common, '--host', '::1'])]);
+      try {
+        const disagreements: string[] = [];
+        for (const c of CONNECTIONS) {
+          for (const user of USERS) {
+            for (const db of DATABASES) {
+              const target = c.kind === 'unix' ? { port: v4.port, socketDir: sockDir } : { host: c.address, port: c.address === '::1' ? v6.port : v4.port };
+              const got = await observeAuth(target, user, db, c.ssl);
+              let want = pg!.observed.get(matrixKey(c, user, db));
+              // An unknown role on an md5 line: this cluster mocks with md5 (password_encryption), serve as PostgreSQL's default does (SCRAM).
+              if (user === 'dave' && want === 'md5') want = 'scram-sha-256';
+              if (got.observed !== want) disagreements.push(`${matrixKey(c, user, db)}: PostgreSQL ${want}, pgauth serve ${got.observed}`);
+            }
+          }
+        }
+        expect(disagreements).toEqual([]);
+      } finally {
+        await Promise.all([v4.stop(), v6.stop()]);
+      }
     }, 60_000);
   }
 
