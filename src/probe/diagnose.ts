@@ -194,7 +194,10 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
       // An md5 challenge or a cleartext request cannot fail for a missing SCRAM secret (reference 3.13, 6.7).
       const scram = f.authMethod !== 'md5' && f.authMethod !== 'password';
       return d(
-        `The server refused the password for ${q(f.user)}${f.authMethod ? ` (it asked for ${f.authMethod})` : ''}. PostgreSQL says the same for several causes; its log's DETAIL line tells them apart: "Password does not match" (wrong password), "Role ... does not exist" (unknown role), "User ... has an expired password" (VALID UNTIL passed)${scram ? ', "User ... has no password assigned", or "User ... does not have a valid SCRAM secret" (the stored secret is md5 while pg_hba.conf says scram-sha-256)' : ', or "User ... has no password assigned"'}.${fromFile}`,
+        `The server refused the password for ${q(f.user)}${f.authMethod ? ` (it asked for ${f.authMethod})` : ''}. PostgreSQL says the same for several causes; its log's DETAIL line tells them apart: ${
+          // Checked on 14 to 18: a wrong SCRAM proof logs no DETAIL of its own, only "Connection matched ...".
+          scram ? 'only "Connection matched ..." (wrong password)' : '"Password does not match" (wrong password)'
+        }, "Role ... does not exist" (unknown role), "User ... has an expired password" (VALID UNTIL passed)${scram ? ', "User ... has no password assigned", or "User ... does not have a valid SCRAM secret" (the stored secret is md5 while pg_hba.conf says scram-sha-256)' : ', or "User ... has no password assigned"'}.${fromFile}`,
         `Check the server log for that DETAIL. Then: fix the password, CREATE ROLE "${f.user}" LOGIN PASSWORD '...', ALTER ROLE "${f.user}" VALID UNTIL 'infinity'${scram ? ", or re-set the password with password_encryption = 'scram-sha-256'" : ", or ALTER ROLE ... PASSWORD '...'"}.`,
       );
     }

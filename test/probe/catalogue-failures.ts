@@ -1,5 +1,6 @@
 /** Catalogue cases: failures the server reports with an ErrorResponse. */
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/pg.js';
 import { pgauth } from '../helpers/proc.js';
 import { cleanEnv } from './helpers.js';
 import { ALICE_PW, MD5_PW, itWhen, type CatalogueContext } from './catalogue.js';
@@ -19,6 +20,35 @@ export function serverFailureCases(c: CatalogueContext): void {
       expect(r.json.attempts[0]).toMatchObject({ encryption: 'ssl', tls: true, cause: true });
       expect(r.json.attempts[1]).toMatchObject({ encryption: 'plain', tls: false, cause: false });
     });
+
+    // The cause of auth-failed names the server log's DETAIL lines that tell the causes apart: each must be this version's text.
+    const AUTH_FAILED: Array<[title: string, hba: string, user: string, pw: string, detail: string | null, quoted: string]> = [
+      ['a wrong SCRAM password (no DETAIL of its own)', 'scram-sha-256', 'alice', 'wrong-password', null, 'only "Connection matched ..." (wrong password)'],
+      ['a wrong md5 password', 'md5', 'mdy', 'wrong-password', 'Password does not match for user "mdy".', '"Password does not match" (wrong password)'],
+      ['an unknown role', 'scram-sha-256', 'ghost', 'any-password', 'Role "ghost" does not exist.', '"Role ... does not exist"'],
+      ['an md5 secret under scram-sha-256', 'scram-sha-256', 'mdy', MD5_PW, 'User "mdy" does not have a valid SCRAM secret.', '"User ... does not have a valid SCRAM secret"'],
+      ['an expired password', 'scram-sha-256', 'expy', ALICE_PW, 'User "expy" has an expired password.', '"User ... has an expired password"'],
+    ];
+    for (const [title, method, user, pw, detail, quoted] of AUTH_FAILED) {
+      it(`auth-failed: ${title} is 28P01, and the log line the cause quotes is PostgreSQL ${c.version}'s`, async () => {
+        if (user === 'expy') await c.pg.sql(`DROP ROLE IF EXISTS expy; CREATE ROLE expy LOGIN PASSWORD '${ALICE_PW}' VALID UNTIL '2001-01-01'`);
+        await c.pg.setHba(`host all all 127.0.0.1/32 ${method}\n`);
+        const before = c.pg.log().length;
+        const r = await withPw([`${at()} sslmode=disable`, '-U', user], pw);
+        expect(r.code).toBe(1);
+        expect(r.json.diagnosis.code).toBe('auth-failed');
+        expect(r.json.error.code).toBe('28P01');
+        expect(r.json.error.message).toBe(`password authentication failed for user "${user}"`);
+        expect(r.json.diagnosis.cause).toContain(quoted);
+        const logged = async () => {
+          await waitFor(() => c.pg.log().slice(before).includes('Connection matched'), 'the failed login in the log', 10_000);
+          return c.pg.log().slice(before).split('\n').filter((l) => /DETAIL:/.test(l)).map((l) => l.replace(/^.*DETAIL:\s+/, ''));
+        };
+        const details = await logged();
+        if (detail === null) expect(details.every((d) => d.startsWith('Connection matched'))).toBe(true);
+        else expect(details).toContain(detail);
+      });
+    }
 
     it('password-required: the server asks, nothing to give', async () => {
       const r = await probe([at(), '-U', 'alice']);
