@@ -1,10 +1,11 @@
 /**
  * One tokenized pg_hba.conf line to a rule, with PostgreSQL's checks and
  * error texts (`hba.c` parse_hba_line, parse_hba_auth_opt). Follows a
- * PostgreSQL 16/17 server built as Debian builds it (GSSAPI, PAM, LDAP and
- * SSL available; SSPI and BSD not).
+ * PostgreSQL 18 server (`serverVersion` for an older one) built as Debian
+ * builds it (GSSAPI, PAM, LDAP and SSL available; SSPI and BSD not) unless
+ * `build` says otherwise.
  *
- * Deliberate differences (documented in docs/readme/hba.md):
+ * Deliberate differences (documented in README.md, pg_hba.conf):
  * - `/regex` uses JavaScript regular expressions, not PostgreSQL's ARE
  *   engine; common patterns (`^`, `$`, classes, alternation) behave alike.
  * - `radiusservers` names are not resolved at load time (no DNS here).
@@ -12,6 +13,8 @@
  *   caller says the server has no TLS (`sslEnabled: false`).
  */
 import { cidrMask, formatIpAddress, parseIpAddress, type IpAddress } from './address.js';
+import { applyLdapUrl } from './ldap-url.js';
+import { compileToken } from './regex.js';
 import { applyOauthOption, checkOauthLine, isOauthOption, oauthOptionsColumn, type OauthSettings } from './oauth.js';
 import type { HbaToken, TokenizedLine } from './tokenize.js';
 
@@ -118,43 +121,6 @@ export type ParsedLine = { ok: true; rule: HbaRule; warning?: string } | { ok: f
 
 const fail = (error: string): ParsedLine => ({ ok: false, error });
 
-/** regcomp_auth_token: a token starting with `/` is a regular expression (quoted or not). */
-function compileToken(t: HbaToken): NameToken | string {
-  if (!t.string.startsWith('/')) return t;
-  const src = t.string.slice(1);
-  try {
-    // PostgreSQL refuses a brace that opens no valid bound ("a{3"); JavaScript reads it as a literal unless in unicode mode.
-    if (/Incomplete quantifier/.test(regexError(src, 'u'))) return `invalid regular expression "${src}": braces {} not balanced`;
-    return { ...t, regex: new RegExp(src) };
-  } catch (e) {
-    const why = e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '') : String(e);
-    return `invalid regular expression "${src}": ${regerrorText(why)}`;
-  }
-}
-
-/** PostgreSQL's regerror texts for JavaScript's errors of the same kind (checked against PostgreSQL 18 for parentheses). */
-const REGEX_ERRORS: Array<[RegExp, string]> = [
-  [/Unterminated group|Unmatched '\)'/, 'parentheses () not balanced'],
-  [/Unterminated character class/, 'brackets [] not balanced'],
-  [/Nothing to repeat/, 'quantifier operand invalid'],
-  [/\\ at end of pattern/, 'invalid escape \\ sequence'],
-  [/Range out of order in character class/, 'invalid character range'],
-  [/numbers out of order in \{\} quantifier/, 'invalid repetition count(s)'],
-];
-
-function regexError(src: string, flags: string): string {
-  try {
-    new RegExp(src, flags);
-    return '';
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-}
-
-function regerrorText(jsMessage: string): string {
-  return REGEX_ERRORS.find(([re]) => re.test(jsMessage))?.[1] ?? jsMessage;
-}
-
 export function parseHbaLine(line: TokenizedLine, opts: ParseOptions = {}): ParsedLine {
   const fields = line.fields;
   let i = 0;
@@ -188,35 +154,10 @@ export function parseHbaLine(line: TokenizedLine, opts: ParseOptions = {}): Pars
 
   let address: AddressSpec | null = null;
   if (type !== 'local') {
-    const addrTokens = fields[i++];
-    if (!addrTokens) return fail('end-of-line before IP address specification');
-    if (addrTokens.length > 1) return fail('multiple values specified for host address');
-    const tok = addrTokens[0]!;
-    if (!tok.quoted && tok.string === 'all') address = { kind: 'all' };
-    else if (!tok.quoted && tok.string === 'samehost') address = { kind: 'samehost' };
-    else if (!tok.quoted && tok.string === 'samenet') address = { kind: 'samenet' };
-    else {
-      const slash = tok.string.indexOf('/');
-      const host = slash >= 0 ? tok.string.slice(0, slash) : tok.string;
-      const ip = parseIpAddress(host);
-      if (slash >= 0) {
-        if (!ip) return fail(`specifying both host name and CIDR mask is invalid: "${tok.string}"`);
-        const mask = cidrMask(tok.string.slice(slash + 1), ip.family);
-        if (!mask) return fail(`invalid CIDR mask in address "${tok.string}"`);
-        address = { kind: 'ip', address: ip, mask: { family: ip.family, bytes: mask } };
-      } else if (!ip) {
-        address = { kind: 'hostname', name: host };
-      } else {
-        const maskTokens = fields[i++];
-        if (!maskTokens) return fail('end-of-line before netmask specification');
-        if (maskTokens.length > 1) return fail('multiple values specified for netmask');
-        const maskText = maskTokens[0]!.string;
-        const mask = parseIpAddress(maskText);
-        if (!mask) return fail(`invalid IP mask "${maskText}": Name or service not known`);
-        if (mask.family !== ip.family) return fail('IP address and mask do not match');
-        address = { kind: 'ip', address: ip, mask };
-      }
-    }
+    const a = parseAddress(fields, i);
+    if ('error' in a) return fail(a.error);
+    address = a.address;
+    i = a.next;
   }
 
   const methodTokens = fields[i++];
@@ -256,6 +197,43 @@ export function parseHbaLine(line: TokenizedLine, opts: ParseOptions = {}): Pars
     rule: { file: line.file, lineNumber: line.lineNumber, rawLine: line.rawLine, ruleNumber: 0, type, databases, users, address, method, options, settings },
     ...(warning ? { warning } : {}),
   };
+}
+
+/** The address field (and a netmask field after a bare IP), from field `i` (parse_hba_line). */
+function parseAddress(fields: HbaToken[][], start: number): { address: AddressSpec; next: number } | { error: string } {
+  let i = start;
+  let address: AddressSpec;
+  const err = (error: string) => ({ error });
+  const addrTokens = fields[i++];
+  if (!addrTokens) return err('end-of-line before IP address specification');
+  if (addrTokens.length > 1) return err('multiple values specified for host address');
+  const tok = addrTokens[0]!;
+  if (!tok.quoted && tok.string === 'all') address = { kind: 'all' };
+  else if (!tok.quoted && tok.string === 'samehost') address = { kind: 'samehost' };
+  else if (!tok.quoted && tok.string === 'samenet') address = { kind: 'samenet' };
+  else {
+    const slash = tok.string.indexOf('/');
+    const host = slash >= 0 ? tok.string.slice(0, slash) : tok.string;
+    const ip = parseIpAddress(host);
+    if (slash >= 0) {
+      if (!ip) return err(`specifying both host name and CIDR mask is invalid: "${tok.string}"`);
+      const mask = cidrMask(tok.string.slice(slash + 1), ip.family);
+      if (!mask) return err(`invalid CIDR mask in address "${tok.string}"`);
+      address = { kind: 'ip', address: ip, mask: { family: ip.family, bytes: mask } };
+    } else if (!ip) {
+      address = { kind: 'hostname', name: host };
+    } else {
+      const maskTokens = fields[i++];
+      if (!maskTokens) return err('end-of-line before netmask specification');
+      if (maskTokens.length > 1) return err('multiple values specified for netmask');
+      const maskText = maskTokens[0]!.string;
+      const mask = parseIpAddress(maskText);
+      if (!mask) return err(`invalid IP mask "${maskText}": Name or service not known`);
+      if (mask.family !== ip.family) return err('IP address and mask do not match');
+      address = { kind: 'ip', address: ip, mask };
+    }
+  }
+  return { address, next: i };
 }
 
 const onlyFor = (name: string, methods: string) => `authentication option "${name}" is only valid for authentication methods ${methods}`;
@@ -431,69 +409,6 @@ function applyOption(h: HbaSettings, name: string, value: string): string | unde
     default:
       applyOauthOption(h, name, value);
   }
-  return undefined;
-}
-
-/** OpenLDAP's ldap_pvt_hex_unescape: %XX to the byte, anything else kept. */
-function hexUnescape(s: string): string {
-  return Buffer.from(s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
-}
-
-/**
- * An ldapurl as OpenLDAP's ldap_url_parse reads it (scheme://host:port/dn?attrs?scope?filter,
- * default port 389 or 636, no default scope), stored as parse_hba_auth_opt does.
- * Its failures are reported with ldap_err2string of the URL error code, as PostgreSQL does.
- */
-function applyLdapUrl(h: HbaSettings, url: string): string | undefined {
-  const bad = (code: 'scheme' | 'url' | 'scope') =>
-    `could not parse LDAP URL "${url}": ${code === 'scheme' ? 'Time limit exceeded' : code === 'url' ? 'Compare False' : 'Strong(er) authentication required'}`;
-  let rest = url.trim();
-  if (rest.startsWith('<') && rest.endsWith('>')) rest = rest.slice(1, -1);
-  if (/^URL:/i.test(rest)) rest = rest.slice(4);
-  const m = /^(ldap|ldaps|ldapi|cldap):\/\//i.exec(rest);
-  if (!m) return bad('scheme');
-  const scheme = m[1]!.toLowerCase();
-  rest = rest.slice(m[0].length);
-  const hostEnd = rest.search(/[/?]/);
-  const hostport = hostEnd < 0 ? rest : rest.slice(0, hostEnd);
-  const afterHost = hostEnd < 0 ? null : rest.slice(hostEnd);
-  let host = hostport;
-  let port = 0;
-  const pm = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostport);
-  if (pm) {
-    host = pm[1]!.replace(/^\[(.*)\]$/, '$1');
-    if (pm[2] !== undefined && pm[2] !== '') {
-      if (!/^\d+$/.test(pm[2])) return bad('url');
-      port = Number(pm[2]);
-    }
-  }
-  let dn: string | undefined;
-  let attrs: string | undefined;
-  let scope: string | undefined;
-  let filter: string | undefined;
-  if (afterHost !== null && afterHost.startsWith('/')) {
-    const parts = afterHost.slice(1).split('?');
-    dn = hexUnescape(parts[0]!);
-    attrs = parts[1];
-    scope = parts[2];
-    filter = parts[3];
-  }
-  let scopeValue = 0; // no scope in the URL: LDAP_SCOPE_BASE
-  if (scope !== undefined && scope !== '') {
-    const scopes: Record<string, number> = { base: 0, one: 1, onelevel: 1, sub: 2, subtree: 2, children: 3, subordinate: 3 };
-    const v = scopes[hexUnescape(scope).toLowerCase()];
-    if (v === undefined) return bad('scope');
-    scopeValue = v;
-  }
-  if (scheme !== 'ldap' && scheme !== 'ldaps') return `unsupported LDAP URL scheme: ${scheme}`;
-  h.ldapscheme = scheme;
-  if (host !== '') h.ldapserver = hexUnescape(host);
-  h.ldapport = port !== 0 ? port : scheme === 'ldaps' ? 636 : 389;
-  if (dn !== undefined) h.ldapbasedn = dn;
-  const firstAttr = attrs?.split(',').find((a) => a !== '');
-  if (firstAttr !== undefined) h.ldapsearchattribute = hexUnescape(firstAttr);
-  h.ldapscope = scopeValue;
-  if (filter !== undefined && filter !== '') h.ldapsearchfilter = hexUnescape(filter);
   return undefined;
 }
 
