@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { connect as netConnect, createServer } from 'node:net';
 import { connect as tlsConnect, createSecureContext, TLSSocket } from 'node:tls';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/pg.js';
 import { ALICE_PW, MD5_PW, itWhen, type CatalogueContext } from './catalogue.js';
 
 export function tlsCases(c: CatalogueContext): void {
@@ -214,7 +215,10 @@ export function tlsCases(c: CatalogueContext): void {
 
     itWhen(hasDirect, 'tls-unsupported: the server closes at a direct ClientHello but takes TLS after an SSLRequest (PostgreSQL 16 and older)', async () => {
       await c.pg.setHba('hostssl all all 127.0.0.1/32 trust\n');
+      const before = c.pg.log().length;
       const r = await probe([`${at()} sslmode=require sslnegotiation=direct`, '-U', 'alice']);
+      // The server read the ClientHello as the length of a startup packet.
+      await waitFor(() => c.pg.log().slice(before).includes('invalid length of startup packet'), 'the server to log the ClientHello as a bad startup packet', 10_000);
       expect(r.code).toBe(2);
       expect(r.json.diagnosis.code).toBe('tls-unsupported');
       expect(r.json.error.code).toBeNull();

@@ -7,7 +7,7 @@
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
 import { describeWith, pgMissing } from '../helpers/env.js';
 import { startCluster, type Cluster } from '../helpers/pg.js';
@@ -54,7 +54,13 @@ export function probeCatalogue(version: ServerVersion, extra?: (c: CatalogueCont
     let certs: CertSet | undefined;
     let otherCa: CertSet | undefined;
     const tmp = tempDir(`pgauth-probe-${version}-`);
-    const probe = (args: string[], o: { env?: NodeJS.ProcessEnv; input?: string } = {}) => probeJson(args, o);
+    /** Every probe of the catalogue: a cause that says "PostgreSQL N and older" must not be about a newer server. */
+    const probe = async (args: string[], o: { env?: NodeJS.ProcessEnv; input?: string } = {}) => {
+      const r = await probeJson(args, o);
+      const claim = /PostgreSQL (\d+) and older/.exec(String(r.json.diagnosis?.cause ?? ''));
+      if (claim) expect(Number(claim[1]), `PostgreSQL ${version}: ${r.json.diagnosis.cause}`).toBeGreaterThanOrEqual(version);
+      return r;
+    };
     const c: CatalogueContext = {
       version,
       get pg() {
