@@ -106,6 +106,9 @@ export interface HbaFileRulesRow {
 
 /** The file as the pg_hba_file_rules view shows it: a row per line, errors included. */
 export function hbaFileRules(file: HbaFile): HbaFileRulesRow[] {
+  // The view numbers only lines without an error text: a line that loads with a warning (hostssl
+  // with ssl = off, hostgssenc without GSSAPI) gets none and does not count (PostgreSQL 16+).
+  let viewRule = 0;
   const rows: HbaFileRulesRow[] = file.lines.map((l) => {
     if (!l.rule) {
       return { rule_number: null, file_name: l.file, line_number: l.lineNumber, type: null, database: null, user_name: null, address: null, netmask: null, auth_method: null, options: null, error: l.error ?? null };
@@ -113,7 +116,7 @@ export function hbaFileRules(file: HbaFile): HbaFileRulesRow[] {
     const r = l.rule;
     const { address, netmask } = addressColumns(r);
     return {
-      rule_number: r.ruleNumber,
+      rule_number: l.warning ? null : ++viewRule,
       file_name: r.file,
       line_number: r.lineNumber,
       type: r.type,

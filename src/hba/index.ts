@@ -9,12 +9,13 @@ import { HbaFileError, parseHbaFile, type HbaFile } from './file.js';
 import { decisionOf, explainHba, type MatchOptions } from './match.js';
 import type { AuthFileSource, ListResult, ReadResult } from './tokenize.js';
 import { isInitdbTemplate, renderInitdbTemplate } from './template.js';
+import type { ParseOptions } from './parse.js';
 import { formatIpAddress, parseIpAddress } from './address.js';
 
 export { HbaFileError, hbaFileRules, parseHbaFile, type HbaFile, type HbaFileLine, type HbaFileRulesRow } from './file.js';
 export { explainHba, decisionOf, membershipClosure, type MatchOptions, type MismatchReason, type RuleVerdict, type InterfaceAddress } from './match.js';
 export { hostsFileResolver, staticResolver, prepareSystemResolver, type HostResolver } from './resolver.js';
-export { type HbaRule, type AddressSpec, type ConnectionType, HBA_METHODS, CONNECTION_TYPES } from './parse.js';
+export { type HbaRule, type AddressSpec, type ConnectionType, type HbaBuild, type ParseOptions, HBA_METHODS, CONNECTION_TYPES, DEFAULT_HBA_VERSION } from './parse.js';
 export type { AuthFileSource } from './tokenize.js';
 export { isInitdbTemplate, renderInitdbTemplate } from './template.js';
 
@@ -62,9 +63,12 @@ export const fileSystemSource: AuthFileSource = {
   },
 };
 
-export interface LoadOptions {
-  /** The server has TLS; false gives hostssl lines PostgreSQL's "cannot match because SSL is disabled" warning. Default: unknown (not checked). */
-  sslEnabled?: boolean;
+/**
+ * sslEnabled: the server has TLS; false gives hostssl lines PostgreSQL's
+ * "cannot match because SSL is disabled" warning (default unknown, not
+ * checked). serverVersion, build, oauthValidatorLibraries: see ParseOptions.
+ */
+export interface LoadOptions extends ParseOptions {
   /** Read initdb's template (pg_hba.conf.sample) as initdb would write it. Default false. */
   renderTemplate?: boolean;
   /** File access (tests). */
@@ -74,7 +78,7 @@ export interface LoadOptions {
 /** Parse a file (following include/@file relative to it); every line with its errors, like pg_hba_file_rules. */
 export async function loadHbaFile(path: string, opts: LoadOptions = {}): Promise<HbaFile> {
   const source = opts.source ?? fileSystemSource;
-  const parseOpts = opts.sslEnabled !== undefined ? { sslEnabled: opts.sslEnabled } : {};
+  const { renderTemplate: _r, source: _s, ...parseOpts } = opts;
   if (opts.renderTemplate) {
     const top = source.read(path);
     if (!top.ok) throw new HbaFileError(`could not open file "${path}": ${top.message}`, path);

@@ -82,6 +82,11 @@ export interface DiagnosisFacts {
   passfile?: string;
   /** A side attempt over TLS was admitted by pg_hba.conf (for tls-required). */
   tlsWouldBeAdmitted?: boolean;
+  /**
+   * Direct TLS was closed on: what the same server answered to an SSLRequest
+   * in a diagnostic side attempt ('S' has TLS, 'N' has none, null no answer).
+   */
+  sslRequestAnswer?: 'S' | 'N' | null;
   /** The pg_hba.conf line that would admit this connection (no-hba-entry). */
   hbaLine?: string | null;
   /** --no-password: the method was discovered and no secret was sent. */
@@ -203,7 +208,10 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
       // An md5 challenge or a cleartext request cannot fail for a missing SCRAM secret (reference 3.13, 6.7).
       const scram = f.authMethod !== 'md5' && f.authMethod !== 'password';
       return d(
-        `The server refused the password for ${q(f.user)}${f.authMethod ? ` (it asked for ${f.authMethod})` : ''}. PostgreSQL says the same for several causes; its log's DETAIL line tells them apart: "Password does not match" (wrong password), "Role ... does not exist" (unknown role), "User ... has an expired password" (VALID UNTIL passed)${scram ? ', "User ... has no password assigned", or "User ... does not have a valid SCRAM secret" (the stored secret is md5 while pg_hba.conf says scram-sha-256)' : ', or "User ... has no password assigned"'}.${fromFile}`,
+        `The server refused the password for ${q(f.user)}${f.authMethod ? ` (it asked for ${f.authMethod})` : ''}. PostgreSQL says the same for several causes; its log's DETAIL line tells them apart: ${
+          // Checked on 14 to 18: a wrong SCRAM proof logs no DETAIL of its own, only "Connection matched ...".
+          scram ? 'only "Connection matched ..." (wrong password)' : '"Password does not match" (wrong password)'
+        }, "Role ... does not exist" (unknown role), "User ... has an expired password" (VALID UNTIL passed)${scram ? ', "User ... has no password assigned", or "User ... does not have a valid SCRAM secret" (the stored secret is md5 while pg_hba.conf says scram-sha-256)' : ', or "User ... has no password assigned"'}.${fromFile}`,
         `Check the server log for that DETAIL. Then: fix the password, CREATE ROLE "${f.user}" LOGIN PASSWORD '...', ALTER ROLE "${f.user}" VALID UNTIL 'infinity'${scram ? ", or re-set the password with password_encryption = 'scram-sha-256'" : ", or ALTER ROLE ... PASSWORD '...'"}.`,
       );
     }
@@ -270,12 +278,7 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
           'Enable TLS on the server (ssl = on, ssl_cert_file, ssl_key_file) or, on a trusted network only, use sslmode=prefer or disable.',
         );
       }
-      if (/sslnegotiation=direct/.test(msg)) {
-        return d(
-          'The server closed the connection at the direct TLS handshake (sslnegotiation=direct): PostgreSQL 16 and older, and most poolers, expect an SSLRequest first.',
-          'Use sslnegotiation=postgres (the default) against this server.',
-        );
-      }
+      if (/sslnegotiation=direct/.test(msg)) return d(...directTlsClosed(f.sslRequestAnswer));
       return d(
         `The TLS handshake failed (${msg.split('\n')[0]}): no TLS version or cipher in common (ssl_min_protocol_version, ssl_ciphers), or the server closed the connection during the handshake (see its log).`,
         'Compare the server\'s ssl_min_protocol_version/ssl_ciphers with what the client offers (TLS 1.2 or newer), and read the server log for the failed handshake.',
@@ -402,4 +405,28 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
         'See the server log (and any proxy log) for the same moment; run again with --trace.',
       );
   }
+}
+
+/**
+ * Direct TLS closed at the ClientHello. PostgreSQL 17+ closes it when it has
+ * no TLS (ssl = off), 16 and older always (they read the ClientHello as a
+ * startup packet of absurd length); the SSLRequest side attempt tells which.
+ */
+function directTlsClosed(answer: 'S' | 'N' | null | undefined): [string, string] {
+  if (answer === 'N') {
+    return [
+      'The server closed the connection at the direct TLS handshake (sslnegotiation=direct), and it answers an SSLRequest with "N": it has no TLS at all (ssl = off, or no certificate), whatever its version.',
+      'Enable TLS on the server (ssl = on, ssl_cert_file, ssl_key_file) and reload; direct TLS also needs PostgreSQL 17 or newer (otherwise use sslnegotiation=postgres).',
+    ];
+  }
+  if (answer === 'S') {
+    return [
+      'The server closed the connection at the direct TLS handshake (sslnegotiation=direct) but takes TLS after an SSLRequest: it does not speak direct TLS. PostgreSQL 16 and older, and poolers or proxies that expect an SSLRequest first, do this.',
+      'Use sslnegotiation=postgres (the default) against this server, or upgrade it to PostgreSQL 17 or newer.',
+    ];
+  }
+  return [
+    'The server closed the connection at the direct TLS handshake (sslnegotiation=direct): either it does not speak direct TLS (PostgreSQL 16 and older, most poolers), or it has no TLS at all (ssl = off).',
+    'Use sslnegotiation=postgres (the default), or check ssl = on and the server version (17 or newer for direct TLS).',
+  ];
 }

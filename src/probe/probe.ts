@@ -297,6 +297,14 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     }
   }
 
+  // A diagnostic side attempt: direct TLS was closed on -- does the server take an SSLRequest ('S': no direct TLS, e.g. PostgreSQL 16 and older; 'N': no TLS at all)?
+  let sslRequestAnswer: 'S' | 'N' | null | undefined;
+  if (cause && cause.encryption === 'direct' && !cause.unix && cause.failure?.origin === 'client' && cause.failure.code === 'tls-unsupported') {
+    const host = p.hosts.find((h) => h.host === cause.host && h.port === cause.port)!;
+    const side = await attempt(host, cause.address ?? undefined, 'ssl', { discoverOnly: true, noVerify: true });
+    sslRequestAnswer = side.sslResponse;
+  }
+
   const decisive = success ?? cause ?? attempts[attempts.length - 1];
   const kind = detectServerKind({
     parameters: decisive?.parameters ?? {},
@@ -351,6 +359,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     passwordSource: decisiveForAuth?.auth.passwordSource ?? null,
     passfile: p.passfile,
     tlsWouldBeAdmitted,
+    ...(sslRequestAnswer !== undefined ? { sslRequestAnswer } : {}),
     hbaLine,
     discoveryOnly: discovery || !!discoveredAttempt,
     channelBindingMode: p.channelBinding,

@@ -162,12 +162,13 @@ host    all   all           all       reject
 
 /**
  * Broken lines, each with the error PostgreSQL gives (its pg_hba_file_rules
- * text). `versionDependent` marks texts that changed between releases;
+ * text, up to 17; `error18` where PostgreSQL 18 words it otherwise).
+ * `versionDependent` marks texts that changed between releases;
  * `viewSilent` a line PostgreSQL refuses with a message in its log only (its
  * view shows the row unparsed with a null error: parse_hba_auth_opt returns
  * without setting err_msg for a bad clientname/clientcert value).
  */
-export const BROKEN_LINES: Array<{ line: string; error: string | null; versionDependent?: boolean; viewSilent?: boolean }> = [
+export const BROKEN_LINES: Array<{ line: string; error: string | null; error18?: string; versionDependent?: boolean; viewSilent?: boolean }> = [
   { line: 'host all all 127.0.0.1/32 trust', error: null },
   { line: 'hosts all all 127.0.0.1/32 trust', error: 'invalid connection type "hosts"' },
   { line: 'host all', error: 'end-of-line before role specification' },
@@ -179,7 +180,8 @@ export const BROKEN_LINES: Array<{ line: string; error: string | null; versionDe
   { line: 'host all all 127.0.0.1/32 magic', error: 'invalid authentication method "magic"' },
   { line: 'host all all ::1 255.0.0.0 trust', error: 'IP address and mask do not match' },
   { line: 'host all all 127.0.0.1/32 trust foo', error: 'authentication option not in name=value format: foo' },
-  { line: 'host all all 127.0.0.1/32 trust map=x', error: 'authentication option "map" is only valid for authentication methods ident, peer, gssapi, sspi, and cert' },
+  // PostgreSQL 18 added oauth to the methods with a map (checked against 18 by differential-18.test.ts).
+  { line: 'host all all 127.0.0.1/32 trust map=x', error: 'authentication option "map" is only valid for authentication methods ident, peer, gssapi, sspi, and cert', error18: 'authentication option "map" is only valid for authentication methods ident, peer, gssapi, sspi, cert, and oauth' },
   { line: 'host all all 127.0.0.1/32 cert', error: 'cert authentication is only supported on hostssl connections' },
   { line: 'local all all ident map=x', error: null },
   { line: 'host all all 127.0.0.1/32 peer', error: 'peer authentication is only supported on local sockets' },
@@ -192,8 +194,8 @@ export const BROKEN_LINES: Array<{ line: string; error: string | null; versionDe
   { line: 'host all all 127.0.0.1/32 trust pamservice=x', error: 'authentication option "pamservice" is only valid for authentication methods pam' },
   { line: 'host all all 127.0.0.1/32 ldap', error: 'authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set' },
   // PostgreSQL 18 says "cannot mix options for simple bind and search+bind modes".
-  { line: 'host all all 127.0.0.1/32 ldap ldapprefix=a ldapbasedn=b', error: 'cannot use ldapbasedn, ldapbinddn, ldapbindpasswd, ldapsearchattribute, ldapsearchfilter, or ldapurl together with ldapprefix', versionDependent: true },
-  { line: 'host all all 127.0.0.1/32 ldap ldapprefix=a ldapurl="ldap://h/dc=x"', error: 'cannot use ldapbasedn, ldapbinddn, ldapbindpasswd, ldapsearchattribute, ldapsearchfilter, or ldapurl together with ldapprefix', versionDependent: true },
+  { line: 'host all all 127.0.0.1/32 ldap ldapprefix=a ldapbasedn=b', error: 'cannot use ldapbasedn, ldapbinddn, ldapbindpasswd, ldapsearchattribute, ldapsearchfilter, or ldapurl together with ldapprefix', error18: 'cannot mix options for simple bind and search+bind modes', versionDependent: true },
+  { line: 'host all all 127.0.0.1/32 ldap ldapprefix=a ldapurl="ldap://h/dc=x"', error: 'cannot use ldapbasedn, ldapbinddn, ldapbindpasswd, ldapsearchattribute, ldapsearchfilter, or ldapurl together with ldapprefix', error18: 'cannot mix options for simple bind and search+bind modes', versionDependent: true },
   { line: 'host all all 127.0.0.1/32 ldap ldapurl="ldap://h/dc=x?cn?one?(uid=1)"', error: 'cannot use ldapsearchattribute together with ldapsearchfilter' },
   { line: 'host all all 127.0.0.1/32 ldap ldapurl="ldap://h/dc=x?uid?nowhere"', error: 'could not parse LDAP URL "ldap://h/dc=x?uid?nowhere": Strong(er) authentication required' },
   { line: 'host all all 127.0.0.1/32 ldap ldapurl="https://h/dc=x"', error: 'could not parse LDAP URL "https://h/dc=x": Time limit exceeded' },

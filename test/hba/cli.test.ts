@@ -85,7 +85,8 @@ describe('pgauth hba lint', () => {
     const r = await pgauth(['hba', 'lint', brokenFile, '--json']);
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { errors: number; lines: Array<{ line_number: number; error: string | null }> };
-    const expected = BROKEN_LINES.map((b, i) => ({ line: i + 1, error: b.error })).filter((e) => e.error !== null);
+    // hba lint reads the file as the newest PostgreSQL (18) unless told --server-version.
+    const expected = BROKEN_LINES.map((b, i) => ({ line: i + 1, error: b.error18 ?? b.error })).filter((e) => e.error !== null);
     expect(out.errors).toBe(expected.length);
     const got = out.lines.filter((l) => l.error !== null).map((l) => ({ line: l.line_number, error: l.error }));
     expect(got.map((g) => g.line)).toEqual(expected.map((e) => e.line));
@@ -95,6 +96,17 @@ describe('pgauth hba lint', () => {
     expect(human.code).toBe(1);
     expect(human.stdout).toContain(`${expected.length} errors`);
     expect(human.stdout).toMatch(/│ 2\s+│ error\s+│.*invalid connection type "hosts"/);
+  });
+
+  it('--server-version: PostgreSQL 15\'s texts and methods (no oauth), and a bad major is a usage error', async () => {
+    const file = join(tmp.path, 'versions.conf');
+    writeFileSync(file, 'host all all 127.0.0.1/32 trust map=x\nhost all all 127.0.0.1/32 oauth issuer=i scope=s\n');
+    const at = async (v?: string) => JSON.parse((await pgauth(['hba', 'lint', file, '--json', ...(v ? ['--server-version', v] : [])])).stdout).lines.map((l: { error: string | null }) => l.error);
+    expect(await at('15')).toEqual([BROKEN_LINES.find((b) => b.line.endsWith('map=x'))!.error, 'invalid authentication method "oauth"']);
+    expect(await at()).toEqual([BROKEN_LINES.find((b) => b.line.endsWith('map=x'))!.error18, null]);
+    const bad = await pgauth(['hba', 'lint', file, '--server-version', '13']);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('--server-version: "13" is not a PostgreSQL major from 14 to 18');
   });
 
   it('exits 3 for a file it cannot read', async () => {

@@ -15,28 +15,24 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeWith, pgMajorVersion, pgMissing } from '../helpers/env.js';
-import { startCluster, waitFor, type Cluster } from '../helpers/pg.js';
-import { makeCerts } from '../helpers/certs.js';
+import { waitFor, type Cluster } from '../helpers/pg.js';
 import { tempDir, writeServerFile } from '../helpers/tmp.js';
-import { hbaFileRules, loadHbaFile, matchHba } from '../../src/hba/index.js';
+import { hbaFileRules, loadHbaFile, matchHba, type LoadOptions } from '../../src/hba/index.js';
 import { hbaCheck } from '../../src/cli/commands/hba.js';
 import type { ConnectionFacts } from '../../src/server/types.js';
 import { observeAuth, type Observed } from './wire.js';
 import { startServe, type ServeProcess } from './serve-process.js';
 import { pgauth } from '../helpers/proc.js';
-import { ADMIN_LINE, BROKEN_LINES, OPTIONS_LINES, CONNECTIONS, DATABASES, GROUPS, HBA_CASES, ROLE_FILE, ROLE_SQL, USERS, type Conn } from './cases.js';
+import { ADMIN_LINE, BROKEN_LINES, OPTIONS_LINES, CONNECTIONS, DATABASES, HBA_CASES, ROLE_FILE, USERS, type Conn } from './cases.js';
+import { startDiffCluster, compareLogins, factsOf, groupsOf, matrixKey, roleExists } from './compare.js';
 
 const tmp = tempDir('pgauth-hba-diff-');
 /** The role file `hba check --roles` reads (the same roles and memberships as ROLE_SQL). */
 const checkRoles = join(tmp.path, 'check-userlist.txt');
 let cluster: Cluster;
 
-const groupsOf = (r: string): string[] => GROUPS[r] ?? [];
-const EXISTING = new Set(['postgres', ...USERS.filter((u) => u !== 'dave'), ...Object.values(GROUPS).flat()]);
-const roleExists = (r: string) => EXISTING.has(r);
 /** PostgreSQL's decision per case and connection, for the serve comparison. */
 const pgDecisions = new Map<string, Map<string, Observed>>();
-const matrixKey = (c: Conn, user: string, db: string) => `${c.name} user=${user} db=${db}`;
 
 /** Why `pgauth serve --hba` cannot be tested here (its command module is not built with --hba). */
 function serveMissing(): string | undefined {
@@ -48,29 +44,9 @@ function serveMissing(): string | undefined {
 /** Every decision PostgreSQL made across the files: the matrix must exercise each kind. */
 const seen = new Set<string>();
 
-function factsOf(c: Conn, user: string, database: string): ConnectionFacts {
-  return {
-    transport: c.kind === 'unix' ? 'unix' : 'tcp',
-    remoteAddress: c.kind === 'unix' ? null : c.address,
-    ssl: c.ssl,
-    gssenc: false,
-    user,
-    database,
-    replication: false,
-  };
-}
-
 describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
   beforeAll(async () => {
-    const certDir = join(tmp.path, 'certs');
-    mkdirSync(certDir);
-    const certs = makeCerts(certDir);
-    cluster = await startCluster({
-      ssl: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert },
-      conf: { password_encryption: "'md5'" },
-    });
-    await cluster.sql(ROLE_SQL);
-    writeFileSync(checkRoles, ROLE_FILE, { mode: 0o600 });
+    cluster = await startDiffCluster(tmp.path, checkRoles);
   }, 120_000);
 
   afterAll(async () => {
@@ -79,6 +55,8 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
   });
 
   const installed = pgMajorVersion() ?? 0;
+  /** The engine reads the files as the PostgreSQL it is compared with (texts that changed in 18). */
+  const ENGINE: LoadOptions = { serverVersion: installed };
 
   /** The engine's copy of a case (with the admin line setHba puts first), loaded. */
   async function engineFile(hbaCase: (typeof HBA_CASES)[number]) {
@@ -89,7 +67,7 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
       writeFileSync(join(dir, name), body);
     }
     writeFileSync(join(dir, 'pg_hba.conf'), ADMIN_LINE + hbaCase.hba);
-    const file = await loadHbaFile(join(dir, 'pg_hba.conf'));
+    const file = await loadHbaFile(join(dir, 'pg_hba.conf'), ENGINE);
     expect(file.errors).toEqual([]);
     return file;
   }
@@ -106,7 +84,7 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
     }
     const tooOld = hbaCase.minVersion !== undefined && installed < hbaCase.minVersion;
     const title = `${hbaCase.name}: every connection gets the same decision from PostgreSQL, matchHba and hba check`;
-    (tooOld ? it.skip : it)(tooOld ? `${title} [skipped: PostgreSQL ${installed} cannot read this syntax (needs ${hbaCase.minVersion}+)]` : title, async () => {
+    (tooOld ? it.skip : it)(tooOld ? `${title} [skipped: PostgreSQL ${installed} cannot read this syntax (needs ${hbaCase.minVersion}+); differential-18.test.ts compares it with PostgreSQL 18]` : title, async () => {
       const file = await engineFile(hbaCase);
       for (const [name, body] of Object.entries(hbaCase.files ?? {})) {
         mkdirSync(join(cluster.dataDir, name, '..'), { recursive: true });
@@ -116,35 +94,9 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
       // PostgreSQL loaded it (a file with errors would leave the old rules in place).
       expect(await cluster.sql("select count(*) from pg_hba_file_rules where error is not null")).toBe('0');
 
-      const disagreements: string[] = [];
-      const observed = new Map<string, Observed>();
+      const { disagreements, observed } = await compareLogins(cluster, file, checkRoles);
       pgDecisions.set(hbaCase.name, observed);
-      const jobs: Array<() => Promise<void>> = [];
-      for (const c of CONNECTIONS) {
-        for (const user of USERS) {
-          for (const db of DATABASES) {
-            jobs.push(async () => {
-              const d = matchHba(file, factsOf(c, user, db), groupsOf, { roleExists });
-              const ours: Observed = d.kind === 'method' ? (d.method as Observed) : d.kind;
-              // And what `pgauth hba check` says, membership from the role file, host names from the system resolver.
-              const check = await hbaCheck({
-                file: file.path, user, database: db, local: c.kind === 'unix', ...(c.kind === 'tcp' ? { addr: c.address } : {}),
-                ssl: c.ssl, replication: false, roles: checkRoles, method: 'scram-sha-256',
-              });
-              const checked: Observed = check.decision === 'method' ? (check.method as Observed) : check.decision;
-              const target = c.kind === 'unix' ? { port: cluster.port, socketDir: cluster.socketDir } : { host: c.address, port: cluster.port };
-              const pg = await observeAuth(target, user, db, c.ssl);
-              seen.add(pg.observed);
-              observed.set(matrixKey(c, user, db), pg.observed);
-              if (pg.observed !== ours || pg.observed !== checked) {
-                disagreements.push(`${c.name} user=${user} db=${db}: PostgreSQL ${pg.observed}${pg.message ? ` (${pg.message})` : ''}, pgauth ${ours}${d.kind !== 'no-entry' ? ` (line ${d.line})` : ''}, hba check ${checked}`);
-              }
-            });
-          }
-        }
-      }
-      // A few at a time: the cluster allows 30 connections.
-      for (let i = 0; i < jobs.length; i += 8) await Promise.all(jobs.slice(i, i + 8).map((j) => j()));
+      for (const o of observed.values()) seen.add(o);
       expect(disagreements).toEqual([]);
 
       // And every line reads the same as in PostgreSQL's pg_hba_file_rules view.
@@ -183,7 +135,7 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
     const dir = join(tmp.path, 'broken');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'pg_hba.conf'), ADMIN_LINE + body);
-    const file = await loadHbaFile(join(dir, 'pg_hba.conf'));
+    const file = await loadHbaFile(join(dir, 'pg_hba.conf'), ENGINE);
     const ours = new Map(hbaFileRules(file).map((r) => [r.line_number, r.error]));
 
     const before = cluster.log().length;
@@ -259,7 +211,7 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
     const dir = join(tmp.path, 'options');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'pg_hba.conf'), ADMIN_LINE + body);
-    const file = await loadHbaFile(join(dir, 'pg_hba.conf'));
+    const file = await loadHbaFile(join(dir, 'pg_hba.conf'), ENGINE);
     expect(file.errors).toEqual([]);
     await cluster.setHba(body);
     const view = JSON.parse(

@@ -143,9 +143,10 @@ export interface HbaLintResult {
   lines: HbaFileRulesRow[];
 }
 
-export async function hbaLint(path: string): Promise<HbaLintResult> {
+/** serverVersion: the PostgreSQL major whose texts and methods to use (default the newest, 18). */
+export async function hbaLint(path: string, opts: { serverVersion?: number } = {}): Promise<HbaLintResult> {
   const hba = await import('../../hba/index.js');
-  const file = await hba.loadHbaFile(path, { renderTemplate: true });
+  const file = await hba.loadHbaFile(path, { renderTemplate: true, ...(opts.serverVersion !== undefined ? { serverVersion: opts.serverVersion } : {}) });
   return { file: path, template: file.template, errors: file.errors.length, rules: file.rules.length, lines: hba.hbaFileRules(file) };
 }
 
@@ -272,12 +273,15 @@ export function register(program: Command): void {
     .command('lint')
     .description('parse every line like the pg_hba_file_rules view; exit 1 on any error')
     .argument('<file>', 'pg_hba.conf to read (include and @file are followed)')
+    .option('--server-version <major>', 'read the file as this PostgreSQL major does (14 to 18: oauth lines and some messages are 18\'s)', '18')
     .option('--json', 'print one JSON document')
     .action(async function (this: Command, file: string) {
       const { globalOptions, printJson, warn } = await import('../context.js');
       const { CliError } = await import('../errors.js');
       const g = globalOptions(this);
-      const result = await hbaLint(file);
+      const text = String(this.opts<{ serverVersion: string }>().serverVersion);
+      if (!/^1[4-8]$/.test(text)) throw new CliError('usage', `--server-version: "${text}" is not a PostgreSQL major from 14 to 18`);
+      const result = await hbaLint(file, { serverVersion: Number(text) });
       if (result.template) warn(`${file} is initdb's template: read as initdb writes it (local peer, host scram-sha-256)`);
       if (g.json) printJson(result);
       else {
