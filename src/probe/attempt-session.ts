@@ -37,7 +37,7 @@ export class AttemptSession {
     this.o.trace?.push({ attempt: this.o.index, ms: Date.now() - this.o.startedAt, dir, type, detail });
   }
 
-  send(msg: FrontendMessage, kind?: 'password' | 'md5' | 'sasl-final'): void {
+  send(msg: FrontendMessage, kind?: 'password' | 'md5' | 'sasl-final' | 'oauth'): void {
     this.trace('C->S', msg.type, describeFrontend(msg, kind));
     this.conn!.write(serializeFrontend(msg));
   }

@@ -45,6 +45,22 @@ export interface AuthInfo {
   serverSignature: 'verified' | null;
   passwordSent: boolean;
   passwordSource: string | null;
+  /** OAUTHBEARER: what the server advertised and what was sent (never the token). */
+  oauth: OAuthInfo | null;
+}
+
+export interface OAuthInfo {
+  /** A bearer token was sent (false: the discovery round). */
+  tokenSent: boolean;
+  tokenSource: string | null;
+  /** From the server's error body, when it sent one. */
+  status: string | null;
+  discoveryUrl: string | null;
+  /** The issuer the discovery URL names (the URL without its /.well-known/ part). */
+  issuer: string | null;
+  scope: string | null;
+  /** What libpq 18 itself would have stopped with (issuer mismatch, missing oauth_issuer/oauth_client_id), or null. */
+  libpqError: string | null;
 }
 
 export interface AttemptResult {
@@ -118,6 +134,8 @@ export interface AttemptOptions {
   deadline: number | undefined;
   /** Lazily gets the password (may prompt); undefined when there is none. */
   getPassword: () => Promise<PasswordAnswer | undefined>;
+  /** The OAuth bearer token (--oauth-token-env/--oauth-token-stdin); without one, OAUTHBEARER runs discovery. */
+  oauthToken?: PasswordAnswer;
   noPassword: boolean;
   /** Stop at the first authentication request (diagnostic side attempts). */
   discoverOnly?: boolean;
@@ -192,6 +210,7 @@ export function newAttempt(index: number, host: HostSpec, encryption: Encryption
       serverSignature: null,
       passwordSent: false,
       passwordSource: null,
+      oauth: null,
     },
     parameters: {},
     parameterOrder: [],

@@ -23,6 +23,8 @@ interface AuthState {
   protocol: ProtocolNegotiation;
   sasl?: ScramClient;
   saslDone: boolean;
+  /** An OAUTHBEARER exchange is running. */
+  oauth?: boolean;
   password?: PasswordAnswer;
 }
 
@@ -210,8 +212,9 @@ async function bindingFor(st: AuthState, mechanism: Mechanism, offered: string[]
 
 async function AuthenticationSASL(st: AuthState, msg: Msg<'AuthenticationSASL'>): Promise<Outcome> {
   const { s } = st;
-  if (st.sasl) throw clientFailure('protocol-error', 'duplicate SASL authentication request');
+  if (st.sasl || st.oauth) throw clientFailure('protocol-error', 'duplicate SASL authentication request');
   s.result.auth.mechanismsOffered = msg.mechanisms;
+  if (msg.mechanisms.includes('OAUTHBEARER') && !msg.mechanisms.some((m) => m.startsWith('SCRAM-SHA-256'))) return AuthenticationSASLOAuth(st);
   discovered(st, 'scram-sha-256', `SASL: the server offers ${msg.mechanisms.join(', ') || '(nothing)'}`);
   if (discoveryStops(st)) return 'done';
   const chosen = chooseMechanism(st, msg.mechanisms);
@@ -227,7 +230,22 @@ async function AuthenticationSASL(st: AuthState, msg: Msg<'AuthenticationSASL'>)
   return 'continue';
 }
 
-function AuthenticationSASLContinue(st: AuthState, msg: Msg<'AuthenticationSASLContinue'>): Outcome {
+/** OAUTHBEARER (PostgreSQL 18): a token, or the discovery round (oauth-step.ts). */
+async function AuthenticationSASLOAuth(st: AuthState): Promise<Outcome> {
+  discovered(st, 'oauth', 'oauth: the server offers OAUTHBEARER');
+  if (discoveryStops(st)) return 'done';
+  const { checkOAuthAllowed, sendOAuthInitial } = await import('./oauth-step.js');
+  checkOAuthAllowed(st.s);
+  st.oauth = true;
+  sendOAuthInitial(st.s);
+  return 'continue';
+}
+
+async function AuthenticationSASLContinue(st: AuthState, msg: Msg<'AuthenticationSASLContinue'>): Promise<Outcome> {
+  if (st.oauth) {
+    (await import('./oauth-step.js')).onOAuthErrorBody(st.s, msg.data);
+    return 'continue';
+  }
   const { s, sasl } = st;
   if (!sasl) throw clientFailure('protocol-error', 'fe_sendauth: invalid authentication request from server: AUTH_REQ_SASL_CONT without AUTH_REQ_SASL');
   let final: string;
@@ -247,6 +265,7 @@ function AuthenticationSASLContinue(st: AuthState, msg: Msg<'AuthenticationSASLC
 
 function AuthenticationSASLFinal(st: AuthState, msg: Msg<'AuthenticationSASLFinal'>): Outcome {
   const { s, sasl } = st;
+  if (st.oauth) throw clientFailure('protocol-error', 'server sent unexpected additional OAuth data');
   if (!sasl) throw clientFailure('protocol-error', 'fe_sendauth: invalid authentication request from server: AUTH_REQ_SASL_FIN without AUTH_REQ_SASL');
   try {
     sasl.verifyServerFinal(msg.data.toString('utf8'));

@@ -388,6 +388,9 @@ export interface ConnParams {
   protocol: ProtocolRange;
   /** libpq keywords given that the probe accepts and does not act on (listed in --trace). */
   ignoredOptions: IgnoredOption[];
+  /** oauth_issuer / oauth_client_id (libpq 18): needed by libpq for OAUTHBEARER; the issuer is checked against the server's. */
+  oauthIssuer?: string;
+  oauthClientId?: string;
   /** `replication`, sent in the startup packet as libpq does (it changes pg_hba.conf matching). */
   replication?: string;
   /** Where each parameter came from, for the report. */
@@ -538,6 +541,8 @@ export function resolveConnParams(input: ResolveInput): ConnParams {
     protocol,
     ignoredOptions,
     ...(replication !== undefined ? { replication } : {}),
+    ...(get('oauth_issuer') ? { oauthIssuer: get('oauth_issuer')! } : {}),
+    ...(get('oauth_client_id') ? { oauthClientId: get('oauth_client_id')! } : {}),
     channelBinding,
     connectTimeout,
     passfile: get('passfile') ?? join(home, '.pgpass'),

@@ -6,9 +6,13 @@
  */
 import type { AuthMethodName, SslMode } from './conninfo.js';
 import { diagnoseProtocol, PROTOCOL_DIAGNOSIS_CODES } from './diagnose-protocol.js';
+import { diagnoseOAuth } from './diagnose-oauth.js';
+import type { OAuthInfo } from './attempt.js';
 
 export const DIAGNOSIS_CODES = [
   'ok',
+  'oauth-token-required',
+  'oauth-token-rejected',
   'auth-failed',
   'password-required',
   'no-hba-entry',
@@ -99,6 +103,8 @@ export interface DiagnosisFacts {
   loggedInWithoutBinding?: boolean;
   /** server_version from ParameterStatus, when known. */
   serverVersion?: string | null;
+  /** OAUTHBEARER: what the server advertised and whether a token was sent (diagnose-oauth.ts). */
+  oauth?: OAuthInfo | null;
 }
 
 export interface Diagnosis {
@@ -123,6 +129,7 @@ export function classifyServerError(e: ServerError, afterAuthOk: boolean, tlsWou
   if (/^no such database/.test(m)) return 'database-missing';
   if (/^"trust" authentication failed/.test(m)) return 'auth-failed';
   if (/^empty password returned by client/.test(m)) return 'password-required';
+  if (/^OAuth bearer authentication failed for user/.test(m)) return 'oauth-token-rejected';
   switch (sqlstate) {
     case '28P01':
       return 'auth-failed';
@@ -175,13 +182,16 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
     return { ...none, cause: 'logged in', fix: 'nothing to fix' };
   }
   const failure = f.failure;
-  const code = failure.origin === 'server' ? classifyServerError(failure.error, failure.afterAuthOk, f.tlsWouldBeAdmitted) : failure.code;
+  const classified = failure.origin === 'server' ? classifyServerError(failure.error, failure.afterAuthOk, f.tlsWouldBeAdmitted) : failure.code;
+  // A refusal after the discovery round (no token sent) asks for a token rather than refusing one.
+  const code = classified === 'oauth-token-rejected' && f.oauth && !f.oauth.tokenSent ? 'oauth-token-required' : classified;
   const d = (cause: string, fix: string, hbaLine: string | null = null): Diagnosis => ({ code, cause, fix, hbaLine });
   const where = f.unix ? `the socket in ${f.host}` : `${f.host}:${f.port}`;
   const bouncer = f.serverKind === 'pgbouncer';
   const msg = failure.origin === 'server' ? failure.error.message : failure.message;
   // Protocol negotiation and channel-binding certificates: their own catalogue (diagnose-protocol.ts).
   if (PROTOCOL_DIAGNOSIS_CODES.has(code)) return { ...diagnoseProtocol(code, msg, f), code, hbaLine: null };
+  if (code === 'oauth-token-required' || code === 'oauth-token-rejected') return { ...diagnoseOAuth(code, f), code, hbaLine: null };
   switch (code) {
     case 'ok':
       return none;

@@ -26,8 +26,6 @@ export const IGNORED_KEYWORDS = [
   'gsslib',
   'gssdelegation',
   'load_balance_hosts',
-  'oauth_issuer',
-  'oauth_client_id',
   'oauth_client_secret',
   'oauth_scope',
   'sslkeylogfile',

@@ -24,6 +24,8 @@ export interface ProbeOptions {
   params: ConnParams;
   /** A password from pgauth's own flags (--password-stdin, --password-env, --password). */
   password?: PasswordAnswer;
+  /** An OAuth bearer token (--oauth-token-env, --oauth-token-stdin). */
+  oauthToken?: PasswordAnswer;
   /** Asks a person (TTY only); undefined when prompting is not possible. */
   prompt?: () => Promise<string>;
   noPassword?: boolean;
@@ -226,6 +228,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
       encryption,
       deadline: Date.now() + timeoutS * 1000,
       getPassword: passwordFor(host),
+      ...(opts.oauthToken ? { oauthToken: opts.oauthToken } : {}),
       noPassword: opts.noPassword === true,
       discoverOnly: extra.discoverOnly === true,
       tls: extra.noVerify
@@ -364,6 +367,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     discoveryOnly: discovery || !!discoveredAttempt,
     channelBindingMode: p.channelBinding,
     loggedInWithoutBinding: libpqFailure !== null,
+    oauth: decisiveForAuth?.auth.oauth ?? null,
     serverVersion: decisive?.parameters.server_version ?? null,
     ...(p.requireAuth ? { requireAuthText: p.requireAuth.text } : {}),
   });

@@ -5,6 +5,7 @@
  */
 import type { AttemptResult, Encryption, QueryResult, Step, TraceEntry } from './attempt.js';
 import type { Weakness } from './weaknesses.js';
+import type { OAuthInfo } from './attempt.js';
 import type { AuthMethodName, ConnParams } from './conninfo.js';
 import type { Diagnosis, DiagnosisCode, Failure, ServerKind } from './diagnose.js';
 import { PROTOCOL_GREASE, protocolText } from './protocol-version.js';
@@ -43,6 +44,8 @@ export interface ProbeResult {
     serverSignature: 'verified' | null;
     passwordSource: string | null;
     currentUser: string | null;
+    /** OAUTHBEARER: token sent (and from where), the server's status, discovery URL, issuer and scope; never the token. */
+    oauth: OAuthInfo | null;
   };
   /** The protocol version of the decisive attempt (SPEC §7): null fields when the login ended before it was settled. */
   protocol: { version: string | null; cancelKeyBytes: number | null; negotiated: boolean; requested: string; grease: boolean; unrecognizedOptions: string[] };
@@ -188,6 +191,7 @@ function authReport(a: AttemptResult | undefined, success: AttemptResult | undef
     serverSignature: auth?.serverSignature ?? null,
     passwordSource: auth?.passwordSource ?? null,
     currentUser: success?.currentUser ?? null,
+    oauth: auth?.oauth ?? null,
   };
 }
 

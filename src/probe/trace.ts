@@ -2,13 +2,17 @@
 import type { BackendMessage, FrontendMessage } from '../protocol/index.js';
 
 /** Redacted one-line summary of a frontend message for --trace. */
-export function describeFrontend(msg: FrontendMessage, kind?: 'password' | 'md5' | 'sasl-final'): string {
+export function describeFrontend(msg: FrontendMessage, kind?: 'password' | 'md5' | 'sasl-final' | 'oauth'): string {
   switch (msg.type) {
     case 'StartupMessage':
       return `protocol ${msg.major}.${msg.minor} ${msg.parameters.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`;
     case 'PasswordMessage':
       return kind === 'md5' ? 'md5 response [redacted]' : 'password [redacted]';
     case 'SASLInitialResponse':
+      if (msg.mechanism === 'OAUTHBEARER' || kind === 'oauth') {
+        // The bearer token is a secret: only whether one was sent.
+        return `${msg.mechanism} ${msg.data && /auth=[^\x01]/.test(msg.data.toString('latin1')) ? 'auth=Bearer [redacted]' : 'auth= (discovery)'}`;
+      }
       return `${msg.mechanism} ${msg.data ? msg.data.toString('utf8') : '(none)'}`;
     case 'SASLResponse': {
       const text = msg.data.toString('utf8');

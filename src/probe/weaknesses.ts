@@ -6,7 +6,7 @@
 import type { AuthMethodName } from './conninfo.js';
 import type { ServerKind } from './diagnose.js';
 
-export type WeaknessCode = 'password-in-clear' | 'md5' | 'scram-without-channel-binding' | 'no-authentication' | 'tls-unverified';
+export type WeaknessCode = 'password-in-clear' | 'token-in-clear' | 'md5' | 'scram-without-channel-binding' | 'no-authentication' | 'tls-unverified';
 
 export interface Weakness {
   code: WeaknessCode;
@@ -29,6 +29,9 @@ export function loginWeaknesses(f: LoginFacts): Weakness[] {
   const channel = f.tlsUsed ? 'over TLS' : f.unix ? 'over a Unix socket' : 'without TLS: anyone on the network path can read it';
   if (f.method === 'password') {
     out.push({ code: 'password-in-clear', message: `the server asked for the password in clear text (AuthenticationCleartextPassword) and it was sent ${channel}; require_auth=scram-sha-256 refuses this` });
+  }
+  if (f.method === 'oauth' && !f.tlsUsed && !f.unix) {
+    out.push({ code: 'token-in-clear', message: 'the OAuth bearer token was sent without TLS: anyone on the network path can read it and log in with it until it expires; use sslmode=verify-full' });
   }
   if (f.method === 'md5') {
     out.push({

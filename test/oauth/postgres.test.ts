@@ -11,6 +11,7 @@ import { startCluster, waitFor, type Cluster } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pgInstallMissing } from '../helpers/versions.js';
 import { RawClient, errorOf } from '../server/wire.js';
+import { pgauth } from '../helpers/proc.js';
 
 const ISSUER = 'https://issuer.example/realm';
 const SCOPE = 'openid postgres';
@@ -101,5 +102,19 @@ describeWith(pgMissing() ?? pgInstallMissing(18) ?? validatorMissing(), 'OAUTHBE
       });
       c.end();
     }
+  });
+
+  it('the probe: discovery reports the issuer and scope, a trusted token logs in, a refused one is diagnosed', async () => {
+    const target = `host=127.0.0.1 port=${pg.port} user=alice dbname=postgres`;
+    const none = JSON.parse((await pgauth(['probe', '--json', target])).stdout);
+    expect(none.diagnosis.code).toBe('oauth-token-required');
+    expect(none.auth.oauth).toMatchObject({ tokenSent: false, issuer: ISSUER, scope: SCOPE, discoveryUrl: `${ISSUER}/.well-known/openid-configuration` });
+    const ok = await pgauth(['probe', '--json', '--oauth-token-env', 'T', '--expect-auth', 'oauth', target], { env: { T: testToken('alice') } });
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, server: { kind: 'postgresql' }, auth: { method: 'oauth', currentUser: 'alice' } });
+    const bad = await pgauth(['probe', '--json', '--oauth-token-env', 'T', target], { env: { T: testToken('bob') } });
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).diagnosis.code).toBe('oauth-token-rejected');
+    expect(bad.stdout + bad.stderr).not.toContain(testToken('bob'));
   });
 });
