@@ -27,6 +27,26 @@ interface ProbeFlags extends Omit<PasswordFlags, 'password'> {
   expectProtocol?: string;
   grease?: boolean;
   maxIterations?: string;
+  oauthTokenEnv?: string;
+  oauthTokenStdin?: boolean;
+}
+
+/** The bearer token from --oauth-token-env or --oauth-token-stdin (never argv). */
+async function readOAuthToken(flags: ProbeFlags): Promise<{ value: string; source: string } | undefined> {
+  if (flags.oauthTokenStdin && flags.oauthTokenEnv !== undefined) throw usageError('--oauth-token-stdin and --oauth-token-env exclude each other');
+  if (flags.oauthTokenStdin && flags.passwordStdin) throw usageError('--oauth-token-stdin and --password-stdin both read stdin: give one of them by --password-env / --oauth-token-env');
+  if (flags.oauthTokenEnv !== undefined) {
+    const value = process.env[flags.oauthTokenEnv];
+    if (value === undefined || value === '') throw usageError(`--oauth-token-env ${flags.oauthTokenEnv}: the variable is not set or empty`);
+    return { value, source: `env ${flags.oauthTokenEnv}` };
+  }
+  if (flags.oauthTokenStdin) {
+    const { readFirstLineOfStdin } = await import('../password.js');
+    const value = (await readFirstLineOfStdin()).trim();
+    if (value === '') throw usageError('--oauth-token-stdin: the first line of stdin is empty');
+    return { value, source: 'stdin' };
+  }
+  return undefined;
 }
 
 export function register(program: Command): void {
@@ -44,12 +64,14 @@ export function register(program: Command): void {
   cmd
     .option('--no-password', 'send no secret: discover which method the server asks for, then disconnect')
     .option('--trace', 'show every protocol message both ways (secrets redacted)')
-    .option('--expect-auth <METHODS>', 'exit 4 unless the server asks for one of these methods (none,password,md5,scram-sha-256,gss,sspi)')
+    .option('--expect-auth <METHODS>', 'exit 4 unless the server asks for one of these methods (none,password,md5,scram-sha-256,gss,sspi,oauth)')
     .option('--expect-tls', 'exit 4 unless the session uses TLS')
     .option('--expect-channel-binding', 'exit 4 unless SCRAM-SHA-256-PLUS channel binding is used')
     .option('--expect-failure', 'exit 0 only when the login is refused (exit 4 otherwise)')
     .option('--expect-protocol <VERSION>', 'exit 4 unless the session uses this protocol version (3.0 or 3.2)')
     .option('--grease', "ask for protocol 3.9999 with _pq_.test_protocol_negotiation, as PostgreSQL 19's libpq does, and check the target negotiates it")
+    .option('--oauth-token-env <VAR>', 'OAuth (PostgreSQL 18): send the bearer token in environment variable VAR')
+    .option('--oauth-token-stdin', 'OAuth: send the bearer token read from the first line of stdin')
     .option('--max-iterations <N>', 'refuse SCRAM iteration counts above N (default 10000000)')
     .option('--json', 'print the result as one JSON document')
     .action(async function (this: Command, target: string | undefined, flags: ProbeFlags) {
@@ -122,9 +144,12 @@ export function register(program: Command): void {
         password = { value: await prompt(), source: 'prompt' };
       }
 
+      const oauthToken = await readOAuthToken(flags);
+
       const { runProbe } = await import('../../probe/probe.js');
       const result = await runProbe({
         params,
+        ...(oauthToken ? { oauthToken } : {}),
         ...(password ? { password } : {}),
         ...(!noPassword && mayPrompt ? { prompt } : {}),
         noPassword,
