@@ -1,0 +1,4 @@
+/** protocol-real.ts against a real PostgreSQL 18 (one cluster for this file). */
+import { realServerSuite } from './protocol-real.js';
+
+realServerSuite(18);
