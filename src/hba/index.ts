@@ -17,6 +17,7 @@ export { explainHba, decisionOf, membershipClosure, type MatchOptions, type Mism
 export { hostsFileResolver, staticResolver, prepareSystemResolver, type HostResolver } from './resolver.js';
 export { type HbaRule, type AddressSpec, type ConnectionType, type HbaBuild, type ParseOptions, HBA_METHODS, CONNECTION_TYPES, DEFAULT_HBA_VERSION } from './parse.js';
 export type { AuthFileSource } from './tokenize.js';
+export { checkUsermap, type IdentFile, type UsermapVerdict } from './ident.js';
 export { isInitdbTemplate, renderInitdbTemplate } from './template.js';
 
 /** Files larger than this are refused (a pg_hba.conf is a few kilobytes). */
@@ -165,4 +166,13 @@ const NO_FILES: AuthFileSource = {
 /** PostgreSQL's error for one pg_hba.conf line on its own (e.g. a proposed line with a method that cannot go there), or undefined. */
 export function hbaLineError(line: string): string | undefined {
   return parseHbaFile('(line)', NO_FILES, { text: `${line}\n` }).errors[0]?.message;
+}
+
+/** Reads a pg_ident.conf from disk; a file PostgreSQL would not load is an error naming the file and line. */
+export async function loadIdentFile(path: string): Promise<import('./ident.js').IdentFile> {
+  const { parseIdentFile } = await import('./ident.js');
+  const r = parseIdentFile(path, fileSystemSource);
+  if ('error' in r) throw new Error(r.error);
+  if (r.errors.length > 0) throw new Error(`${r.errors[0]}${r.errors.length > 1 ? ` (and ${r.errors.length - 1} more)` : ''}`);
+  return r;
 }

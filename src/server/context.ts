@@ -84,6 +84,8 @@ export interface ServerContext {
   log(entry: AttemptLog | SleepLog): void;
   /** --scenario: the hostile scenarios every connection runs (instead of --auth/--hba), or null. */
   scenarios?: readonly ScenarioName[] | null;
+  /** --ident FILE: map= checks, or null. */
+  usermap?: ((map: string, pgUser: string, systemUser: string) => { ok: true } | { ok: false; reason: string }) | null;
   /** The built-in OAuth validator (--oauth-jwks), or null. */
   oauth?: OAuthSettings | null;
   /** What a scenario connection's client did, when it closes. */

@@ -16,6 +16,7 @@ import { listen, type Listener } from './listen.js';
 import type { ScenarioName, ScenarioOutcome } from './scenarios/index.js';
 import type { MethodSelector, ServerAuthMethod } from './types.js';
 import type { OAuthSettings } from './auth/index.js';
+import { checkUsermap, type IdentFile } from '../hba/ident.js';
 
 export type { AttemptLog, ServerSettings, SleepLog } from './context.js';
 export { makeSelfSignedCertificate } from './certificate.js';
@@ -42,6 +43,8 @@ export interface ServeConfig {
   requireTls: boolean;
   tls?: { certPath?: string; keyPath?: string; caPath?: string; selfSigned?: boolean };
   settings: ServerSettings;
+  /** --ident FILE: the pg_ident.conf that hba map= options read (reloaded with the hba file). */
+  identPath?: string;
   /** --auth oauth / hba oauth lines: issuer and scope (hba options win), and the JWKS that signs valid tokens. */
   oauth?: { issuer?: string; scope?: string; jwksPath: string; audience?: string; claim: string };
   /** --scenario: hostile scenarios every connection runs instead of --auth/--hba (SPEC §10). */
@@ -128,6 +131,15 @@ async function readRoles(path: string): Promise<Map<string, RoleRecord>> {
   return roles;
 }
 
+async function loadIdent(path: string): Promise<IdentFile> {
+  const { loadIdentFile } = await import('../hba/index.js');
+  try {
+    return await loadIdentFile(path);
+  } catch (e) {
+    throw new ServeConfigError(`--ident ${path}: ${(e as Error).message}`);
+  }
+}
+
 async function loadHba(path: string, groupsOf: (role: string) => string[], roleExists: (role: string) => boolean): Promise<MethodSelector> {
   const { loadHbaSelector } = await import('../hba/index.js');
   return loadHbaSelector(path, groupsOf, { roleExists });
@@ -176,6 +188,7 @@ async function loadOAuth(o: NonNullable<ServeConfig['oauth']>): Promise<OAuthSet
 
 export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const oauth = config.oauth ? await loadOAuth(config.oauth) : null;
+  let ident = config.identPath ? await loadIdent(config.identPath) : null;
   const now = () => new Date().toISOString();
   let roles: Map<string, RoleRecord> | null = config.rolesPath ? await readRoles(config.rolesPath) : null;
   const groupsOf = groupsFrom(() => roles);
@@ -259,6 +272,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     log: (entry) => config.onEvent(entry),
     scenarios: config.scenarios?.length ? config.scenarios : null,
     oauth,
+    usermap: config.identPath ? (map, pgUser, systemUser) => checkUsermap(ident!, map, pgUser, systemUser, groupsOf) : null,
     report: (outcome) => config.onEvent(outcome),
   };
 
@@ -294,6 +308,16 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
         const msg = (e as Error).message;
         errors.push(msg);
         config.onEvent({ event: 'reload', time: now(), file: config.rolesPath, ok: false, error: `${msg}; keeping the previous roles` });
+      }
+    }
+    if (config.identPath) {
+      try {
+        ident = await loadIdent(config.identPath);
+        config.onEvent({ event: 'reload', time: now(), file: config.identPath, ok: true, error: null });
+      } catch (e) {
+        const msg = (e as Error).message;
+        errors.push(msg);
+        config.onEvent({ event: 'reload', time: now(), file: config.identPath, ok: false, error: `${msg}; keeping the previous user maps` });
       }
     }
     if (hbaPath) {

@@ -492,6 +492,7 @@ export class Session {
       pamService: this.ctx.settings.pamService,
       pamConfdir: this.ctx.settings.pamConfdir,
       oauth: this.ctx.oauth ?? null,
+      ...(this.ctx.usermap ? { usermap: this.ctx.usermap } : {}),
       signal: this.lifetime.signal,
     };
     this.exchange = this.ctx.scenarios ? this.scenarioExchange(this.ctx.scenarios, authCtx) : createExchange(decision.method, authCtx);

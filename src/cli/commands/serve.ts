@@ -41,6 +41,7 @@ interface ServeFlags {
   oauthJwks?: string;
   oauthAudience?: string;
   oauthClaim: string;
+  ident?: string;
 }
 
 function intFlag(name: string, value: string, min: number, max: number): number {
@@ -130,6 +131,7 @@ export function register(program: Command): void {
     .option('--pam-confdir <DIR>', 'PAM configuration folder instead of /etc/pam.d')
     .addOption(new Option('--log-format <FORMAT>', 'log line format').choices(['text', 'json']).default('text'))
     .option('--json', 'JSON lines on stdout, as --log-format json (a server prints one line per event, not one document)')
+    .option('--ident <FILE>', "pg_ident.conf for hba lines' map= options (PostgreSQL's ident_file)")
     .option('--oauth-issuer <URL>', 'oauth: the issuer to advertise and to require in tokens ("iss")')
     .option('--oauth-scope <SCOPES>', 'oauth: the scope to advertise; tokens must grant every scope listed')
     .option('--oauth-jwks <FILE>', 'oauth: JWKS file whose keys sign valid tokens (pgauth oauth-token mints them)')
@@ -240,6 +242,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     onEvent: emit,
     ...(scenarios.length ? { scenarios } : {}),
     ...(oauth ? { oauth } : {}),
+    ...(flags.ident !== undefined ? { identPath: flags.ident } : {}),
   });
 
   const method = scenarios.length ? `scenario:${scenarios.join('+')}` : flags.hba ? `hba:${flags.hba}` : auth;

@@ -4,8 +4,8 @@
  * discovery URL and the scope, the client answers with a kvsep, and the
  * login fails with 28000 "OAuth bearer authentication failed". A token the
  * validator accepts logs in with AuthenticationOk and no SASLFinal; the
- * identity must equal the role unless the hba line delegates the mapping
- * (delegate_ident_mapping=1). As auth-oauth.c; the token never reaches a log.
+ * identity must equal the role, or pass the hba line's map= (a pg_ident-style
+ * file, serve --ident), unless the line delegates it (delegate_ident_mapping=1). As auth-oauth.c; the token never reaches a log.
  */
 import { OAUTHBEARER, OAuthBearerError, bearerToken, checkKvsepResponse, errorBody, parseInitialResponse } from '../../oauth/oauthbearer.js';
 import { fatal } from '../errors.js';
@@ -35,7 +35,15 @@ export function oauthExchange(ctx: AuthContext): AuthExchange {
     if ('malformed' in parsed) return errorStep(`malformed OAuth bearer token: ${parsed.malformed}`);
     const verdict = await oauth!.verify(parsed.token, issuer, scope);
     if (!verdict.ok) return errorStep(`Validator failed to authorize the provided token: ${verdict.reason}.`);
-    if (!delegate && verdict.identity !== user) return errorStep(`provided user name (${user}) and authenticated user name (${verdict.identity}) do not match`);
+    if (!delegate) {
+      const map = ctx.options.map;
+      if (map !== undefined) {
+        const mapped = ctx.usermap ? ctx.usermap(map, user, verdict.identity) : { ok: false as const, reason: `map=${map} needs serve --ident FILE (the pg_ident.conf to read it from)` };
+        if (!mapped.ok) return errorStep(mapped.reason);
+      } else if (verdict.identity !== user) {
+        return errorStep(`provided user name (${user}) and authenticated user name (${verdict.identity}) do not match`);
+      }
+    }
     return { kind: 'ok', send: [], identity: verdict.identity, mechanism: OAUTHBEARER };
   };
 

@@ -42,6 +42,8 @@ export interface AuthContext {
   pamConfdir: string | undefined;
   /** --auth oauth / hba oauth: the issuer and scope to advertise, and the token validator (--oauth-jwks). */
   oauth?: OAuthSettings | null;
+  /** map= of the deciding hba line: does the user map admit `pgUser` authenticated as `systemUser`? (--ident FILE) */
+  usermap?: (map: string, pgUser: string, systemUser: string) => { ok: true } | { ok: false; reason: string };
   /** Aborted when the connection closes: work queued for it (PAM) is dropped. */
   signal?: AbortSignal;
 }
