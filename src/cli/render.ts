@@ -19,15 +19,97 @@ export const style = {
   head: (s: string) => chalk.cyan(s),
 } as const;
 
-/** A table as a string; cells are plain strings (already styled if wanted). */
-export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): string {
+/** cli-table3's own measure (ANSI codes stripped, wide characters counted twice). */
+let cliStrlen: ((s: string) => number) | undefined;
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+
+/** A cell's width on the terminal, as cli-table3 measures it (printable ASCII: its length). */
+function cellWidth(cell: string): number {
+  if (PLAIN_ASCII.test(cell)) return cell.length;
+  cliStrlen ??= (require('cli-table3/src/utils') as { strlen: (s: string) => number }).strlen;
+  return cliStrlen(cell);
+}
+
+interface Layout {
+  head: readonly string[];
+  rows: ReadonlyArray<ReadonlyArray<string>>;
+  widths: number[];
+  /** Width of every cell, head first. */
+  measured: number[][];
+}
+
+/** Column widths in one pass; undefined when a cell is multi-line or a row is ragged (cli-table3 lays those out). */
+function measure(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): Layout | undefined {
+  if (head.length === 0) return undefined;
+  const widths = head.map(() => 0);
+  const measured: number[][] = [];
+  for (const row of [head, ...rows]) {
+    if (row.length !== head.length) return undefined;
+    const w: number[] = [];
+    for (let i = 0; i < row.length; i++) {
+      const cell = row[i]!;
+      if (cell.includes('\n')) return undefined;
+      const n = cellWidth(cell);
+      if (n > widths[i]!) widths[i] = n;
+      w.push(n);
+    }
+    measured.push(w);
+  }
+  return { head, rows, widths, measured };
+}
+
+/** The table's lines with cli-table3's default border (a rule between every row). */
+function* tableLines(t: Layout): Generator<string> {
+  const rule = (left: string, mid: string, right: string) => left + t.widths.map((w) => '─'.repeat(w + 2)).join(mid) + right;
+  const line = (row: readonly string[], w: readonly number[]) => `│${row.map((cell, i) => ` ${cell}${' '.repeat(t.widths[i]! - w[i]!)} `).join('│')}│`;
+  const between = rule('├', '┼', '┤');
+  yield rule('┌', '┬', '┐');
+  yield line(t.head, t.measured[0]!);
+  for (let r = 0; r < t.rows.length; r++) {
+    yield between;
+    yield line(t.rows[r]!, t.measured[r + 1]!);
+  }
+  yield rule('└', '┴', '┘');
+}
+
+function cliTable3(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): string {
   Table ??= require('cli-table3') as typeof TableType;
-  const t = new Table({
-    head: head.map((h) => style.head(h)),
-    style: { head: [], border: [] },
-  });
+  const t = new Table({ head: [...head], style: { head: [], border: [] } });
   for (const row of rows) t.push([...row]);
   return t.toString();
+}
+
+/** The table laid out in one pass (cli-table3's look), or undefined when cli-table3 must do it. */
+export function linearTable(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): string | undefined {
+  const layout = measure(head, rows);
+  return layout ? [...tableLines(layout)].join('\n') : undefined;
+}
+
+/**
+ * A table as a string; cells are plain strings (already styled if wanted).
+ * The look is cli-table3's default; single-line cells (every table pgauth
+ * prints) are laid out here in one pass, because cli-table3's layout is
+ * quadratic in the number of rows (20,000 roles took minutes).
+ */
+export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): string {
+  const styledHead = head.map((h) => style.head(h));
+  return linearTable(styledHead, rows) ?? cliTable3(styledHead, rows);
+}
+
+/** Prints a table like print(table(...)), in blocks, without building the whole text (100,000 roles). */
+export function printTable(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): void {
+  const styledHead = head.map((h) => style.head(h));
+  const layout = measure(styledHead, rows);
+  if (!layout) return print(cliTable3(styledHead, rows));
+  let block: string[] = [];
+  for (const line of tableLines(layout)) {
+    block.push(line);
+    if (block.length >= 2048) {
+      process.stdout.write(block.join('\n') + '\n');
+      block = [];
+    }
+  }
+  if (block.length > 0) process.stdout.write(block.join('\n') + '\n');
 }
 
 /** Writes a human-readable block to stdout. */

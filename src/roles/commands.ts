@@ -82,7 +82,8 @@ export interface AddRoleResult {
   findings: Finding[];
 }
 
-export async function addRole(req: { path: string; name: string; secret: string; attrs: RoleAttributes; replace: boolean } & RolePathOptions): Promise<AddRoleResult> {
+/** `previous`: the file as precheckRoleFile read it (its parse is reused when the file did not change). */
+export async function addRole(req: { path: string; name: string; secret: string; attrs: RoleAttributes; replace: boolean; previous?: RoleFileSnapshot } & RolePathOptions): Promise<AddRoleResult> {
   const line: RoleLine = { name: req.name, secret: req.secret, attrs: req.attrs };
   validateRoleLine(line);
   const { result, snapshot } = await updateRoleFile(req.path, (snap) => {
@@ -95,7 +96,7 @@ export async function addRole(req: { path: string; name: string; secret: string;
 }
 
 /** Sets a new secret, keeping the role's attributes (`pgauth passwd`). */
-export async function setRoleSecret(req: { path: string; name: string; secret: string } & RolePathOptions): Promise<{ name: string; method: SecretMethod; path: string; findings: Finding[] }> {
+export async function setRoleSecret(req: { path: string; name: string; secret: string; previous?: RoleFileSnapshot } & RolePathOptions): Promise<{ name: string; method: SecretMethod; path: string; findings: Finding[] }> {
   const { snapshot } = await updateRoleFile(req.path, (snap) => {
     const e = effectiveRoles(snap.parsed).get(req.name);
     if (!e) throw new RoleNotFoundError(req.name, req.path);
@@ -142,12 +143,19 @@ export interface RoleSummary {
   secret?: string;
 }
 
-export function summarize(r: { name: string; secret: string; attrs: RoleAttributes; line: number }, now: Date, showSecret: boolean): RoleSummary {
-  const secret = r.secret === '' ? undefined : parseSecret(r.secret);
+/** A role for list-roles / export --format json; the kind the parser found is used, not parsed again. */
+export function summarize(r: { name: string; secret: string; attrs: RoleAttributes; line: number; kind?: SecretMethod; iterations?: number }, now: Date, showSecret: boolean): RoleSummary {
+  let method = r.kind;
+  let iterations = r.iterations;
+  if (method === undefined) {
+    const secret = r.secret === '' ? undefined : parseSecret(r.secret);
+    method = secret?.kind ?? 'empty';
+    iterations = secret?.kind === 'scram-sha-256' ? secret.iterations : undefined;
+  }
   const s: RoleSummary = {
     name: r.name,
-    method: secret?.kind ?? 'empty',
-    iterations: secret?.kind === 'scram-sha-256' ? secret.iterations : null,
+    method,
+    iterations: method === 'scram-sha-256' && iterations !== undefined ? iterations : null,
     validUntil: r.attrs.validUntil ?? null,
     expired: isExpired(r.attrs, now),
     login: !r.attrs.nologin,

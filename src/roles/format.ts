@@ -18,7 +18,7 @@
  * rewrite keeps every line it does not change byte-exact, whatever encoding
  * it has; names and secrets are decoded as UTF-8.
  */
-import { malformedSecretReason, parseSecret } from '../secrets/index.js';
+import { SCRAM_SCHEME, malformedSecretReason, parseSecret, type ScramSecret, type SecretKind } from '../secrets/index.js';
 
 export interface RoleAttributes {
   /** `rolvaliduntil`: ISO-8601 UTC (`2027-01-01T00:00:00Z`) or `infinity`. */
@@ -54,6 +54,10 @@ export interface RoleEntry {
   comment?: string;
   /** Words after the secret pgauth does not know, space-separated; kept when the role is rewritten. */
   extra?: string;
+  /** The secret's kind as PostgreSQL reads it (set by the parser). */
+  kind?: SecretKind | 'empty';
+  /** The SCRAM iteration count (set by the parser). */
+  iterations?: number;
 }
 
 /** Whole physical lines of the file; an entry owns the lines it spans. */
@@ -92,26 +96,49 @@ export const MAX_FINDINGS_PER_SEVERITY = 500;
 
 const BOM = '\xEF\xBB\xBF';
 
-/** C's isspace() in the C locale, as PgBouncer uses it. */
-function isCSpace(c: string): boolean {
-  return c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
+/** C's isspace() in the C locale, as PgBouncer uses it (by char code). */
+function isCSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
 }
 
-/** PgBouncer's find_quote: the next `"`; inside a field (start=false) a doubled `""` is skipped. */
-function findQuote(s: string, from: number, start: boolean): number {
-  let p = from;
-  for (;;) {
-    while (p < s.length && s[p] !== '"' && s[p] !== '\0') p++;
-    if (!start && s[p] === '"' && s[p + 1] === '"') {
-      p += 2;
-      continue;
+/** `s.indexOf(ch, from)`, remembering the answer so a scan never repeats (-1: none). */
+function nextOf(s: string, ch: string): (from: number) => number {
+  let askedFrom = Infinity;
+  let found = -1;
+  return (from) => {
+    if (!(askedFrom <= from && (found === -1 || from <= found))) {
+      askedFrom = from;
+      found = s.indexOf(ch, from);
     }
-    return p;
-  }
+    return found;
+  };
+}
+
+/**
+ * PgBouncer's find_quote over the whole file: the next `"` (or NUL, or the
+ * end); inside a field (start=false) a doubled `""` is skipped. The next
+ * quote and NUL are found with indexOf and remembered, so the parse stays
+ * linear even when many lines break with an unclosed quote.
+ */
+function quoteFinder(s: string): (from: number, start: boolean) => number {
+  const quote = nextOf(s, '"');
+  const nul = nextOf(s, '\0');
+  return (from, start) => {
+    let p = from;
+    for (;;) {
+      const q = quote(p);
+      const z = nul(p);
+      const stop = q === -1 ? s.length : q;
+      if (z !== -1 && z < stop) return z;
+      if (stop === s.length || start || s.charCodeAt(stop + 1) !== 34) return stop;
+      p = stop + 2;
+    }
+  };
 }
 
 /** PgBouncer's copy_quoted: a `"` is dropped and the byte after it copied. */
 function unquote(raw: string): string {
+  if (!raw.includes('"')) return raw;
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     if (raw[i] === '"') i++;
@@ -120,8 +147,11 @@ function unquote(raw: string): string {
   return out;
 }
 
+const ASCII_RE = /^[\x00-\x7f]*$/;
+
 /** Bytes (latin1 string) to text; undefined when they are not valid UTF-8. */
 function decodeUtf8(bytes: string): string | undefined {
+  if (ASCII_RE.test(bytes)) return bytes;
   const buf = Buffer.from(bytes, 'latin1');
   const text = buf.toString('utf8');
   return Buffer.from(text, 'utf8').equals(buf) ? text : undefined;
@@ -305,12 +335,54 @@ function lineIndex(s: string): (pos: number) => number {
   };
 }
 
+/** A SCRAM verifier exactly as PostgreSQL writes it (what the strict parse accepts). */
+function isCanonicalScram(v: ScramSecret): boolean {
+  const canonical = `${SCRAM_SCHEME}$${v.iterations}:${v.salt.toString('base64')}$${v.storedKey.toString('base64')}:${v.serverKey.toString('base64')}`;
+  return v.iterations >= 1 && v.salt.length > 0 && v.text === canonical;
+}
+
+/**
+ * The secret's kind (kept on the entry for list-roles) and its finding, if
+ * any. One parse as PostgreSQL reads it; the strict reason is only looked
+ * for when the verifier is not in canonical form (the common case is one
+ * parse, not two, per role).
+ */
+function checkSecret(entry: RoleEntry): Omit<Finding, 'line'> | undefined {
+  if (entry.secret === '') {
+    entry.kind = 'empty';
+    return { severity: 'warning', code: 'empty-secret', message: `role ${JSON.stringify(entry.name)} has an empty secret and can never log in (PgBouncer refuses empty stored passwords)` };
+  }
+  const parsedAs = parseSecret(entry.secret);
+  entry.kind = parsedAs.kind;
+  if (parsedAs.kind === 'scram-sha-256') entry.iterations = parsedAs.iterations;
+  const malformed = parsedAs.kind === 'md5' || (parsedAs.kind === 'scram-sha-256' && isCanonicalScram(parsedAs)) ? undefined : malformedSecretReason(entry.secret);
+  if (malformed !== undefined) {
+    // An error only when PgBouncer mis-reads it (as a plaintext password; the reason says so).
+    // A verifier PostgreSQL and PgBouncer do parse (a "+4096" count, an iteration count of 0) is a warning.
+    if (parsedAs.kind === 'plain') {
+      return { severity: 'error', code: 'malformed-secret', message: `the secret of ${JSON.stringify(entry.name)} looks like a SCRAM or md5 secret but is malformed: ${malformed}` };
+    }
+    const consequence =
+      parsedAs.kind === 'scram-sha-256' && parsedAs.iterations < 1
+        ? 'no client can log in with it (libpq refuses an iteration count below 1)'
+        : 'it works, but it is not in the canonical form PostgreSQL writes';
+    return {
+      severity: 'warning',
+      code: 'malformed-secret',
+      message: `the secret of ${JSON.stringify(entry.name)} is read as a SCRAM verifier by PostgreSQL and PgBouncer, but ${malformed.replace(/^malformed SCRAM-SHA-256 secret: /, '')}: ${consequence}`,
+    };
+  }
+  if (parsedAs.kind === 'plain') return { severity: 'warning', code: 'plaintext-secret', message: `role ${JSON.stringify(entry.name)} has a plaintext password (prefer a SCRAM-SHA-256 verifier)` };
+  return undefined;
+}
+
 const printable = (bytes: string): string => JSON.stringify(decodeUtf8(bytes) ?? bytes);
 
 /** Parses a role file's bytes (a string is taken as UTF-8 text). */
 export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
   const s = (typeof input === 'string' ? Buffer.from(input, 'utf8') : input).toString('latin1');
   const lineOf = lineIndex(s);
+  const findQuote = quoteFinder(s);
   const lines = s === '' ? [] : s.split('\n');
   if (s.endsWith('\n')) lines.pop();
   const findings: Finding[] = [];
@@ -342,7 +414,7 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
 
   let p = 0;
   while (p < s.length) {
-    while (p < s.length && isCSpace(s[p]!)) p++;
+    while (p < s.length && isCSpace(s.charCodeAt(p))) p++;
     if (p >= s.length) break;
     const c = s[p]!;
     if (c === '\0') {
@@ -362,7 +434,7 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
       continue;
     }
     const nameStart = p + 1;
-    const nameEnd = findQuote(s, nameStart, false);
+    const nameEnd = findQuote(nameStart, false);
     if (s[nameEnd] !== '"') {
       p = broken(p, 'unterminated-quote', 'the quoted name is never closed');
       continue;
@@ -373,13 +445,13 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
       p = eol < 0 ? s.length : eol + 1;
       continue;
     }
-    const secretQuote = findQuote(s, nameEnd + 1, true);
+    const secretQuote = findQuote(nameEnd + 1, true);
     if (s[secretQuote] !== '"') {
       p = broken(p, 'missing-secret', 'the name is not followed by a double-quoted secret');
       continue;
     }
     const secretStart = secretQuote + 1;
-    const secretEnd = findQuote(s, secretStart, false);
+    const secretEnd = findQuote(secretStart, false);
     if (s[secretEnd] !== '"') {
       p = broken(p, 'unterminated-quote', 'the quoted secret is never closed');
       continue;
@@ -431,27 +503,8 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
     else if (Buffer.byteLength(entry.name, 'utf8') > PG_MAX_NAME_BYTES) {
       find(line, 'warning', 'name-truncated', `the role name is longer than ${PG_MAX_NAME_BYTES} bytes; PostgreSQL truncates it`);
     }
-    if (entry.secret === '') {
-      find(line, 'warning', 'empty-secret', `role ${JSON.stringify(entry.name)} has an empty secret and can never log in (PgBouncer refuses empty stored passwords)`);
-    } else {
-      const malformed = malformedSecretReason(entry.secret);
-      if (malformed !== undefined) {
-        // An error only when PgBouncer mis-reads it (as a plaintext password; the reason says so).
-        // A verifier PostgreSQL and PgBouncer do parse (a "+4096" count, an iteration count of 0) is a warning.
-        const parsedAs = parseSecret(entry.secret);
-        if (parsedAs.kind === 'plain') {
-          find(line, 'error', 'malformed-secret', `the secret of ${JSON.stringify(entry.name)} looks like a SCRAM or md5 secret but is malformed: ${malformed}`);
-        } else {
-          const consequence =
-            parsedAs.kind === 'scram-sha-256' && parsedAs.iterations < 1
-              ? 'no client can log in with it (libpq refuses an iteration count below 1)'
-              : 'it works, but it is not in the canonical form PostgreSQL writes';
-          find(line, 'warning', 'malformed-secret', `the secret of ${JSON.stringify(entry.name)} is read as a SCRAM verifier by PostgreSQL and PgBouncer, but ${malformed.replace(/^malformed SCRAM-SHA-256 secret: /, '')}: ${consequence}`);
-        }
-      } else if (parseSecret(entry.secret).kind === 'plain') {
-        find(line, 'warning', 'plaintext-secret', `role ${JSON.stringify(entry.name)} has a plaintext password (prefer a SCRAM-SHA-256 verifier)`);
-      }
-    }
+    const secretCheck = checkSecret(entry);
+    if (secretCheck) find(line, secretCheck.severity, secretCheck.code, secretCheck.message);
     p = eol;
   }
 

@@ -122,9 +122,13 @@ async function readAll(handle: import('node:fs/promises').FileHandle, size: numb
 
 /**
  * Reads and parses the role file, after checking its path (checkRolePath).
- * A missing file is an empty one unless `mustExist`.
+ * A missing file is an empty one unless `mustExist`. `reuse`: a snapshot
+ * read earlier whose parse is kept when the bytes are the same.
  */
-export async function readRoleFile(path: string, opts: { mustExist?: boolean; forWrite?: boolean } & RolePathOptions = {}): Promise<RoleFileSnapshot> {
+export async function readRoleFile(
+  path: string,
+  opts: { mustExist?: boolean; forWrite?: boolean; reuse?: RoleFileSnapshot | undefined } & RolePathOptions = {},
+): Promise<RoleFileSnapshot> {
   const { resolved, warnings } = await checkRolePath(path, opts, opts.forWrite);
   const real = resolved.real;
   let handle;
@@ -145,7 +149,8 @@ export async function readRoleFile(path: string, opts: { mustExist?: boolean; fo
     const unsafe = fileProblem(st, uid());
     if (unsafe && !opts.allowUnsafePath) throw new RoleFileError(`unsafe role file path ${path}: ${unsafe} (fix it, or pass --allow-unsafe-path)`, path);
     const data = await readAll(handle, st.size, path);
-    const parsed = parseRoleFile(data);
+    // Unchanged since an earlier read (add-role's check before the password prompt): no second parse.
+    const parsed = opts.reuse?.real === real && opts.reuse.exists && opts.reuse.bytes.equals(data) ? opts.reuse.parsed : parseRoleFile(data);
     const perm = permissionFinding(st.mode);
     const fileLevel = perm ? [...warnings, perm] : warnings;
     return { path, real, exists: true, bytes: data, parsed, findings: fileLevel.length > 0 ? [...fileLevel, ...parsed.findings] : parsed.findings, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
@@ -294,14 +299,14 @@ export interface RoleFileUpdate<T> {
 export async function updateRoleFile<T>(
   path: string,
   change: (snap: RoleFileSnapshot) => RoleFileUpdate<T> | Promise<RoleFileUpdate<T>>,
-  opts: RolePathOptions = {},
+  opts: RolePathOptions & { previous?: RoleFileSnapshot } = {},
 ): Promise<{ result: T; snapshot: RoleFileSnapshot; written: boolean }> {
   const { resolved } = await checkRolePath(path, opts, true);
   const target = resolved.real;
   return withRoleFileLock(target, async (assertHeld) => {
     await removeDeadTempFiles(target);
     // Checked again under the lock: the path may have changed while we waited.
-    const snap = await readRoleFile(path, { ...opts, forWrite: true });
+    const snap = await readRoleFile(path, { allowUnsafePath: opts.allowUnsafePath === true, forWrite: true, reuse: opts.previous });
     if (snap.real !== target) throw new RoleFileError(`role file ${path} now resolves to ${snap.real}, not ${target}; nothing was written, try again`, path);
     assertNoErrors(snap);
     const { edits, result } = await change(snap);

@@ -217,7 +217,7 @@ export function register(program: Command): void {
         const existing = effectiveRoles(snap.parsed).get(name);
         if (existing && !flags.replace) throw new roles.RoleExistsError(name, path, existing.line);
         const secret = await secretFromFlags(name, flags, g);
-        const result = await roles.addRole({ path, name, secret, attrs, replace: flags.replace === true, ...pathOpts(flags) });
+        const result = await roles.addRole({ path, name, secret, attrs, replace: flags.replace === true, previous: snap, ...pathOpts(flags) });
         reportFindings(result.findings, path);
         if (g.json) return printJson({ action: result.action, name, method: result.method, path, attrs });
         const { print, style } = await import('../render.js');
@@ -240,7 +240,7 @@ export function register(program: Command): void {
       const snap = await roles.precheckRoleFile(path, 'change a password in', pathOpts(flags));
       if (!effectiveRoles(snap.parsed).has(name)) throw new roles.RoleNotFoundError(name, path);
       const secret = await secretFromFlags(name, flags, g);
-      const result = await roles.setRoleSecret({ path, name, secret, ...pathOpts(flags) });
+      const result = await roles.setRoleSecret({ path, name, secret, previous: snap, ...pathOpts(flags) });
       reportFindings(result.findings, path);
       if (g.json) return printJson({ action: 'changed', name, method: result.method, path });
       const { print, style } = await import('../render.js');
@@ -331,7 +331,7 @@ export function register(program: Command): void {
         return printJson(result);
       }
       reportFindings(result.findings, path);
-      const { print, style, table } = await import('../render.js');
+      const { print, printTable, style } = await import('../render.js');
       if (result.roles.length === 0) return print(style.dim(`no roles in ${path}`));
       const head = ['name', 'method', 'iterations', 'valid until', 'login', 'conn limit', 'member of'];
       if (flags.showSecrets) head.push('secret');
@@ -348,7 +348,7 @@ export function register(program: Command): void {
         if (flags.showSecrets) row.push(r.secret ?? '');
         return row;
       });
-      print(table(head, rows));
+      printTable(head, rows);
     }),
   );
 
