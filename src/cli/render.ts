@@ -34,40 +34,34 @@ interface Layout {
   head: readonly string[];
   rows: ReadonlyArray<ReadonlyArray<string>>;
   widths: number[];
-  /** Width of every cell, head first. */
-  measured: number[][];
 }
 
 /** Column widths in one pass; undefined when a cell is multi-line or a row is ragged (cli-table3 lays those out). */
 function measure(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): Layout | undefined {
   if (head.length === 0) return undefined;
   const widths = head.map(() => 0);
-  const measured: number[][] = [];
   for (const row of [head, ...rows]) {
     if (row.length !== head.length) return undefined;
-    const w: number[] = [];
     for (let i = 0; i < row.length; i++) {
       const cell = row[i]!;
       if (cell.includes('\n')) return undefined;
       const n = cellWidth(cell);
       if (n > widths[i]!) widths[i] = n;
-      w.push(n);
     }
-    measured.push(w);
   }
-  return { head, rows, widths, measured };
+  return { head, rows, widths };
 }
 
 /** The table's lines with cli-table3's default border (a rule between every row). */
 function* tableLines(t: Layout): Generator<string> {
   const rule = (left: string, mid: string, right: string) => left + t.widths.map((w) => '─'.repeat(w + 2)).join(mid) + right;
-  const line = (row: readonly string[], w: readonly number[]) => `│${row.map((cell, i) => ` ${cell}${' '.repeat(t.widths[i]! - w[i]!)} `).join('│')}│`;
+  const line = (row: readonly string[]) => `│${row.map((cell, i) => ` ${cell}${' '.repeat(t.widths[i]! - cellWidth(cell))} `).join('│')}│`;
   const between = rule('├', '┼', '┤');
   yield rule('┌', '┬', '┐');
-  yield line(t.head, t.measured[0]!);
-  for (let r = 0; r < t.rows.length; r++) {
+  yield line(t.head);
+  for (const row of t.rows) {
     yield between;
-    yield line(t.rows[r]!, t.measured[r + 1]!);
+    yield line(row);
   }
   yield rule('└', '┴', '┘');
 }
@@ -96,20 +90,40 @@ export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray
   return linearTable(styledHead, rows) ?? cliTable3(styledHead, rows);
 }
 
-/** Prints a table like print(table(...)), in blocks, without building the whole text (100,000 roles). */
-export function printTable(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): void {
+/**
+ * Prints a table like print(table(...)), in blocks, without building the
+ * whole text, waiting for a slow reader (a pipe) instead of queueing the
+ * whole table in memory (100,000 roles).
+ */
+export async function printTable(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): Promise<void> {
   const styledHead = head.map((h) => style.head(h));
   const layout = measure(styledHead, rows);
   if (!layout) return print(cliTable3(styledHead, rows));
-  let block: string[] = [];
-  for (const line of tableLines(layout)) {
-    block.push(line);
-    if (block.length >= 2048) {
-      process.stdout.write(block.join('\n') + '\n');
-      block = [];
+  // A reader that goes away (`| head`) ends the output quietly, as SIGPIPE would.
+  let gone = false;
+  const onError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    gone = true;
+    process.stdout.emit('drain');
+  };
+  process.stdout.on('error', onError);
+  const flush = async (block: string[]) => {
+    if (!process.stdout.write(block.join('\n') + '\n')) await new Promise((r) => process.stdout.once('drain', r));
+  };
+  try {
+    let block: string[] = [];
+    for (const line of tableLines(layout)) {
+      if (gone) return;
+      block.push(line);
+      if (block.length >= 2048) {
+        await flush(block);
+        block = [];
+      }
     }
+    if (block.length > 0 && !gone) await flush(block);
+  } finally {
+    process.stdout.off('error', onError);
   }
-  if (block.length > 0) process.stdout.write(block.join('\n') + '\n');
 }
 
 /** Writes a human-readable block to stdout. */

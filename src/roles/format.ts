@@ -319,11 +319,16 @@ export function formatRoleLine(role: RoleLine): string {
   return parts.join(' ');
 }
 
-/** Line number (1-based) of each byte offset, by binary search over line starts. */
-function lineIndex(s: string): (pos: number) => number {
+/**
+ * The file's lines without splitting it: the line (1-based) of a byte offset
+ * by binary search over line starts, the number of lines (text after the last
+ * LF, if any, is a line), and the text of lines first..last joined by LF.
+ */
+function lineIndex(s: string): { lineOf: (pos: number) => number; count: number; text: (first: number, last: number) => string } {
   const starts = [0];
   for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) starts.push(i + 1);
-  return (pos: number) => {
+  const count = s === '' ? 0 : s.endsWith('\n') ? starts.length - 1 : starts.length;
+  const lineOf = (pos: number) => {
     let lo = 0;
     let hi = starts.length - 1;
     while (lo < hi) {
@@ -333,6 +338,8 @@ function lineIndex(s: string): (pos: number) => number {
     }
     return lo + 1;
   };
+  const text = (first: number, last: number) => s.slice(starts[first - 1], last < starts.length ? starts[last]! - 1 : s.length);
+  return { lineOf, count, text };
 }
 
 /** A SCRAM verifier exactly as PostgreSQL writes it (what the strict parse accepts). */
@@ -381,10 +388,9 @@ const printable = (bytes: string): string => JSON.stringify(decodeUtf8(bytes) ??
 /** Parses a role file's bytes (a string is taken as UTF-8 text). */
 export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
   const s = (typeof input === 'string' ? Buffer.from(input, 'utf8') : input).toString('latin1');
-  const lineOf = lineIndex(s);
+  const lines = lineIndex(s);
+  const lineOf = lines.lineOf;
   const findQuote = quoteFinder(s);
-  const lines = s === '' ? [] : s.split('\n');
-  if (s.endsWith('\n')) lines.pop();
   const findings: Finding[] = [];
   const entries: RoleEntry[] = [];
   /** Line ranges owned by entries, and lines where reading broke. */
@@ -548,15 +554,15 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
   // Chunks: each entry owns its lines; every other line is its own chunk.
   const chunks: Chunk[] = [];
   let next = 0;
-  for (let ln = 1; ln <= lines.length; ) {
+  for (let ln = 1; ln <= lines.count; ) {
     const o = owned[next];
     if (o && o.start === ln) {
-      chunks.push({ startLine: o.start, endLine: o.end, raw: lines.slice(o.start - 1, o.end).join('\n'), entry: o.entry });
+      chunks.push({ startLine: o.start, endLine: o.end, raw: lines.text(o.start, o.end), entry: o.entry });
       ln = o.end + 1;
       next++;
       while (owned[next] && owned[next]!.start < ln) next++;
     } else {
-      chunks.push({ startLine: ln, endLine: ln, raw: lines[ln - 1]! });
+      chunks.push({ startLine: ln, endLine: ln, raw: lines.text(ln, ln) });
       ln++;
     }
   }

@@ -348,7 +348,7 @@ export function register(program: Command): void {
         if (flags.showSecrets) row.push(r.secret ?? '');
         return row;
       });
-      printTable(head, rows);
+      await printTable(head, rows);
     }),
   );
 
