@@ -18,7 +18,9 @@
  * rewrite keeps every line it does not change byte-exact, whatever encoding
  * it has; names and secrets are decoded as UTF-8.
  */
-import { SCRAM_SCHEME, malformedSecretReason, parseSecret, type ScramSecret, type SecretKind } from '../secrets/index.js';
+import type { SecretKind } from '../secrets/index.js';
+import { isCSpace, lineIndex, quoteFinder } from './scan.js';
+import { checkSecret } from './secret-check.js';
 
 export interface RoleAttributes {
   /** `rolvaliduntil`: ISO-8601 UTC (`2027-01-01T00:00:00Z`) or `infinity`. */
@@ -95,46 +97,6 @@ const MAX_PROBLEMS_PER_LINE = 3;
 export const MAX_FINDINGS_PER_SEVERITY = 500;
 
 const BOM = '\xEF\xBB\xBF';
-
-/** C's isspace() in the C locale, as PgBouncer uses it (by char code). */
-function isCSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
-}
-
-/** `s.indexOf(ch, from)`, remembering the answer so a scan never repeats (-1: none). */
-function nextOf(s: string, ch: string): (from: number) => number {
-  let askedFrom = Infinity;
-  let found = -1;
-  return (from) => {
-    if (!(askedFrom <= from && (found === -1 || from <= found))) {
-      askedFrom = from;
-      found = s.indexOf(ch, from);
-    }
-    return found;
-  };
-}
-
-/**
- * PgBouncer's find_quote over the whole file: the next `"` (or NUL, or the
- * end); inside a field (start=false) a doubled `""` is skipped. The next
- * quote and NUL are found with indexOf and remembered, so the parse stays
- * linear even when many lines break with an unclosed quote.
- */
-function quoteFinder(s: string): (from: number, start: boolean) => number {
-  const quote = nextOf(s, '"');
-  const nul = nextOf(s, '\0');
-  return (from, start) => {
-    let p = from;
-    for (;;) {
-      const q = quote(p);
-      const z = nul(p);
-      const stop = q === -1 ? s.length : q;
-      if (z !== -1 && z < stop) return z;
-      if (stop === s.length || start || s.charCodeAt(stop + 1) !== 34) return stop;
-      p = stop + 2;
-    }
-  };
-}
 
 /** PgBouncer's copy_quoted: a `"` is dropped and the byte after it copied. */
 function unquote(raw: string): string {
@@ -319,71 +281,50 @@ export function formatRoleLine(role: RoleLine): string {
   return parts.join(' ');
 }
 
-/**
- * The file's lines without splitting it: the line (1-based) of a byte offset
- * by binary search over line starts, the number of lines (text after the last
- * LF, if any, is a line), and the text of lines first..last joined by LF.
- */
-function lineIndex(s: string): { lineOf: (pos: number) => number; count: number; text: (first: number, last: number) => string } {
-  const starts = [0];
-  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) starts.push(i + 1);
-  const count = s === '' ? 0 : s.endsWith('\n') ? starts.length - 1 : starts.length;
-  const lineOf = (pos: number) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= pos) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  };
-  const text = (first: number, last: number) => s.slice(starts[first - 1], last < starts.length ? starts[last]! - 1 : s.length);
-  return { lineOf, count, text };
-}
-
-/** A SCRAM verifier exactly as PostgreSQL writes it (what the strict parse accepts). */
-function isCanonicalScram(v: ScramSecret): boolean {
-  const canonical = `${SCRAM_SCHEME}$${v.iterations}:${v.salt.toString('base64')}$${v.storedKey.toString('base64')}:${v.serverKey.toString('base64')}`;
-  return v.iterations >= 1 && v.salt.length > 0 && v.text === canonical;
-}
-
-/**
- * The secret's kind (kept on the entry for list-roles) and its finding, if
- * any. One parse as PostgreSQL reads it; the strict reason is only looked
- * for when the verifier is not in canonical form (the common case is one
- * parse, not two, per role).
- */
-function checkSecret(entry: RoleEntry): Omit<Finding, 'line'> | undefined {
-  if (entry.secret === '') {
-    entry.kind = 'empty';
-    return { severity: 'warning', code: 'empty-secret', message: `role ${JSON.stringify(entry.name)} has an empty secret and can never log in (PgBouncer refuses empty stored passwords)` };
-  }
-  const parsedAs = parseSecret(entry.secret);
-  entry.kind = parsedAs.kind;
-  if (parsedAs.kind === 'scram-sha-256') entry.iterations = parsedAs.iterations;
-  const malformed = parsedAs.kind === 'md5' || (parsedAs.kind === 'scram-sha-256' && isCanonicalScram(parsedAs)) ? undefined : malformedSecretReason(entry.secret);
-  if (malformed !== undefined) {
-    // An error only when PgBouncer mis-reads it (as a plaintext password; the reason says so).
-    // A verifier PostgreSQL and PgBouncer do parse (a "+4096" count, an iteration count of 0) is a warning.
-    if (parsedAs.kind === 'plain') {
-      return { severity: 'error', code: 'malformed-secret', message: `the secret of ${JSON.stringify(entry.name)} looks like a SCRAM or md5 secret but is malformed: ${malformed}` };
-    }
-    const consequence =
-      parsedAs.kind === 'scram-sha-256' && parsedAs.iterations < 1
-        ? 'no client can log in with it (libpq refuses an iteration count below 1)'
-        : 'it works, but it is not in the canonical form PostgreSQL writes';
-    return {
-      severity: 'warning',
-      code: 'malformed-secret',
-      message: `the secret of ${JSON.stringify(entry.name)} is read as a SCRAM verifier by PostgreSQL and PgBouncer, but ${malformed.replace(/^malformed SCRAM-SHA-256 secret: /, '')}: ${consequence}`,
-    };
-  }
-  if (parsedAs.kind === 'plain') return { severity: 'warning', code: 'plaintext-secret', message: `role ${JSON.stringify(entry.name)} has a plaintext password (prefer a SCRAM-SHA-256 verifier)` };
-  return undefined;
-}
-
 const printable = (bytes: string): string => JSON.stringify(decodeUtf8(bytes) ?? bytes);
+
+type FindFn = (line: number, severity: Finding['severity'], code: string, message: string) => void;
+
+/** Findings across lines: duplicate names (PgBouncer keeps the last) and one md5 hash under two names. */
+function crossLineFindings(entries: readonly RoleEntry[], find: FindFn): void {
+  // Duplicates: PgBouncer keeps the last one it reads.
+  const lastByName = new Map<string, RoleEntry>();
+  for (const e of entries) if (e.read) lastByName.set(e.name, e);
+  for (const e of entries) {
+    const last = lastByName.get(e.name);
+    if (e.read && last && last !== e) {
+      find(e.line, 'warning', 'duplicate', `role ${JSON.stringify(e.name)} appears again on line ${last.line}; PgBouncer keeps the last one, this line has no effect`);
+    }
+  }
+  // An md5 hash is salted with the role name; the same hash under two names means a copied or renamed role.
+  const md5Owner = new Map<string, RoleEntry>();
+  for (const e of lastByName.values()) {
+    if (!/^md5[0-9a-f]{32}$/.test(e.secret)) continue;
+    const other = md5Owner.get(e.secret);
+    if (other && other.name !== e.name) {
+      find(e.line, 'warning', 'md5-wrong-name', `role ${JSON.stringify(e.name)} has the same md5 secret as ${JSON.stringify(other.name)} (line ${other.line}); md5 is salted with the role name, so at most one of them can log in (renamed role?)`);
+    } else md5Owner.set(e.secret, e);
+  }
+}
+
+/** Whole lines per chunk: each entry owns its lines; every other line is its own chunk. */
+function buildChunks(lines: ReturnType<typeof lineIndex>, owned: ReadonlyArray<{ start: number; end: number; entry: RoleEntry }>): Chunk[] {
+  const chunks: Chunk[] = [];
+  let next = 0;
+  for (let ln = 1; ln <= lines.count; ) {
+    const o = owned[next];
+    if (o && o.start === ln) {
+      chunks.push({ startLine: o.start, endLine: o.end, raw: lines.text(o.start, o.end), entry: o.entry });
+      ln = o.end + 1;
+      next++;
+      while (owned[next] && owned[next]!.start < ln) next++;
+    } else {
+      chunks.push({ startLine: ln, endLine: ln, raw: lines.text(ln, ln) });
+      ln++;
+    }
+  }
+  return chunks;
+}
 
 /** Parses a role file's bytes (a string is taken as UTF-8 text). */
 export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
@@ -514,24 +455,7 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
     p = eol;
   }
 
-  // Duplicates: PgBouncer keeps the last one it reads.
-  const lastByName = new Map<string, RoleEntry>();
-  for (const e of entries) if (e.read) lastByName.set(e.name, e);
-  for (const e of entries) {
-    const last = lastByName.get(e.name);
-    if (e.read && last && last !== e) {
-      find(e.line, 'warning', 'duplicate', `role ${JSON.stringify(e.name)} appears again on line ${last.line}; PgBouncer keeps the last one, this line has no effect`);
-    }
-  }
-  // An md5 hash is salted with the role name; the same hash under two names means a copied or renamed role.
-  const md5Owner = new Map<string, RoleEntry>();
-  for (const e of lastByName.values()) {
-    if (!/^md5[0-9a-f]{32}$/.test(e.secret)) continue;
-    const other = md5Owner.get(e.secret);
-    if (other && other.name !== e.name) {
-      find(e.line, 'warning', 'md5-wrong-name', `role ${JSON.stringify(e.name)} has the same md5 secret as ${JSON.stringify(other.name)} (line ${other.line}); md5 is salted with the role name, so at most one of them can log in (renamed role?)`);
-    } else md5Owner.set(e.secret, e);
-  }
+  crossLineFindings(entries, find);
   if (stop !== undefined) {
     const lost = entries.filter((e) => !e.read).length;
     if (lost > 0) {
@@ -551,21 +475,7 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
     }
   }
 
-  // Chunks: each entry owns its lines; every other line is its own chunk.
-  const chunks: Chunk[] = [];
-  let next = 0;
-  for (let ln = 1; ln <= lines.count; ) {
-    const o = owned[next];
-    if (o && o.start === ln) {
-      chunks.push({ startLine: o.start, endLine: o.end, raw: lines.text(o.start, o.end), entry: o.entry });
-      ln = o.end + 1;
-      next++;
-      while (owned[next] && owned[next]!.start < ln) next++;
-    } else {
-      chunks.push({ startLine: ln, endLine: ln, raw: lines.text(ln, ln) });
-      ln++;
-    }
-  }
+  const chunks = buildChunks(lines, owned);
   return stop !== undefined
     ? { chunks, entries, findings, endsWithNewline: s === '' || s.endsWith('\n'), stop }
     : { chunks, entries, findings, endsWithNewline: s === '' || s.endsWith('\n') };
