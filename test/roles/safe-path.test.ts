@@ -157,6 +157,22 @@ describe('the CLI refuses an unsafe path (exit 3), unless --allow-unsafe-path', 
       await served.stop();
     }
   });
+  it('serve keeps its roles when a reload finds the path made unsafe', async () => {
+    const dir = folder('serve-reload');
+    const file = join(dir, 'userlist.txt');
+    writeFileSync(file, `"bob" "${MD5}"\n`, { mode: 0o600 });
+    const served = await startServe(['--roles', file, '--no-watch']);
+    try {
+      chmodSync(dir, 0o777);
+      const from = served.lines.length;
+      served.child.kill('SIGHUP');
+      const reload = await served.waitForLine((l) => l.event === 'reload', 'the reload line', from);
+      expect(reload).toMatchObject({ ok: false });
+      expect(String(reload.error)).toMatch(/unsafe role file path .*folder writable by group or others without the sticky bit \(mode 0777\).*; keeping the previous roles$/);
+    } finally {
+      await served.stop();
+    }
+  });
 });
 
 describeWith(IS_ROOT ? undefined : 'needs root (runuser -u nobody makes files and symlinks owned by another user)', 'files and symlinks of another local user (the issue)', () => {
