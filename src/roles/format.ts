@@ -307,6 +307,32 @@ function crossLineFindings(entries: readonly RoleEntry[], find: FindFn): void {
   }
 }
 
+/** One entry's own findings: its separator, its fields, its attribute words, its name and its secret. */
+function entryFindings(
+  entry: RoleEntry,
+  raw: { rawName: string; rawSecret: string; between: string; nameIsUtf8: boolean; secretIsUtf8: boolean; problems: ReturnType<typeof parseAttributeWords>['problems'] },
+  find: FindFn,
+): void {
+  const { line, endLine } = entry;
+  if (raw.between.includes('\n')) {
+    find(line, 'error', 'secret-on-next-line', `role ${printable(raw.rawName)} has no secret on its line: PgBouncer takes the next quoted string (line ${endLine}) as its secret and skips the rest of that line`);
+  } else if (!/^[ \t\v\f\r]+$/.test(raw.between)) {
+    find(line, 'error', 'junk-between-fields', `${JSON.stringify(raw.between)} between the name and the secret (PgBouncer skips it silently; write "name" "secret")`);
+  }
+  if (/[\r\n]/.test(raw.rawName) || /[\r\n]/.test(raw.rawSecret)) {
+    find(line, 'error', 'newline-in-field', `a quoted field of role ${printable(raw.rawName)} spans lines ${line}-${endLine}`);
+  }
+  for (const pr of raw.problems) find(line, pr.severity, pr.code, pr.message);
+  if (!raw.nameIsUtf8) find(line, 'warning', 'invalid-utf8', `the role name ${printable(raw.rawName)} is not valid UTF-8`);
+  if (!raw.secretIsUtf8) find(line, 'warning', 'invalid-utf8', 'the secret is not valid UTF-8');
+  if (entry.name === '') find(line, 'warning', 'empty-name', 'the role name is empty (PostgreSQL has no such role)');
+  else if (Buffer.byteLength(entry.name, 'utf8') > PG_MAX_NAME_BYTES) {
+    find(line, 'warning', 'name-truncated', `the role name is longer than ${PG_MAX_NAME_BYTES} bytes; PostgreSQL truncates it`);
+  }
+  const secretCheck = checkSecret(entry);
+  if (secretCheck) find(line, secretCheck.severity, secretCheck.code, secretCheck.message);
+}
+
 /** Whole lines per chunk: each entry owns its lines; every other line is its own chunk. */
 function buildChunks(lines: ReturnType<typeof lineIndex>, owned: ReadonlyArray<{ start: number; end: number; entry: RoleEntry }>): Chunk[] {
   const chunks: Chunk[] = [];
@@ -434,24 +460,7 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
     entries.push(entry);
     owned.push({ start: line, end: lineOf(eol === s.length ? Math.max(eol - 1, 0) : eol), entry });
 
-    const between = s.slice(nameEnd + 1, secretQuote);
-    if (between.includes('\n')) {
-      find(line, 'error', 'secret-on-next-line', `role ${printable(rawName)} has no secret on its line: PgBouncer takes the next quoted string (line ${endLine}) as its secret and skips the rest of that line`);
-    } else if (!/^[ \t\v\f\r]+$/.test(between)) {
-      find(line, 'error', 'junk-between-fields', `${JSON.stringify(between)} between the name and the secret (PgBouncer skips it silently; write "name" "secret")`);
-    }
-    if (/[\r\n]/.test(rawName) || /[\r\n]/.test(rawSecret)) {
-      find(line, 'error', 'newline-in-field', `a quoted field of role ${printable(rawName)} spans lines ${line}-${endLine}`);
-    }
-    for (const pr of problems) find(line, pr.severity, pr.code, pr.message);
-    if (name === undefined) find(line, 'warning', 'invalid-utf8', `the role name ${printable(rawName)} is not valid UTF-8`);
-    if (secret === undefined) find(line, 'warning', 'invalid-utf8', 'the secret is not valid UTF-8');
-    if (entry.name === '') find(line, 'warning', 'empty-name', 'the role name is empty (PostgreSQL has no such role)');
-    else if (Buffer.byteLength(entry.name, 'utf8') > PG_MAX_NAME_BYTES) {
-      find(line, 'warning', 'name-truncated', `the role name is longer than ${PG_MAX_NAME_BYTES} bytes; PostgreSQL truncates it`);
-    }
-    const secretCheck = checkSecret(entry);
-    if (secretCheck) find(line, secretCheck.severity, secretCheck.code, secretCheck.message);
+    entryFindings(entry, { rawName, rawSecret, between: s.slice(nameEnd + 1, secretQuote), nameIsUtf8: name !== undefined, secretIsUtf8: secret !== undefined, problems }, find);
     p = eol;
   }
 
