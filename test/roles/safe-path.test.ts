@@ -157,6 +157,22 @@ describe('the CLI refuses an unsafe path (exit 3), unless --allow-unsafe-path', 
       await served.stop();
     }
   });
+  it('hba check --roles refuses an unsafe role file too, and reads it with the override', async () => {
+    const dir = folder('hba-unsafe', 0o777);
+    const file = join(dir, 'userlist.txt');
+    writeFileSync(file, `"bob" "${MD5}" member-of=admins\n`, { mode: 0o600 });
+    const hba = join(tmp.path, 'pg_hba.conf');
+    writeFileSync(hba, 'host all +admins 127.0.0.1/32 scram-sha-256\n');
+    const args = ['hba', 'check', hba, '--user', 'bob', '--addr', '127.0.0.1', '--roles', file];
+    const r = await pgauth(args);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`unsafe role file path ${file}: ${dir}: folder writable by group or others`);
+    const ok = await pgauth([...args, '--allow-unsafe-path', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ decision: 'method', method: 'scram-sha-256' });
+    expect(ok.stderr).toContain('unsafe path (--allow-unsafe-path)');
+  });
+
   it('serve keeps its roles when a reload finds the path made unsafe', async () => {
     const dir = folder('serve-reload');
     const file = join(dir, 'userlist.txt');
