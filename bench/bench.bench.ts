@@ -12,7 +12,7 @@ import { pgBinDir, pgMissing, pgbouncerMissing } from '../test/helpers/env.js';
 import { startCluster, waitFor, type Cluster } from '../test/helpers/pg.js';
 import { startPgBouncer, type Bouncer } from '../test/helpers/pgbouncer.js';
 import { PGAUTH_BIN, pgauth, run } from '../test/helpers/proc.js';
-import { chownToPostgres, tempDir } from '../test/helpers/tmp.js';
+import { tempDir } from '../test/helpers/tmp.js';
 import { childPids, cpuSeconds, medianMs, pssKiB, ratio, rssKiB } from './measure.js';
 
 const lines: string[] = [];
@@ -127,7 +127,7 @@ describe.skipIf(skipServers !== undefined)(`servers side by side${skipServers ? 
     if (add.code !== 0) throw new Error(`add-role failed: ${add.stderr}`);
     const sql = await pgauth(['export', '--format', 'sql', '--roles', roles]);
     await pg.client('psql', ['-X', '-q', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '-d', 'postgres'], { input: sql.stdout });
-    chownToPostgres(roles);
+    // startPgBouncer gives PgBouncer its own copy; pgauth serve (root) refuses a role file owned by another user.
     const seconds = Number(process.env.BENCH_SECONDS ?? 15); // per server, split into rounds
     const pgPid = Number(readFileSync(join(pg.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 

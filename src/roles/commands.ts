@@ -17,7 +17,7 @@ import {
 } from './format.js';
 import { isExpired, type RoleRecord } from './index.js';
 import { exportSql, looksLikeSql, parseRolesSql } from './sql.js';
-import { RoleFileError, assertNoErrors, readRoleFile, updateRoleFile, type RoleFileSnapshot } from './store.js';
+import { RoleFileError, assertNoErrors, readRoleFile, updateRoleFile, type RoleFileSnapshot, type RolePathOptions } from './store.js';
 
 /** The named role is not in the file (the CLI exits 1: "role missing"). */
 export class RoleNotFoundError extends Error {
@@ -68,8 +68,8 @@ const lineOf = (e: RoleEntry, attrs: RoleAttributes = e.attrs, secret = e.secret
 });
 
 /** Reads the file and refuses it when it has errors (before asking anybody for a password). */
-export async function precheckRoleFile(path: string, what: string): Promise<RoleFileSnapshot> {
-  const snap = await readRoleFile(path);
+export async function precheckRoleFile(path: string, what: string, opts: RolePathOptions = {}): Promise<RoleFileSnapshot> {
+  const snap = await readRoleFile(path, { ...opts, forWrite: true });
   assertNoErrors(snap, what);
   return snap;
 }
@@ -82,7 +82,8 @@ export interface AddRoleResult {
   findings: Finding[];
 }
 
-export async function addRole(req: { path: string; name: string; secret: string; attrs: RoleAttributes; replace: boolean }): Promise<AddRoleResult> {
+/** `previous`: the file as precheckRoleFile read it (its parse is reused when the file did not change). */
+export async function addRole(req: { path: string; name: string; secret: string; attrs: RoleAttributes; replace: boolean; previous?: RoleFileSnapshot } & RolePathOptions): Promise<AddRoleResult> {
   const line: RoleLine = { name: req.name, secret: req.secret, attrs: req.attrs };
   validateRoleLine(line);
   const { result, snapshot } = await updateRoleFile(req.path, (snap) => {
@@ -90,24 +91,24 @@ export async function addRole(req: { path: string; name: string; secret: string;
     if (existing && !req.replace) throw new RoleExistsError(req.name, req.path, existing.line);
     const edit = existing?.comment !== undefined ? { ...line, comment: existing.comment } : line;
     return { edits: new Map([[req.name, edit]]), result: existing ? ('replaced' as const) : ('added' as const) };
-  });
+  }, req);
   return { action: result, name: req.name, method: secretMethod(req.secret), path: req.path, findings: snapshot.findings };
 }
 
 /** Sets a new secret, keeping the role's attributes (`pgauth passwd`). */
-export async function setRoleSecret(req: { path: string; name: string; secret: string }): Promise<{ name: string; method: SecretMethod; path: string; findings: Finding[] }> {
+export async function setRoleSecret(req: { path: string; name: string; secret: string; previous?: RoleFileSnapshot } & RolePathOptions): Promise<{ name: string; method: SecretMethod; path: string; findings: Finding[] }> {
   const { snapshot } = await updateRoleFile(req.path, (snap) => {
     const e = effectiveRoles(snap.parsed).get(req.name);
     if (!e) throw new RoleNotFoundError(req.name, req.path);
     const line = lineOf(e, e.attrs, req.secret);
     validateRoleLine(line);
     return { edits: new Map([[req.name, line]]), result: undefined };
-  });
+  }, req);
   return { name: req.name, method: secretMethod(req.secret), path: req.path, findings: snapshot.findings };
 }
 
 /** Changes attributes only, never the secret (`pgauth alter-role`). */
-export async function alterRole(req: { path: string; name: string; change: (attrs: RoleAttributes) => RoleAttributes }): Promise<{ name: string; attrs: RoleAttributes; path: string; findings: Finding[] }> {
+export async function alterRole(req: { path: string; name: string; change: (attrs: RoleAttributes) => RoleAttributes } & RolePathOptions): Promise<{ name: string; attrs: RoleAttributes; path: string; findings: Finding[] }> {
   const { result, snapshot } = await updateRoleFile(req.path, (snap) => {
     const e = effectiveRoles(snap.parsed).get(req.name);
     if (!e) throw new RoleNotFoundError(req.name, req.path);
@@ -115,15 +116,15 @@ export async function alterRole(req: { path: string; name: string; change: (attr
     const line = lineOf(e, attrs);
     validateRoleLine(line);
     return { edits: new Map([[req.name, line]]), result: attrs };
-  });
+  }, req);
   return { name: req.name, attrs: result, path: req.path, findings: snapshot.findings };
 }
 
-export async function removeRole(req: { path: string; name: string }): Promise<{ name: string; path: string; findings: Finding[] }> {
+export async function removeRole(req: { path: string; name: string } & RolePathOptions): Promise<{ name: string; path: string; findings: Finding[] }> {
   const { snapshot } = await updateRoleFile(req.path, (snap) => {
     if (!effectiveRoles(snap.parsed).has(req.name)) throw new RoleNotFoundError(req.name, req.path);
     return { edits: new Map([[req.name, null]]), result: undefined };
-  });
+  }, req);
   return { name: req.name, path: req.path, findings: snapshot.findings };
 }
 
@@ -142,12 +143,19 @@ export interface RoleSummary {
   secret?: string;
 }
 
-export function summarize(r: { name: string; secret: string; attrs: RoleAttributes; line: number }, now: Date, showSecret: boolean): RoleSummary {
-  const secret = r.secret === '' ? undefined : parseSecret(r.secret);
+/** A role for list-roles / export --format json; the kind the parser found is used, not parsed again. */
+export function summarize(r: { name: string; secret: string; attrs: RoleAttributes; line: number; kind?: SecretMethod; iterations?: number }, now: Date, showSecret: boolean): RoleSummary {
+  let method = r.kind;
+  let iterations = r.iterations;
+  if (method === undefined) {
+    const secret = r.secret === '' ? undefined : parseSecret(r.secret);
+    method = secret?.kind ?? 'empty';
+    iterations = secret?.kind === 'scram-sha-256' ? secret.iterations : undefined;
+  }
   const s: RoleSummary = {
     name: r.name,
-    method: secret?.kind ?? 'empty',
-    iterations: secret?.kind === 'scram-sha-256' ? secret.iterations : null,
+    method,
+    iterations: method === 'scram-sha-256' && iterations !== undefined ? iterations : null,
     validUntil: r.attrs.validUntil ?? null,
     expired: isExpired(r.attrs, now),
     login: !r.attrs.nologin,
@@ -160,15 +168,15 @@ export function summarize(r: { name: string; secret: string; attrs: RoleAttribut
 }
 
 /** The roles PgBouncer would load, with the file's findings. */
-export async function listRoles(req: { path: string; showSecrets: boolean; now?: Date }): Promise<{ path: string; roles: RoleSummary[]; findings: Finding[] }> {
-  const snap = await readRoleFile(req.path, { mustExist: true });
+export async function listRoles(req: { path: string; showSecrets: boolean; now?: Date } & RolePathOptions): Promise<{ path: string; roles: RoleSummary[]; findings: Finding[] }> {
+  const snap = await readRoleFile(req.path, { ...req, mustExist: true });
   const now = req.now ?? new Date();
   const roles = [...effectiveRoles(snap.parsed).values()].sort((a, b) => a.line - b.line).map((e) => summarize(e, now, req.showSecrets));
   return { path: req.path, roles, findings: snap.findings };
 }
 
-export async function checkRoles(path: string): Promise<{ path: string; ok: boolean; roles: number; findings: Finding[] }> {
-  const snap = await readRoleFile(path, { mustExist: true });
+export async function checkRoles(path: string, opts: RolePathOptions = {}): Promise<{ path: string; ok: boolean; roles: number; findings: Finding[] }> {
+  const snap = await readRoleFile(path, { ...opts, mustExist: true });
   return {
     path,
     ok: !snap.findings.some((f) => f.severity === 'error'),
@@ -178,8 +186,8 @@ export async function checkRoles(path: string): Promise<{ path: string; ok: bool
 }
 
 /** Effective roles of a role file as records, refusing a file with errors. */
-export async function readRoleRecords(path: string, what: string): Promise<{ records: RoleRecord[]; findings: Finding[] }> {
-  const snap = await readRoleFile(path, { mustExist: true });
+export async function readRoleRecords(path: string, what: string, opts: RolePathOptions = {}): Promise<{ records: RoleRecord[]; findings: Finding[] }> {
+  const snap = await readRoleFile(path, { ...opts, mustExist: true });
   assertNoErrors(snap, what);
   const records = [...effectiveRoles(snap.parsed).values()]
     .sort((a, b) => a.line - b.line)
@@ -189,8 +197,8 @@ export async function readRoleRecords(path: string, what: string): Promise<{ rec
 
 export type ExportFormat = 'userlist' | 'sql' | 'json';
 
-export async function exportRoles(req: { path: string; format: ExportFormat; now?: Date }): Promise<{ text: string; skipped: Array<{ name: string; reason: string }>; findings: Finding[] }> {
-  const { records, findings } = await readRoleRecords(req.path, 'export');
+export async function exportRoles(req: { path: string; format: ExportFormat; now?: Date } & RolePathOptions): Promise<{ text: string; skipped: Array<{ name: string; reason: string }>; findings: Finding[] }> {
+  const { records, findings } = await readRoleRecords(req.path, 'export', req);
   if (req.format === 'userlist') return { text: formatRoleFile(records), skipped: [], findings };
   if (req.format === 'sql') {
     const { sql, skipped } = exportSql(records, req.path);
@@ -236,7 +244,7 @@ export async function mergeRoles(req: {
   skipped?: Array<{ name: string; reason: string }>;
   warnings?: string[];
   replace: boolean;
-}): Promise<ImportReport> {
+} & RolePathOptions): Promise<ImportReport> {
   const report: ImportReport = {
     path: req.path,
     source: req.source,
@@ -274,6 +282,6 @@ export async function mergeRoles(req: {
       (old ? report.replaced : report.added).push(r.name);
     }
     return { edits, result: undefined };
-  });
+  }, req);
   return report;
 }

@@ -18,7 +18,9 @@
  * rewrite keeps every line it does not change byte-exact, whatever encoding
  * it has; names and secrets are decoded as UTF-8.
  */
-import { malformedSecretReason, parseSecret } from '../secrets/index.js';
+import type { SecretKind } from '../secrets/index.js';
+import { isCSpace, lineIndex, quoteFinder } from './scan.js';
+import { checkSecret } from './secret-check.js';
 
 export interface RoleAttributes {
   /** `rolvaliduntil`: ISO-8601 UTC (`2027-01-01T00:00:00Z`) or `infinity`. */
@@ -54,6 +56,10 @@ export interface RoleEntry {
   comment?: string;
   /** Words after the secret pgauth does not know, space-separated; kept when the role is rewritten. */
   extra?: string;
+  /** The secret's kind as PostgreSQL reads it (set by the parser). */
+  kind?: SecretKind | 'empty';
+  /** The SCRAM iteration count (set by the parser). */
+  iterations?: number;
 }
 
 /** Whole physical lines of the file; an entry owns the lines it spans. */
@@ -92,26 +98,9 @@ export const MAX_FINDINGS_PER_SEVERITY = 500;
 
 const BOM = '\xEF\xBB\xBF';
 
-/** C's isspace() in the C locale, as PgBouncer uses it. */
-function isCSpace(c: string): boolean {
-  return c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
-}
-
-/** PgBouncer's find_quote: the next `"`; inside a field (start=false) a doubled `""` is skipped. */
-function findQuote(s: string, from: number, start: boolean): number {
-  let p = from;
-  for (;;) {
-    while (p < s.length && s[p] !== '"' && s[p] !== '\0') p++;
-    if (!start && s[p] === '"' && s[p + 1] === '"') {
-      p += 2;
-      continue;
-    }
-    return p;
-  }
-}
-
 /** PgBouncer's copy_quoted: a `"` is dropped and the byte after it copied. */
 function unquote(raw: string): string {
+  if (!raw.includes('"')) return raw;
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     if (raw[i] === '"') i++;
@@ -120,8 +109,11 @@ function unquote(raw: string): string {
   return out;
 }
 
+const ASCII_RE = /^[\x00-\x7f]*$/;
+
 /** Bytes (latin1 string) to text; undefined when they are not valid UTF-8. */
 function decodeUtf8(bytes: string): string | undefined {
+  if (ASCII_RE.test(bytes)) return bytes;
   const buf = Buffer.from(bytes, 'latin1');
   const text = buf.toString('utf8');
   return Buffer.from(text, 'utf8').equals(buf) ? text : undefined;
@@ -289,30 +281,83 @@ export function formatRoleLine(role: RoleLine): string {
   return parts.join(' ');
 }
 
-/** Line number (1-based) of each byte offset, by binary search over line starts. */
-function lineIndex(s: string): (pos: number) => number {
-  const starts = [0];
-  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) starts.push(i + 1);
-  return (pos: number) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= pos) lo = mid;
-      else hi = mid - 1;
+const printable = (bytes: string): string => JSON.stringify(decodeUtf8(bytes) ?? bytes);
+
+type FindFn = (line: number, severity: Finding['severity'], code: string, message: string) => void;
+
+/** Findings across lines: duplicate names (PgBouncer keeps the last) and one md5 hash under two names. */
+function crossLineFindings(entries: readonly RoleEntry[], find: FindFn): void {
+  // Duplicates: PgBouncer keeps the last one it reads.
+  const lastByName = new Map<string, RoleEntry>();
+  for (const e of entries) if (e.read) lastByName.set(e.name, e);
+  for (const e of entries) {
+    const last = lastByName.get(e.name);
+    if (e.read && last && last !== e) {
+      find(e.line, 'warning', 'duplicate', `role ${JSON.stringify(e.name)} appears again on line ${last.line}; PgBouncer keeps the last one, this line has no effect`);
     }
-    return lo + 1;
-  };
+  }
+  // An md5 hash is salted with the role name; the same hash under two names means a copied or renamed role.
+  const md5Owner = new Map<string, RoleEntry>();
+  for (const e of lastByName.values()) {
+    if (!/^md5[0-9a-f]{32}$/.test(e.secret)) continue;
+    const other = md5Owner.get(e.secret);
+    if (other && other.name !== e.name) {
+      find(e.line, 'warning', 'md5-wrong-name', `role ${JSON.stringify(e.name)} has the same md5 secret as ${JSON.stringify(other.name)} (line ${other.line}); md5 is salted with the role name, so at most one of them can log in (renamed role?)`);
+    } else md5Owner.set(e.secret, e);
+  }
 }
 
-const printable = (bytes: string): string => JSON.stringify(decodeUtf8(bytes) ?? bytes);
+/** One entry's own findings: its separator, its fields, its attribute words, its name and its secret. */
+function entryFindings(
+  entry: RoleEntry,
+  raw: { rawName: string; rawSecret: string; between: string; nameIsUtf8: boolean; secretIsUtf8: boolean; problems: ReturnType<typeof parseAttributeWords>['problems'] },
+  find: FindFn,
+): void {
+  const { line, endLine } = entry;
+  if (raw.between.includes('\n')) {
+    find(line, 'error', 'secret-on-next-line', `role ${printable(raw.rawName)} has no secret on its line: PgBouncer takes the next quoted string (line ${endLine}) as its secret and skips the rest of that line`);
+  } else if (!/^[ \t\v\f\r]+$/.test(raw.between)) {
+    find(line, 'error', 'junk-between-fields', `${JSON.stringify(raw.between)} between the name and the secret (PgBouncer skips it silently; write "name" "secret")`);
+  }
+  if (/[\r\n]/.test(raw.rawName) || /[\r\n]/.test(raw.rawSecret)) {
+    find(line, 'error', 'newline-in-field', `a quoted field of role ${printable(raw.rawName)} spans lines ${line}-${endLine}`);
+  }
+  for (const pr of raw.problems) find(line, pr.severity, pr.code, pr.message);
+  if (!raw.nameIsUtf8) find(line, 'warning', 'invalid-utf8', `the role name ${printable(raw.rawName)} is not valid UTF-8`);
+  if (!raw.secretIsUtf8) find(line, 'warning', 'invalid-utf8', 'the secret is not valid UTF-8');
+  if (entry.name === '') find(line, 'warning', 'empty-name', 'the role name is empty (PostgreSQL has no such role)');
+  else if (Buffer.byteLength(entry.name, 'utf8') > PG_MAX_NAME_BYTES) {
+    find(line, 'warning', 'name-truncated', `the role name is longer than ${PG_MAX_NAME_BYTES} bytes; PostgreSQL truncates it`);
+  }
+  const secretCheck = checkSecret(entry);
+  if (secretCheck) find(line, secretCheck.severity, secretCheck.code, secretCheck.message);
+}
+
+/** Whole lines per chunk: each entry owns its lines; every other line is its own chunk. */
+function buildChunks(lines: ReturnType<typeof lineIndex>, owned: ReadonlyArray<{ start: number; end: number; entry: RoleEntry }>): Chunk[] {
+  const chunks: Chunk[] = [];
+  let next = 0;
+  for (let ln = 1; ln <= lines.count; ) {
+    const o = owned[next];
+    if (o && o.start === ln) {
+      chunks.push({ startLine: o.start, endLine: o.end, raw: lines.text(o.start, o.end), entry: o.entry });
+      ln = o.end + 1;
+      next++;
+      while (owned[next] && owned[next]!.start < ln) next++;
+    } else {
+      chunks.push({ startLine: ln, endLine: ln, raw: lines.text(ln, ln) });
+      ln++;
+    }
+  }
+  return chunks;
+}
 
 /** Parses a role file's bytes (a string is taken as UTF-8 text). */
 export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
   const s = (typeof input === 'string' ? Buffer.from(input, 'utf8') : input).toString('latin1');
-  const lineOf = lineIndex(s);
-  const lines = s === '' ? [] : s.split('\n');
-  if (s.endsWith('\n')) lines.pop();
+  const lines = lineIndex(s);
+  const lineOf = lines.lineOf;
+  const findQuote = quoteFinder(s);
   const findings: Finding[] = [];
   const entries: RoleEntry[] = [];
   /** Line ranges owned by entries, and lines where reading broke. */
@@ -342,7 +387,7 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
 
   let p = 0;
   while (p < s.length) {
-    while (p < s.length && isCSpace(s[p]!)) p++;
+    while (p < s.length && isCSpace(s.charCodeAt(p))) p++;
     if (p >= s.length) break;
     const c = s[p]!;
     if (c === '\0') {
@@ -362,7 +407,7 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
       continue;
     }
     const nameStart = p + 1;
-    const nameEnd = findQuote(s, nameStart, false);
+    const nameEnd = findQuote(nameStart, false);
     if (s[nameEnd] !== '"') {
       p = broken(p, 'unterminated-quote', 'the quoted name is never closed');
       continue;
@@ -373,13 +418,13 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
       p = eol < 0 ? s.length : eol + 1;
       continue;
     }
-    const secretQuote = findQuote(s, nameEnd + 1, true);
+    const secretQuote = findQuote(nameEnd + 1, true);
     if (s[secretQuote] !== '"') {
       p = broken(p, 'missing-secret', 'the name is not followed by a double-quoted secret');
       continue;
     }
     const secretStart = secretQuote + 1;
-    const secretEnd = findQuote(s, secretStart, false);
+    const secretEnd = findQuote(secretStart, false);
     if (s[secretEnd] !== '"') {
       p = broken(p, 'unterminated-quote', 'the quoted secret is never closed');
       continue;
@@ -415,64 +460,11 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
     entries.push(entry);
     owned.push({ start: line, end: lineOf(eol === s.length ? Math.max(eol - 1, 0) : eol), entry });
 
-    const between = s.slice(nameEnd + 1, secretQuote);
-    if (between.includes('\n')) {
-      find(line, 'error', 'secret-on-next-line', `role ${printable(rawName)} has no secret on its line: PgBouncer takes the next quoted string (line ${endLine}) as its secret and skips the rest of that line`);
-    } else if (!/^[ \t\v\f\r]+$/.test(between)) {
-      find(line, 'error', 'junk-between-fields', `${JSON.stringify(between)} between the name and the secret (PgBouncer skips it silently; write "name" "secret")`);
-    }
-    if (/[\r\n]/.test(rawName) || /[\r\n]/.test(rawSecret)) {
-      find(line, 'error', 'newline-in-field', `a quoted field of role ${printable(rawName)} spans lines ${line}-${endLine}`);
-    }
-    for (const pr of problems) find(line, pr.severity, pr.code, pr.message);
-    if (name === undefined) find(line, 'warning', 'invalid-utf8', `the role name ${printable(rawName)} is not valid UTF-8`);
-    if (secret === undefined) find(line, 'warning', 'invalid-utf8', 'the secret is not valid UTF-8');
-    if (entry.name === '') find(line, 'warning', 'empty-name', 'the role name is empty (PostgreSQL has no such role)');
-    else if (Buffer.byteLength(entry.name, 'utf8') > PG_MAX_NAME_BYTES) {
-      find(line, 'warning', 'name-truncated', `the role name is longer than ${PG_MAX_NAME_BYTES} bytes; PostgreSQL truncates it`);
-    }
-    if (entry.secret === '') {
-      find(line, 'warning', 'empty-secret', `role ${JSON.stringify(entry.name)} has an empty secret and can never log in (PgBouncer refuses empty stored passwords)`);
-    } else {
-      const malformed = malformedSecretReason(entry.secret);
-      if (malformed !== undefined) {
-        // An error only when PgBouncer mis-reads it (as a plaintext password; the reason says so).
-        // A verifier PostgreSQL and PgBouncer do parse (a "+4096" count, an iteration count of 0) is a warning.
-        const parsedAs = parseSecret(entry.secret);
-        if (parsedAs.kind === 'plain') {
-          find(line, 'error', 'malformed-secret', `the secret of ${JSON.stringify(entry.name)} looks like a SCRAM or md5 secret but is malformed: ${malformed}`);
-        } else {
-          const consequence =
-            parsedAs.kind === 'scram-sha-256' && parsedAs.iterations < 1
-              ? 'no client can log in with it (libpq refuses an iteration count below 1)'
-              : 'it works, but it is not in the canonical form PostgreSQL writes';
-          find(line, 'warning', 'malformed-secret', `the secret of ${JSON.stringify(entry.name)} is read as a SCRAM verifier by PostgreSQL and PgBouncer, but ${malformed.replace(/^malformed SCRAM-SHA-256 secret: /, '')}: ${consequence}`);
-        }
-      } else if (parseSecret(entry.secret).kind === 'plain') {
-        find(line, 'warning', 'plaintext-secret', `role ${JSON.stringify(entry.name)} has a plaintext password (prefer a SCRAM-SHA-256 verifier)`);
-      }
-    }
+    entryFindings(entry, { rawName, rawSecret, between: s.slice(nameEnd + 1, secretQuote), nameIsUtf8: name !== undefined, secretIsUtf8: secret !== undefined, problems }, find);
     p = eol;
   }
 
-  // Duplicates: PgBouncer keeps the last one it reads.
-  const lastByName = new Map<string, RoleEntry>();
-  for (const e of entries) if (e.read) lastByName.set(e.name, e);
-  for (const e of entries) {
-    const last = lastByName.get(e.name);
-    if (e.read && last && last !== e) {
-      find(e.line, 'warning', 'duplicate', `role ${JSON.stringify(e.name)} appears again on line ${last.line}; PgBouncer keeps the last one, this line has no effect`);
-    }
-  }
-  // An md5 hash is salted with the role name; the same hash under two names means a copied or renamed role.
-  const md5Owner = new Map<string, RoleEntry>();
-  for (const e of lastByName.values()) {
-    if (!/^md5[0-9a-f]{32}$/.test(e.secret)) continue;
-    const other = md5Owner.get(e.secret);
-    if (other && other.name !== e.name) {
-      find(e.line, 'warning', 'md5-wrong-name', `role ${JSON.stringify(e.name)} has the same md5 secret as ${JSON.stringify(other.name)} (line ${other.line}); md5 is salted with the role name, so at most one of them can log in (renamed role?)`);
-    } else md5Owner.set(e.secret, e);
-  }
+  crossLineFindings(entries, find);
   if (stop !== undefined) {
     const lost = entries.filter((e) => !e.read).length;
     if (lost > 0) {
@@ -492,21 +484,7 @@ export function parseRoleFile(input: Buffer | string): ParsedRoleFile {
     }
   }
 
-  // Chunks: each entry owns its lines; every other line is its own chunk.
-  const chunks: Chunk[] = [];
-  let next = 0;
-  for (let ln = 1; ln <= lines.length; ) {
-    const o = owned[next];
-    if (o && o.start === ln) {
-      chunks.push({ startLine: o.start, endLine: o.end, raw: lines.slice(o.start - 1, o.end).join('\n'), entry: o.entry });
-      ln = o.end + 1;
-      next++;
-      while (owned[next] && owned[next]!.start < ln) next++;
-    } else {
-      chunks.push({ startLine: ln, endLine: ln, raw: lines[ln - 1]! });
-      ln++;
-    }
-  }
+  const chunks = buildChunks(lines, owned);
   return stop !== undefined
     ? { chunks, entries, findings, endsWithNewline: s === '' || s.endsWith('\n'), stop }
     : { chunks, entries, findings, endsWithNewline: s === '' || s.endsWith('\n') };

@@ -2,10 +2,10 @@
  * The role file (SPEC §1): what other areas use (the server, hba `+group`,
  * the probe's live import). Parsing lives in format.ts, file I/O in store.ts.
  */
-import { readRoleFile } from './store.js';
+import { readRoleFile, type RolePathOptions } from './store.js';
 import { effectiveRoles, type Finding, type RoleAttributes } from './format.js';
 
-export { RoleFileError, defaultRolesPath, MAX_ROLE_FILE_BYTES } from './store.js';
+export { RoleFileError, defaultRolesPath, MAX_ROLE_FILE_BYTES, type RolePathOptions } from './store.js';
 export type { Finding, RoleAttributes } from './format.js';
 
 export interface RoleRecord {
@@ -20,10 +20,11 @@ export interface RoleRecord {
  * Reads a role file the way PgBouncer does (roles before the first line that
  * stops PgBouncer's loader; the last duplicate wins), plus pgauth's findings
  * (with a line-0 `permissions` warning for a group/other-readable file).
- * Throws RoleFileError when the file is missing, unreadable or too large.
+ * Throws RoleFileError when the file is missing, unreadable, too large, or
+ * its path is unsafe (owned or writable by another user) and not allowed.
  */
-export async function loadRoleFile(path: string): Promise<{ roles: Map<string, RoleRecord>; findings: Finding[] }> {
-  const snap = await readRoleFile(path, { mustExist: true });
+export async function loadRoleFile(path: string, opts: RolePathOptions = {}): Promise<{ roles: Map<string, RoleRecord>; findings: Finding[] }> {
+  const snap = await readRoleFile(path, { ...opts, mustExist: true });
   const roles = new Map<string, RoleRecord>();
   for (const [name, e] of effectiveRoles(snap.parsed)) roles.set(name, { name, secret: e.secret, attrs: e.attrs, line: e.line });
   return { roles, findings: snap.findings };

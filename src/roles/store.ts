@@ -6,10 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import { open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { parseRoleFile, renderRoleFile, type Finding, type ParsedRoleFile, type RoleLine } from './format.js';
+import { describePathProblems, fileProblem, resolveRolePath, type ResolvedRolePath } from './safe-path.js';
 
 export class RoleFileError extends Error {
   override name = 'RoleFileError';
@@ -30,12 +31,16 @@ export const LOCK_STALE_MS = 5000;
 
 export interface RoleFileSnapshot {
   path: string;
+  /** The physical path read (every symlink resolved). */
+  real: string;
   exists: boolean;
   bytes: Buffer;
   parsed: ParsedRoleFile;
-  /** Parse findings plus file-level ones (line 0: permissions). */
+  /** Parse findings plus file-level ones (line 0: permissions, unsafe-path). */
   findings: Finding[];
   mode?: number;
+  uid?: number;
+  gid?: number;
 }
 
 export function defaultRolesPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -48,6 +53,8 @@ function describeFsError(err: unknown): string {
   if (e.code === 'ENOENT') return 'no such file';
   if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
   if (e.code === 'EISDIR') return 'is a directory';
+  if (e.code === 'ENOTDIR') return 'a folder on the path is not a folder';
+  if (e.code === 'ELOOP') return 'too many symlinks, or the file became a symlink while pgauth read it';
   return e.message ?? String(err);
 }
 
@@ -62,33 +69,91 @@ export function permissionFinding(mode: number): Finding | undefined {
   };
 }
 
-/** Reads and parses the role file. A missing file is an empty one unless `mustExist`. */
-export async function readRoleFile(path: string, opts: { mustExist?: boolean } = {}): Promise<RoleFileSnapshot> {
+/** How strictly the role file's path is checked (see safe-path.ts). */
+export interface RolePathOptions {
+  /** Go on (with an `unsafe-path` warning finding) when the path is unsafe. */
+  allowUnsafePath?: boolean;
+}
+
+const uid = (): number => process.geteuid?.() ?? 0;
+
+/**
+ * Checks the path like OpenSSH's StrictModes: refuses (RoleFileError) an
+ * unsafe one unless allowed, then returns the physical path and the
+ * warnings. Never goes through a dangling symlink; `forWrite` never follows
+ * a symlink into a file owned by another user, allowed or not.
+ */
+export async function checkRolePath(path: string, opts: RolePathOptions = {}, forWrite = false): Promise<{ resolved: ResolvedRolePath; warnings: Finding[] }> {
+  let resolved: ResolvedRolePath;
+  try {
+    resolved = await resolveRolePath(path, uid());
+  } catch (err) {
+    throw new RoleFileError(`cannot use role file ${path}: ${(err as Error).message}`, path);
+  }
+  if (resolved.danglingSymlink !== undefined) {
+    throw new RoleFileError(`role file ${path} is a symlink to ${resolved.real}, which does not exist; pgauth does not create a file through a symlink (create the file, or give its real path)`, path);
+  }
+  if (forWrite && resolved.viaSymlink !== undefined && resolved.exists && resolved.uid !== uid() && resolved.uid !== 0) {
+    throw new RoleFileError(`role file ${path} is a symlink to ${resolved.real}, a file owned by uid ${resolved.uid}; pgauth never writes through a symlink into another user's file`, path);
+  }
+  const foreignLink = resolved.problems.find((p) => p.kind === 'symlink');
+  if (forWrite && foreignLink) {
+    throw new RoleFileError(`${describePathProblems(path, [foreignLink])}; pgauth never writes through another user's symlink, even with --allow-unsafe-path`, path);
+  }
+  if (resolved.problems.length === 0) return { resolved, warnings: [] };
+  const message = describePathProblems(path, resolved.problems);
+  if (!opts.allowUnsafePath) throw new RoleFileError(`${message}; another local user could replace or read it (fix the owner or mode, or pass --allow-unsafe-path)`, path);
+  const warnings = resolved.problems.map((p): Finding => ({ line: 0, severity: 'warning', code: 'unsafe-path', message: `unsafe path (--allow-unsafe-path): ${p.path}: ${p.reason}` }));
+  return { resolved, warnings };
+}
+
+/** Reads the whole file from an open handle, bounded. */
+async function readAll(handle: import('node:fs/promises').FileHandle, size: number, path: string): Promise<Buffer> {
+  if (size > MAX_ROLE_FILE_BYTES) throw new RoleFileError(`role file ${path} is ${size} bytes; the limit is ${MAX_ROLE_FILE_BYTES}`, path);
+  const bytes = Buffer.alloc(size);
+  let off = 0;
+  while (off < size) {
+    const { bytesRead } = await handle.read(bytes, off, size - off, off);
+    if (bytesRead === 0) break;
+    off += bytesRead;
+  }
+  return bytes.subarray(0, off);
+}
+
+/**
+ * Reads and parses the role file, after checking its path (checkRolePath).
+ * A missing file is an empty one unless `mustExist`. `reuse`: a snapshot
+ * read earlier whose parse is kept when the bytes are the same.
+ */
+export async function readRoleFile(
+  path: string,
+  opts: { mustExist?: boolean; forWrite?: boolean; reuse?: RoleFileSnapshot | undefined } & RolePathOptions = {},
+): Promise<RoleFileSnapshot> {
+  const { resolved, warnings } = await checkRolePath(path, opts, opts.forWrite);
+  const real = resolved.real;
   let handle;
   try {
-    handle = await open(path, fsc.O_RDONLY);
+    // The checked physical path; O_NOFOLLOW: if it became a symlink since, refuse (ELOOP).
+    handle = await open(real, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !opts.mustExist) {
       const parsed = parseRoleFile(Buffer.alloc(0));
-      return { path, exists: false, bytes: Buffer.alloc(0), parsed, findings: parsed.findings };
+      return { path, real, exists: false, bytes: Buffer.alloc(0), parsed, findings: [...warnings, ...parsed.findings] };
     }
     throw new RoleFileError(`cannot read role file ${path}: ${describeFsError(err)}`, path);
   }
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new RoleFileError(`cannot read role file ${path}: not a regular file`, path);
-    if (st.size > MAX_ROLE_FILE_BYTES) throw new RoleFileError(`role file ${path} is ${st.size} bytes; the limit is ${MAX_ROLE_FILE_BYTES}`, path);
-    const bytes = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const { bytesRead } = await handle.read(bytes, off, st.size - off, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-    const data = bytes.subarray(0, off);
-    const parsed = parseRoleFile(data);
+    // The file opened is the one checked: same checks on the open file (no race).
+    const unsafe = fileProblem(st, uid());
+    if (unsafe && !opts.allowUnsafePath) throw new RoleFileError(`unsafe role file path ${path}: ${unsafe} (fix it, or pass --allow-unsafe-path)`, path);
+    const data = await readAll(handle, st.size, path);
+    // Unchanged since an earlier read (add-role's check before the password prompt): no second parse.
+    const parsed = opts.reuse?.real === real && opts.reuse.exists && opts.reuse.bytes.equals(data) ? opts.reuse.parsed : parseRoleFile(data);
     const perm = permissionFinding(st.mode);
-    return { path, exists: true, bytes: data, parsed, findings: perm ? [perm, ...parsed.findings] : parsed.findings, mode: st.mode & 0o7777 };
+    const fileLevel = perm ? [...warnings, perm] : warnings;
+    return { path, real, exists: true, bytes: data, parsed, findings: fileLevel.length > 0 ? [...fileLevel, ...parsed.findings] : parsed.findings, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
   } catch (err) {
     if (err instanceof RoleFileError) throw err;
     throw new RoleFileError(`cannot read role file ${path}: ${describeFsError(err)}`, path);
@@ -165,8 +230,32 @@ async function removeDeadTempFiles(path: string): Promise<void> {
   for (const n of names) if (n.startsWith(prefix)) await unlink(join(dir, n)).catch(() => {});
 }
 
+/** What a lock path holds when it is not pgauth's lock (an empty folder), or undefined. */
+async function foreignLock(lockPath: string): Promise<string | undefined> {
+  let st;
+  try {
+    st = await lstat(lockPath);
+  } catch {
+    return undefined;
+  }
+  if (st.isSymbolicLink()) return 'a symlink';
+  if (st.isFile()) return 'a plain file';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (!st.isDirectory()) return 'a device';
+  const names = await readdir(lockPath).catch(() => []);
+  return names.length > 0 ? 'a folder with files in it' : undefined;
+}
+
+const foreignLockError = (path: string, lockPath: string, what: string): RoleFileError =>
+  new RoleFileError(`cannot lock role file ${path}: ${lockPath} is ${what}, not pgauth's lock (an empty folder); remove it if no pgauth is running`, path);
+
 /** Runs `fn` holding the role file's lock (`<file>.lock`, a directory; stale after LOCK_STALE_MS). */
 export async function withRoleFileLock<T>(path: string, fn: (assertHeld: () => void) => Promise<T>): Promise<T> {
+  const lockPath = `${path}.lock`;
+  // proper-lockfile would retry for ~40 s on a lock path it cannot remove, then fail with a raw ENOTDIR.
+  const before = await foreignLock(lockPath);
+  if (before) throw foreignLockError(path, lockPath, before);
   let compromised: Error | undefined;
   let release: () => Promise<void>;
   try {
@@ -179,8 +268,10 @@ export async function withRoleFileLock<T>(path: string, fn: (assertHeld: () => v
       },
     });
   } catch (err) {
+    const after = await foreignLock(lockPath);
+    if (after) throw foreignLockError(path, lockPath, after);
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ELOCKED') throw new RoleFileError(`role file ${path} is locked by another pgauth (${path}.lock); try again`, path);
+    if (e.code === 'ELOCKED') throw new RoleFileError(`role file ${path} is locked by another pgauth (${lockPath}); try again`, path);
     throw new RoleFileError(`cannot lock role file ${path}: ${describeFsError(err)}`, path);
   }
   try {
@@ -199,19 +290,24 @@ export interface RoleFileUpdate<T> {
 }
 
 /**
- * Read-modify-write under the lock: re-reads the file, refuses it when it
- * has error findings, lets `change` decide the edits, writes atomically.
- * A new file gets mode 0600; an existing one keeps its mode and owner.
+ * Read-modify-write under the lock: checks the path (checkRolePath), re-reads
+ * the file, refuses it when it has error findings, lets `change` decide the
+ * edits, writes atomically. A new file gets mode 0600 and the caller as
+ * owner; an existing one keeps its mode and owner. A symlinked role file is
+ * updated where it points (the link stays), only when the target is ours.
  */
 export async function updateRoleFile<T>(
   path: string,
   change: (snap: RoleFileSnapshot) => RoleFileUpdate<T> | Promise<RoleFileUpdate<T>>,
+  opts: RolePathOptions & { previous?: RoleFileSnapshot } = {},
 ): Promise<{ result: T; snapshot: RoleFileSnapshot; written: boolean }> {
-  // A symlinked role file is updated where it points (rename would replace the link itself).
-  const target = await realpath(path).catch(() => path);
+  const { resolved } = await checkRolePath(path, opts, true);
+  const target = resolved.real;
   return withRoleFileLock(target, async (assertHeld) => {
     await removeDeadTempFiles(target);
-    const snap = { ...(await readRoleFile(target)), path };
+    // Checked again under the lock: the path may have changed while we waited.
+    const snap = await readRoleFile(path, { allowUnsafePath: opts.allowUnsafePath === true, forWrite: true, reuse: opts.previous });
+    if (snap.real !== target) throw new RoleFileError(`role file ${path} now resolves to ${snap.real}, not ${target}; nothing was written, try again`, path);
     assertNoErrors(snap);
     const { edits, result } = await change(snap);
     if (edits.size === 0) return { result, snapshot: snap, written: false };
@@ -221,11 +317,7 @@ export async function updateRoleFile<T>(
     } catch (err) {
       throw new RoleFileError(`${path}: ${(err as Error).message}`, path);
     }
-    let owner: { uid: number; gid: number } | undefined;
-    if (snap.exists) {
-      const st = await stat(target).catch(() => undefined);
-      if (st) owner = { uid: st.uid, gid: st.gid };
-    }
+    const owner = snap.exists && snap.uid !== undefined && snap.gid !== undefined ? { uid: snap.uid, gid: snap.gid } : {};
     try {
       await writeFileAtomic(target, data, { mode: snap.mode ?? 0o600, ...owner, beforeRename: assertHeld });
     } catch (err) {

@@ -40,6 +40,8 @@ export interface ServeConfig {
   hbaPath?: string;
   /** Role file; null serves without one (trust, cert and pam then accept any name). */
   rolesPath: string | null;
+  /** --allow-unsafe-path: serve a role file whose path another user could change (with a warning). */
+  allowUnsafeRolesPath?: boolean;
   requireTls: boolean;
   tls?: { certPath?: string; keyPath?: string; caPath?: string; selfSigned?: boolean };
   settings: ServerSettings;
@@ -120,9 +122,13 @@ function requireTlsSelector(inner: MethodSelector): MethodSelector {
   return (facts) => (facts.ssl ? inner(facts) : { kind: 'no-entry' });
 }
 
-/** Role file problems that make it unusable: an error-level finding means PgBouncer would mis-read it. */
-async function readRoles(path: string): Promise<Map<string, RoleRecord>> {
-  const { roles, findings } = await loadRoleFile(path);
+/**
+ * Role file problems that make it unusable: an unsafe path (unless allowed,
+ * then a warning), an error-level finding (PgBouncer would mis-read it).
+ */
+async function readRoles(path: string, config: Pick<ServeConfig, 'allowUnsafeRolesPath' | 'onEvent'>): Promise<Map<string, RoleRecord>> {
+  const { roles, findings } = await loadRoleFile(path, { allowUnsafePath: config.allowUnsafeRolesPath === true });
+  for (const f of findings) if (f.code === 'unsafe-path') config.onEvent({ event: 'warning', time: new Date().toISOString(), message: `${path}: ${f.message}` });
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) {
     const first = errors[0]!;
@@ -190,7 +196,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const oauth = config.oauth ? await loadOAuth(config.oauth) : null;
   let ident = config.identPath ? await loadIdent(config.identPath) : null;
   const now = () => new Date().toISOString();
-  let roles: Map<string, RoleRecord> | null = config.rolesPath ? await readRoles(config.rolesPath) : null;
+  let roles: Map<string, RoleRecord> | null = config.rolesPath ? await readRoles(config.rolesPath, config) : null;
   const groupsOf = groupsFrom(() => roles);
   const roleExists = existsFrom(() => roles);
   const hbaPath = config.hbaPath ? resolve(config.hbaPath) : undefined;
@@ -301,7 +307,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     const errors: string[] = [];
     if (config.rolesPath) {
       try {
-        roles = await readRoles(config.rolesPath);
+        roles = await readRoles(config.rolesPath, config);
         ctx.roles = roles;
         config.onEvent({ event: 'reload', time: now(), file: config.rolesPath, ok: true, error: null, roles: roles.size });
       } catch (e) {

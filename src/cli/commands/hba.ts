@@ -19,6 +19,8 @@ export interface HbaCheckOptions {
   replication: boolean;
   /** Role file for +group / samerole; undefined: ./userlist.txt or PGAUTH_ROLES when present. */
   roles?: string;
+  /** --allow-unsafe-path: read a role file another user could change (with a warning). */
+  allowUnsafeRolesPath?: boolean;
   /** Method for the proposed line. */
   method: string;
 }
@@ -88,7 +90,9 @@ export async function hbaCheck(o: HbaCheckOptions): Promise<HbaCheckResult> {
   const rolesPath = o.roles ?? process.env.PGAUTH_ROLES ?? (existsSync('userlist.txt') ? 'userlist.txt' : undefined);
   if (rolesPath !== undefined) {
     const { loadRoleFile } = await import('../../roles/index.js');
-    const { roles, findings } = await loadRoleFile(rolesPath);
+    const { roles, findings } = await loadRoleFile(rolesPath, { allowUnsafePath: o.allowUnsafeRolesPath === true });
+    const { warn } = await import('../context.js');
+    for (const f of findings) if (f.code === 'unsafe-path') warn(`${rolesPath}: ${f.message}`);
     // As serve does: a role file PgBouncer would mis-read gives no trustworthy memberships.
     const bad = findings.filter((f) => f.severity === 'error');
     if (bad.length > 0) {
@@ -228,6 +232,7 @@ export function register(program: Command): void {
     .option('--ssl', 'the TCP connection uses TLS', false)
     .option('--replication', 'a physical replication connection (matches only the replication keyword)', false)
     .option('--roles <file>', 'role file for +group and samerole (member-of=); default PGAUTH_ROLES or ./userlist.txt when present')
+    .option('--allow-unsafe-path', 'read the role file even when it, a symlink to it or a folder above it is owned or writable by another user (with a warning)')
     .option('--method <method>', 'method for the proposed line', 'scram-sha-256')
     .option('--json', 'print one JSON document')
     .action(async function (this: Command, file: string, flags: Record<string, unknown>) {
@@ -259,6 +264,7 @@ export function register(program: Command): void {
         ssl: flags.ssl === true,
         replication: flags.replication === true,
         ...(typeof flags.roles === 'string' ? { roles: flags.roles } : {}),
+        allowUnsafeRolesPath: flags.allowUnsafePath === true,
         method: String(flags.method),
       });
       if (g.json) printJson(result);

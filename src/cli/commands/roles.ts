@@ -16,6 +16,7 @@ type Method = (typeof METHODS)[number];
 interface CommonFlags {
   roles?: string;
   json?: boolean;
+  allowUnsafePath?: boolean;
 }
 
 interface SecretFlags extends PasswordFlags {
@@ -24,7 +25,18 @@ interface SecretFlags extends PasswordFlags {
   secret?: string;
 }
 
-const rolesOption = (cmd: Command): Command => cmd.option('--roles <FILE>', 'role file (default: $PGAUTH_ROLES, else ./userlist.txt)');
+const rolesOption = (cmd: Command): Command =>
+  cmd
+    .option('--roles <FILE>', 'role file (default: $PGAUTH_ROLES, else ./userlist.txt)')
+    .option('--allow-unsafe-path', 'use the role file even when it, a symlink to it or a folder above it is owned or writable by another user (with a warning)');
+
+/** The path policy of the role-file layer, from the flags. */
+const pathOpts = (flags: CommonFlags): { allowUnsafePath: boolean } => ({ allowUnsafePath: flags.allowUnsafePath === true });
+
+/** The --allow-unsafe-path warnings (stderr, also with --json). */
+function warnUnsafePath(findings: readonly Finding[], path: string): void {
+  for (const f of findings) if (f.code === 'unsafe-path') warn(`${path}: ${f.message}`);
+}
 const jsonOption = (cmd: Command): Command => cmd.option('--json', 'print one JSON document on stdout');
 
 async function rolesPath(flags: CommonFlags): Promise<string> {
@@ -50,6 +62,7 @@ async function run<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Warnings worth saying on every write: file permissions; others are summarized. */
 function reportFindings(findings: readonly Finding[], path: string): void {
+  warnUnsafePath(findings, path);
   for (const f of findings) if (f.code === 'permissions') warn(`${path}: ${f.message}`);
   const errors = findings.filter((f) => f.severity === 'error').length;
   const others = findings.filter((f) => f.line !== 0 && f.severity === 'warning').length;
@@ -200,11 +213,11 @@ export function register(program: Command): void {
         const name = await roleName(nameArg, g);
         const roles = await import('../../roles/commands.js');
         const { effectiveRoles } = await import('../../roles/format.js');
-        const snap = await roles.precheckRoleFile(path, 'add a role to');
+        const snap = await roles.precheckRoleFile(path, 'add a role to', pathOpts(flags));
         const existing = effectiveRoles(snap.parsed).get(name);
         if (existing && !flags.replace) throw new roles.RoleExistsError(name, path, existing.line);
         const secret = await secretFromFlags(name, flags, g);
-        const result = await roles.addRole({ path, name, secret, attrs, replace: flags.replace === true });
+        const result = await roles.addRole({ path, name, secret, attrs, replace: flags.replace === true, previous: snap, ...pathOpts(flags) });
         reportFindings(result.findings, path);
         if (g.json) return printJson({ action: result.action, name, method: result.method, path, attrs });
         const { print, style } = await import('../render.js');
@@ -224,10 +237,10 @@ export function register(program: Command): void {
       const path = await rolesPath(flags);
       const roles = await import('../../roles/commands.js');
       const { effectiveRoles } = await import('../../roles/format.js');
-      const snap = await roles.precheckRoleFile(path, 'change a password in');
+      const snap = await roles.precheckRoleFile(path, 'change a password in', pathOpts(flags));
       if (!effectiveRoles(snap.parsed).has(name)) throw new roles.RoleNotFoundError(name, path);
       const secret = await secretFromFlags(name, flags, g);
-      const result = await roles.setRoleSecret({ path, name, secret });
+      const result = await roles.setRoleSecret({ path, name, secret, previous: snap, ...pathOpts(flags) });
       reportFindings(result.findings, path);
       if (g.json) return printJson({ action: 'changed', name, method: result.method, path });
       const { print, style } = await import('../render.js');
@@ -267,6 +280,7 @@ export function register(program: Command): void {
         const result = await roles.alterRole({
           path,
           name,
+          ...pathOpts(flags),
           change: (a) => {
             if (validUntil === false) delete a.validUntil;
             else if (validUntil !== undefined) a.validUntil = validUntil;
@@ -294,7 +308,7 @@ export function register(program: Command): void {
       const g = globalOptions(cmd);
       const path = await rolesPath(flags);
       const roles = await import('../../roles/commands.js');
-      const result = await roles.removeRole({ path, name });
+      const result = await roles.removeRole({ path, name, ...pathOpts(flags) });
       reportFindings(result.findings, path);
       if (g.json) return printJson({ action: 'removed', name, path });
       const { print, style } = await import('../render.js');
@@ -311,10 +325,13 @@ export function register(program: Command): void {
       const g = globalOptions(cmd);
       const path = await rolesPath(flags);
       const roles = await import('../../roles/commands.js');
-      const result = await roles.listRoles({ path, showSecrets: flags.showSecrets === true });
-      if (g.json) return printJson(result);
+      const result = await roles.listRoles({ path, showSecrets: flags.showSecrets === true, ...pathOpts(flags) });
+      if (g.json) {
+        warnUnsafePath(result.findings, path);
+        return printJson(result);
+      }
       reportFindings(result.findings, path);
-      const { print, style, table } = await import('../render.js');
+      const { print, printTable, style } = await import('../render.js');
       if (result.roles.length === 0) return print(style.dim(`no roles in ${path}`));
       const head = ['name', 'method', 'iterations', 'valid until', 'login', 'conn limit', 'member of'];
       if (flags.showSecrets) head.push('secret');
@@ -331,7 +348,7 @@ export function register(program: Command): void {
         if (flags.showSecrets) row.push(r.secret ?? '');
         return row;
       });
-      print(table(head, rows));
+      await printTable(head, rows);
     }),
   );
 
@@ -343,7 +360,7 @@ export function register(program: Command): void {
       const g = globalOptions(cmd);
       const path = await rolesPath(flags);
       const roles = await import('../../roles/commands.js');
-      const result = await roles.checkRoles(path);
+      const result = await roles.checkRoles(path, pathOpts(flags));
       if (g.json) printJson(result);
       else {
         const { print, style } = await import('../render.js');
@@ -395,7 +412,8 @@ export function register(program: Command): void {
         if (name === undefined) throw usageError('missing role name: pgauth verify NAME (or --verifier SECRET)');
         const path = await rolesPath(flags);
         const { loadRoleFile } = await import('../../roles/index.js');
-        const { roles } = await loadRoleFile(path);
+        const { roles, findings } = await loadRoleFile(path, pathOpts(flags));
+        warnUnsafePath(findings, path);
         const role = roles.get(name);
         if (!role) throw new CliError('rejected', `role ${JSON.stringify(name)} is not in ${path}`);
         secretText = role.secret;
@@ -439,7 +457,7 @@ export function register(program: Command): void {
     run(async () => {
       const path = await rolesPath(flags);
       const roles = await import('../../roles/commands.js');
-      const result = await roles.exportRoles({ path, format: flags.format });
+      const result = await roles.exportRoles({ path, format: flags.format, ...pathOpts(flags) });
       reportFindings(result.findings, path);
       for (const s of result.skipped) warn(`role ${JSON.stringify(s.name)} left out: ${s.reason}`);
       process.stdout.write(result.text);
@@ -459,7 +477,7 @@ export function register(program: Command): void {
       const g = globalOptions(cmd);
       const path = await rolesPath(flags);
       const roles = await import('../../roles/commands.js');
-      await roles.precheckRoleFile(path, 'import into');
+      warnUnsafePath((await roles.precheckRoleFile(path, 'import into', pathOpts(flags))).findings, path);
       let found: { kind: 'userlist' | 'sql' | 'server'; roles: import('../../roles/index.js').RoleRecord[]; skipped: Array<{ name: string; reason: string }>; warnings: string[] };
       if (/^postgres(ql)?:\/\//i.test(source)) {
         const password = hasPasswordSource(flags) ? await (await import('../password.js')).readPassword(flags, { confirm: false, input: g.input }) : undefined;
@@ -473,7 +491,7 @@ export function register(program: Command): void {
       } else {
         found = roles.rolesFromSource(await readSource(source), source === '-' ? 'stdin' : source);
       }
-      const report = await roles.mergeRoles({ path, source, replace: flags.replace === true, ...found });
+      const report = await roles.mergeRoles({ path, source, replace: flags.replace === true, ...found, ...pathOpts(flags) });
       for (const w of report.warnings) warn(w);
       if (g.json) return printJson(report);
       const { print, style } = await import('../render.js');

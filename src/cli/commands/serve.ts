@@ -17,6 +17,7 @@ interface ServeFlags {
   auth: string;
   hba?: string;
   roles?: string;
+  allowUnsafePath?: boolean;
   host: string;
   port: string;
   socketDir?: string;
@@ -114,6 +115,7 @@ export function register(program: Command): void {
     .addOption(new Option('--auth <METHOD>', 'authentication method for every connection').choices([...SERVER_AUTH_METHODS, 'scram']).default('scram-sha-256'))
     .option('--hba <FILE>', 'take the method per connection from a pg_hba.conf instead of --auth')
     .option('--roles <FILE>', 'role file (default: $PGAUTH_ROLES, else ./userlist.txt)')
+    .option('--allow-unsafe-path', 'serve a role file even when it, a symlink to it or a folder above it is owned or writable by another user (with a warning)')
     .option('--host <ADDR>', 'address to listen on', '127.0.0.1')
     .option('--port <N>', 'TCP port (0 picks a free one)', '54320')
     .option('--socket-dir <DIR>', 'also listen on the Unix socket DIR/.s.PGSQL.<port>')
@@ -230,6 +232,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     auth,
     ...(flags.hba ? { hbaPath: flags.hba } : {}),
     rolesPath,
+    allowUnsafeRolesPath: flags.allowUnsafePath === true,
     requireTls: flags.requireTls === true,
     tls: {
       ...(flags.tlsCert ? { certPath: flags.tlsCert } : {}),
