@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Framer, ProtocolError, STARTUP_CODES, Writer, parseFrontend, parseStartupPacket, writeBackend, type AuthResponseKind, type BackendMessage, type RegularFrontendMessage, type StartupPacket, type TransactionStatus } from '../protocol/index.js';
 import { isExpired } from '../roles/index.js';
+import { truncateStartupName } from '../roles/name.js';
 import { createExchange, type AuthExchange, type AuthStep, type PeerCertificate } from './auth/index.js';
 import type { AttemptLog, ServerContext } from './context.js';
 import { WireError, fatal, sqlError } from './errors.js';
@@ -31,8 +32,6 @@ export interface TlsState {
   peerCertificate: PeerCertificate | null;
 }
 
-/** NAMEDATALEN - 1: PostgreSQL truncates user and database names to 63 bytes. */
-const NAME_MAX_BYTES = 63;
 
 /** Parameters PostgreSQL reports with ParameterStatus (GUC_REPORT), in PG 15's order. */
 const REPORTED = [
@@ -77,14 +76,6 @@ interface Portal {
   rows?: Rows;
   sent: number;
 }
-
-const truncateName = (s: string): string => {
-  const b = Buffer.from(s, 'utf8');
-  if (b.length <= NAME_MAX_BYTES) return s;
-  let end = NAME_MAX_BYTES;
-  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--; // do not cut a UTF-8 sequence
-  return b.subarray(0, end).toString('utf8');
-};
 
 /** How the attempt log names a peer: `ip:port`, `[v6]:port`, or `[local]`. */
 export function peerName(t: TransportInfo): string {
@@ -411,8 +402,8 @@ export class Session {
       this.send({ type: 'NegotiateProtocolVersion', version: STARTUP_CODES.PROTOCOL_3_0, unrecognizedOptions: unrecognized });
     }
     if (user === '') throw fatal('28000', 'no PostgreSQL user name specified in startup packet');
-    this.user = truncateName(user);
-    this.database = truncateName(database === '' ? user : database);
+    this.user = truncateStartupName(user);
+    this.database = truncateStartupName(database === '' ? user : database);
     this.startupParams = params.length ? params : null;
 
     if (this.ctx.admitted >= this.ctx.settings.maxConnections) throw fatal('53300', 'sorry, too many clients already');
