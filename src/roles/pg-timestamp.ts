@@ -20,7 +20,9 @@ export type PgTimestamp =
   /** A finite instant; `zoneAssumed` when the text had no zone and UTC was used. */
   | { kind: 'time'; ms: number; zoneAssumed: boolean; relative: boolean }
   /** A date before 0001-01-01 (BC). */
-  | { kind: 'bc' };
+  | { kind: 'bc' }
+  /** Read, but out of range: PostgreSQL refuses it too. */
+  | { kind: 'invalid'; why: string };
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const FULL_MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
@@ -175,21 +177,23 @@ export function parsePgTimestamp(text: string, now: Date = new Date()): PgTimest
   const v = text.trim().toLowerCase();
   const sp = special(v, now);
   if (sp) return sp;
-  if (v === '' || v.length > 128) return undefined;
+  if (v === '') return { kind: 'invalid', why: 'invalid input syntax for type timestamp with time zone: ""' };
+  if (v.length > 128) return undefined;
   const f: Fields = {};
   for (const w of v.split(/[\s,]+/)) if (w !== '' && !readField(f, w)) return undefined;
   const { year, month, day } = f;
   if (year === undefined || month === undefined || day === undefined) return undefined;
   let hour = f.hour ?? 0;
   const [minute, second, frac] = [f.minute ?? 0, f.second ?? 0, f.fractionMs ?? 0];
+  const outOfRange: PgTimestamp = { kind: 'invalid', why: `date/time field value out of range: "${text}"` };
   if (f.ampm) {
-    if (hour < 1 || hour > 12) return undefined;
+    if (hour < 1 || hour > 12) return outOfRange;
     hour = (hour % 12) + (f.ampm === 'pm' ? 12 : 0);
   }
   const astroYear = f.bc ? 1 - year : year;
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(astroYear, month)) return undefined;
-  if (hour > 24 || minute > 59 || second > 60 || (hour === 24 && (minute > 0 || second > 0 || frac > 0))) return undefined;
-  if (f.bc) return year <= 4713 ? { kind: 'bc' } : undefined;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(astroYear, month)) return outOfRange;
+  if (hour > 24 || minute > 59 || second > 60 || (hour === 24 && (minute > 0 || second > 0 || frac > 0))) return outOfRange;
+  if (f.bc) return year < 4714 || (year === 4714 && (month > 11 || (month === 11 && day >= 24))) ? { kind: 'bc' } : { kind: 'invalid', why: `timestamp out of range: "${text}"` };
   if (year > 294276) return undefined;
   const d = new Date(0);
   d.setUTCFullYear(year, month - 1, day); // not Date.UTC: it reads years 0-99 as 1900-1999

@@ -307,7 +307,9 @@ export class RoleStatements {
         c.expectWord('until');
         once('validuntil');
         const text = c.string();
-        r.validUntil = { text, value: parsePgTimestamp(text, this.now), line: tok.line };
+        const value = parsePgTimestamp(text, this.now);
+        if (value?.kind === 'invalid') c.fail(`VALID UNTIL: ${value.why}`);
+        r.validUntil = { text, value, line: tok.line };
       } else if (w === 'login' || w === 'nologin') {
         once('login');
         r.login = w === 'login';

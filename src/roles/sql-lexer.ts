@@ -2,7 +2,8 @@
  * An SQL lexer that decodes literals and identifiers exactly as PostgreSQL's
  * scanner (src/backend/parser/scan.l) does with a UTF8 server encoding, or
  * refuses them: standard strings with '' (backslash escapes too when
- * standard_conforming_strings is off), E'...' with \b \f \n \r \t, octal,
+ * standard_conforming_strings is off), E'...' with \b \f \n \r \t (\v refused:
+ * its meaning changed in PostgreSQL 17), octal,
  * \xHH, \uXXXX and \UXXXXXXXX (surrogate pairs joined, NUL and broken UTF-8
  * refused), U&'...' and U&"..." with UESCAPE, dollar quotes, "quoted"
  * identifiers, unquoted identifiers with ASCII-only lower-casing, both cut
@@ -260,7 +261,9 @@ export class SqlLexer {
     const e = rest[0];
     if (e === undefined) this.fail('unterminated quoted string');
     if (e === 'u' || e === 'U') this.fail('invalid Unicode escape: Unicode escapes must be \\uXXXX or \\UXXXXXXXX');
-    out.text(({ b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' } as Record<string, string>)[e] ?? e);
+    // PostgreSQL 17 reads \v as a vertical tab; 16 and older as the letter v.
+    if (e === 'v') this.fail("\\v in a string means a vertical tab to PostgreSQL 17 and later but the letter v to 16 and older: write \\x0b or v");
+    out.text(({ b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' } as Record<string, string>)[e] ?? e);
     this.advance(1 + e.length);
   }
 

@@ -109,7 +109,7 @@ function validUntilOf(r: SqlRole, warn: (msg: string) => void): { value: string 
   if (vu === undefined) return undefined;
   const where = `VALID UNTIL '${vu.text}' (line ${vu.line})`;
   const v = vu.value;
-  if (v === undefined) return { unreadable: `${where} is not a timestamp pgauth can read exactly` };
+  if (v === undefined || v.kind === 'invalid') return { unreadable: `${where} is not a timestamp pgauth can read exactly` };
   if (v.kind === 'infinity') return { value: 'infinity' };
   if (v.kind === '-infinity' || v.kind === 'bc' || v.ms < Date.parse(EARLIEST_VALID_UNTIL)) {
     warn(`${where} is before 0001-01-01: stored as valid-until=${EARLIEST_VALID_UNTIL}, expired as in PostgreSQL`);

@@ -62,7 +62,7 @@ describe("E'...' escapes", () => {
     expect(str("E'\\uD83D\\uDE00'")).toBe('😀');
   });
   it('single-character escapes; other characters stand for themselves', () => {
-    expect(str("E'\\b\\f\\n\\r\\t\\v'")).toBe('\b\f\n\r\t\v');
+    expect(str("E'\\b\\f\\n\\r\\t'")).toBe('\b\f\n\r\t');
     expect(str("E'a\\qb\\x-\\'-''-\\\\'")).toBe("aqbx-'-'-\\");
   });
   it('an octal escape keeps the low 8 bits (\\400 is NUL)', () => {
@@ -76,6 +76,7 @@ describe("E'...' escapes", () => {
     ["E'\\uDE00'", 'invalid Unicode surrogate pair'],
     ["E'\\u12'", 'invalid Unicode escape'],
     ["E'\\U00110000'", 'invalid Unicode escape value'],
+    ["E'\\v'", 'a vertical tab to PostgreSQL 17 and later but the letter v to 16 and older'],
   ])('%s is refused', (sql, message) => refused(sql, message));
 });
 
