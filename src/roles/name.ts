@@ -32,12 +32,14 @@ function decodeCut(bytes: Buffer): string {
 
 /** A StartupMessage user or database name as PostgreSQL keeps it: cut at byte 63 exactly. */
 export function truncateStartupName(name: string): string {
+  if (name.length <= 21) return name;
   const bytes = Buffer.from(name, 'utf8');
   return bytes.length <= PG_MAX_NAME_BYTES ? name : decodeCut(bytes.subarray(0, PG_MAX_NAME_BYTES));
 }
 
 /** An SQL identifier as PostgreSQL keeps it: cut to at most 63 bytes at a character boundary. */
 export function truncateIdentifier(name: string): string {
+  if (name.length <= 21) return name; // at most 3 UTF-8 bytes per UTF-16 unit
   const bytes = Buffer.from(name, 'utf8');
   if (bytes.length <= PG_MAX_NAME_BYTES) return name;
   let end = PG_MAX_NAME_BYTES;

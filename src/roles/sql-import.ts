@@ -77,7 +77,7 @@ export function tokenizeSql(sql: string): SqlToken[][] {
       end();
       continue;
     }
-    last = [last[1]!, tok].filter(Boolean);
+    last = last.length ? [last[last.length - 1]!, tok] : [tok];
     if (cur.length === 0 && !dropping) {
       if (isWord(tok, 'copy')) copyFromStdin = true;
       if (!(tok.t === 'word' && KEPT_VERBS.has(tok.v))) {

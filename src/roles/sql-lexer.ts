@@ -38,23 +38,30 @@ export class SqlSyntaxError extends Error {
 }
 
 const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
-const IDENT_CONT = /[A-Za-z_0-9$\u0080-\uffff]/;
 const OP_CHARS = '~!@#^&|`?+-*/%<>=';
 const HEX = /^[0-9A-Fa-f]$/;
-const SPACE = /[ \t\n\r\f\v]/;
+const isSpace = (c: string): boolean => c === ' ' || c === '\n' || c === '\t' || c === '\r' || c === '\f' || c === '\v';
+const IDENT_REST = /[A-Za-z_0-9$\u0080-\uffff]*/y;
 
 /** ASCII-only lower-casing (downcase_identifier with a multibyte encoding). */
-const downcase = (s: string): string => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+const downcase = (s: string): string => (/[^\x00-\x7f]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s.toLowerCase());
 
-/** Collects a literal's bytes and code points; UTF-8 is checked at the end, as pg_verifymbstr does. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Collects a literal's text, raw bytes (octal and hex escapes) and code
+ * points. Raw bytes must form whole UTF-8 characters by themselves (text is
+ * always whole characters, so this is pg_verifymbstr's rule on the result).
+ */
 class LiteralBuilder {
+  private out = '';
   private bytes: number[] = [];
   private pendingHigh: number | undefined;
   constructor(private readonly line: () => number) {}
 
   text(s: string): void {
-    this.noPendingSurrogate();
-    for (const b of Buffer.from(s, 'utf8')) this.bytes.push(b);
+    this.flush();
+    this.out += s;
   }
   byte(b: number): void {
     this.noPendingSurrogate();
@@ -69,23 +76,29 @@ class LiteralBuilder {
       this.text(String.fromCodePoint(joined));
       return;
     }
+    this.flush();
     if (c >= 0xd800 && c <= 0xdbff) this.pendingHigh = c;
     else if (c >= 0xdc00 && c <= 0xdfff) throw new SqlSyntaxError(this.line(), 'invalid Unicode surrogate pair');
-    else this.text(String.fromCodePoint(c));
+    else this.out += String.fromCodePoint(c);
   }
   private noPendingSurrogate(): void {
     if (this.pendingHigh !== undefined) throw new SqlSyntaxError(this.line(), 'invalid Unicode surrogate pair');
   }
-  finish(): string {
+  private flush(): void {
     this.noPendingSurrogate();
+    if (this.bytes.length === 0) return;
     const buf = Buffer.from(this.bytes);
-    const nul = buf.indexOf(0);
-    if (nul >= 0) throw new SqlSyntaxError(this.line(), 'invalid byte sequence for encoding "UTF8": 0x00');
+    this.bytes = [];
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+      this.out += strictUtf8.decode(buf);
     } catch {
       throw new SqlSyntaxError(this.line(), 'invalid byte sequence for encoding "UTF8"');
     }
+  }
+  finish(): string {
+    this.flush();
+    if (this.out.includes('\0')) throw new SqlSyntaxError(this.line(), 'invalid byte sequence for encoding "UTF8": 0x00');
+    return this.out;
   }
 }
 
@@ -106,7 +119,9 @@ export class SqlLexer {
   }
 
   private advance(n = 1): void {
-    for (let k = 0; k < n && this.i < this.src.length; k++) if (this.src[this.i++] === '\n') this.lineNo++;
+    const end = Math.min(this.i + n, this.src.length);
+    for (let k = this.i; k < end; k++) if (this.src.charCodeAt(k) === 10) this.lineNo++;
+    this.i = end;
   }
 
   private fail(message: string): never {
@@ -118,9 +133,9 @@ export class SqlLexer {
     let newline = false;
     for (;;) {
       const c = this.peek();
-      if (c !== undefined && SPACE.test(c)) {
-        if (c === '\n') newline = true;
-        this.advance();
+      if (c !== undefined && isSpace(c)) {
+        if (c === '\n') (newline = true), this.lineNo++;
+        this.i++;
       } else if (c === '-' && this.peek(1) === '-') {
         while (this.i < this.src.length && this.peek() !== '\n') this.advance();
       } else if (c === '/' && this.peek(1) === '*') {
@@ -154,10 +169,10 @@ export class SqlLexer {
     if (c === '\\') return this.meta(line);
     if (/[0-9]/.test(c) || (c === '.' && c1 !== undefined && /[0-9]/.test(c1))) return this.number(line);
     if (IDENT_START.test(c)) {
-      let end = this.i + 1;
-      while (end < this.src.length && IDENT_CONT.test(this.src[end]!)) end++;
-      const raw = this.src.slice(this.i, end);
-      this.advance(end - this.i);
+      IDENT_REST.lastIndex = this.i + 1;
+      IDENT_REST.exec(this.src);
+      const raw = this.src.slice(this.i, IDENT_REST.lastIndex);
+      this.i = IDENT_REST.lastIndex;
       return { t: 'word', v: truncateIdentifier(downcase(raw)), line };
     }
     if (OP_CHARS.includes(c)) {
@@ -175,14 +190,15 @@ export class SqlLexer {
   /** After `COPY ... FROM stdin;`: skips the data lines up to and including the `\.` line. */
   skipCopyData(): void {
     const start = this.lineNo;
-    while (this.i < this.src.length && this.peek() !== '\n') this.advance();
-    this.advance();
+    const eol = this.src.indexOf('\n', this.i);
+    this.advance(eol < 0 ? this.src.length : eol - this.i + 1);
     for (;;) {
       if (this.i >= this.src.length) throw new SqlSyntaxError(start, 'COPY data without its closing \\. line');
       let end = this.src.indexOf('\n', this.i);
       if (end < 0) end = this.src.length;
       const isEnd = this.src.slice(this.i, end).replace(/\r$/, '') === '\\.';
-      this.advance(end - this.i + 1);
+      this.i = Math.min(end + 1, this.src.length);
+      this.lineNo++;
       if (isEnd) return;
     }
   }
@@ -213,7 +229,12 @@ export class SqlLexer {
       if (d === undefined) throw new SqlSyntaxError(start, q === '"' ? 'unterminated quoted identifier' : 'unterminated quoted string');
       if (d === q && this.peek(1) === q) (v += q, this.advance(2));
       else if (d === q) return this.advance(), v;
-      else (v += d, this.advance());
+      else {
+        let end = this.src.indexOf(q, this.i);
+        if (end < 0) end = this.src.length;
+        v += this.src.slice(this.i, end);
+        this.advance(end - this.i);
+      }
     }
   }
 
@@ -221,7 +242,7 @@ export class SqlLexer {
   private continues(): boolean {
     const save = { i: this.i, line: this.lineNo };
     let newline = false;
-    while (this.peek() !== undefined && SPACE.test(this.peek()!)) {
+    while (this.peek() !== undefined && isSpace(this.peek()!)) {
       if (this.peek() === '\n') newline = true;
       this.advance();
     }
@@ -245,7 +266,13 @@ export class SqlLexer {
         if (this.continues()) this.advance();
         else return out.finish();
       } else if (d === '\\' && kind === 'escape') this.escape(out);
-      else (out.text(d), this.advance());
+      else {
+        // A run of ordinary characters at once.
+        let end = this.i;
+        while (end < this.src.length && this.src[end] !== "'" && (kind !== 'escape' || this.src[end] !== '\\')) end++;
+        out.text(this.src.slice(this.i, end));
+        this.advance(end - this.i);
+      }
     }
   }
 

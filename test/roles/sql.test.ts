@@ -122,3 +122,32 @@ describe('bounded reading', () => {
     expect(() => tokenizeSql(huge)).toThrow(expect.objectContaining({ line: 2, message: 'a statement of more than 10000 tokens' }));
   });
 });
+
+describe('reading a whole pg_dumpall (not only --roles-only)', () => {
+  it("skips COPY ... FROM stdin data (quotes, semicolons and all) and keeps counting lines", () => {
+    const dump = [
+      "CREATE ROLE a LOGIN PASSWORD 'pa';",
+      'COPY public.t (x, y) FROM stdin;',
+      "it's\t'; CREATE ROLE evil LOGIN PASSWORD 'x';",
+      '$$\t/*',
+      '\\.',
+      "CREATE ROLE b LOGIN PASSWORD 'pb';",
+      "CREATE ROLE c LOGIN PASSWORD E'\\xff';",
+    ].join('\n');
+    expect(() => parseRolesSql(dump)).toThrow(expect.objectContaining({ line: 7 }));
+    const r = parseRolesSql(dump.split('\n').slice(0, 6).join('\n'));
+    expect(r.roles.map((x) => [x.name, x.secret, x.line])).toEqual([
+      ['a', 'pa', 1],
+      ['b', 'pb', 6],
+    ]);
+  });
+
+  it('follows SET standard_conforming_strings', () => {
+    const sql = "SET standard_conforming_strings = off;\nCREATE ROLE a LOGIN PASSWORD 'a\\\\b\\x41';\nSET standard_conforming_strings = on;\nCREATE ROLE b LOGIN PASSWORD 'a\\\\b';\n";
+    expect(parseRolesSql(sql).roles.map((x) => x.secret)).toEqual(['a\\bA', 'a\\\\b']);
+  });
+
+  it('a COPY without its \\. line is refused', () => {
+    expect(() => parseRolesSql('COPY t FROM stdin;\nrow\n')).toThrow(/COPY data without its closing/);
+  });
+});
