@@ -213,4 +213,26 @@ describeWith(pgMissing(), 'import of SQL compared with a real PostgreSQL given t
       expect([...(o.attrs.memberOf ?? [])].sort(), `${p.name}: member of`).toEqual(p.memberOf);
     }
   });
+
+  it("import postgresql://: '-infinity' and BC dates are read as expired (to_char gives NULL and drops the era)", async () => {
+    await pg.sql(
+      [
+        `CREATE ROLE neg LOGIN PASSWORD '${md5}' VALID UNTIL '-infinity'`,
+        `CREATE ROLE bc LOGIN PASSWORD '${md5}' VALID UNTIL '3000-01-01 BC'`,
+        `CREATE ROLE inf LOGIN PASSWORD '${md5}' VALID UNTIL 'infinity'`,
+        `CREATE ROLE past LOGIN PASSWORD '${md5}' VALID UNTIL 'epoch'`,
+      ].join('; '),
+    );
+    const file = join(tmp.path, 'live.txt');
+    const r = await pgauth(['import', `postgresql://postgres@/postgres?host=${encodeURIComponent(pg.socketDir)}&port=${pg.port}`, '--roles', file]);
+    expect(r.code, r.stderr).toBe(0);
+    await pg.sql('DROP ROLE neg, bc, inf, past');
+    const { roles } = await loadRoleFile(file);
+    expect(Object.fromEntries(['neg', 'bc', 'inf', 'past'].map((n) => [n, roles.get(n)?.attrs.validUntil]))).toEqual({
+      neg: '0001-01-01T00:00:00Z',
+      bc: '0001-01-01T00:00:00Z',
+      inf: 'infinity',
+      past: '1970-01-01T00:00:00Z',
+    });
+  });
 });
