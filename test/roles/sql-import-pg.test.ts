@@ -67,6 +67,9 @@ const CASES: Array<[string, Case]> = [
   ['$$dollar$$', pw('$$dollar$$', 'dollar')],
   ['$x$a$$b$x$', pw('$x$a$$b$x$', 'a$$b')],
   ["'a' newline 'b'", pw("'a'\n'b'", 'ab')],
+  ["X'41' (a bit string, not Sconst)", pw("X'41'")],
+  ["N'x' (a national character literal, not Sconst)", pw("N'x'")],
+  ["ALTER ROLE CURRENT_USER (pgauth cannot tell which role)", { sql: `ALTER ROLE CURRENT_USER PASSWORD '${md5}'`, refused: true }],
   ["standard_conforming_strings = off: 'a\\x41'", { sql: "SET standard_conforming_strings = off;\nCREATE ROLE r LOGIN PASSWORD 'a\\x41'", password: 'aA' }],
   // Identifiers.
   ['U&"\\0061lice"', { sql: `CREATE ROLE U&"\\0061lice" LOGIN PASSWORD '${md5}'` }],
