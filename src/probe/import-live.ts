@@ -7,10 +7,15 @@ import type { RoleRecord } from '../roles/index.js';
 import { ConninfoError, resolveConnParams } from './conninfo.js';
 import { runProbe, type ProbeOptions } from './probe.js';
 
-/** rolvaliduntil as ISO-8601 UTC or 'infinity', whatever the session's DateStyle. */
+/**
+ * rolvaliduntil as ISO-8601 UTC or 'infinity', whatever the session's DateStyle;
+ * '-infinity' and BC dates (to_char gives NULL and a year without its era) as
+ * the earliest instant the role file holds, so the role stays expired.
+ */
 export const ROLES_QUERY = `SELECT rolname, rolpassword,
   CASE WHEN rolvaliduntil IS NULL THEN NULL
        WHEN rolvaliduntil = 'infinity' THEN 'infinity'
+       WHEN rolvaliduntil < '0001-01-01 00:00:00+00' THEN '0001-01-01T00:00:00Z'
        ELSE to_char(rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') END,
   rolcanlogin, rolconnlimit
 FROM pg_catalog.pg_authid ORDER BY rolname`;

@@ -2,7 +2,7 @@
  * The role commands as typed functions: data in, data out, typed errors.
  * No terminal here (prompts, colours and exit codes belong to src/cli).
  */
-import { parseSecret, type SecretKind } from '../secrets/index.js';
+import { buildScramSecret, parseSecret, type SecretKind } from '../secrets/index.js';
 import {
   effectiveRoles,
   formatRoleFile,
@@ -17,6 +17,7 @@ import {
 } from './format.js';
 import { isExpired, type RoleRecord } from './index.js';
 import { exportSql, looksLikeSql, parseRolesSql } from './sql.js';
+import { SqlSyntaxError } from './sql-lexer.js';
 import { RoleFileError, assertNoErrors, readRoleFile, updateRoleFile, type RoleFileSnapshot, type RolePathOptions } from './store.js';
 
 /** The named role is not in the file (the CLI exits 1: "role missing"). */
@@ -211,12 +212,59 @@ export async function exportRoles(req: { path: string; format: ExportFormat; now
 
 export type ImportKind = 'userlist' | 'sql' | 'server';
 
+export interface ImportOptions {
+  /** A VALID UNTIL pgauth cannot read imports the role nologin instead of skipping it. */
+  unreadableAsNologin?: boolean;
+  /** Keep SQL plaintext passwords as they are instead of storing a SCRAM-SHA-256 verifier. */
+  keepPlaintext?: boolean;
+  /** The time relative VALID UNTIL values (`now`, `today` ...) are read at. */
+  now?: Date;
+}
+
+/**
+ * A plaintext PASSWORD becomes a SCRAM-SHA-256 verifier (random salt, 4096
+ * iterations), as PostgreSQL stores it with password_encryption =
+ * scram-sha-256; a ready SCRAM or md5 secret is kept as PostgreSQL keeps it.
+ */
+function hashPlaintext(roles: RoleRecord[], keep: boolean): RoleRecord[] {
+  if (keep) return roles;
+  return roles.map((r) => (parseSecret(r.secret).kind === 'plain' ? { ...r, secret: buildScramSecret(r.secret) } : r));
+}
+
+/** The first line (1-based) that is not valid UTF-8, or undefined. */
+function firstInvalidUtf8Line(text: Buffer): number | undefined {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let line = 1;
+  for (let start = 0; start <= text.length; line++) {
+    let end = text.indexOf(0x0a, start);
+    if (end < 0) end = text.length;
+    try {
+      decoder.decode(text.subarray(start, end));
+    } catch {
+      return line;
+    }
+    start = end + 1;
+  }
+  return undefined;
+}
+
 /** Roles read from an import source (a userlist or SQL text). */
-export function rolesFromSource(text: Buffer, sourceName: string): { kind: ImportKind; roles: RoleRecord[]; skipped: Array<{ name: string; reason: string }>; warnings: string[] } {
+export function rolesFromSource(
+  text: Buffer,
+  sourceName: string,
+  opts: ImportOptions = {},
+): { kind: ImportKind; roles: RoleRecord[]; skipped: Array<{ name: string; reason: string }>; warnings: string[] } {
   const asText = text.toString('utf8');
   if (looksLikeSql(asText)) {
-    const r = parseRolesSql(asText);
-    return { kind: 'sql', ...r };
+    const badLine = firstInvalidUtf8Line(text);
+    if (badLine !== undefined) throw new RoleFileError(`${sourceName}:${badLine}: invalid byte sequence for encoding "UTF8"`, sourceName, badLine);
+    try {
+      const r = parseRolesSql(asText, { ...(opts.unreadableAsNologin ? { unreadableAsNologin: true } : {}), ...(opts.now ? { now: opts.now } : {}) });
+      return { kind: 'sql', ...r, roles: hashPlaintext(r.roles, opts.keepPlaintext === true) };
+    } catch (err) {
+      if (err instanceof SqlSyntaxError) throw new RoleFileError(`${sourceName}:${err.line}: ${err.message}`, sourceName, err.line);
+      throw err;
+    }
   }
   const parsed = parseRoleFile(text);
   const firstError = parsed.findings.find((f) => f.severity === 'error');

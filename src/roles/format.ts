@@ -21,6 +21,7 @@
 import type { SecretKind } from '../secrets/index.js';
 import { isCSpace, lineIndex, quoteFinder } from './scan.js';
 import { checkSecret } from './secret-check.js';
+import { PG_MAX_NAME_BYTES } from './name.js';
 
 export interface RoleAttributes {
   /** `rolvaliduntil`: ISO-8601 UTC (`2027-01-01T00:00:00Z`) or `infinity`. */
@@ -85,8 +86,7 @@ export interface ParsedRoleFile {
 export const PGBOUNCER_MAX_USERNAME = 128;
 /** PgBouncer 1.18's MAX_PASSWORD (2048; 65531 since 1.21): a longer raw secret stops the loader. */
 export const PGBOUNCER_MAX_PASSWORD = 2048;
-/** PostgreSQL's NAMEDATALEN - 1: longer role names are truncated. */
-export const PG_MAX_NAME_BYTES = 63;
+export { PG_MAX_NAME_BYTES };
 /** Attribute-word problems reported per line; more are summed up in one more problem. */
 const MAX_PROBLEMS_PER_LINE = 3;
 /**

@@ -3,10 +3,12 @@
  * the roles with the *identical* stored secret (PostgreSQL stores a
  * pre-hashed `SCRAM-SHA-256$...` or `md5...` string as is: `encrypt_password`
  * in `src/backend/libpq/crypt.c`). Import: the role statements of
- * `pg_dumpall --roles-only` (CREATE ROLE, ALTER ROLE ... WITH ..., GRANT ... TO).
+ * `pg_dumpall --roles-only`, read by src/roles/sql-import.ts (statements) and
+ * src/roles/sql-lexer.ts (literals), turned into role-file records here.
  */
-import { normalizeValidUntil, type RoleAttributes } from './format.js';
+import type { RoleAttributes } from './format.js';
 import type { RoleRecord } from './index.js';
+import { RoleStatements, tokenizeSql, type SqlRole } from './sql-import.js';
 import { quoteIdent, quoteLiteral } from '../secrets/sql.js';
 
 export { quoteIdent, quoteLiteral };
@@ -82,155 +84,7 @@ export function exportSql(roles: readonly RoleRecord[], source: string): SqlExpo
 
 // ---------------------------------------------------------------- import
 
-type Token =
-  | { t: 'word'; v: string } // unquoted identifier or keyword, folded to lower case
-  | { t: 'ident'; v: string } // "quoted identifier"
-  | { t: 'string'; v: string }
-  | { t: 'number'; v: string }
-  | { t: 'punct'; v: string };
-
-/** Statements whose first word is one of these are kept; the tokens of others are dropped as they are read. */
-const ROLE_VERBS = new Set(['create', 'alter', 'grant']);
-/** Tokens kept per statement: a role statement is short, and a 64 MiB input must not become millions of objects. */
-const MAX_STATEMENT_TOKENS = 10_000;
-
-/**
- * Splits SQL into statements of tokens: comments, psql meta-commands and
- * dollar-quoted bodies are skipped, and so are statements that cannot be
- * about roles (first word not CREATE, ALTER or GRANT), whose tokens are
- * never kept; a kept statement keeps at most MAX_STATEMENT_TOKENS tokens.
- */
-export function tokenizeSql(sql: string): Token[][] {
-  const statements: Token[][] = [];
-  let cur: Token[] = [];
-  let dropping = false;
-  const push = (tok: Token): void => {
-    if (dropping) return;
-    if (cur.length === 0 && !(tok.t === 'word' && ROLE_VERBS.has(tok.v))) {
-      dropping = true;
-      return;
-    }
-    if (cur.length < MAX_STATEMENT_TOKENS) cur.push(tok);
-  };
-  let i = 0;
-  let lineStart = true;
-  const n = sql.length;
-  while (i < n) {
-    const c = sql[i]!;
-    if (c === '\n') {
-      lineStart = true;
-      i++;
-      continue;
-    }
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    const atLineStart = lineStart;
-    lineStart = false;
-    if (c === '\\' && atLineStart) {
-      // psql meta-command (\connect, \restrict ...): to the end of the line.
-      while (i < n && sql[i] !== '\n') i++;
-      continue;
-    }
-    if (c === '-' && sql[i + 1] === '-') {
-      while (i < n && sql[i] !== '\n') i++;
-      continue;
-    }
-    if (c === '/' && sql[i + 1] === '*') {
-      let depth = 1;
-      i += 2;
-      while (i < n && depth > 0) {
-        if (sql[i] === '/' && sql[i + 1] === '*') (depth++, (i += 2));
-        else if (sql[i] === '*' && sql[i + 1] === '/') (depth--, (i += 2));
-        else i++;
-      }
-      continue;
-    }
-    if (c === ';') {
-      if (cur.length) statements.push(cur);
-      cur = [];
-      dropping = false;
-      i++;
-      continue;
-    }
-    if (c === "'" || ((c === 'E' || c === 'e') && sql[i + 1] === "'")) {
-      const escapes = c !== "'";
-      i += escapes ? 2 : 1;
-      let v = '';
-      while (i < n) {
-        const d = sql[i]!;
-        if (d === "'" && sql[i + 1] === "'") {
-          v += "'";
-          i += 2;
-        } else if (d === "'") {
-          i++;
-          break;
-        } else if (escapes && d === '\\' && i + 1 < n) {
-          const e = sql[i + 1]!;
-          v += ({ n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' } as Record<string, string>)[e] ?? e;
-          i += 2;
-        } else {
-          v += d;
-          i++;
-        }
-      }
-      push({ t: 'string', v });
-      continue;
-    }
-    if (c === '"') {
-      i++;
-      let v = '';
-      while (i < n) {
-        if (sql[i] === '"' && sql[i + 1] === '"') {
-          v += '"';
-          i += 2;
-        } else if (sql[i] === '"') {
-          i++;
-          break;
-        } else v += sql[i++];
-      }
-      push({ t: 'ident', v });
-      continue;
-    }
-    if (c === '$') {
-      const m = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64));
-      if (m) {
-        const end = sql.indexOf(m[0], i + m[0].length);
-        i = end < 0 ? n : end + m[0].length;
-        push({ t: 'punct', v: '$body$' });
-        continue;
-      }
-    }
-    if (/[-0-9]/.test(c)) {
-      const m = /^-?\d+/.exec(sql.slice(i, i + 32));
-      if (m) {
-        push({ t: 'number', v: m[0] });
-        i += m[0].length;
-        continue;
-      }
-    }
-    if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
-      const m = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/.exec(sql.slice(i, i + 256))!;
-      push({ t: 'word', v: m[0].toLowerCase() });
-      i += m[0].length;
-      continue;
-    }
-    push({ t: 'punct', v: c });
-    i++;
-  }
-  if (cur.length) statements.push(cur);
-  return statements;
-}
-
-interface DumpedRole {
-  name: string;
-  login?: boolean;
-  password?: string | null;
-  validUntil?: string;
-  connLimit?: number;
-  memberOf: Set<string>;
-}
+export { tokenizeSql };
 
 export interface SqlImport {
   roles: RoleRecord[];
@@ -238,94 +92,67 @@ export interface SqlImport {
   warnings: string[];
 }
 
-const isWord = (tok: Token | undefined, ...words: string[]): boolean => tok?.t === 'word' && words.includes(tok.v);
-const nameOf = (tok: Token | undefined): string | undefined => (tok && (tok.t === 'word' || tok.t === 'ident') ? tok.v : undefined);
+export interface SqlImportOptions {
+  /** A VALID UNTIL pgauth cannot read imports the role as nologin instead of skipping it. */
+  unreadableAsNologin?: boolean;
+  /** The time `now`, `today`, `tomorrow` and `yesterday` are read at. */
+  now?: Date;
+}
 
-/** Reads the role statements of `pg_dumpall --roles-only` (or pgauth's own SQL export). */
-export function parseRolesSql(sql: string): SqlImport {
-  const roles = new Map<string, DumpedRole>();
-  const warnings: string[] = [];
-  const role = (name: string): DumpedRole => {
-    let r = roles.get(name);
-    if (!r) roles.set(name, (r = { name, memberOf: new Set() }));
-    return r;
-  };
-  const nameList = (toks: Token[], at: number): { names: string[]; next: number } => {
-    const names: string[] = [];
-    let i = at;
-    for (;;) {
-      const nm = nameOf(toks[i]);
-      if (nm === undefined) break;
-      names.push(nm);
-      i++;
-      if (toks[i]?.t === 'punct' && toks[i]!.v === ',') i++;
-      else break;
-    }
-    return { names, next: i };
-  };
+/** The earliest instant the role file holds: what -infinity and BC dates become (expired, as in PostgreSQL). */
+export const EARLIEST_VALID_UNTIL = '0001-01-01T00:00:00Z';
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-  for (const st of tokenizeSql(sql)) {
-    const verb = st[0];
-    if (isWord(verb, 'create', 'alter') && isWord(st[1], 'role', 'user', 'group')) {
-      const name = nameOf(st[2]);
-      if (name === undefined) continue;
-      if (isWord(verb, 'alter') && isWord(st[3], 'set', 'reset', 'rename', 'in')) continue; // per-role settings, not attributes
-      const r = role(name);
-      if (isWord(verb, 'create') && r.login === undefined) r.login = isWord(st[1], 'user');
-      let i = isWord(st[3], 'with') ? 4 : 3;
-      while (i < st.length) {
-        const tok = st[i]!;
-        if (isWord(tok, 'login')) (r.login = true), i++;
-        else if (isWord(tok, 'nologin')) (r.login = false), i++;
-        else if (isWord(tok, 'password')) {
-          const v = st[i + 1];
-          if (v?.t === 'string') r.password = v.v;
-          else if (isWord(v, 'null')) r.password = null;
-          i += 2;
-        } else if (isWord(tok, 'valid') && isWord(st[i + 1], 'until')) {
-          const v = st[i + 2];
-          if (v?.t === 'string') {
-            const norm = normalizeValidUntil(v.v);
-            if (norm === undefined) warnings.push(`role ${JSON.stringify(name)}: VALID UNTIL '${v.v}' is not a timestamp pgauth reads; left out`);
-            else r.validUntil = norm;
-          }
-          i += 3;
-        } else if (isWord(tok, 'connection') && isWord(st[i + 1], 'limit')) {
-          const v = st[i + 2];
-          if (v?.t === 'number') r.connLimit = Number(v.v);
-          i += 3;
-        } else if (isWord(tok, 'in') && isWord(st[i + 1], 'role', 'group')) {
-          const { names, next } = nameList(st, i + 2);
-          for (const g of names) r.memberOf.add(g);
-          i = next;
-        } else if (isWord(tok, 'role', 'user', 'admin')) {
-          const { names, next } = nameList(st, i + 1);
-          for (const m of names) role(m).memberOf.add(name);
-          i = next;
-        } else i++;
-      }
-    } else if (isWord(verb, 'grant')) {
-      const to = st.findIndex((t) => isWord(t, 'to'));
-      if (to < 0 || st.slice(1, to).some((t) => isWord(t, 'on'))) continue; // a privilege grant, not membership
-      const groups = nameList(st, 1).names;
-      const members = nameList(st, to + 1).names;
-      for (const m of members) for (const g of groups) role(m).memberOf.add(g);
-    }
+/** The role file's valid-until for a VALID UNTIL, or why there is none it can hold. */
+function validUntilOf(r: SqlRole, warn: (msg: string) => void): { value: string } | { unreadable: string } | undefined {
+  const vu = r.validUntil;
+  if (vu === undefined) return undefined;
+  const where = `VALID UNTIL '${vu.text}' (line ${vu.line})`;
+  const v = vu.value;
+  if (v === undefined || v.kind === 'invalid') return { unreadable: `${where} is not a timestamp pgauth can read exactly` };
+  if (v.kind === 'infinity') return { value: 'infinity' };
+  if (v.kind === '-infinity' || v.kind === 'bc' || v.ms < Date.parse(EARLIEST_VALID_UNTIL)) {
+    warn(`${where} is before 0001-01-01: stored as valid-until=${EARLIEST_VALID_UNTIL}, expired as in PostgreSQL`);
+    return { value: EARLIEST_VALID_UNTIL };
   }
+  if (v.ms > LATEST_MS) return { unreadable: `${where} is after 9999-12-31, beyond what the role file holds` };
+  if (v.zoneAssumed) warn(`${where} has no time zone: read in UTC (PostgreSQL reads it in the session's TimeZone)`);
+  if (v.relative) warn(`${where} is relative: read at the time of import`);
+  return { value: new Date(v.ms).toISOString().replace('.000Z', 'Z') };
+}
 
+/**
+ * Reads the role statements of `pg_dumpall --roles-only` (or pgauth's own SQL
+ * export). Throws SqlSyntaxError (with the line) on anything PostgreSQL
+ * would refuse or pgauth cannot decode exactly. A role whose VALID UNTIL
+ * cannot be read is skipped (or, with unreadableAsNologin, imported nologin).
+ */
+export function parseRolesSql(sql: string, opts: SqlImportOptions = {}): SqlImport {
+  const statements = new RoleStatements(opts.now ?? new Date());
+  for (const st of tokenizeSql(sql)) statements.run(st);
+  const warnings = [...statements.warnings];
   const out: RoleRecord[] = [];
   const skipped: SqlImport['skipped'] = [];
-  for (const r of roles.values()) {
-    if (r.password === undefined || r.password === null || r.password === '') {
+  for (const r of statements.roles.values()) {
+    if (r.password === undefined || r.password === null) {
       skipped.push({ name: r.name, reason: 'no password in the SQL' });
       continue;
     }
     const attrs: RoleAttributes = {};
-    if (r.validUntil !== undefined) attrs.validUntil = r.validUntil;
+    const vu = validUntilOf(r, (msg) => warnings.push(`role ${JSON.stringify(r.name)}: ${msg}`));
+    if (vu && 'unreadable' in vu) {
+      if (!opts.unreadableAsNologin) {
+        skipped.push({ name: r.name, reason: `${vu.unreadable} (--import-unreadable-as-nologin imports it locked)` });
+        continue;
+      }
+      warnings.push(`role ${JSON.stringify(r.name)}: ${vu.unreadable}: imported as nologin`);
+      attrs.nologin = true;
+    } else if (vu) attrs.validUntil = vu.value;
     if (r.login === false) attrs.nologin = true;
+    if (r.login === undefined) warnings.push(`role ${JSON.stringify(r.name)}: the SQL never says LOGIN or NOLOGIN (line ${r.line}); imported able to log in`);
     if (r.connLimit !== undefined && r.connLimit >= 0) attrs.connLimit = r.connLimit;
     if (r.memberOf.size > 0) attrs.memberOf = [...r.memberOf];
-    out.push({ name: r.name, secret: r.password, attrs, line: 0 });
+    out.push({ name: r.name, secret: r.password, attrs, line: r.line });
   }
   return { roles: out, skipped, warnings };
 }

@@ -5,6 +5,7 @@
  * yet, so all are unrecognized; everything else is a setting applied after
  * login. Names are cut to NAMEDATALEN - 1 = 63 bytes, as PostgreSQL does.
  */
+import { truncateStartupName } from '../roles/name.js';
 import { fatal } from './errors.js';
 
 export interface StartupParameters {
@@ -14,17 +15,6 @@ export interface StartupParameters {
   replication: boolean;
   unrecognizedOptions: string[];
   settings: Array<[string, string]>;
-}
-
-/** NAMEDATALEN - 1: PostgreSQL truncates user and database names to 63 bytes. */
-const NAME_MAX_BYTES = 63;
-
-function truncateName(s: string): string {
-  const b = Buffer.from(s, 'utf8');
-  if (b.length <= NAME_MAX_BYTES) return s;
-  let end = NAME_MAX_BYTES;
-  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--; // do not cut a UTF-8 sequence
-  return b.subarray(0, end).toString('utf8');
 }
 
 /** `replication=...`: FATAL 22023 for a value PostgreSQL does not take. */
@@ -49,5 +39,5 @@ export function readStartupParameters(pairs: ReadonlyArray<[string, string]>): S
     else if (name.startsWith('_pq_.')) unrecognizedOptions.push(name);
     else settings.push([name, value]);
   }
-  return { user: truncateName(user), database: truncateName(database === '' ? user : database), replication, unrecognizedOptions, settings };
+  return { user: truncateStartupName(user), database: truncateStartupName(database === '' ? user : database), replication, unrecognizedOptions, settings };
 }

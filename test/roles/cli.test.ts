@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pgauth } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
-import { buildMd5Secret, buildScramSecret } from '../../src/secrets/index.js';
+import { buildMd5Secret, buildScramSecret, parseSecret, verifyPassword } from '../../src/secrets/index.js';
 
 const tmp = tempDir('pgauth-roles-cli-');
 afterAll(() => tmp.remove());
@@ -342,7 +342,12 @@ describe('export and import (files)', () => {
     const r = await pgauth(['import', '-', '--roles', dst, '--json'], { input: sql });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'sql', added: ['Weird "Name"'] });
-    expect(readFileSync(dst, 'utf8')).toBe(`"Weird ""Name""" "it's" valid-until=infinity\n`);
+    // A plaintext PASSWORD is stored as PostgreSQL stores it: a SCRAM-SHA-256 verifier.
+    const [, secret] = /^"Weird ""Name""" "(SCRAM-SHA-256\$4096:[^"]+)" valid-until=infinity\n$/.exec(readFileSync(dst, 'utf8'))!;
+    expect(verifyPassword("it's", parseSecret(secret!), 'Weird "Name"')).toBe(true);
+    const kept = fresh();
+    expect((await pgauth(['import', '-', '--roles', kept, '--keep-plaintext'], { input: sql })).code).toBe(0);
+    expect(readFileSync(kept, 'utf8')).toBe(`"Weird ""Name""" "it's" valid-until=infinity\n`);
   });
 
   it('a postgresql:// source goes to the probe\'s live import: no answer exits 2, a password in the URI draws the argv warning and is never echoed', async () => {

@@ -53,7 +53,7 @@ describe('export --format sql', () => {
 
   it('reads its own export back', () => {
     const { sql } = exportSql([{ name: 'O\'Brien', secret: "p'w\\x", attrs: { validUntil: 'infinity', memberOf: ['g'] }, line: 1 }], 'f');
-    expect(parseRolesSql(sql).roles).toEqual([{ name: "O'Brien", secret: "p'w\\x", attrs: { validUntil: 'infinity', memberOf: ['g'] }, line: 0 }]);
+    expect(parseRolesSql(sql).roles).toEqual([{ name: "O'Brien", secret: "p'w\\x", attrs: { validUntil: 'infinity', memberOf: ['g'] }, line: 6 }]);
   });
 });
 
@@ -98,8 +98,8 @@ GRANT SELECT ON TABLE t TO alice;
     expect(looksLikeSql(dump)).toBe(true);
     const r = parseRolesSql(dump);
     expect(r.roles).toEqual([
-      { name: 'alice', secret: 'SCRAM-SHA-256$4096:c2FsdA==$a:b', attrs: { validUntil: '2030-01-01T00:00:00Z', connLimit: 3, memberOf: ['admins'] }, line: 0 },
-      { name: 'Mixed "Case"', secret: 'md5' + '1'.repeat(32), attrs: { validUntil: 'infinity', nologin: true, memberOf: ['admins'] }, line: 0 },
+      { name: 'alice', secret: 'SCRAM-SHA-256$4096:c2FsdA==$a:b', attrs: { validUntil: '2030-01-01T00:00:00Z', connLimit: 3, memberOf: ['admins'] }, line: 17 },
+      { name: 'Mixed "Case"', secret: 'md5' + '1'.repeat(32), attrs: { validUntil: 'infinity', nologin: true, memberOf: ['admins'] }, line: 20 },
     ]);
     expect(r.skipped.map((s) => s.name)).toEqual(['admins', 'postgres']);
     // ALTER ROLE ... SET and GRANT ... ON are not role attributes or memberships.
@@ -113,14 +113,41 @@ GRANT SELECT ON TABLE t TO alice;
 });
 
 describe('bounded reading', () => {
-  it('keeps only the tokens of statements that can be about roles, at most 10,000 per statement', () => {
-    const huge = `SET x = on;\nSELECT ${'a, '.repeat(200_000)}b;\nCREATE ROLE r ${'LOGIN '.repeat(20_000)};\nALTER ROLE r PASSWORD 'pw';\n`;
-    const statements = tokenizeSql(huge);
-    expect(statements.map((st) => st[0])).toEqual([
-      { t: 'word', v: 'create' },
-      { t: 'word', v: 'alter' },
+  it('keeps no tokens of statements that cannot be about roles, and refuses a role statement of more than 10,000 tokens', () => {
+    const big = `SET x = on;\nSELECT ${'a, '.repeat(50_000)}b;\nCREATE ROLE r LOGIN;\nALTER ROLE r PASSWORD 'pw';\n`;
+    const statements = tokenizeSql(big);
+    expect(statements.map((st) => st[0]!.v)).toEqual(['create', 'alter']);
+    expect(parseRolesSql(big).roles.map((r) => [r.name, r.secret])).toEqual([['r', 'pw']]);
+    const huge = `SELECT 1;\nCREATE ROLE r ${'LOGIN '.repeat(20_000)};\n`;
+    expect(() => tokenizeSql(huge)).toThrow(expect.objectContaining({ line: 2, message: 'a statement of more than 10000 tokens' }));
+  });
+});
+
+describe('reading a whole pg_dumpall (not only --roles-only)', () => {
+  it("skips COPY ... FROM stdin data (quotes, semicolons and all) and keeps counting lines", () => {
+    const dump = [
+      "CREATE ROLE a LOGIN PASSWORD 'pa';",
+      'COPY public.t (x, y) FROM stdin;',
+      "it's\t'; CREATE ROLE evil LOGIN PASSWORD 'x';",
+      '$$\t/*',
+      '\\.',
+      "CREATE ROLE b LOGIN PASSWORD 'pb';",
+      "CREATE ROLE c LOGIN PASSWORD E'\\xff';",
+    ].join('\n');
+    expect(() => parseRolesSql(dump)).toThrow(expect.objectContaining({ line: 7 }));
+    const r = parseRolesSql(dump.split('\n').slice(0, 6).join('\n'));
+    expect(r.roles.map((x) => [x.name, x.secret, x.line])).toEqual([
+      ['a', 'pa', 1],
+      ['b', 'pb', 6],
     ]);
-    expect(statements[0]).toHaveLength(10_000);
-    expect(parseRolesSql(huge).roles.map((r) => [r.name, r.secret])).toEqual([['r', 'pw']]);
+  });
+
+  it('follows SET standard_conforming_strings', () => {
+    const sql = "SET standard_conforming_strings = off;\nCREATE ROLE a LOGIN PASSWORD 'a\\\\b\\x41';\nSET standard_conforming_strings = on;\nCREATE ROLE b LOGIN PASSWORD 'a\\\\b';\n";
+    expect(parseRolesSql(sql).roles.map((x) => x.secret)).toEqual(['a\\bA', 'a\\\\b']);
+  });
+
+  it('a COPY without its \\. line is refused', () => {
+    expect(() => parseRolesSql('COPY t FROM stdin;\nrow\n')).toThrow(/COPY data without its closing/);
   });
 });

@@ -470,9 +470,11 @@ export function register(program: Command): void {
     .description('import roles into the role file (reports added, replaced, skipped)');
   rolesOption(imp);
   imp.option('--replace', 'overwrite roles that already exist');
+  imp.option('--import-unreadable-as-nologin', 'SQL: import a role whose VALID UNTIL pgauth cannot read as nologin (default: skip it)');
+  imp.option('--keep-plaintext', 'SQL: keep a plaintext PASSWORD as is (default: store a SCRAM-SHA-256 verifier, as PostgreSQL does)');
   addPasswordOptions(imp);
   jsonOption(imp);
-  imp.action(async (source: string, flags: CommonFlags & PasswordFlags & { replace?: boolean }, cmd: Command) =>
+  imp.action(async (source: string, flags: CommonFlags & PasswordFlags & ImportFlags, cmd: Command) =>
     run(async () => {
       const g = globalOptions(cmd);
       const path = await rolesPath(flags);
@@ -489,7 +491,8 @@ export function register(program: Command): void {
         found = { kind: 'server', roles: records, skipped: [], warnings: [] };
         source = redactUri(source);
       } else {
-        found = roles.rolesFromSource(await readSource(source), source === '-' ? 'stdin' : source);
+        const opts = { unreadableAsNologin: flags.importUnreadableAsNologin === true, keepPlaintext: flags.keepPlaintext === true };
+        found = roles.rolesFromSource(await readSource(source), source === '-' ? 'stdin' : source, opts);
       }
       const report = await roles.mergeRoles({ path, source, replace: flags.replace === true, ...found, ...pathOpts(flags) });
       for (const w of report.warnings) warn(w);
@@ -503,6 +506,12 @@ export function register(program: Command): void {
       print(lines.join('\n'));
     }),
   );
+}
+
+interface ImportFlags {
+  replace?: boolean;
+  importUnreadableAsNologin?: boolean;
+  keepPlaintext?: boolean;
 }
 
 /** Import sources are bounded like role files. */

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { globalOptions, printJson, warn } from '../context.js';
 import { usageError } from '../errors.js';
 import { addPasswordOptions, readPassword, type PasswordFlags } from '../password.js';
+import { PG_MAX_NAME_BYTES, nameTooLong } from '../../roles/name.js';
 
 interface VerifierFlags extends PasswordFlags {
   method: string;
@@ -19,8 +20,6 @@ interface VerifierFlags extends PasswordFlags {
 
 /** Largest count PostgreSQL accepts (scram_iterations is an int). */
 const MAX_ITERATIONS = 2147483647;
-/** PostgreSQL's NAMEDATALEN - 1: longer role names are truncated. */
-const MAX_ROLE_NAME_BYTES = 63;
 
 export interface VerifierOptions {
   method: 'scram-sha-256' | 'md5';
@@ -55,8 +54,8 @@ export function parseVerifierFlags(flags: VerifierFlags): VerifierOptions {
     if (value === undefined) continue;
     if (value === '') throw usageError(`${flag}: the role name is empty`);
     if (value.includes('\0')) throw usageError(`${flag}: the role name contains a NUL character`);
-    if (Buffer.byteLength(value) > MAX_ROLE_NAME_BYTES) {
-      warn(`${flag}: "${value}" is longer than ${MAX_ROLE_NAME_BYTES} bytes; PostgreSQL truncates role names to that length`);
+    if (nameTooLong(value)) {
+      warn(`${flag}: "${value}" is longer than ${PG_MAX_NAME_BYTES} bytes; PostgreSQL truncates role names to that length`);
     }
   }
   if (method === 'md5') {
