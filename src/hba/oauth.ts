@@ -66,3 +66,14 @@ export function oauthOptionsColumn(h: OauthSettings): string[] {
   if (h.oauthSkipUsermap) out.push('delegate_ident_mapping=true');
   return out;
 }
+
+/**
+ * What PostgreSQL loads but a libpq client cannot use: an issuer that is not
+ * https (libpq 18 fetches the discovery document only over https, unless
+ * PGOAUTHDEBUG=UNSAFE). A lint warning, not an error.
+ */
+export function oauthLineWarnings(options: ReadonlyArray<readonly [string, string]>): string[] {
+  const issuer = options.find(([k]) => k === 'issuer')?.[1];
+  if (issuer === undefined || /^https:\/\//i.test(issuer)) return [];
+  return [`oauth issuer "${issuer}" is not an https URL: the OAuth flow of libpq 18 (libpq-oauth) talks to issuers over https only, unless PGOAUTHDEBUG=UNSAFE`];
+}

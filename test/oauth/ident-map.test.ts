@@ -51,12 +51,14 @@ describeWith(pgMissing() ?? pgInstallMissing(18) ?? validatorMissing(), 'map= wi
   const jwks = join(tmp.path, 'keys.jwks');
   beforeAll(async () => {
     const so = buildValidator(tmp.path);
-    const hbaLine = `host all all 127.0.0.1/32 oauth issuer="${ISSUER}" scope="${SCOPE}" map=m1`;
+    // A database of its own for the line that delegates the mapping to the validator.
+    const hbaLine = `host delegated all 127.0.0.1/32 oauth issuer="${ISSUER}" scope="${SCOPE}" delegate_ident_mapping=1\nhost all all 127.0.0.1/32 oauth issuer="${ISSUER}" scope="${SCOPE}" map=m1`;
     pg = await startCluster({ version: 18, conf: { oauth_validator_libraries: `'${so}'` }, hba: `${hbaLine}\nlocal all all trust\n` });
     const identPath = join(pg.dataDir, 'pg_ident.conf');
     writeFileSync(identPath, IDENT);
     chownToPostgres(identPath);
     await pg.reload();
+    await pg.sql('CREATE DATABASE delegated');
     await pg.sql('CREATE ROLE admins NOLOGIN; CREATE ROLE alice LOGIN; CREATE ROLE bob LOGIN; CREATE ROLE carol LOGIN; CREATE ROLE eve LOGIN; CREATE ROLE dave LOGIN IN ROLE admins');
     const ident = join(tmp.path, 'pg_ident.conf');
     writeFileSync(ident, IDENT);
@@ -73,9 +75,9 @@ describeWith(pgMissing() ?? pgInstallMissing(18) ?? validatorMissing(), 'map= wi
     tmp.remove();
   });
 
-  async function logsIn(port: number, role: string, token: string): Promise<boolean> {
+  async function logsIn(port: number, role: string, token: string, database = 'postgres'): Promise<boolean> {
     const c = await RawClient.connect(port);
-    c.startup(role, [['database', 'postgres']]);
+    c.startup(role, [['database', database]]);
     await c.until('AuthenticationSASL');
     c.write({ type: 'SASLInitialResponse', mechanism: 'OAUTHBEARER', data: buildInitialResponse(token) });
     const answer = await c.next();
@@ -85,12 +87,14 @@ describeWith(pgMissing() ?? pgInstallMissing(18) ?? validatorMissing(), 'map= wi
 
   it('admits the same (identity, role) pairs as PostgreSQL 18', async () => {
     const rows: string[] = [];
-    for (const [identity, role] of CASES) {
-      const real = await logsIn(pg.port, role, testToken(identity));
+    for (const [identity, role, database] of [...CASES.map(([i, r]) => [i, r, 'postgres'] as const), ['bob.corp.example', 'alice', 'delegated'] as const, ['nobody', 'eve', 'delegated'] as const]) {
+      const real = await logsIn(pg.port, role, testToken(identity), database);
       const jwt = (await pgauth(['oauth-token', '--jwks', jwks, '--issuer', ISSUER, '--scope', SCOPE, '--subject', identity])).stdout.trim();
-      const ours = await logsIn(served.port, role, jwt);
-      rows.push(`${identity} as ${role}: postgresql=${real} serve=${ours}`);
+      const ours = await logsIn(served.port, role, jwt, database);
+      rows.push(`${identity} as ${role} to ${database}: postgresql=${real} serve=${ours}`);
     }
+    // delegate_ident_mapping=1: the validator's word is enough, whatever the identity.
+    expect(rows.filter((r) => r.includes('to delegated')).every((r) => r.endsWith('postgresql=true serve=true'))).toBe(true);
     expect(rows.filter((r) => r.match(/postgresql=(\w+) serve=(\w+)/)![1] !== r.match(/postgresql=(\w+) serve=(\w+)/)![2])).toEqual([]);
     // Both sides must admit some and refuse some, or the comparison proves nothing.
     expect(rows.filter((r) => r.includes('postgresql=true')).length).toBeGreaterThanOrEqual(4);

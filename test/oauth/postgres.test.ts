@@ -54,6 +54,8 @@ describeWith(pgMissing() ?? pgInstallMissing(18) ?? validatorMissing(), 'OAUTHBE
     const { c, answer } = await begin(buildInitialResponse(testToken('alice')));
     expect(answer).toEqual({ type: 'AuthenticationOk' });
     await c.until('ReadyForQuery');
+    c.write({ type: 'Query', sql: 'SELECT system_user' });
+    expect((await c.until('DataRow')).values.map((v) => v?.toString())).toEqual(['oauth:alice']);
     c.end();
   });
 

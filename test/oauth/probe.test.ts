@@ -22,8 +22,8 @@ let expired: string;
 beforeAll(async () => {
   expect((await pgauth(['oauth-token', '--new-jwks', jwks])).code).toBe(0);
   writeFileSync(roles, '"alice" ""\n', { mode: 0o600 });
-  served = await startServe(['--auth', 'oauth', '--oauth-issuer', ISSUER, '--oauth-scope', SCOPE, '--oauth-jwks', jwks, '--roles', roles]);
-  good = (await pgauth(['oauth-token', '--jwks', jwks, '--issuer', ISSUER, '--scope', SCOPE, '--subject', 'alice'])).stdout.trim();
+  served = await startServe(['--auth', 'oauth', '--oauth-issuer', ISSUER, '--oauth-scope', SCOPE, '--oauth-jwks', jwks, '--oauth-audience', 'pgauth-test', '--roles', roles]);
+  good = (await pgauth(['oauth-token', '--jwks', jwks, '--issuer', ISSUER, '--scope', SCOPE, '--audience', 'pgauth-test', '--subject', 'alice'])).stdout.trim();
   expired = (await pgauth(['oauth-token', '--jwks', jwks, '--issuer', ISSUER, '--scope', SCOPE, '--subject', 'alice', '--expired'])).stdout.trim();
 });
 afterAll(async () => {
@@ -42,7 +42,7 @@ interface Doc {
 async function probe(extraConninfo: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, input?: string) {
   const r = await pgauth(['probe', '--json', '--trace', ...args, `host=127.0.0.1 port=${served.port} user=alice dbname=postgres ${extraConninfo}`], { env, ...(input !== undefined ? { input } : {}) });
   for (const t of [good, expired]) expect(r.stdout + r.stderr).not.toContain(t);
-  return { code: r.code, doc: JSON.parse(r.stdout) as Doc, stderr: r.stderr };
+  return { code: r.code, doc: JSON.parse(r.stdout) as Doc, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('probe against an oauth server', () => {
@@ -76,6 +76,30 @@ describe('probe against an oauth server', () => {
     expect(r.code).toBe(1);
     expect(r.doc.diagnosis.code).toBe('oauth-token-rejected');
     expect(r.doc.auth.oauth).toMatchObject({ tokenSent: true, tokenSource: 'stdin', status: 'invalid_token' });
+  });
+
+  const refusedKinds: Array<[string, string[]]> = [
+    ['wrong issuer', ['--issuer', 'https://elsewhere.example', '--scope', SCOPE, '--audience', 'pgauth-test']],
+    ['wrong audience', ['--issuer', ISSUER, '--scope', SCOPE, '--audience', 'another-service']],
+    ['missing scope', ['--issuer', ISSUER, '--scope', 'openid', '--audience', 'pgauth-test']],
+    ['not valid yet', ['--issuer', ISSUER, '--scope', SCOPE, '--audience', 'pgauth-test', '--not-before', '1h']],
+  ];
+  for (const [what, args] of refusedKinds) {
+    it(`diagnoses a token with a ${what} as oauth-token-rejected`, async () => {
+      const token = (await pgauth(['oauth-token', '--jwks', jwks, '--subject', 'alice', ...args])).stdout.trim();
+      const r = await probe('', ['--oauth-token-env', 'TOKEN'], { TOKEN: token });
+      expect(r.stdout + r.stderr).not.toContain(token);
+      expect(r.code).toBe(1);
+      expect(r.doc.diagnosis.code).toBe('oauth-token-rejected');
+    });
+  }
+
+  it('diagnoses a token signed by a key the server does not trust as oauth-token-rejected', async () => {
+    const other = join(tmp.path, 'other.jwks');
+    expect((await pgauth(['oauth-token', '--new-jwks', other])).code).toBe(0);
+    const token = (await pgauth(['oauth-token', '--jwks', other, '--issuer', ISSUER, '--scope', SCOPE, '--audience', 'pgauth-test', '--subject', 'alice'])).stdout.trim();
+    const r = await probe('', ['--oauth-token-env', 'TOKEN'], { TOKEN: token });
+    expect(r.doc.diagnosis.code).toBe('oauth-token-rejected');
   });
 
   it("says what libpq 18 would stop with when oauth_issuer is not the server's", async () => {

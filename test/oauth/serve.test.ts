@@ -126,7 +126,28 @@ describe('pgauth oauth-token', () => {
   });
 });
 
+describe('libpq 15 against serve --auth oauth', () => {
+  it("does not speak OAUTHBEARER: none of the server's SASL authentication mechanisms are supported", async () => {
+    const r = await run('psql', ['-X', '-At', '-c', 'SELECT 1', `host=127.0.0.1 port=${served.port} user=alice dbname=postgres`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("none of the server's SASL authentication mechanisms are supported");
+  });
+});
+
 describeWith(libpq18Missing(), 'libpq 18 against serve --auth oauth', () => {
+  const psql18 = (conninfo: string) => {
+    const c = libpq18()!;
+    return run(c.psql, ['-X', '-At', '-c', 'SELECT 1', `host=127.0.0.1 port=${served.port} user=alice dbname=postgres ${conninfo}`], { env: { ...process.env, ...c.env } });
+  };
+  it('stops before anything without oauth_issuer and oauth_client_id', async () => {
+    expect((await psql18('')).stderr).toContain('server requires OAuth authentication, but oauth_issuer and oauth_client_id are not both set');
+  });
+  it("finds the server's discovery document incompatible with another oauth_issuer", async () => {
+    expect((await psql18('oauth_issuer=https://other.example oauth_client_id=x')).stderr).toContain(
+      `server's discovery document at ${ISSUER}/.well-known/openid-configuration (issuer "${ISSUER}") is incompatible with oauth_issuer (https://other.example)`,
+    );
+  });
+
   it('reaches libpq\'s own "no OAuth flows are available" after the discovery round', async () => {
     const c = libpq18()!;
     const from = served.lines.length;

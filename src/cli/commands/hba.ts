@@ -145,13 +145,19 @@ export interface HbaLintResult {
   rules: number;
   /** One row per line, as the pg_hba_file_rules view (PostgreSQL 16 columns). */
   lines: HbaFileRulesRow[];
+  /** Lines PostgreSQL loads but clients cannot use as written: [{file, line, message}]. */
+  warnings: Array<{ file: string; line: number; message: string }>;
 }
 
 /** serverVersion: the PostgreSQL major whose texts and methods to use (default the newest, 18). */
 export async function hbaLint(path: string, opts: { serverVersion?: number } = {}): Promise<HbaLintResult> {
   const hba = await import('../../hba/index.js');
   const file = await hba.loadHbaFile(path, { renderTemplate: true, ...(opts.serverVersion !== undefined ? { serverVersion: opts.serverVersion } : {}) });
-  return { file: path, template: file.template, errors: file.errors.length, rules: file.rules.length, lines: hba.hbaFileRules(file) };
+  const { oauthLineWarnings } = await import('../../hba/oauth.js');
+  const warnings = file.rules
+    .filter((r) => r.method === 'oauth')
+    .flatMap((r) => oauthLineWarnings(r.options).map((message) => ({ file: r.file, line: r.lineNumber, message })));
+  return { file: path, template: file.template, errors: file.errors.length, rules: file.rules.length, lines: hba.hbaFileRules(file), warnings };
 }
 
 async function renderCheck(r: HbaCheckResult): Promise<string> {
@@ -209,7 +215,8 @@ async function renderLint(r: HbaLintResult): Promise<string> {
     r.errors === 0
       ? style.ok(`${r.rules} rule${r.rules === 1 ? '' : 's'}, no errors`)
       : style.fail(`${r.errors} error${r.errors === 1 ? '' : 's'}`) + ` (PostgreSQL would not load this file)`;
-  return [table(['line', 'type', 'database', 'user', 'address', 'netmask', 'method', 'options', 'error'], rows), summary].join('\n');
+  const warnings = r.warnings.map((w) => style.warn(`warning: ${w.file}:${w.line}: ${w.message}`));
+  return [table(['line', 'type', 'database', 'user', 'address', 'netmask', 'method', 'options', 'error'], rows), ...warnings, summary].join('\n');
 }
 
 export function register(program: Command): void {
