@@ -320,14 +320,17 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
       expect(outcomes.filter(({ o }) => o.ok)).toHaveLength(100);
     };
     await burst(); // every thread of the pool started and warm
-    const mallocBefore = mallocInUse();
-    await burst();
-    await burst();
-    if (mallocBefore !== null) {
-      const leakedKiB = (mallocInUse()! - mallocBefore) / 1024;
-      expect(leakedKiB).toBeLessThan(512); // a handle left without pam_end: about 1.2 MiB for these 400
+    // A leak grows in every window; a one-off (glibc growing an arena for a thread that ran
+    // late on a loaded machine) shows in one only. So: two windows of 400 logins, the smaller.
+    const windows: number[] = [];
+    for (let w = 0; w < 2; w++) {
+      const before = mallocInUse();
+      await burst();
+      await burst();
+      if (before !== null) windows.push((mallocInUse()! - before) / 1024);
     }
-  }, 60_000);
+    if (windows.length > 0) expect(Math.min(...windows)).toBeLessThan(512); // a handle left without pam_end: about 1.2 MiB per 400
+  }, 120_000);
 });
 
 describeWith(pamModulesMissing(), 'the PAM conversation, called through its C pointer', () => {
