@@ -12,7 +12,8 @@ import { oauthLineWarnings } from './oauth.js';
 
 export interface HbaFinding {
   file: string;
-  line: number | null;
+  /** 1-based line number; 0 for the file as a whole (as check-roles' findings). */
+  line: number;
   severity: 'error' | 'warning';
   code: string;
   message: string;
@@ -161,7 +162,7 @@ function errorCode(e: HbaFile['errors'][number]): { code: LintCode; fix: string 
 
 /** All findings for a parsed file: errors first as PostgreSQL reports them, then the lint rules, ordered by position. */
 export function lintHba(file: HbaFile): HbaFinding[] {
-  const errors: HbaFinding[] = file.errors.map((e) => ({ file: e.file, line: e.line, severity: 'error', message: e.message, ...errorCode(e) }));
+  const errors: HbaFinding[] = file.errors.map((e) => ({ file: e.file, line: e.line ?? 0, severity: 'error', message: e.message, ...errorCode(e) }));
   const order = new Map(file.lines.map((l, i) => [`${l.file}\0${l.lineNumber}`, i]));
   const pos = (f: HbaFinding) => order.get(`${f.file}\0${f.line}`) ?? Number.MAX_SAFE_INTEGER;
   const warnings = [...file.rules.flatMap(ruleFindings), ...shadowFindings(file.rules)];

@@ -84,6 +84,12 @@ describe('lint rules (pure)', () => {
     expect(codes('hostssl all all 10.0.0.0/8 cert\n')).toEqual([]);
   });
 
+  it('a file without rules: a file-level finding on line 0, as check-roles gives one', () => {
+    expect(lintHba(parse('# nothing\n'))).toEqual([
+      { file: '/etc/pg/pg_hba.conf', line: 0, severity: 'error', code: 'syntax', message: 'configuration file "/etc/pg/pg_hba.conf" contains no entries', fix: 'add at least one rule' },
+    ]);
+  });
+
   it('every finding has a fix; errors come with code syntax', () => {
     const f: HbaFinding[] = lintHba(parse('hosts all all all trust\nhost all all 0.0.0.0/0 md5\n'));
     expect(f.map((x) => `${x.line}:${x.severity}:${x.code}`)).toEqual(['1:error:syntax', '2:warning:world-weak', '2:warning:md5']);

@@ -147,7 +147,7 @@ export interface HbaLintResult {
   /** One row per line, as the pg_hba_file_rules view (PostgreSQL 16 columns). */
   lines: HbaFileRulesRow[];
   /** The warning findings in the older shape [{file, line, message}] (kept for compatibility). */
-  warnings: Array<{ file: string; line: number | null; message: string }>;
+  warnings: Array<{ file: string; line: number; message: string }>;
   /** Errors and warnings, each with a rule id and a fix (as check-roles --json); `file` only when includes are involved. */
   findings: Array<Omit<HbaFinding, 'file'> & { file?: string }>;
 }
@@ -220,7 +220,7 @@ async function renderLint(r: HbaLintResult): Promise<string> {
       ? style.ok(`${r.rules} rule${r.rules === 1 ? '' : 's'}, no errors`)
       : style.fail(`${r.errors} error${r.errors === 1 ? '' : 's'}`) + ` (PostgreSQL would not load this file)`;
   const findings = r.findings.map((f) => {
-    const where = `${f.file ?? r.file}${f.line === null ? '' : `:${f.line}`}`;
+    const where = `${f.file ?? r.file}${f.line === 0 ? '' : `:${f.line}`}`;
     const sev = f.severity === 'error' ? style.fail('error') : style.warn('warning');
     return `${where}: ${sev}: ${f.message} ${style.dim(`[${f.code}]`)}\n  fix: ${f.fix}`;
   });
