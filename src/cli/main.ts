@@ -53,6 +53,31 @@ function report(err: unknown, debug: boolean): void {
   else if (!known) process.stderr.write('pgauth: (run with --debug for details)\n');
 }
 
+/** --json on the command line (before a `--` that starts another program's arguments). */
+export function jsonRequested(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** The error's kind for `--json`: the CliError kinds, usage for input and commander errors, else internal. */
+export function errorKind(err: unknown): CliErrorKind | 'interrupted' | 'internal' {
+  if (err instanceof CliError) return err.kind;
+  if (isCommanderError(err) || (err instanceof Error && INPUT_ERROR_NAMES.has(err.name))) return 'usage';
+  if (err instanceof Error && err.name === 'ExitPromptError') return 'interrupted';
+  return 'internal';
+}
+
+/**
+ * SPEC §0 with --json: stdout always holds one JSON document, also when the
+ * command failed before printing its own. A silent CliError has printed it.
+ * One line, so that it is also a JSON line for `serve --json`.
+ */
+export function jsonErrorDocument(err: unknown): string | undefined {
+  if (err instanceof CliError && err.silent) return undefined;
+  const message = (err instanceof Error ? err.message : String(err)).replace(/^error: /, '').trim();
+  return JSON.stringify({ ok: false, error: { kind: errorKind(err), message } }) + '\n';
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
   configureColor(argv);
   const debug = argv.includes('--debug');
@@ -83,6 +108,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   } catch (err) {
     code = exitCodeFor(err);
     report(err, debug);
+    const doc = code !== 0 && jsonRequested(argv.slice(2)) ? jsonErrorDocument(err) : undefined;
+    if (doc !== undefined) process.stdout.write(doc);
   }
   if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
   // Node writes to a pipe asynchronously: wait until everything written has

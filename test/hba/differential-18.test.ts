@@ -13,7 +13,9 @@ import { describeWith, pgMissing } from '../helpers/env.js';
 import type { Cluster } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pgInstall, pgInstallMissing } from '../helpers/versions.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { lintHba } from '../../src/hba/lint.js';
 import type { LoadOptions } from '../../src/hba/index.js';
 import { BROKEN_LINES, CONNECTIONS, DATABASES, HBA_CASES, OPTIONS_LINES, ROLE_FILE, USERS } from './cases.js';
 import { observeAuth, type Observed } from './wire.js';
@@ -145,6 +147,37 @@ describeWith(pgMissing() ?? pgInstallMissing(VERSION), `pg_hba.conf engine vs a 
       await cluster.sql('ALTER SYSTEM SET ssl = on');
       await cluster.reload();
     }
+  });
+
+  it('hba lint\'s fixture: PostgreSQL 18 refuses the same lines (cert on a host line is its own error), loads the rest', async () => {
+    const text = readFileSync(fileURLToPath(new URL('./fixtures/lint-findings.conf', import.meta.url)), 'utf8');
+    const { file, ours, theirs } = await both(text);
+    const pick = (rows: Array<Record<string, unknown>>) => rows.map((r) => ({ line: r.line_number, type: r.type, error: r.error }));
+    expect(pick(ours)).toEqual(pick(theirs));
+    // Line 13 of the fixture, after the admin line.
+    expect(theirs.find((r) => r.line_number === 14)?.error).toBe('cert authentication is only supported on hostssl connections');
+    expect(lintHba(file).filter((f) => f.severity === 'error' && f.code === 'cert-not-hostssl').map((f) => f.line)).toEqual([14]);
+  });
+
+  it('lines hba lint calls shadowed never decide a real login; the engine agrees with PostgreSQL 18 on every connection', async () => {
+    const body = [
+      'host    all    all        ::/0           scram-sha-256',
+      'host    appdb  all        ::1/128        md5',
+      'hostssl all    alice,bob  127.0.0.0/8    trust',
+      'hostssl appdb  alice      127.0.0.1/32   password',
+      'host    all    all        127.0.0.1/32   reject',
+    ].join('\n') + '\n';
+    const dir = join(tmp.path, `case-${++caseNo}`);
+    const file = await engineCopy(dir, body, {}, ENGINE);
+    await cluster.setHba(body);
+    // After the admin line: lines 3 and 5 are shadowed, by lines 2 and 4.
+    expect(lintHba(file).filter((f) => f.code === 'shadowed').map((f) => f.line)).toEqual([3, 5]);
+    const { disagreements, observed } = await compareLogins(cluster, file, checkRoles);
+    expect(disagreements).toEqual([]);
+    const methods = new Set(observed.values());
+    expect(methods.has('md5') || methods.has('password')).toBe(false);
+    // The shadowing lines do decide logins (not a pass by an empty matrix).
+    expect(methods.has('scram-sha-256') && methods.has('trust')).toBe(true);
   });
 
   it('oauth lines: issuer, scope, validator, map, delegate_ident_mapping read and refused as PostgreSQL 18 does', async () => {

@@ -120,7 +120,9 @@ describe('the CLI refuses an unsafe path (exit 3), unless --allow-unsafe-path', 
       const r = await pgauth([...args, '--roles', file], { input: 'pencil\n' });
       expect(r.code, args.join(' ')).toBe(3);
       expect(r.stderr, args.join(' ')).toBe(`pgauth: unsafe role file path ${file}: ${dir}: folder writable by group or others without the sticky bit (mode 0770); another local user could replace or read it (fix the owner or mode, or pass --allow-unsafe-path)\n`);
-      expect(r.stdout).toBe('');
+      // SPEC §0: with --json stdout holds the error document, without it nothing.
+      if (args.includes('--json')) expect(JSON.parse(r.stdout)).toEqual({ ok: false, error: { kind: 'usage', message: expect.stringContaining('unsafe role file path') } });
+      else expect(r.stdout).toBe('');
     }
     expect(readFileSync(file, 'utf8')).toBe(before);
     const ok = await addRole(file, '--allow-unsafe-path');

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { usageError } from '../errors.js';
 import type { ConnectionFacts } from '../../server/types.js';
 import type { HbaFileRulesRow, MismatchReason } from '../../hba/index.js';
+import type { HbaFinding } from '../../hba/lint.js';
 
 export interface HbaCheckOptions {
   file: string;
@@ -145,19 +146,22 @@ export interface HbaLintResult {
   rules: number;
   /** One row per line, as the pg_hba_file_rules view (PostgreSQL 16 columns). */
   lines: HbaFileRulesRow[];
-  /** Lines PostgreSQL loads but clients cannot use as written: [{file, line, message}]. */
+  /** The warning findings in the older shape [{file, line, message}] (kept for compatibility). */
   warnings: Array<{ file: string; line: number; message: string }>;
+  /** Errors and warnings, each with a rule id and a fix (as check-roles --json); `file` only when includes are involved. */
+  findings: Array<Omit<HbaFinding, 'file'> & { file?: string }>;
 }
 
 /** serverVersion: the PostgreSQL major whose texts and methods to use (default the newest, 18). */
 export async function hbaLint(path: string, opts: { serverVersion?: number } = {}): Promise<HbaLintResult> {
   const hba = await import('../../hba/index.js');
   const file = await hba.loadHbaFile(path, { renderTemplate: true, ...(opts.serverVersion !== undefined ? { serverVersion: opts.serverVersion } : {}) });
-  const { oauthLineWarnings } = await import('../../hba/oauth.js');
-  const warnings = file.rules
-    .filter((r) => r.method === 'oauth')
-    .flatMap((r) => oauthLineWarnings(r.options).map((message) => ({ file: r.file, line: r.lineNumber, message })));
-  return { file: path, template: file.template, errors: file.errors.length, rules: file.rules.length, lines: hba.hbaFileRules(file), warnings };
+  const { lintHba } = await import('../../hba/lint.js');
+  const all = lintHba(file);
+  const multiFile = all.some((f) => f.file !== path) || file.lines.some((l) => l.file !== path);
+  const findings = all.map(({ file: f, ...rest }) => ({ ...rest, ...(multiFile ? { file: f } : {}) }));
+  const warnings = all.filter((f) => f.severity === 'warning').map((f) => ({ file: f.file, line: f.line, message: f.message }));
+  return { file: path, template: file.template, errors: file.errors.length, rules: file.rules.length, lines: hba.hbaFileRules(file), warnings, findings };
 }
 
 async function renderCheck(r: HbaCheckResult): Promise<string> {
@@ -215,8 +219,14 @@ async function renderLint(r: HbaLintResult): Promise<string> {
     r.errors === 0
       ? style.ok(`${r.rules} rule${r.rules === 1 ? '' : 's'}, no errors`)
       : style.fail(`${r.errors} error${r.errors === 1 ? '' : 's'}`) + ` (PostgreSQL would not load this file)`;
-  const warnings = r.warnings.map((w) => style.warn(`warning: ${w.file}:${w.line}: ${w.message}`));
-  return [table(['line', 'type', 'database', 'user', 'address', 'netmask', 'method', 'options', 'error'], rows), ...warnings, summary].join('\n');
+  const findings = r.findings.map((f) => {
+    const where = `${f.file ?? r.file}${f.line === 0 ? '' : `:${f.line}`}`;
+    const sev = f.severity === 'error' ? style.fail('error') : style.warn('warning');
+    return `${where}: ${sev}: ${f.message} ${style.dim(`[${f.code}]`)}\n  fix: ${f.fix}`;
+  });
+  const nWarn = r.warnings.length;
+  const tail = nWarn > 0 ? style.warn(`, ${nWarn} warning${nWarn === 1 ? '' : 's'}`) : '';
+  return [table(['line', 'type', 'database', 'user', 'address', 'netmask', 'method', 'options', 'error'], rows), ...findings, summary + tail].join('\n');
 }
 
 export function register(program: Command): void {
@@ -284,9 +294,10 @@ export function register(program: Command): void {
 
   hba
     .command('lint')
-    .description('parse every line like the pg_hba_file_rules view; exit 1 on any error')
+    .description('parse every line like the pg_hba_file_rules view and lint it; exit 1 on any error (or warning with --strict)')
     .argument('<file>', 'pg_hba.conf to read (include and @file are followed)')
     .option('--server-version <major>', 'read the file as this PostgreSQL major does (14 to 18: oauth lines and some messages are 18\'s)', '18')
+    .option('--strict', 'warnings fail too (exit 1)', false)
     .option('--json', 'print one JSON document')
     .action(async function (this: Command, file: string) {
       const { globalOptions, printJson, warn } = await import('../context.js');
@@ -302,5 +313,8 @@ export function register(program: Command): void {
         print(await renderLint(result));
       }
       if (result.errors > 0) throw new CliError('rejected', `${result.errors} error(s) in ${file}`, true);
+      if (this.opts<{ strict: boolean }>().strict && result.warnings.length > 0) {
+        throw new CliError('rejected', `${result.warnings.length} warning(s) in ${file} (--strict)`, true);
+      }
     });
 }
