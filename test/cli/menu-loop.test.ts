@@ -3,7 +3,7 @@
  * after each action, offers fixed choices as lists, turns an action's error
  * into one line and goes on, and exits 0 on Quit.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -75,6 +75,31 @@ describeWith(tmuxMissing(), 'the menu stays', () => {
     await tty.waitForText(`Role file: ${roles} (0 roles)`);
 
     tty.send('Up'); // the list loops: Up from the first entry is Quit
+    tty.send('Enter');
+    expect(await tty.waitForExit()).toBe(0);
+  });
+
+  it('serves from the menu with a chosen method, and Ctrl-C stops the server and returns to the menu', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgauth-menu-'));
+    const roles = join(dir, 'userlist.txt');
+    writeFileSync(roles, '"alice" "x"\n', { mode: 0o600 });
+    tty = startTmux(`${process.execPath} ${PGAUTH_BIN}`, { NO_COLOR: '1', PGAUTH_ROLES: roles });
+    await tty.waitForText(`Role file: ${roles} (1 role)`);
+    down(10); // Serve
+    tty.send('Enter');
+    const screen = await tty.waitForText('Auth method:');
+    for (const m of ['scram-sha-256', 'md5', 'trust', 'reject']) expect(screen).toContain(m);
+    down(3); // trust
+    tty.send('Enter');
+    await tty.waitForText('Port');
+    tty.send('C-u');
+    type('0');
+    await tty.waitForText(/listening on 127\.0\.0\.1:\d+ \(auth trust, TLS off\)/);
+    await tty.waitForText('connect with: psql');
+    tty.send('C-c');
+    await tty.waitForText('stopped');
+    await tty.waitForText(MENU);
+    tty.send('Up');
     tty.send('Enter');
     expect(await tty.waitForExit()).toBe(0);
   });
