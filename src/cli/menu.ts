@@ -1,10 +1,10 @@
 /**
  * `pgauth` alone on a terminal: a menu of actions that comes back after each
- * one, until Quit (exit 0) or Ctrl-C (exit 130). The header names the role
+ * one, until Quit or Esc (exit 0) or Ctrl-C (exit 130). The header names the role
  * file it works on. An action's error is one line and the menu goes on.
  */
 import type { Command } from 'commander';
-import { promptSelect } from './prompts.js';
+import { promptSelectOrEscape } from './prompts.js';
 import { MENU_ACTIONS, type MenuContext } from './menu-actions.js';
 
 /** The role file, as the header shows it, and its role names for the pickers. */
@@ -49,7 +49,8 @@ export async function runMenu(program: Command): Promise<void> {
   for (;;) {
     const { header, ctx } = await roleFileState();
     process.stderr.write(`\n${header}\n`);
-    const choice = await promptSelect('What do you want to do?', [...actions.map((a) => ({ value: a.value, name: a.name })), { value: 'quit', name: 'Quit' }]);
+    const entries = [...actions.map((a) => ({ value: a.value, name: a.name })), { value: 'quit', name: 'Quit' }];
+    const choice = await promptSelectOrEscape('What do you want to do? (Esc quits)', entries, 'quit');
     if (choice === 'quit') return;
     const action = actions.find((a) => a.value === choice)!;
     try {
