@@ -5,6 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { usageError } from './errors.js';
+import { IS_A_DIRECTORY } from '../files/wording.js';
 
 export interface SelfSignedFiles {
   certPath: string;
@@ -23,7 +25,15 @@ export async function selfSignedToFiles(outPath: string, host: string): Promise<
   const { makeSelfSignedCertificate } = await import('../server/certificate.js');
   const { writeFileAtomic } = await import('../roles/store.js');
   const pair = await makeSelfSignedCertificate([host]);
-  await writeFileAtomic(outPath, Buffer.from(pair.cert), { mode: 0o644 });
+  const { statSync } = await import('node:fs');
+  if (statSync(outPath, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`--tls-self-signed-out ${outPath}: ${IS_A_DIRECTORY}`);
+  try {
+    await writeFileAtomic(outPath, Buffer.from(pair.cert), { mode: 0o644 });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'its folder does not exist' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EISDIR' ? IS_A_DIRECTORY : e.message;
+    throw usageError(`--tls-self-signed-out ${outPath}: cannot write the certificate: ${why}`);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'pgauth-serve-'));
   const certPath = join(dir, 'server.crt');
   const keyPath = join(dir, 'server.key');

@@ -68,6 +68,10 @@ describe('no silent acceptance', () => {
       ['import', d, '--roles', join(dir, 'imported.txt')],
       ['serve', '--port', '0', '--roles', d],
       ['serve', '--port', '0', '--roles', roles, '--tls-cert', d, '--tls-key', d],
+      ['serve', '--port', '0', '--roles', roles, '--tls-self-signed', '--tls-ca', d],
+      ['serve', '--port', '0', '--roles', roles, '--tls-self-signed', '--tls-self-signed-out', d],
+      ['serve', '--port', '0', '--roles', roles, '--auth', 'trust', '--ident', d],
+      ['hba', 'lint', d],
     ];
     for (const args of cases) {
       const r = await pgauth(args, { input: 'pw\n' });

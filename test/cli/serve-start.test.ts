@@ -112,6 +112,9 @@ describeWith(psqlMissing, 'pgauth serve start lines', () => {
     const r = await pgauth(['serve', '--port', '0', '--roles', roles, '--tls-self-signed-out', join(dir, 'x.pem')]);
     expect(r.code).toBe(3);
     expect(r.stderr).toBe('pgauth: --tls-self-signed-out needs --tls-self-signed\n');
+    const nowhere = await pgauth(['serve', '--port', '0', '--roles', roles, '--tls-self-signed', '--tls-self-signed-out', join(dir, 'no', 'x.pem')]);
+    expect(nowhere.code).toBe(3);
+    expect(nowhere.stderr).toBe(`pgauth: --tls-self-signed-out ${join(dir, 'no', 'x.pem')}: cannot write the certificate: its folder does not exist\n`);
   });
 });
 
