@@ -1,59 +1,67 @@
 /**
- * `pgauth` alone on a terminal: a menu of actions. Each entry gathers what
- * it needs and then runs the ordinary command, so the menu adds no logic of
- * its own (and every action has a flag equivalent).
+ * `pgauth` alone on a terminal: a menu of actions that comes back after each
+ * one, until Quit or Esc (exit 0) or Ctrl-C (exit 130). The header names the role
+ * file it works on. An action's error is one line and the menu goes on.
  */
 import type { Command } from 'commander';
-import { promptSelect, promptText } from './prompts.js';
+import { promptSelectOrEscape } from './prompts.js';
+import { MENU_ACTIONS, type MenuContext } from './menu-actions.js';
 
-interface MenuAction {
-  value: string;
-  name: string;
-  /** Builds the command's argv, asking for what it needs. Shown only when its command exists. */
-  args: () => Promise<string[]>;
+/** The role file, as the header shows it, and its role names for the pickers. */
+async function roleFileState(): Promise<{ header: string; ctx: MenuContext }> {
+  const { defaultRolesPath, loadRoleFile } = await import('../roles/index.js');
+  const { existsSync } = await import('node:fs');
+  const { resolve } = await import('node:path');
+  const path = defaultRolesPath();
+  const shown = resolve(path);
+  if (!existsSync(path)) return { header: `Role file: ${shown} (not created yet)`, ctx: { roleNames: [] } };
+  try {
+    const names = [...(await loadRoleFile(path)).roles.keys()];
+    return { header: `Role file: ${shown} (${names.length} role${names.length === 1 ? '' : 's'})`, ctx: { roleNames: names } };
+  } catch (err) {
+    return { header: `Role file: ${shown} (unreadable: ${err instanceof Error ? err.message : String(err)})`, ctx: { roleNames: [] } };
+  }
 }
 
-const ask = (message: string) => promptText(message);
+/** Ctrl-C at a prompt ends the menu (exit 130, as main does); anything else is one line. */
+function isCtrlC(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ExitPromptError';
+}
 
-export const MENU_ACTIONS: MenuAction[] = [
-  { value: 'list-roles', name: 'List roles', args: async () => ['list-roles'] },
-  { value: 'add-role', name: 'Add a role', args: async () => ['add-role', await ask('Role name:')] },
-  { value: 'passwd', name: 'Change a password', args: async () => ['passwd', await ask('Role name:')] },
-  { value: 'verify', name: 'Check a password', args: async () => ['verify', await ask('Role name:')] },
-  { value: 'remove-role', name: 'Remove a role', args: async () => ['remove-role', await ask('Role name:')] },
-  { value: 'check-roles', name: 'Check the role file for PgBouncer traps', args: async () => ['check-roles'] },
-  { value: 'verifier', name: 'Make a SCRAM verifier', args: async () => ['verifier'] },
-  {
-    value: 'serve',
-    name: 'Serve: run a test server',
-    args: async () => ['serve', '--auth', await promptText('Auth method:', { default: 'scram-sha-256' })],
-  },
-  {
-    value: 'probe',
-    name: 'Probe: log in to a server and explain',
-    args: async () => ['probe', await promptText('Target (host:port, URI or conninfo):', { default: 'localhost' }), '-U', await ask('User:')],
-  },
-  {
-    value: 'pam-check',
-    name: 'Check PAM',
-    args: async () => ['pam-check', '--service', await promptText('PAM service:', { default: 'postgresql' }), '--user', await ask('User:')],
-  },
-  { value: 'hba', name: 'Lint a pg_hba.conf', args: async () => ['hba', 'lint', await ask('pg_hba.conf path:')] },
-  {
-    value: 'hba check',
-    name: 'Which pg_hba.conf line admits a connection',
-    args: async () => ['hba', 'check', await ask('pg_hba.conf path:')],
-  },
-];
+/** One line for an action's error; commander has printed its own already. */
+export function menuErrorLine(err: unknown): string | null {
+  if (err instanceof Error && err.name === 'CommanderError') return null;
+  if (err instanceof Error && err.name === 'CliError' && (err as Error & { silent?: boolean }).silent) return null;
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  return `pgauth: ${message}`;
+}
+
+/** Runs one action on a fresh program (commander keeps option values between parses). */
+async function runAction(argv: string[]): Promise<void> {
+  const { buildProgram } = await import('./program.js');
+  const program = await buildProgram(argv);
+  await program.parseAsync(['node', 'pgauth', ...argv]);
+}
 
 export async function runMenu(program: Command): Promise<void> {
   const known = new Set(program.commands.map((c) => c.name()));
   const actions = MENU_ACTIONS.filter((a) => known.has(a.value.split(' ')[0]!));
-  const choice = await promptSelect('What do you want to do?', [
-    ...actions.map((a) => ({ value: a.value, name: a.name })),
-    { value: 'quit', name: 'Quit' },
-  ]);
-  if (choice === 'quit') return;
-  const action = actions.find((a) => a.value === choice)!;
-  await program.parseAsync(['node', 'pgauth', ...(await action.args())]);
+  for (;;) {
+    const { header, ctx } = await roleFileState();
+    process.stderr.write(`\n${header}\n`);
+    const entries = [...actions.map((a) => ({ value: a.value, name: a.name })), { value: 'quit', name: 'Quit' }];
+    const choice = await promptSelectOrEscape('What do you want to do? (Esc quits)', entries, 'quit');
+    if (choice === 'quit') return;
+    const action = actions.find((a) => a.value === choice)!;
+    try {
+      const argv = await action.args(ctx);
+      if (argv) await runAction(argv);
+    } catch (err) {
+      if (isCtrlC(err)) throw err;
+      const line = menuErrorLine(err);
+      if (line) process.stderr.write(line + '\n');
+    }
+    // An action's exit status (a mismatch, a failed check) is not the menu's.
+    process.exitCode = undefined;
+  }
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CliError, usageError } from './errors.js';
 import { canPrompt, warn } from './context.js';
 
-/** Where a password may come from (SPEC §0), in order of precedence. */
+/** Where a password may come from (SPEC §0): exactly one of these, else a prompt. */
 export interface PasswordFlags {
   passwordStdin?: boolean;
   passwordEnv?: string;
@@ -42,6 +42,16 @@ export async function readFirstLineOfStdin(stdin: NodeJS.ReadableStream = proces
   return line;
 }
 
+/** Two password sources are a usage error naming them: no silent precedence. */
+export function checkOnePasswordSource(flags: PasswordFlags): void {
+  const given = [
+    flags.passwordStdin === true && '--password-stdin',
+    flags.passwordEnv !== undefined && '--password-env',
+    flags.password !== undefined && '--password',
+  ].filter((f): f is string => typeof f === 'string');
+  if (given.length > 1) throw usageError(`${given.join(' and ')}: give only one password source`);
+}
+
 export interface ReadPasswordOptions {
   /** Ask twice on a terminal and refuse a mismatch (setting a password). */
   confirm: boolean;
@@ -57,6 +67,7 @@ export interface ReadPasswordOptions {
  * password is a usage error naming the flag, never a hang.
  */
 export async function readPassword(flags: PasswordFlags, opts: ReadPasswordOptions): Promise<string> {
+  checkOnePasswordSource(flags);
   if (flags.passwordStdin) return readFirstLineOfStdin();
   if (flags.passwordEnv !== undefined) {
     const value = process.env[flags.passwordEnv];

@@ -42,3 +42,30 @@ export async function promptSelect<T extends string>(
   requireTty();
   return select<T>({ message, choices: choices.map((c) => ({ ...c })), pageSize: Math.max(7, choices.length) }, context());
 }
+
+/**
+ * A select that Esc closes too: resolves to `onEscape` then. Arrow keys also
+ * start with ESC; readline tells them apart, so only a lone Esc counts.
+ */
+export async function promptSelectOrEscape<T extends string>(
+  message: string,
+  choices: ReadonlyArray<{ value: T; name: string; description?: string }>,
+  onEscape: T,
+): Promise<T> {
+  requireTty();
+  const { emitKeypressEvents } = await import('node:readline');
+  emitKeypressEvents(process.stdin);
+  const abort = new AbortController();
+  const onKey = (_: unknown, key: { name?: string } | undefined) => {
+    if (key?.name === 'escape') abort.abort();
+  };
+  process.stdin.on('keypress', onKey);
+  try {
+    return await select<T>({ message, choices: choices.map((c) => ({ ...c })), pageSize: Math.max(7, choices.length) }, { ...context(), signal: abort.signal });
+  } catch (err) {
+    if (abort.signal.aborted && err instanceof Error && err.name === 'AbortPromptError') return onEscape;
+    throw err;
+  } finally {
+    process.stdin.removeListener('keypress', onKey);
+  }
+}

@@ -6,6 +6,7 @@
  * waited on, so a reload can never block a server.
  */
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
+import { IS_A_DIRECTORY } from './wording.js';
 
 export type BoundedReadFailure = 'missing' | 'not-a-file' | 'too-large' | 'io';
 
@@ -33,7 +34,7 @@ export function readFileBounded(path: string, maxBytes: number): Buffer {
   }
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw new BoundedReadError('not-a-file', 'Is a directory', 'EISDIR');
+    if (st.isDirectory()) throw new BoundedReadError('not-a-file', IS_A_DIRECTORY, 'EISDIR');
     if (!st.isFile() && !st.isCharacterDevice()) throw new BoundedReadError('not-a-file', 'not a regular file');
     const chunks: Buffer[] = [];
     let total = 0;

@@ -11,6 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { parseRoleFile, renderRoleFile, type Finding, type ParsedRoleFile, type RoleLine } from './format.js';
 import { describePathProblems, fileProblem, resolveRolePath, type ResolvedRolePath } from './safe-path.js';
+import { andMore, IS_A_DIRECTORY } from '../files/wording.js';
 
 export class RoleFileError extends Error {
   override name = 'RoleFileError';
@@ -52,7 +53,7 @@ function describeFsError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'ENOENT') return 'no such file';
   if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
-  if (e.code === 'EISDIR') return 'is a directory';
+  if (e.code === 'EISDIR') return IS_A_DIRECTORY;
   if (e.code === 'ENOTDIR') return 'a folder on the path is not a folder';
   if (e.code === 'ELOOP') return 'too many symlinks, or the file became a symlink while pgauth read it';
   return e.message ?? String(err);
@@ -144,7 +145,7 @@ export async function readRoleFile(
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) throw new RoleFileError(`cannot read role file ${path}: not a regular file`, path);
+    if (!st.isFile()) throw new RoleFileError(`cannot read role file ${path}: ${st.isDirectory() ? IS_A_DIRECTORY : 'not a regular file'}`, path);
     // The file opened is the one checked: same checks on the open file (no race).
     const unsafe = fileProblem(st, uid());
     if (unsafe && !opts.allowUnsafePath) throw new RoleFileError(`unsafe role file path ${path}: ${unsafe} (fix it, or pass --allow-unsafe-path)`, path);
@@ -167,7 +168,7 @@ export function assertNoErrors(snap: RoleFileSnapshot, what = 'rewrite'): void {
   const errors = snap.findings.filter((f) => f.severity === 'error');
   if (errors.length === 0) return;
   const first = errors[0]!;
-  const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : '';
+  const more = andMore(errors.length - 1, 'error');
   throw new RoleFileError(
     `${snap.path}:${first.line}: ${first.message}${more}; refusing to ${what} this file, fix it first (see pgauth check-roles)`,
     snap.path,

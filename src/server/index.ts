@@ -17,6 +17,7 @@ import type { ScenarioName, ScenarioOutcome } from './scenarios/index.js';
 import type { MethodSelector, ServerAuthMethod } from './types.js';
 import type { OAuthSettings } from './auth/index.js';
 import { checkUsermap, type IdentFile } from '../hba/ident.js';
+import { andMore } from '../files/wording.js';
 
 export type { AttemptLog, ServerSettings, SleepLog } from './context.js';
 export { makeSelfSignedCertificate } from './certificate.js';
@@ -132,7 +133,7 @@ async function readRoles(path: string, config: Pick<ServeConfig, 'allowUnsafeRol
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) {
     const first = errors[0]!;
-    throw new ServeConfigError(`${path}:${first.line}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ''}`);
+    throw new ServeConfigError(`${path}:${first.line}: ${first.message}${andMore(errors.length - 1, 'error')}`);
   }
   return roles;
 }

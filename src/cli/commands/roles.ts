@@ -81,6 +81,9 @@ async function parseValidUntil(value: string): Promise<string> {
   const { normalizeValidUntil } = await import('../../roles/format.js');
   const v = normalizeValidUntil(value);
   if (v === undefined) throw usageError(`--valid-until: ${JSON.stringify(value)} is not a timestamp (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], UTC when no zone) or 'infinity'`);
+  const when = Date.parse(v);
+  // PostgreSQL accepts a past VALID UNTIL too; the role then cannot log in with a password.
+  if (Number.isFinite(when) && when <= Date.now()) warn(`--valid-until ${v} is in the past: the role cannot log in with a password until it is changed`);
   return v;
 }
 
@@ -117,7 +120,7 @@ async function secretFromFlags(name: string, flags: SecretFlags, g: GlobalOption
   const secrets = await import('../../secrets/index.js');
   const method: Method = flags.method ?? 'scram-sha-256';
   if (flags.iterations !== undefined && method !== 'scram-sha-256') throw usageError('--iterations: only for --method scram-sha-256');
-  const iterations = flags.iterations !== undefined ? parseIntFlag('--iterations', flags.iterations, 1, 2147483647) : undefined;
+  const iterations = flags.iterations !== undefined ? (await import('./secrets.js')).parseIterations(flags.iterations) : undefined;
   if (flags.secret !== undefined) {
     if (iterations !== undefined) throw usageError('--iterations: not with --secret (a ready secret keeps its own iteration count)');
     const s = flags.secret;

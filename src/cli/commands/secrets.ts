@@ -21,6 +21,24 @@ interface VerifierFlags extends PasswordFlags {
 /** Largest count PostgreSQL accepts (scram_iterations is an int). */
 const MAX_ITERATIONS = 2147483647;
 
+/** PostgreSQL's default scram_iterations: fewer makes a stolen verifier cheaper to crack. */
+export const PG_DEFAULT_ITERATIONS = 4096;
+
+/**
+ * --iterations N: a whole number from 1 to PostgreSQL's maximum; below
+ * PostgreSQL's default it is allowed (PostgreSQL allows it too) with a warning.
+ */
+export function parseIterations(value: string): number {
+  if (!/^[0-9]+$/.test(value.trim()) || Number(value) < 1 || Number(value) > MAX_ITERATIONS) {
+    throw usageError(`--iterations: "${value}" is not a whole number from 1 to ${MAX_ITERATIONS}`);
+  }
+  const n = Number(value);
+  if (n < PG_DEFAULT_ITERATIONS) {
+    warn(`--iterations ${n} is below PostgreSQL's default of ${PG_DEFAULT_ITERATIONS}: a stolen verifier is ${Math.round(PG_DEFAULT_ITERATIONS / n)} times cheaper to crack`);
+  }
+  return n;
+}
+
 export interface VerifierOptions {
   method: 'scram-sha-256' | 'md5';
   iterations?: number;
@@ -38,10 +56,7 @@ export function parseVerifierFlags(flags: VerifierFlags): VerifierOptions {
   const opts: VerifierOptions = { method };
   if (flags.iterations !== undefined) {
     if (method !== 'scram-sha-256') throw usageError('--iterations applies only to --method scram-sha-256');
-    if (!/^[0-9]+$/.test(flags.iterations) || Number(flags.iterations) < 1 || Number(flags.iterations) > MAX_ITERATIONS) {
-      throw usageError(`--iterations: "${flags.iterations}" is not a whole number from 1 to ${MAX_ITERATIONS}`);
-    }
-    opts.iterations = Number(flags.iterations);
+    opts.iterations = parseIterations(flags.iterations);
   }
   if (flags.salt !== undefined) {
     if (method !== 'scram-sha-256') throw usageError('--salt applies only to --method scram-sha-256');

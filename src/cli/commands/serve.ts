@@ -24,6 +24,7 @@ interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   tlsSelfSigned?: boolean;
+  tlsSelfSignedOut?: string;
   tlsCa?: string;
   requireTls?: boolean;
   authTimeout: string;
@@ -122,6 +123,7 @@ export function register(program: Command): void {
     .option('--tls-cert <FILE>', 'server certificate (PEM)')
     .option('--tls-key <FILE>', 'server private key (PEM)')
     .option('--tls-self-signed', 'make a throwaway self-signed certificate at start')
+    .option('--tls-self-signed-out <FILE>', 'with --tls-self-signed: write its certificate (PEM, public part only) to FILE for sslmode=verify-full sslrootcert=FILE')
     .option('--tls-ca <FILE>', 'CA for client certificates (needed by cert auth)')
     .option('--require-tls', 'refuse connections without TLS, like hostssl-only rules')
     .option('--auth-timeout <DURATION>', 'close a client that has not authenticated in time (seconds, or 500ms, 2s...)', '60')
@@ -185,6 +187,12 @@ async function checkScenarios(flags: ServeFlags): Promise<ScenarioName[]> {
   return valid;
 }
 
+/** Names in the role file the server just loaded, for the start lines. */
+async function roleNamesOf(path: string, allowUnsafePath: boolean): Promise<string[]> {
+  const { loadRoleFile } = await import('../../roles/index.js');
+  return [...(await loadRoleFile(path, { allowUnsafePath })).roles.keys()];
+}
+
 export async function serveCommand(flags: ServeFlags): Promise<void> {
   const auth = (flags.auth === 'scram' ? 'scram-sha-256' : flags.auth) as ServerAuthMethod;
   const port = intFlag('--port', flags.port, 0, 65535);
@@ -224,6 +232,10 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     rolesPath = null;
   }
 
+  if (flags.tlsSelfSignedOut !== undefined && !flags.tlsSelfSigned) throw usageError('--tls-self-signed-out needs --tls-self-signed');
+  const { selfSignedToFiles, startLines } = await import('../serve-start.js');
+  const selfSigned = flags.tlsSelfSignedOut !== undefined ? await selfSignedToFiles(flags.tlsSelfSignedOut, flags.host) : undefined;
+
   const { startServer } = await import('../../server/index.js');
   const server = await startServer({
     host: flags.host,
@@ -237,8 +249,9 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     tls: {
       ...(flags.tlsCert ? { certPath: flags.tlsCert } : {}),
       ...(flags.tlsKey ? { keyPath: flags.tlsKey } : {}),
+      ...(selfSigned ? { certPath: selfSigned.certPath, keyPath: selfSigned.keyPath } : {}),
       ...(flags.tlsCa ? { caPath: flags.tlsCa } : {}),
-      selfSigned: flags.tlsSelfSigned === true,
+      selfSigned: flags.tlsSelfSigned === true && !selfSigned,
     },
     settings,
     watchFiles: flags.watch !== false,
@@ -246,7 +259,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     ...(scenarios.length ? { scenarios } : {}),
     ...(oauth ? { oauth } : {}),
     ...(flags.ident !== undefined ? { identPath: flags.ident } : {}),
-  });
+  }).finally(() => selfSigned?.cleanup());
 
   const method = scenarios.length ? `scenario:${scenarios.join('+')}` : flags.hba ? `hba:${flags.hba}` : auth;
   if (json) {
@@ -256,6 +269,11 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
       `pgauth serve: listening on ${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}` +
         `${server.socketPath ? ` and ${server.socketPath}` : ''} (auth ${method}, TLS ${server.tls ? 'on' : 'off'})`,
     );
+  }
+  if (!json) {
+    const roleNames = rolesPath === null ? null : await roleNamesOf(rolesPath, flags.allowUnsafePath === true);
+    const facts = { host: server.host, port: server.port, socketPath: server.socketPath, rolesPath, roleNames, method, tls: server.tls };
+    for (const line of startLines({ ...facts, ...(flags.tlsSelfSignedOut !== undefined ? { rootCert: flags.tlsSelfSignedOut } : {}) })) process.stderr.write(line + '\n');
   }
   const before = early;
   early = null;

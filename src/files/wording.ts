@@ -1,0 +1,13 @@
+/**
+ * Wording shared by every command, so one situation reads the same whichever
+ * command meets it.
+ */
+
+/** A directory where a file was expected: strerror(EISDIR), as PostgreSQL prints it. */
+export const IS_A_DIRECTORY = 'Is a directory';
+
+/** " (and 1 more error)", " (and 3 more errors)", or "" when there are no others. */
+export function andMore(others: number, noun: string): string {
+  if (others <= 0) return '';
+  return ` (and ${others} more ${noun}${others === 1 ? '' : 's'})`;
+}
