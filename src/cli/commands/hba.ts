@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { usageError } from '../errors.js';
+import { andMore } from '../../files/wording.js';
 import type { ConnectionFacts } from '../../server/types.js';
 import type { HbaFileRulesRow, MismatchReason } from '../../hba/index.js';
 import type { HbaFinding } from '../../hba/lint.js';
@@ -97,7 +98,7 @@ export async function hbaCheck(o: HbaCheckOptions): Promise<HbaCheckResult> {
     // As serve does: a role file PgBouncer would mis-read gives no trustworthy memberships.
     const bad = findings.filter((f) => f.severity === 'error');
     if (bad.length > 0) {
-      throw usageError(`${rolesPath}:${bad[0]!.line}: ${bad[0]!.message}${bad.length > 1 ? ` (and ${bad.length - 1} more errors)` : ''} (--roles)`);
+      throw usageError(`${rolesPath}:${bad[0]!.line}: ${bad[0]!.message}${andMore(bad.length - 1, 'error')} (--roles)`);
     }
     rolesFile = rolesPath;
     const known = new Set<string>(roles.keys());
