@@ -21,7 +21,7 @@ export function addPasswordOptions(cmd: Command): Command {
 export const MAX_PASSWORD_BYTES = 65536;
 
 /** Reads the first line of stdin (without its line ending), bounded. */
-export async function readFirstLineOfStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
+export async function readFirstLineOfStdin(stdin: NodeJS.ReadableStream = process.stdin, flag = '--password-stdin'): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stdin) {
@@ -36,7 +36,7 @@ export async function readFirstLineOfStdin(stdin: NodeJS.ReadableStream = proces
     total += buf.length;
     if (total > MAX_PASSWORD_BYTES) break;
   }
-  if (total > MAX_PASSWORD_BYTES) throw usageError(`--password-stdin: the first line is longer than ${MAX_PASSWORD_BYTES} bytes`);
+  if (total > MAX_PASSWORD_BYTES) throw usageError(`${flag}: the first line is longer than ${MAX_PASSWORD_BYTES} bytes`);
   let line = Buffer.concat(chunks).toString('utf8');
   if (line.endsWith('\r')) line = line.slice(0, -1);
   return line;

@@ -21,11 +21,14 @@ const jwks = join(tmp.path, 'keys.jwks');
 const otherJwks = join(tmp.path, 'other.jwks');
 const roles = join(tmp.path, 'userlist.txt');
 let served: Served;
+/** Every token these tests made: none may show up in serve's output. */
+const minted: string[] = [];
 
 async function token(args: string[], file = jwks): Promise<string> {
   const r = await pgauth(['oauth-token', '--jwks', file, ...args]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
+  minted.push(r.stdout.trim());
   return r.stdout.trim();
 }
 
@@ -156,5 +159,13 @@ describeWith(libpq18Missing(), 'libpq 18 against serve --auth oauth', () => {
     expect(r.stderr).toContain('no OAuth flows are available');
     // libpq ran the discovery round first: serve saw the empty auth value and refused after the kvsep.
     expect(await served.waitForLine((l) => l.event === 'attempt', 'the attempt line', from)).toMatchObject({ method: 'oauth', sqlstate: '28000' });
+  });
+});
+
+describe('serve never writes a token', () => {
+  it('none of the tokens used above is in its stdout or stderr', () => {
+    expect(minted.length).toBeGreaterThan(5);
+    const out = served.stdout() + served.stderr();
+    expect(minted.filter((t) => out.includes(t) || out.includes(t.split('.')[2]!))).toEqual([]);
   });
 });

@@ -42,7 +42,7 @@ async function readOAuthToken(flags: ProbeFlags): Promise<{ value: string; sourc
   }
   if (flags.oauthTokenStdin) {
     const { readFirstLineOfStdin } = await import('../password.js');
-    const value = (await readFirstLineOfStdin()).trim();
+    const value = (await readFirstLineOfStdin(process.stdin, '--oauth-token-stdin')).trim();
     if (value === '') throw usageError('--oauth-token-stdin: the first line of stdin is empty');
     return { value, source: 'stdin' };
   }

@@ -1,5 +1,8 @@
 /** The method registry: a method name (pg_hba.conf spelling) to its exchange. */
 import { fatal } from '../errors.js';
+import { methodFailure } from './failure.js';
+
+export { methodFailure } from './failure.js';
 import { certExchange, certName, clientCertProblem } from './cert.js';
 import { md5Exchange } from './md5.js';
 import { oauthExchange } from './oauth.js';
@@ -56,26 +59,5 @@ export function createExchange(method: string, ctx: AuthContext): AuthExchange {
         kind: 'fail',
         error: fatal('28000', UNSUPPORTED.has(method) ? `authentication method "${method}" is not supported by pgauth serve` : `invalid authentication method "${method}"`),
       });
-  }
-}
-
-/** PostgreSQL's auth_failed() message for a method. */
-export function methodFailure(method: string, user: string, logDetail?: string) {
-  const opts = logDetail !== undefined ? { logDetail } : {};
-  switch (method) {
-    case 'password':
-    case 'md5':
-    case 'scram-sha-256':
-      return fatal('28P01', `password authentication failed for user "${user}"`, opts);
-    case 'trust':
-      return fatal('28000', `"trust" authentication failed for user "${user}"`, opts);
-    case 'pam':
-      return fatal('28000', `PAM authentication failed for user "${user}"`, opts);
-    case 'cert':
-      return fatal('28000', `certificate authentication failed for user "${user}"`, opts);
-    case 'oauth':
-      return fatal('28000', `OAuth bearer authentication failed for user "${user}"`, opts);
-    default:
-      return fatal('28000', `authentication failed for user "${user}"`, opts);
   }
 }

@@ -9,12 +9,11 @@
  */
 import { OAUTHBEARER, OAuthBearerError, bearerToken, checkKvsepResponse, errorBody, parseInitialResponse } from '../../oauth/oauthbearer.js';
 import { fatal } from '../errors.js';
+import { methodFailure } from './failure.js';
 import { MAX_AUTH_TOKEN_LENGTH, type AuthContext, type AuthExchange, type AuthStep } from './types.js';
 
 const MAX = MAX_AUTH_TOKEN_LENGTH + 4;
 
-const failed = (user: string, logDetail: string | undefined) =>
-  fatal('28000', `OAuth bearer authentication failed for user "${user}"`, logDetail !== undefined ? { logDetail } : {});
 
 export function oauthExchange(ctx: AuthContext): AuthExchange {
   const user = ctx.facts.user;
@@ -66,7 +65,7 @@ export function oauthExchange(ctx: AuthContext): AuthExchange {
         if (msg.type !== 'SASLResponse') return { kind: 'fail', error: fatal('08P01', 'expected SASL response') };
         if (pending === undefined) return first(msg.data);
         checkKvsepResponse(msg.data);
-        return { kind: 'fail', error: failed(user, pending ?? undefined), mechanism: OAUTHBEARER };
+        return { kind: 'fail', error: methodFailure('oauth', user, pending ?? undefined), mechanism: OAUTHBEARER };
       } catch (e) {
         if (e instanceof OAuthBearerError) return { kind: 'fail', error: fatal(e.sqlstate, e.message, e.detail !== undefined ? { detail: e.detail } : {}) };
         throw e;
