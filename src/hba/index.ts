@@ -4,7 +4,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { BoundedReadError, readFileBounded } from '../files/read-bounded.js';
-import type { AuthDecision, ConnectionFacts, MethodSelector } from '../server/types.js';
+import type { AuthDecision, ConnectionFacts, MethodSelector } from './decision.js';
 import { HbaFileError, parseHbaFile, type HbaFile } from './file.js';
 import { decisionOf, explainHba, type MatchOptions } from './match.js';
 import type { AuthFileSource, ListResult, ReadResult } from './tokenize.js';

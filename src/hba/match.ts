@@ -3,7 +3,7 @@
  * check_db, check_role, check_hostname and check_same_host_or_net do it.
  */
 import { networkInterfaces } from 'node:os';
-import type { AuthDecision, ConnectionFacts } from '../server/types.js';
+import type { AuthDecision, ConnectionFacts } from './decision.js';
 import { fullMask, inRange, parseIpAddress, sameAddress, type IpAddress } from './address.js';
 import type { HbaRule, NameToken } from './parse.js';
 import { hostsFileResolver, type HostResolver } from './resolver.js';

@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { readFileBounded } from '../files/read-bounded.js';
-import type { ConnectionFacts } from '../server/types.js';
+import type { ConnectionFacts } from '../hba/decision.js';
 import type { ConnParams, HostSpec } from './conninfo.js';
 import { ConninfoError } from './conninfo.js';
 import { defaultLookup, resolveHost, TransportError, type LookupFunction } from './connect.js';

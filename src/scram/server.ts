@@ -16,7 +16,7 @@ import { AttrReader, isScramPrintable, sanitizeChar, type AttrFailures } from '.
 import { decodeBase64Strict } from './base64.js';
 import { SCRAM_KEY_LEN, SCRAM_RAW_NONCE_LEN, constantTimeEqual, hmac, sha256, xor } from './keys.js';
 import type { ScramMechanism } from './client.js';
-import type { ScramSecret } from '../secrets/index.js';
+import type { ScramSecret } from './secret.js';
 
 export interface ScramServer {
   /** Returns server-first; strict GS2 parsing as PostgreSQL's read_client_first_message. */

@@ -18,6 +18,9 @@ import {
   storedKeyOf,
 } from '../scram/keys.js';
 import { decodeBase64Strict } from '../scram/base64.js';
+import type { ScramSecret } from '../scram/secret.js';
+
+export type { ScramSecret };
 
 export { decodeBase64Strict };
 
@@ -27,14 +30,6 @@ export class SecretFormatError extends Error {
 
 export type SecretKind = 'scram-sha-256' | 'md5' | 'plain';
 
-export interface ScramSecret {
-  kind: 'scram-sha-256';
-  text: string;
-  iterations: number;
-  salt: Buffer;
-  storedKey: Buffer;
-  serverKey: Buffer;
-}
 export interface Md5Secret {
   kind: 'md5';
   text: string;

@@ -6,7 +6,7 @@ import type { RoleRecord } from '../roles/index.js';
 import type { CancelRegistry } from './cancel.js';
 import type { SleepEnd } from './sleep.js';
 import type { ScenarioName, ScenarioOutcome } from './scenarios/index.js';
-import type { MethodSelector } from './types.js';
+import type { MethodSelector } from '../hba/decision.js';
 import type { OAuthSettings } from './auth/index.js';
 
 export interface ServerSettings {

@@ -14,7 +14,7 @@ import { channelBindingOfCertificate, makeSelfSignedCertificate } from './certif
 import type { AttemptLog, ServerContext, ServerSettings, SleepLog } from './context.js';
 import { listen, type Listener } from './listen.js';
 import type { ScenarioName, ScenarioOutcome } from './scenarios/index.js';
-import type { MethodSelector, ServerAuthMethod } from './types.js';
+import type { MethodSelector, ServerAuthMethod } from '../hba/decision.js';
 import type { OAuthSettings } from './auth/index.js';
 import { checkUsermap, type IdentFile } from '../hba/ident.js';
 import { andMore } from '../files/wording.js';

@@ -17,7 +17,7 @@ import { cancelRequestProblem, decideProtocol, protocolRangeFor, unsupportedProt
 import { StatementSleep } from './sleep.js';
 import { initialSettings, reportedFor, reportedValues } from './session-settings.js';
 import { readStartupParameters } from './startup-parameters.js';
-import type { ConnectionFacts } from './types.js';
+import type { ConnectionFacts } from '../hba/decision.js';
 
 export interface SessionIO {
   write(data: Buffer): void;

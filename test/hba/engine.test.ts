@@ -24,7 +24,7 @@ import {
   type HbaFile,
 } from '../../src/hba/index.js';
 import { formatIpAddress, parseIpAddress } from '../../src/hba/address.js';
-import type { ConnectionFacts } from '../../src/server/types.js';
+import type { ConnectionFacts } from '../../src/hba/decision.js';
 import { EVERY_SYNTAX } from './syntax.js';
 
 const tmp = tempDir('pgauth-hba-engine-');

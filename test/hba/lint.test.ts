@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { explainHba, parseHbaFile, type AuthFileSource, type HbaFile, type HbaRule } from '../../src/hba/index.js';
-import type { ConnectionFacts } from '../../src/server/types.js';
+import type { ConnectionFacts } from '../../src/hba/decision.js';
 import { lintHba, shadows, type HbaFinding } from '../../src/hba/lint.js';
 import { pgauth } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -7,7 +7,7 @@ import { CancelRegistry } from '../../src/server/cancel.js';
 import type { AttemptLog, ServerContext, SleepLog } from '../../src/server/context.js';
 import { constantSelector } from '../../src/server/index.js';
 import { Session, type SessionIO } from '../../src/server/session.js';
-import type { ServerAuthMethod } from '../../src/server/types.js';
+import type { ServerAuthMethod } from '../../src/hba/decision.js';
 
 function harness(method: ServerAuthMethod, opts: { tls?: boolean } = {}) {
   const logs: Array<AttemptLog | SleepLog> = [];

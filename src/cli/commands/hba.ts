@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { usageError } from '../errors.js';
 import { andMore } from '../../files/wording.js';
-import type { ConnectionFacts } from '../../server/types.js';
+import type { ConnectionFacts } from '../../hba/decision.js';
 import type { HbaFileRulesRow, MismatchReason } from '../../hba/index.js';
 import type { HbaFinding } from '../../hba/lint.js';
 

@@ -10,7 +10,7 @@
 import { Option, type Command } from 'commander';
 import { usageError } from '../errors.js';
 import type { ServerEvent } from '../../server/index.js';
-import { SERVER_AUTH_METHODS, type ServerAuthMethod } from '../../server/types.js';
+import { SERVER_AUTH_METHODS, type ServerAuthMethod } from '../../hba/decision.js';
 import { SCENARIO_NAMES, type ScenarioName } from '../../server/scenarios/types.js';
 
 interface ServeFlags {

@@ -5,7 +5,7 @@
  */
 import type { AuthResponseKind, BackendMessage, RegularFrontendMessage } from '../../protocol/index.js';
 import type { RoleRecord } from '../../roles/index.js';
-import type { ConnectionFacts } from '../types.js';
+import type { ConnectionFacts } from '../../hba/decision.js';
 import type { WireError } from '../errors.js';
 
 /** What the TLS layer learnt about the client certificate. */

@@ -1,6 +1,8 @@
 /**
- * Contracts between the server and the areas that plug into it (pg_hba.conf
- * rules, PAM). Kept in one small module so each side can be built alone.
+ * What pg_hba.conf matching works on and what it decides: the facts of a
+ * connection after its StartupMessage and the chosen method. It lives with
+ * hba so that both the server (which runs the decision) and the probe (which
+ * asks "which line would match?") depend downward on it, never on each other.
  */
 
 /** Authentication methods the server can run (pg_hba.conf method names). */
