@@ -1,6 +1,6 @@
 /** The pure parts of conform: verdicts, JUnit XML, which scenarios combine, redaction. */
 import { describe, expect, it } from 'vitest';
-import { junitXml } from '../../src/conform/junit.js';
+import { junitXml } from '../../src/ci/junit.js';
 import { redactSecret } from '../../src/conform/run.js';
 import { clientDid } from '../../src/conform/verdict.js';
 import { SCENARIO_NAMES, scenarioConflict, scenarioTls } from '../../src/server/scenarios/index.js';

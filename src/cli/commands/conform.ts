@@ -80,7 +80,7 @@ export function register(program: Command): void {
 }
 
 async function writeJunit(path: string, client: string, results: readonly ConformResult[]): Promise<void> {
-  const { junitXml } = await import('../../conform/junit.js');
+  const { junitXml } = await import('../../ci/junit.js');
   const { writeFileSync } = await import('node:fs');
   const xml = junitXml(
     'pgauth conform',

@@ -1,0 +1,93 @@
+/**
+ * The CI outputs of SPEC §8 as pure modules: JUnit read back by a real JUnit
+ * parser (junit2json), SARIF validated against the 2.1.0 schema, GitHub
+ * workflow commands byte for byte, the step summary written to its file.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv from 'ajv-draft-04';
+import { parse } from 'junit2json';
+import { describe, expect, it } from 'vitest';
+import { junitXml } from '../../src/ci/junit.js';
+import { sarifLog } from '../../src/ci/sarif.js';
+import { annotation, appendStepSummary, findingAnnotation, findingsSummary, githubActive } from '../../src/ci/github.js';
+import type { CiFinding } from '../../src/ci/finding.js';
+
+const findings: CiFinding[] = [
+  { file: 'pg_hba.conf', line: 1, severity: 'error', code: 'trust-open', message: 'trust on a host line open beyond loopback', fix: 'use scram-sha-256' },
+  { file: 'conf/pg hba,1.conf', line: 0, severity: 'warning', code: 'md5', message: 'md5: 100% "deprecated"\nsince 18', fix: 'scram-sha-256' },
+];
+
+describe('JUnit XML', () => {
+  it('is read back by a JUnit parser: one failing testcase carries its diagnosis and fix', async () => {
+    const xml = junitXml('pgauth probe', [
+      { name: '127.0.0.1:5432', classname: 'pgauth.probe', seconds: 0.012 },
+      { name: 'db:5432 <alice>', classname: 'pgauth.probe', seconds: 1.5, failure: { message: 'auth-failed: password authentication failed for user "alice"', text: 'cause: wrong password\u0007\nfix: run pgauth passwd & retry' } },
+    ]);
+    const doc = (await parse(xml)) as { testsuite: Array<{ tests: number; failures: number; testcase: Array<{ name: string; failure?: Array<{ message: string; inner: string }> }> }> };
+    const suite = doc.testsuite[0]!;
+    expect(suite.tests).toBe(2);
+    expect(suite.failures).toBe(1);
+    expect(suite.testcase.map((c) => c.name)).toEqual(['127.0.0.1:5432', 'db:5432 <alice>']);
+    expect(suite.testcase[0]!.failure).toBeUndefined();
+    expect(suite.testcase[1]!.failure![0]!.message).toBe('auth-failed: password authentication failed for user "alice"');
+    expect(suite.testcase[1]!.failure![0]!.inner).toBe('cause: wrong password\nfix: run pgauth passwd & retry');
+  });
+});
+
+describe('SARIF', () => {
+  const schema = JSON.parse(readFileSync(new URL('../fixtures/sarif/sarif-2.1.0-rtm.5.json', import.meta.url), 'utf8')) as object;
+  // The schema's language-tag pattern is not valid in Unicode mode ('[a-zA-Z]{2}]?'): read it as the schema's authors' engines do.
+  const validate = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }).compile(schema);
+
+  it('validates against the SARIF 2.1.0 schema, rules with ids and help, results at file and line', () => {
+    const log = sarifLog(
+      { name: 'pgauth', version: '0.1.0', informationUri: 'https://example.invalid/pgauth' },
+      [{ id: 'trust-open', title: 'trust beyond loopback', help: 'Anyone who can reach the port logs in as any role.' }],
+      findings,
+    );
+    const json = JSON.parse(JSON.stringify(log)) as unknown;
+    expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
+    const run = log.runs[0]!;
+    expect(run.tool.driver.rules!.map((r) => r.id)).toEqual(['trust-open', 'md5']);
+    expect(run.results![0]).toMatchObject({ ruleId: 'trust-open', ruleIndex: 0, level: 'error' });
+    expect(run.results![0]!.locations![0]!.physicalLocation!.region).toEqual({ startLine: 1 });
+    expect(run.results![1]!.locations![0]!.physicalLocation).toEqual({ artifactLocation: { uri: 'conf/pg%20hba,1.conf' } });
+  });
+
+  it('the validator does reject a log that breaks the schema', () => {
+    expect(validate({ version: '2.1.0', runs: [{ tool: { driver: {} } }] })).toBe(false);
+  });
+
+  it('is still valid with no findings', () => {
+    const log = sarifLog({ name: 'pgauth', version: '0.1.0', informationUri: 'https://example.invalid/pgauth' }, [], []);
+    expect(validate(JSON.parse(JSON.stringify(log)))).toBe(true);
+  });
+});
+
+describe('GitHub workflow commands', () => {
+  it('writes ::error with file, line and title, escaping data and properties as the runner reads them', () => {
+    expect(findingAnnotation(findings[0]!)).toBe('::error file=pg_hba.conf,line=1,title=pgauth trust-open::trust on a host line open beyond loopback%0AFix: use scram-sha-256');
+    expect(findingAnnotation(findings[1]!)).toBe('::warning file=conf/pg hba%2C1.conf,title=pgauth md5::md5: 100%25 "deprecated"%0Asince 18%0AFix: scram-sha-256');
+    expect(annotation('notice', 'a\r\nb')).toBe('::notice::a%0D%0Ab');
+    expect(annotation('error', 'x', { title: 'a:b' })).toBe('::error title=a%3Ab::x');
+  });
+
+  it('is on only under GITHUB_ACTIONS=true and not with --no-annotations', () => {
+    expect(githubActive({ GITHUB_ACTIONS: 'true' }, true)).toBe(true);
+    expect(githubActive({ GITHUB_ACTIONS: 'true' }, false)).toBe(false);
+    expect(githubActive({}, true)).toBe(false);
+  });
+
+  it('appends a Markdown summary to $GITHUB_STEP_SUMMARY (pipes escaped, newlines as <br>)', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pgauth-summary-')), 'summary.md');
+    writeFileSync(file, 'before\n');
+    expect(appendStepSummary({ GITHUB_STEP_SUMMARY: file }, findingsSummary('hba lint pg_hba.conf', findings))).toBe(true);
+    expect(appendStepSummary({}, 'x')).toBe(false);
+    const text = readFileSync(file, 'utf8');
+    expect(text.startsWith('before\n### hba lint pg_hba.conf\n\n1 error, 1 warning\n')).toBe(true);
+    expect(text).toContain('| pg_hba.conf:1 | error | trust-open | trust on a host line open beyond loopback | use scram-sha-256 |');
+    expect(text).toContain('| conf/pg hba,1.conf:0 | warning | md5 | md5: 100% "deprecated"<br>since 18 | scram-sha-256 |');
+  });
+});
