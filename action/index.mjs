@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Entry of the pgauth GitHub Action (action.yml, `runs.using: node20`).
+// A runner checks the repository out without node_modules or dist/: build
+// once in the action's folder, then run the compiled action (src/action/main.ts).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const compiled = join(root, 'dist', 'action', 'main.js');
+if (!existsSync(compiled)) {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  // stdout carries workflow commands: keep npm's chatter on stderr.
+  execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 2, 2] });
+}
+const { runAction } = await import(pathToFileURL(compiled).href);
+process.exitCode = await runAction({ env: process.env, cli: join(root, 'bin', 'pgauth.js'), out: (line) => process.stdout.write(`${line}\n`) });
