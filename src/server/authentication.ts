@@ -9,7 +9,7 @@
 import { FRONTEND_CODES, parseFrontend, type AuthResponseKind } from '../protocol/index.js';
 import { isExpired } from '../roles/index.js';
 import type { AuthContext, AuthExchange, AuthStep } from './auth/index.js';
-import type { Connection } from './connection.js';
+import { describeError, type Connection } from './connection.js';
 import { type WireError, fatal } from './errors.js';
 import type { Login } from './startup.js';
 
@@ -128,7 +128,7 @@ export class Authentication {
         conn.busy = false;
         if (conn.state !== 'auth') return;
         conn.fatalClose(fatal('XX000', 'internal error during authentication'), 'rejected');
-        process.emitWarning(`pgauth serve: authentication failed internally: ${e instanceof Error ? e.message : String(e)}`);
+        process.emitWarning(`pgauth serve: authentication failed internally: ${describeError(e)}`);
       },
     );
   }

@@ -28,7 +28,8 @@ export type SessionState = 'startup' | 'tls' | 'auth' | 'ready' | 'closed';
 /** Bytes a client may send while the server is still deciding (PAM, --auth-delay). */
 const MAX_BUFFERED_WHILE_BUSY = 256 * 1024;
 
-const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** The message of whatever was thrown, for logs. */
+export const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** What a frame handler's failure costs: a ProtocolError is FATAL 08P01, a wire error goes as it is, a bug is FATAL XX000. */
 function fatalFor(e: unknown): { err: WireError; result?: AttemptLog['result'] } {
