@@ -6,7 +6,7 @@
  * and portals live here; executor.ts runs them.
  * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
  */
-import { parseFrontend, type RegularFrontendMessage } from '../protocol/index.js';
+import { parseFrontend, TYPE_OID, type RegularFrontendMessage } from '../protocol/index.js';
 import type { Connection } from './connection.js';
 import { fatal, sqlError, WireError } from './errors.js';
 import { Executor, statementError, type Pending, type Portal } from './executor.js';
@@ -141,7 +141,7 @@ export class QueryProtocol {
     const inferred = plan.kind === 'select' ? plan.paramTypes : [];
     const n = Math.max(inferred.length, msg.paramTypes.length);
     const paramTypes: number[] = [];
-    for (let i = 0; i < n; i++) paramTypes.push(msg.paramTypes[i] || inferred[i] || 25);
+    for (let i = 0; i < n; i++) paramTypes.push(msg.paramTypes[i] || inferred[i] || TYPE_OID.text);
     this.statements.set(msg.name, { plan, paramTypes });
     this.conn.send({ type: 'ParseComplete' });
     return null;

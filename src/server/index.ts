@@ -8,7 +8,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { readFileBounded } from '../files/read-bounded.js';
 import type { OAuthSettings } from './auth/index.js';
-import { CancelRegistry } from './cancel.js';
+import { CancelRegistry, FIRST_PROCESS_ID } from './cancel.js';
 import { ServeConfigError, type RunningServer, type ServeConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { listen, type Listener } from './listen.js';
@@ -63,7 +63,7 @@ function serverContext(config: ServeConfig, files: ServedFiles, tls: TlsMaterial
     mockNonce: randomBytes(32),
     admitted: 0,
     perRole: new Map(),
-    nextProcessId: 1000 + (process.pid % 1000) * 1000,
+    nextProcessId: FIRST_PROCESS_ID + (process.pid % 1000) * 1000,
     cancelTargets: new CancelRegistry(),
     log: (entry) => config.onEvent(entry),
     scenarios: config.scenarios?.length ? config.scenarios : null,

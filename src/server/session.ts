@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { peerName, type TransportInfo } from './attempt.js';
 import { Authentication } from './authentication.js';
+import { FIRST_PROCESS_ID, MAX_PROCESS_ID } from './cancel.js';
 import { createExchange, type AuthContext, type AuthExchange } from './auth/index.js';
 import { Connection, type SessionIO, type TlsState } from './connection.js';
 import type { ServerContext } from './context.js';
@@ -23,8 +24,6 @@ export type { SessionIO, TlsState } from './connection.js';
 
 /** Largest regular message after login (a Query or Parse); PostgreSQL allows more, a test server needs less. */
 const MAX_QUERY_MESSAGE = 1 << 20;
-/** Process IDs stay below Linux's pid_max, like a real backend's. */
-const MAX_PROCESS_ID = 4_194_304;
 
 export class Session {
   private readonly conn: Connection;
@@ -145,7 +144,7 @@ export class Session {
     let processId: number;
     do {
       processId = ctx.nextProcessId++;
-      if (ctx.nextProcessId >= MAX_PROCESS_ID) ctx.nextProcessId = 1000;
+      if (ctx.nextProcessId >= MAX_PROCESS_ID) ctx.nextProcessId = FIRST_PROCESS_ID;
     } while (targets.has(processId));
     const secretKey = randomBytes(keyBytes);
     const target = { secretKey, cancelStatement: () => this.queries?.cancelStatement() ?? false };

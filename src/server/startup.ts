@@ -7,11 +7,11 @@
  */
 import { hbaRejectMessage } from '../hba/index.js';
 import type { ConnectionFacts } from '../hba/decision.js';
-import { parseStartupPacket, ProtocolError, serializePreV3ErrorResponse, type StartupPacket } from '../protocol/index.js';
+import { parseStartupPacket, ProtocolError, serializePreV3ErrorResponse, STARTUP_CODES, type StartupPacket } from '../protocol/index.js';
 import { cancelLogText } from './cancel.js';
 import type { Connection } from './connection.js';
-import { fatal } from './errors.js';
-import { cancelRequestProblem, decideProtocol, unsupportedProtocolText, type ProtocolRange } from './protocol-version.js';
+import { fatal, type WireError } from './errors.js';
+import { CANCEL_KEY_BYTES_3_0, cancelRequestProblem, decideProtocol, unsupportedProtocolText, type ProtocolRange } from './protocol-version.js';
 import { readStartupParameters } from './startup-parameters.js';
 
 /** The one-byte answers to SSLRequest and GSSENCRequest. */
@@ -87,7 +87,7 @@ export class Startup {
 
   private SSLRequest(): void {
     const conn = this.conn;
-    if (this.sslDone) throw fatal('0A000', unsupportedProtocolText(1234, 5679, this.range));
+    if (this.sslDone) throw this.repeatedRequest(STARTUP_CODES.SSL_REQUEST);
     const tls = conn.ctx.tlsEnabled && conn.transport.transport === 'tcp';
     conn.sendBytes(tls ? ENCRYPTION_ANSWER.accept : ENCRYPTION_ANSWER.refuse);
     // PostgreSQL checks after either answer: the client must wait for it before sending more.
@@ -99,10 +99,15 @@ export class Startup {
   }
 
   private GSSENCRequest(): void {
-    if (this.gssDone) throw fatal('0A000', unsupportedProtocolText(1234, 5680, this.range));
+    if (this.gssDone) throw this.repeatedRequest(STARTUP_CODES.GSSENC_REQUEST);
     this.conn.sendBytes(ENCRYPTION_ANSWER.refuse); // no GSSAPI encryption here
     this.refusePipelined('GSSAPI encryption request');
     this.gssDone = true;
+  }
+
+  /** A second SSLRequest/GSSENCRequest: PostgreSQL reads its code as a protocol version it does not speak. */
+  private repeatedRequest(code: number): WireError {
+    return fatal('0A000', unsupportedProtocolText(code >>> 16, code & 0xffff, this.range));
   }
 
   /** Never answered, whatever the outcome; only the log says what happened. */
@@ -144,7 +149,7 @@ export class Startup {
     }
     const { user, database, replication, unrecognizedOptions, settings } = readStartupParameters(msg.parameters);
     const negotiated = decideProtocol(msg.major, msg.minor, unrecognizedOptions, this.range);
-    let cancelKeyBytes = 4;
+    let cancelKeyBytes = CANCEL_KEY_BYTES_3_0;
     if (negotiated.kind === 'accept') {
       cancelKeyBytes = negotiated.cancelKeyBytes;
       conn.facts.protocol = `3.${negotiated.minor}`;
