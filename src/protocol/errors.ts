@@ -6,7 +6,13 @@
  */
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Set where a caller treats the case apart: a CancelRequest's layout errors are log-only (processCancelRequest). */
+    readonly code?: ProtocolErrorCode,
+  ) {
     super(message);
   }
 }
+
+export type ProtocolErrorCode = 'invalid-cancel-request';

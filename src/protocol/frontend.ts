@@ -133,11 +133,11 @@ export function parseStartupPacket(body: Buffer): StartupPacket {
   }
   if (code === STARTUP_CODES.CANCEL_REQUEST) {
     // PostgreSQL 18 (processCancelRequest): the code and the process ID at least, else this log-only error.
-    if (r.remaining < 4) throw new ProtocolError('invalid length of cancel request packet');
+    if (r.remaining < 4) throw new ProtocolError('invalid length of cancel request packet', 'invalid-cancel-request');
     const processId = r.int32();
     const secretKey = Buffer.from(r.rest());
     // 3.0 has a 4-byte key; 3.2 allows 1..256 bytes.
-    if (secretKey.length < 1 || secretKey.length > 256) throw new ProtocolError('invalid length of cancel key in cancel request packet');
+    if (secretKey.length < 1 || secretKey.length > 256) throw new ProtocolError('invalid length of cancel key in cancel request packet', 'invalid-cancel-request');
     return { type: 'CancelRequest', processId, secretKey };
   }
   const major = code >>> 16;

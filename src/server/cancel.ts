@@ -14,6 +14,10 @@ export interface Cancellable {
   cancelStatement(): boolean;
 }
 
+/** Where process IDs start, and (below Linux's pid_max, like a real backend's) where they wrap back to it. */
+export const FIRST_PROCESS_ID = 1000;
+export const MAX_PROCESS_ID = 4_194_304;
+
 export type CancelOutcome = 'canceled' | 'idle' | 'wrong-key' | 'no-process';
 
 /** Same length and same bytes, compared in constant time. */

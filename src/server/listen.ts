@@ -12,7 +12,9 @@ import { ALPN_POSTGRESQL, serializeBackend } from '../protocol/index.js';
 import { fatal } from './errors.js';
 import type { PeerCertificate } from './auth/index.js';
 import type { ServerContext } from './context.js';
-import { peerName, Session, type SessionIO, type TransportInfo } from './session.js';
+import { attemptLine, noAttemptFacts, type TransportInfo } from './attempt.js';
+import type { SessionIO } from './connection.js';
+import { Session } from './session.js';
 
 export interface ListenOptions {
   host: string;
@@ -92,131 +94,141 @@ class TlsUpgrader {
   }
 }
 
-function handleConnection(
-  ctx: ServerContext,
-  upgrader: TlsUpgrader | null,
-  sessions: Set<Session>,
-  raw: Socket,
-  transport: TransportInfo,
-): void {
+/**
+ * PostgreSQL's postmaster refuses before reading a byte once it has about
+ * twice max_connections children (MaxLivePostmasterChildren): connections
+ * still starting up count too, so clients that never send a startup packet
+ * cannot take every file descriptor before --auth-timeout.
+ */
+function refuseTooManyClients(ctx: ServerContext, raw: Socket, transport: TransportInfo, open: number): void {
+  const message = 'sorry, too many clients already';
+  raw.end(serializeBackend({ type: 'ErrorResponse', fields: fatal('53300', message).fields() }));
+  const detail = `${open} connections open, most of them not yet authenticated`;
+  ctx.log(attemptLine(transport, noAttemptFacts(), { tls: false, result: 'rejected', sqlstate: '53300', message, detail, ms: 0 }));
+}
+
+function handleConnection(ctx: ServerContext, upgrader: TlsUpgrader | null, sessions: Set<Session>, raw: Socket, transport: TransportInfo): void {
   raw.on('error', () => {
     /* reported through 'close' */
   });
   if (sessions.size >= 2 * ctx.settings.maxConnections) {
-    // PostgreSQL's postmaster refuses before reading a byte once it has about
-    // twice max_connections children (MaxLivePostmasterChildren): connections
-    // still starting up count too, so clients that never send a startup
-    // packet cannot take every file descriptor before --auth-timeout.
-    const message = 'sorry, too many clients already';
-    raw.end(serializeBackend({ type: 'ErrorResponse', fields: fatal('53300', message).fields() }));
-    ctx.log({
-      event: 'attempt',
-      time: new Date().toISOString(),
-      peer: peerName(transport),
-      user: null,
-      database: null,
-      method: null,
-      mechanism: null,
-      protocol: null,
-      tls: false,
-      result: 'rejected',
-      sqlstate: '53300',
-      message,
-      detail: `${sessions.size} connections open, most of them not yet authenticated`,
-      rule: null,
-      ms: 0,
-    });
+    refuseTooManyClients(ctx, raw, transport, sessions.size);
     return;
   }
   raw.setNoDelay(true);
-  let sock: Socket = raw;
-  let closeTimer: NodeJS.Timeout | undefined;
-  const io: SessionIO = {
-    write: (data) => {
-      if (sock.destroyed) return;
-      // Backpressure: a client that does not read its answers stops being read.
-      if (!sock.write(data) && !sock.isPaused()) {
-        const s = sock;
-        s.pause();
-        s.once('drain', () => s.resume());
-      }
-    },
-    startTls: () => upgrade(false),
-    close: (immediate) => {
-      if (sock.destroyed) return;
-      if (immediate && sock.writableLength === 0) {
-        // The client said Terminate and everything we wrote has gone to the kernel.
-        sock.destroy();
-        return;
-      }
-      sock.end();
-      // A peer that never closes its side is cut off shortly after.
-      closeTimer = setTimeout(() => sock.destroy(), 2000);
-      closeTimer.unref();
-    },
-  };
-  const session = new Session(ctx, io, transport);
-  sessions.add(session);
-  let seenBytes = false;
+  new ClientSocket(ctx, upgrader, sessions, raw, transport);
+}
 
-  const onRawData = (chunk: Buffer) => {
-    if (!seenBytes) {
-      seenBytes = true;
-      if (chunk[0] === 0x16 && upgrader && transport.transport === 'tcp') {
+/** One client's socket: plain, then perhaps TLS (after SSLRequest, or direct), feeding its Session. */
+class ClientSocket {
+  private sock: Socket;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private seenBytes = false;
+  private readonly session: Session;
+  private readonly onRawData = (chunk: Buffer) => this.rawData(chunk);
+
+  constructor(
+    ctx: ServerContext,
+    private readonly upgrader: TlsUpgrader | null,
+    private readonly sessions: Set<Session>,
+    private readonly raw: Socket,
+    private readonly transport: TransportInfo,
+  ) {
+    this.sock = raw;
+    this.session = new Session(ctx, this.io(), transport);
+    sessions.add(this.session);
+    raw.on('data', this.onRawData);
+    raw.on('close', () => {
+      upgrader?.forget(raw);
+      this.socketClosed();
+    });
+  }
+
+  private io(): SessionIO {
+    return {
+      write: (data) => {
+        const sock = this.sock;
+        if (sock.destroyed) return;
+        // Backpressure: a client that does not read its answers stops being read.
+        if (!sock.write(data) && !sock.isPaused()) {
+          sock.pause();
+          sock.once('drain', () => sock.resume());
+        }
+      },
+      startTls: () => this.upgrade(false),
+      close: (immediate) => {
+        const sock = this.sock;
+        if (sock.destroyed) return;
+        if (immediate && sock.writableLength === 0) {
+          // The client said Terminate and everything we wrote has gone to the kernel.
+          sock.destroy();
+          return;
+        }
+        sock.end();
+        // A peer that never closes its side is cut off shortly after.
+        this.closeTimer = setTimeout(() => sock.destroy(), 2000);
+        this.closeTimer.unref();
+      },
+    };
+  }
+
+  private rawData(chunk: Buffer): void {
+    if (!this.seenBytes) {
+      this.seenBytes = true;
+      if (chunk[0] === 0x16 && this.upgrader && this.transport.transport === 'tcp') {
         // A TLS ClientHello where a length word should be: PostgreSQL 17's direct TLS.
-        raw.removeListener('data', onRawData);
-        raw.pause();
-        raw.unshift(chunk);
-        session.directTls();
-        upgrade(true);
+        this.raw.removeListener('data', this.onRawData);
+        this.raw.pause();
+        this.raw.unshift(chunk);
+        this.session.directTls();
+        this.upgrade(true);
         return;
       }
     }
-    session.receive(chunk);
-  };
+    this.session.receive(chunk);
+  }
 
-  const upgrade = (direct: boolean) => {
-    raw.removeListener('data', onRawData);
-    upgrader!.upgrade(raw, (t, err) => {
+  private upgrade(direct: boolean): void {
+    this.raw.removeListener('data', this.onRawData);
+    this.upgrader!.upgrade(this.raw, (t, err) => {
       if (!t) {
-        session.closed(`TLS handshake failed: ${err?.message ?? 'unknown error'}`);
-        sessions.delete(session);
+        this.session.closed(`TLS handshake failed: ${err?.message ?? 'unknown error'}`);
+        this.sessions.delete(this.session);
         return;
       }
-      sock = t;
-      if (direct && t.alpnProtocol !== ALPN_POSTGRESQL) {
-        // PostgreSQL: "received direct SSL connection request without ALPN protocol negotiation extension".
-        session.closed('direct TLS connection without ALPN "postgresql"');
-        t.destroy();
-        return;
-      }
-      const peer = peerCertificateOf(t);
-      if (peer && !peer.verified) {
-        // PostgreSQL fails the handshake when a presented client certificate does not verify.
-        session.closed(`could not accept SSL connection: certificate verify failed: ${String(t.authorizationError ?? 'unknown')}`);
-        t.destroy();
-        return;
-      }
-      t.on('data', (chunk: Buffer) => session.receive(chunk));
-      t.on('error', () => {
-        /* reported through 'close' */
-      });
-      t.on('close', () => {
-        if (closeTimer) clearTimeout(closeTimer);
-        session.closed();
-        sessions.delete(session);
-      });
-      session.tlsEstablished({ peerCertificate: peer });
+      this.sock = t;
+      this.tlsEstablished(t, direct);
     });
-  };
+  }
 
-  raw.on('data', onRawData);
-  raw.on('close', () => {
-    if (closeTimer) clearTimeout(closeTimer);
-    upgrader?.forget(raw);
-    session.closed();
-    sessions.delete(session);
-  });
+  private tlsEstablished(t: TLSSocket, direct: boolean): void {
+    const session = this.session;
+    if (direct && t.alpnProtocol !== ALPN_POSTGRESQL) {
+      // PostgreSQL: "received direct SSL connection request without ALPN protocol negotiation extension".
+      session.closed('direct TLS connection without ALPN "postgresql"');
+      t.destroy();
+      return;
+    }
+    const peer = peerCertificateOf(t);
+    if (peer && !peer.verified) {
+      // PostgreSQL fails the handshake when a presented client certificate does not verify.
+      session.closed(`could not accept SSL connection: certificate verify failed: ${String(t.authorizationError ?? 'unknown')}`);
+      t.destroy();
+      return;
+    }
+    t.on('data', (chunk: Buffer) => session.receive(chunk));
+    t.on('error', () => {
+      /* reported through 'close' */
+    });
+    t.on('close', () => this.socketClosed());
+    session.tlsEstablished({ peerCertificate: peer });
+  }
+
+  private socketClosed(): void {
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.session.closed();
+    this.sessions.delete(this.session);
+  }
 }
 
 function listenOn(server: Server, target: { port: number; host: string } | { path: string }): Promise<void> {

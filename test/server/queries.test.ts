@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { TYPE_OID } from '../../src/protocol/index.js';
 import { WireError } from '../../src/server/errors.js';
-import { describePlan, planQueries, planQuery, runPlan, type Plan, type SessionView } from '../../src/server/queries.js';
+import { planQueries, planQuery, type Plan, type SessionView } from '../../src/server/sql/parser.js';
+import { describePlan, runPlan } from '../../src/server/sql/rows.js';
 
 const view: SessionView = {
   user: 'alice',
