@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Ajv from 'ajv-draft-04';
+import AjvDraft04 from 'ajv-draft-04';
 import { parse } from 'junit2json';
 import { describe, expect, it } from 'vitest';
 import { junitXml } from '../../src/ci/junit.js';
@@ -35,6 +35,9 @@ describe('JUnit XML', () => {
     expect(suite.testcase[1]!.failure![0]!.inner).toBe('cause: wrong password\nfix: run pgauth passwd & retry');
   });
 });
+
+// ajv-draft-04 is CommonJS with `exports.default`: under NodeNext the default import is the module object.
+const Ajv = AjvDraft04.default;
 
 describe('SARIF', () => {
   const schema = JSON.parse(readFileSync(new URL('../fixtures/sarif/sarif-2.1.0-rtm.5.json', import.meta.url), 'utf8')) as object;
