@@ -26,12 +26,13 @@ subscribe('net.client.socket', (msg) => {
 });
 
 /** Runs the probe once and returns its result plus the facts the server-log matcher needs. */
-export async function probeLogin(target: { host: string; port: number }, user: string, password: string, dbname = 'postgres'): Promise<ProbeLogin> {
+export async function probeLogin(target: { host: string; port: number }, user: string, password: string, opts: { dbname?: string; connectTimeout?: number } = {}): Promise<ProbeLogin> {
+  const dbname = opts.dbname ?? 'postgres';
   const sockets: Array<[number, number]> = [];
   const startedAt = Date.now();
   return probeSockets.run(sockets, async () => {
     const params = resolveConnParams({
-      target: `host=${target.host} port=${target.port} user=${user} dbname=${dbname} sslmode=disable connect_timeout=10`,
+      target: `host=${target.host} port=${target.port} user=${user} dbname=${dbname} sslmode=disable connect_timeout=${opts.connectTimeout ?? 10}`,
       env: {},
       osUser: 'nobody',
       home: '/nonexistent',
