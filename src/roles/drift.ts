@@ -5,11 +5,12 @@
  * needs the same salt and iterations, not just the same password), the
  * expiry (rolvaliduntil), LOGIN/NOLOGIN, the connection limit, the
  * memberships, and roles present on one side only. The comparison is pure;
- * reading the server reuses the live import (`pgauth import postgresql://`).
+ * reading the server reuses the live import (`pgauth import postgresql://`,
+ * src/probe/import-live.ts: the same pg_authid/pg_auth_members queries, so
+ * roles without a password are not read from the server either).
  */
 import type { RoleRecord } from './index.js';
 import { parseSecret, type Secret } from '../secrets/index.js';
-import { fetchRolesFromServer, redactUri } from '../probe/import-live.js';
 import type { ProbeOptions } from '../probe/probe.js';
 
 /** How two verifiers differ, most telling first. */
@@ -116,6 +117,8 @@ export async function driftAgainstServer(
   uri: string,
   opts: { password?: string; probe?: Partial<ProbeOptions> } = {},
 ): Promise<ServerDrift> {
+  // Loaded here only: the comparison above stays free of the probe's network code.
+  const { fetchRolesFromServer, redactUri } = await import('../probe/import-live.js');
   const serverRoles = await fetchRolesFromServer(uri, opts);
   const roles = compareRoles(fileRoles, serverRoles);
   return { server: redactUri(uri), roles, drift: roles.some(hasDrift) };

@@ -1,4 +1,9 @@
-import { describe, expect, test } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readLogTail } from '../../src/probe/server-log/index.js';
+import { tempDir } from '../helpers/tmp.js';
 import { causeOfDetail, parseHbaDetail, refineFromLogText } from '../../src/probe/server-log/refine.js';
 import { compilePrefix, parseStderrLog } from '../../src/probe/server-log/stderr-log.js';
 import { parseCsvLog, parseJsonLog } from '../../src/probe/server-log/structured-log.js';
@@ -101,5 +106,29 @@ describe('refine', () => {
 
   test('outside the time window nothing matches', () => {
     expect(refineFromLogText(PG15, { probe: { ...probe('nobody'), startedAt: T0 + 60_000, endedAt: T0 + 61_000 } }).code).toBe('undetermined');
+  });
+});
+
+describe('readLogTail', () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeAll(() => (dir = tempDir('pgauth-logtail-')));
+  afterAll(() => dir.remove());
+
+  test('reads at most the last N bytes, from the first whole line', () => {
+    const path = join(dir.path, 'big.log');
+    writeFileSync(path, Array.from({ length: 1000 }, (_, i) => `line ${i}`).join('\n') + '\n');
+    const tail = readLogTail(path, 100);
+    expect(tail.truncated).toBe(true);
+    expect(Buffer.byteLength(tail.text)).toBeLessThanOrEqual(100);
+    expect(tail.text.split('\n')[0]).toMatch(/^line \d+$/);
+    expect(tail.text.endsWith('line 999\n')).toBe(true);
+    expect(readLogTail(path)).toMatchObject({ truncated: false });
+  });
+
+  test('refuses what is not a regular file, and says when the file is missing', () => {
+    const fifo = join(dir.path, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => readLogTail(fifo)).toThrow(expect.objectContaining({ reason: 'not-a-file' }));
+    expect(() => readLogTail(join(dir.path, 'none'))).toThrow(expect.objectContaining({ reason: 'missing' }));
   });
 });
