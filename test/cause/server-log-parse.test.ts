@@ -132,3 +132,11 @@ describe('readLogTail', () => {
     expect(() => readLogTail(join(dir.path, 'none'))).toThrow(expect.objectContaining({ reason: 'missing' }));
   });
 });
+
+describe('wording', () => {
+  test('names are printed raw by PostgreSQL, quotes included', () => {
+    expect(causeOfDetail('Role "we"ird" does not exist.').code).toBe('role-missing');
+    const line = '2026-12-02 08:20:04.639 UTC [9] we"ird@postgres FATAL:  password authentication failed for user "we"ird"';
+    expect(refineFromLogText(line, { probe: probe('we"ird') })).toMatchObject({ code: 'undetermined', matchedBy: 'user-time', reason: 'the DETAIL names none of the known causes' });
+  });
+});

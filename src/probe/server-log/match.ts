@@ -7,6 +7,7 @@
  * left, and two candidates make the match ambiguous.
  */
 import type { LogCapabilities, LogRecord } from './record.js';
+import { connectionReceived, PASSWORD_AUTH_FAILED, patternOf } from './wording.js';
 
 export interface ProbeFacts {
   user: string;
@@ -38,16 +39,14 @@ export interface ConnectionMatch {
 /** Clock difference tolerated between the probe and the server's log_timezone stamps (same host, or NTP). */
 export const DEFAULT_SLACK_MS = 2000;
 
-const CONNECTION_RECEIVED = /^connection received: host=(\S+) port=(\d+)/;
-const FOR_USER = /\bfor user "((?:[^"]|"")*)"/;
+const CONNECTION_RECEIVED = patternOf((host, port) => connectionReceived(host!, port!), 2);
 
 const ms = (t: number | Date): number => (typeof t === 'number' ? t : t.getTime());
 
-/** The role a record is about: the %u field, else the `for user "x"` of the message. */
+/** The role a record is about: the %u field, else the user named by the 28P01 message. */
 function userOf(r: LogRecord): string | null {
   if (r.user !== null) return r.user;
-  const m = FOR_USER.exec(r.message);
-  return m ? m[1]!.replace(/""/g, '"') : null;
+  return PASSWORD_AUTH_FAILED.exec(r.message)?.[1] ?? null;
 }
 
 /** The PID the client port leads to: a record that carries the port, or the log_connections line. */

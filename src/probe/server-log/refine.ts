@@ -17,16 +17,14 @@ import { readLogTail } from './reader.js';
 import type { LogFormat, LogRecord, ParsedLog } from './record.js';
 import { DEBIAN_LOG_LINE_PREFIX, parseStderrLog } from './stderr-log.js';
 import { parseCsvLog, parseJsonLog } from './structured-log.js';
+import { CAUSE_DETAILS, hbaMatchedDetail, PASSWORD_AUTH_FAILED, patternOf, type PasswordFailureCause } from './wording.js';
 
-export type PasswordFailureCause = 'password-mismatch' | 'role-missing' | 'password-expired' | 'no-password-set' | 'secret-not-scram';
+export type { PasswordFailureCause };
 
-/** The log DETAIL of each cause (crypt.c, PostgreSQL 10-18; errdetail_log, so never sent to the client). */
-export const CAUSE_DETAILS: ReadonlyArray<{ code: PasswordFailureCause; detail: RegExp }> = [
-  { code: 'role-missing', detail: /^Role "(?:[^"]|"")*" does not exist\.$/ },
-  { code: 'no-password-set', detail: /^User "(?:[^"]|"")*" has no password assigned\.$/ },
-  { code: 'password-expired', detail: /^User "(?:[^"]|"")*" has an expired password\.$/ },
-  { code: 'secret-not-scram', detail: /^User "(?:[^"]|"")*" does not have a valid SCRAM secret\.$/ },
-  { code: 'password-mismatch', detail: /^Password does not match for user "(?:[^"]|"")*"\.$/ },
+const CAUSE_PATTERNS = CAUSE_DETAILS.map((c) => ({ code: c.code, pattern: patternOf(c.text) }));
+const HBA_PATTERNS: ReadonlyArray<{ pattern: RegExp; withFile: boolean }> = [
+  { pattern: patternOf((line, text) => hbaMatchedDetail(line!, text!), 2), withFile: false },
+  { pattern: patternOf((file, line, text) => hbaMatchedDetail(line!, text!, file), 3), withFile: true },
 ];
 
 /** Methods whose wrong password logs no cause DETAIL (the SCRAM exchange). */
@@ -42,10 +40,15 @@ export interface HbaLineRef {
 
 /** `Connection matched pg_hba.conf line N: "..."` (≤15) or `Connection matched file "F" line N: "..."` (16+). */
 export function parseHbaDetail(detailLine: string): HbaLineRef | null {
-  const m = /^Connection matched (?:pg_hba\.conf|file "(.*)") line (\d+): "(.*)"$/.exec(detailLine);
-  if (!m) return null;
-  const method = m[3]!.split(/\s+/).find((t) => (HBA_METHODS as readonly string[]).includes(t)) ?? null;
-  return { file: m[1] ?? null, line: Number(m[2]), text: m[3]!, method };
+  for (const { pattern, withFile } of HBA_PATTERNS) {
+    const m = pattern.exec(detailLine);
+    if (!m) continue;
+    const [file, line, text] = withFile ? [m[1]!, m[2]!, m[3]!] : [null, m[1]!, m[2]!];
+    if (!/^\d+$/.test(line)) return null;
+    const method = text.split(/\s+/).find((t) => (HBA_METHODS as readonly string[]).includes(t)) ?? null;
+    return { file, line: Number(line), text, method };
+  }
+  return null;
 }
 
 export interface DetailVerdict {
@@ -62,7 +65,7 @@ export function causeOfDetail(detail: string | null): DetailVerdict {
   const lines = (detail ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
   const hbaLine = lines.map(parseHbaDetail).find((h) => h !== null) ?? null;
   for (const line of lines) {
-    const hit = CAUSE_DETAILS.find((c) => c.detail.test(line));
+    const hit = CAUSE_PATTERNS.find((c) => c.pattern.test(line));
     if (hit) return { code: hit.code, detail: line, hbaLine, reason: 'the DETAIL line names it' };
   }
   if (hbaLine?.method && SILENT_MISMATCH_METHODS.has(hbaLine.method)) {
@@ -77,7 +80,7 @@ export function causeOfDetail(detail: string | null): DetailVerdict {
 }
 
 export function isPasswordAuthFailure(r: LogRecord): boolean {
-  return r.severity === 'FATAL' && (r.sqlstate === '28P01' || /^password authentication failed for user "/.test(r.message));
+  return r.severity === 'FATAL' && (r.sqlstate === '28P01' || PASSWORD_AUTH_FAILED.test(r.message));
 }
 
 export function parseServerLog(text: string, format: LogFormat, prefix: string = DEBIAN_LOG_LINE_PREFIX): ParsedLog {
