@@ -1,0 +1,111 @@
+/**
+ * SCRAM pass-through, end to end: PgBouncer 1.18 with the role file as its
+ * auth_file in front of PostgreSQL 18 seeded from the same file. After a
+ * `passwd` on one tier only (same password, new salt), the drift names the
+ * role and the probe through PgBouncer is diagnosed as pass-through.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { diagnosePassThrough, passThroughFactsOf, type PassThroughFacts } from '../../src/probe/pass-through.js';
+import { refineFromServerLog } from '../../src/probe/server-log/refine.js';
+import { exportRoles } from '../../src/roles/commands.js';
+import { driftAgainstServer, hasDrift } from '../../src/roles/drift.js';
+import { formatRoleLine } from '../../src/roles/format.js';
+import { loadRoleFile } from '../../src/roles/index.js';
+import { buildScramSecret } from '../../src/secrets/index.js';
+import { startCluster, waitFor, type Cluster } from '../helpers/pg.js';
+import { startPgBouncer, type Bouncer } from '../helpers/pgbouncer.js';
+import { tempDir } from '../helpers/tmp.js';
+import { probeLogin } from './helpers.js';
+
+const secret = (saltByte: number) => buildScramSecret('alice-pw', { iterations: 4096, salt: Buffer.alloc(16, saltByte) });
+const RETRY_TEXT = 'server login has been failing, try again later (server_login_retry)';
+
+describe('PgBouncer 1.18 in front of PostgreSQL 18', () => {
+  let c: Cluster;
+  let tmp: ReturnType<typeof tempDir>;
+  const bouncers: Bouncer[] = [];
+  const file = () => join(tmp.path, 'roles.txt');
+  const writeAlice = (saltByte: number) => writeFileSync(file(), formatRoleLine({ name: 'alice', secret: secret(saltByte), attrs: {} }) + '\n', { mode: 0o600 });
+  const bouncer = async () => {
+    const b = await startPgBouncer({ databases: [`postgres = host=127.0.0.1 port=${c.port} dbname=postgres`], authFile: file(), authType: 'scram-sha-256' });
+    bouncers.push(b);
+    return b;
+  };
+  const psql = async (sql: string) => {
+    const r = await c.client('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', c.socketDir, '-p', String(c.port), '-U', 'postgres', '-d', 'postgres', '-f', '-'], { input: sql });
+    expect(r.code, r.stderr).toBe(0);
+  };
+  const drift = async () =>
+    (await driftAgainstServer([...(await loadRoleFile(file())).roles.values()], `postgresql://postgres@127.0.0.1:${c.port}/postgres?sslmode=disable`)).roles.filter(hasDrift);
+
+  beforeAll(async () => {
+    tmp = tempDir('pgauth-passthrough-');
+    c = await startCluster({ version: 18, hba: 'host all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n' });
+    writeAlice(1);
+    await psql((await exportRoles({ path: file(), format: 'sql' })).text);
+  }, 120_000);
+  afterAll(async () => {
+    for (const b of bouncers) await b.stop();
+    await c?.stop();
+    tmp?.remove();
+  });
+
+  test('identical verifiers: pass-through logs in, nothing to diagnose', async () => {
+    const b = await bouncer();
+    const { result } = await probeLogin({ host: '127.0.0.1', port: b.port }, 'alice', 'alice-pw');
+    expect(result.ok).toBe(true);
+    expect(diagnosePassThrough(passThroughFactsOf(result))).toBeNull();
+    expect(await drift()).toEqual([]);
+  });
+
+  test('passwd on the file side only: the drift names it, the probe through PgBouncer names pass-through', async () => {
+    writeAlice(2); // same password, new salt: PgBouncer's tier only
+    const b = await bouncer();
+    expect((await drift()).map((d) => [d.role, d.differences])).toEqual([['alice', [{ kind: 'verifier', why: 'salt', file: 'scram-sha-256', server: 'scram-sha-256' }]]]);
+    const { result, facts } = await probeLogin({ host: '127.0.0.1', port: b.port }, 'alice', 'alice-pw');
+    expect(result.ok).toBe(false);
+    expect(result.auth.serverSignature).toBe('verified'); // PgBouncer's tier accepted the password
+    const d = diagnosePassThrough(passThroughFactsOf(result));
+    expect(d).toMatchObject({ code: 'pass-through-mismatch', confidence: 'certain', poolerError: 'password authentication failed for user "alice"' });
+    expect(d?.fix).toContain('pgauth check-roles --against');
+    // The server's own log says why it refused PgBouncer: a SCRAM proof that does not match
+    // (PgBouncer's client port is not the probe's: matched by user and time).
+    const fromLog = refineFromServerLog({ file: c.logFile, prefix: '%m [%p] ', probe: { ...facts, clientPort: null } });
+    expect(fromLog).toMatchObject({ code: 'password-mismatch', matchedBy: 'user-time', ambiguous: false });
+  });
+
+  test('the pool logged in before the re-salt: the held first query and PgBouncer\'s retry error are diagnosed', async () => {
+    writeAlice(1);
+    const b = await bouncer();
+    expect((await probeLogin({ host: '127.0.0.1', port: b.port }, 'alice', 'alice-pw')).result.ok).toBe(true);
+    await psql(`ALTER ROLE alice PASSWORD '${secret(3)}'; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'alice';`);
+    await waitFor(async () => (await c.sql(`SELECT count(*) FROM pg_stat_activity WHERE usename = 'alice'`)) === '0', 'the pooled backend to go');
+    // PgBouncer answers from its cache, then holds the first query while its own login fails.
+    const held = (await probeLogin({ host: '127.0.0.1', port: b.port }, 'alice', 'alice-pw', { connectTimeout: 3 })).result;
+    const facts: PassThroughFacts = passThroughFactsOf(held);
+    expect(facts).toMatchObject({ authOk: true, serverSignatureVerified: true });
+    expect(facts.ended).not.toBeNull();
+    expect(diagnosePassThrough(facts)).toMatchObject({ code: 'pass-through-mismatch', confidence: 'likely' });
+    // PgBouncer's own words for the clients that follow (its log keeps them; the probe should too).
+    await probeLogin({ host: '127.0.0.1', port: b.port }, 'alice', 'alice-pw', { connectTimeout: 3 });
+    await waitFor(() => b.log().includes(RETRY_TEXT), 'PgBouncer to turn clients away');
+    expect(diagnosePassThrough({ ...facts, errorMessage: RETRY_TEXT, ended: null })).toMatchObject({ code: 'pass-through-mismatch', poolerError: RETRY_TEXT });
+    await psql(`ALTER ROLE alice PASSWORD '${secret(1)}';`);
+  });
+});
+
+describe('diagnosePassThrough (pure)', () => {
+  const base: PassThroughFacts = { serverKind: 'pgbouncer', user: 'alice', errorMessage: null, serverSignatureVerified: false, authOk: false, ended: null };
+  test.each<[string, Partial<PassThroughFacts>, string | null]>([
+    ['server login failed: wrong password type', { errorMessage: 'server login failed: wrong password type' }, 'pass-through-wrong-secret-type'],
+    ['server login failed: other', { errorMessage: 'server login failed: FATAL password authentication failed' }, 'pass-through-mismatch'],
+    ['SASL authentication failed at PgBouncer', { errorMessage: 'SASL authentication failed' }, 'pooler-auth-failed'],
+    ['a password failure before any verified signature is not pass-through', { errorMessage: 'password authentication failed for user "alice"' }, null],
+    ['a plain PostgreSQL closing after login is not pass-through', { serverKind: 'postgresql', authOk: true, serverSignatureVerified: true, ended: 'closed' }, null],
+    ['verified, then no AuthenticationOk: a pooler waiting for its login', { serverKind: 'unknown', serverSignatureVerified: true, ended: 'timeout' }, 'pass-through-mismatch'],
+  ])('%s', (_name, facts, code) => {
+    expect(diagnosePassThrough({ ...base, ...facts })?.code ?? null).toBe(code);
+  });
+});

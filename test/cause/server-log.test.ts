@@ -1,0 +1,121 @@
+/**
+ * Each 28P01 cause made for real on PostgreSQL 15 and 18, refined from the
+ * server's own log: stderr with Debian's log_line_prefix (both), csvlog (15),
+ * jsonlog (18), all written by the logging collector from the same events.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { refineFromServerLog, type PasswordFailureCause } from '../../src/probe/server-log/refine.js';
+import type { LogFormat } from '../../src/probe/server-log/record.js';
+import { startCluster, type Cluster } from '../helpers/pg.js';
+import { probeLogin, waitForLogLine } from './helpers.js';
+
+const HBA = 'host all erin 127.0.0.1/32 md5\nhost all all 127.0.0.1/32 scram-sha-256\n';
+const DEBIAN_PREFIX = "'%m [%p] %q%u@%d '";
+
+const SETUP = `CREATE ROLE alice LOGIN PASSWORD 'right';
+CREATE ROLE bob LOGIN PASSWORD 'right' VALID UNTIL '2001-01-01';
+CREATE ROLE carl LOGIN;
+SET password_encryption = 'md5';
+CREATE ROLE dora LOGIN PASSWORD 'right';
+CREATE ROLE erin LOGIN PASSWORD 'right';`;
+
+/** user, password sent, the cause PostgreSQL logs for it. */
+const CASES: Array<[string, string, PasswordFailureCause]> = [
+  ['alice', 'wrong', 'password-mismatch'], // SCRAM: no cause DETAIL
+  ['erin', 'wrong', 'password-mismatch'], // md5: "Password does not match"
+  ['nobody', 'right', 'role-missing'],
+  ['bob', 'right', 'password-expired'],
+  ['carl', 'right', 'no-password-set'],
+  ['dora', 'right', 'secret-not-scram'],
+];
+
+const read = (path: string) => () => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+
+function collectorCluster(version: number, destinations: string): Promise<Cluster> {
+  return startCluster({
+    version,
+    hba: HBA,
+    conf: { logging_collector: 'on', log_destination: `'${destinations}'`, log_directory: "'log'", log_filename: "'server.log'", log_line_prefix: DEBIAN_PREFIX },
+  });
+}
+
+describe.each([
+  { version: 15, destinations: 'stderr,csvlog', formats: ['stderr', 'csvlog'] as LogFormat[] },
+  { version: 18, destinations: 'stderr,jsonlog', formats: ['stderr', 'jsonlog'] as LogFormat[] },
+])('PostgreSQL $version', ({ version, destinations, formats }) => {
+  let c: Cluster;
+  const file = (f: LogFormat) => join(c.dataDir, 'log', { stderr: 'server.log', csvlog: 'server.csv', jsonlog: 'server.json' }[f]);
+  beforeAll(async () => {
+    c = await collectorCluster(version, destinations);
+    await c.sql(SETUP);
+  }, 120_000);
+  afterAll(async () => c?.stop());
+
+  test.each(CASES)('%s (%s) is %s', async (user, password, cause) => {
+    const login = await probeLogin(c, user, password);
+    expect(login.result.error.code).toBe('28P01');
+    expect(login.facts.clientPort).toBeGreaterThan(0);
+    for (const format of formats) {
+      await waitForLogLine(read(file(format)), `for user ""${user}""`.replace(/""/g, format === 'stderr' ? '"' : format === 'jsonlog' ? '\\"' : '""'));
+      const r = refineFromServerLog({ file: file(format), format, probe: login.facts });
+      expect({ format, code: r.code, matchedBy: r.matchedBy, ambiguous: r.ambiguous, missing: r.missingSettings }).toEqual({
+        format,
+        code: cause,
+        matchedBy: 'client-port',
+        ambiguous: false,
+        missing: [],
+      });
+      expect(r.hbaLine?.line).toBe(user === 'erin' ? 2 : 3);
+      expect(r.hbaLine?.file).toBe(version >= 16 ? join(c.dataDir, 'pg_hba.conf') : null);
+      // Only this connection's lines: its own port, never another user's.
+      expect(r.evidence.join('\n')).toContain(String(login.facts.clientPort));
+      expect(r.evidence.join('\n')).not.toMatch(new RegExp(CASES.filter(([u]) => u !== user).map(([u]) => `"${u}"|${u}@`).join('|')));
+    }
+  });
+
+  test('two probes failing at the same moment for different users: each its own lines', async () => {
+    const [a, b] = await Promise.all([probeLogin(c, 'alice', 'wrong'), probeLogin(c, 'nobody', 'x')]);
+    for (const format of formats) {
+      await waitForLogLine(read(file(format)), String(b.facts.clientPort));
+      const ra = refineFromServerLog({ file: file(format), format, probe: a.facts });
+      const rb = refineFromServerLog({ file: file(format), format, probe: b.facts });
+      expect([ra.code, rb.code]).toEqual(['password-mismatch', 'role-missing']);
+      expect(ra.evidence.join('\n')).not.toContain('nobody');
+      expect(rb.evidence.join('\n')).not.toContain('alice');
+    }
+  });
+});
+
+describe('PostgreSQL 15 without log_connections and without %r or %p', () => {
+  let c: Cluster;
+  beforeAll(async () => {
+    c = await startCluster({ version: 15, hba: HBA, conf: { log_connections: 'off', log_line_prefix: "'%m %q%u@%d '" } });
+    await c.sql(SETUP);
+  }, 120_000);
+  afterAll(async () => c?.stop());
+
+  test('says what is missing and still narrows by user and time', async () => {
+    const login = await probeLogin(c, 'bob', 'right');
+    const r = refineFromServerLog({ file: c.logFile, format: 'stderr', prefix: '%m %q%u@%d ', probe: login.facts });
+    expect(r).toMatchObject({ code: 'password-expired', matchedBy: 'user-time', ambiguous: false });
+    expect(r.missingSettings).toEqual(['log_connections = on', 'log_line_prefix with %p (process ID)', 'log_line_prefix with %r (client host and port) or %h (client host)']);
+    expect(r.evidence.join('\n')).toContain('User "bob" has an expired password.');
+  });
+
+  test('two failing logins at the same moment for different users: no cross-talk', async () => {
+    const [a, b] = await Promise.all([probeLogin(c, 'carl', 'x'), probeLogin(c, 'dora', 'right')]);
+    const ra = refineFromServerLog({ file: c.logFile, prefix: '%m %q%u@%d ', probe: a.facts });
+    const rb = refineFromServerLog({ file: c.logFile, prefix: '%m %q%u@%d ', probe: b.facts });
+    expect([ra.code, rb.code]).toEqual(['no-password-set', 'secret-not-scram']);
+    expect(ra.evidence.join('\n')).not.toContain('dora');
+    expect(rb.evidence.join('\n')).not.toContain('carl');
+  });
+
+  test('the same user failing twice in the window is ambiguous, and shows no lines', async () => {
+    const [a] = await Promise.all([probeLogin(c, 'alice', 'wrong'), probeLogin(c, 'alice', 'wrong')]);
+    const r = refineFromServerLog({ file: c.logFile, prefix: '%m %q%u@%d ', probe: a.facts });
+    expect(r).toMatchObject({ ambiguous: true, code: 'password-mismatch', evidence: [] });
+  });
+});
