@@ -190,157 +190,118 @@ function readErrorFields(r: Reader): { fields: ErrorFields; unknownFields?: Arra
     if (name) fields[name] = value;
     else unknown.push([ch, value]);
   }
-  r.end();
   return unknown.length ? { fields, unknownFields: unknown } : { fields };
 }
 
+/** Reads one message's fields from its body; the caller checks that nothing is left over. */
+type Decoder = (r: Reader) => BackendMessage;
+
+/** AuthenticationSASL: the mechanism names, each NUL-terminated, then a final NUL. */
+function AuthenticationSASL(r: Reader): BackendMessage {
+  const mechanisms: string[] = [];
+  for (let m = r.cstring(); m !== ''; m = r.cstring()) mechanisms.push(m);
+  return { type: 'AuthenticationSASL', mechanisms };
+}
+
+/** The Authentication* ('R') messages, by the Int32 request code after the type byte. */
+const AUTHENTICATION_DECODERS: Readonly<Record<number, Decoder>> = {
+  [AUTH_CODES.Ok]: () => ({ type: 'AuthenticationOk' }),
+  [AUTH_CODES.KerberosV5]: () => ({ type: 'AuthenticationKerberosV5' }),
+  [AUTH_CODES.CleartextPassword]: () => ({ type: 'AuthenticationCleartextPassword' }),
+  [AUTH_CODES.MD5Password]: (r) => ({ type: 'AuthenticationMD5Password', salt: Buffer.from(r.bytes(4)) }),
+  [AUTH_CODES.GSS]: () => ({ type: 'AuthenticationGSS' }),
+  [AUTH_CODES.GSSContinue]: (r) => ({ type: 'AuthenticationGSSContinue', data: Buffer.from(r.rest()) }),
+  [AUTH_CODES.SSPI]: () => ({ type: 'AuthenticationSSPI' }),
+  [AUTH_CODES.SASL]: AuthenticationSASL,
+  [AUTH_CODES.SASLContinue]: (r) => ({ type: 'AuthenticationSASLContinue', data: Buffer.from(r.rest()) }),
+  [AUTH_CODES.SASLFinal]: (r) => ({ type: 'AuthenticationSASLFinal', data: Buffer.from(r.rest()) }),
+};
+
+/** Authentication ('R'): dispatches on the request code. */
+function Authentication(r: Reader): BackendMessage {
+  const code = r.int32();
+  const decode = AUTHENTICATION_DECODERS[code];
+  if (!decode) throw new ProtocolError(`Authentication: unknown request code ${code}`);
+  return decode(r);
+}
+
+/** ReadyForQuery ('Z'): the transaction status byte, I, T or E. */
+function ReadyForQuery(r: Reader): BackendMessage {
+  const s = String.fromCharCode(r.byte());
+  r.end();
+  if (s !== 'I' && s !== 'T' && s !== 'E') throw new ProtocolError(`ReadyForQuery: unknown transaction status "${s}"`);
+  return { type: 'ReadyForQuery', status: s };
+}
+
+/** NegotiateProtocolVersion ('v'): the newest minor version supported, then the options not recognized. */
+function NegotiateProtocolVersion(r: Reader): BackendMessage {
+  const version = r.int32();
+  const unrecognizedOptions = r.list(r.int32(), 'option', () => r.cstring());
+  return { type: 'NegotiateProtocolVersion', version, unrecognizedOptions };
+}
+
+/** RowDescription ('T'): one field description per column. */
+function RowDescription(r: Reader): BackendMessage {
+  const fields = r.list(r.int16(), 'field', (): FieldDescription => ({
+    name: r.cstring(),
+    tableOid: r.uint32(),
+    columnAttrNumber: r.int16(),
+    typeOid: r.uint32(),
+    typeSize: r.int16(),
+    typeModifier: r.int32(),
+    format: r.int16(),
+  }));
+  return { type: 'RowDescription', fields };
+}
+
+/** DataRow ('D'): each column value with its length, -1 for NULL. */
+function DataRow(r: Reader): BackendMessage {
+  const values = r.list(r.int16(), 'column', () => r.nullableBytes((length) => `invalid value length ${length}`));
+  return { type: 'DataRow', values };
+}
+
+/** A message with no fields: any body at all is a layout error. */
+const empty =
+  <T extends BackendMessageType>(type: T) =>
+  (r: Reader): BackendMessage => {
+    r.empty();
+    return { type } as Extract<BackendMessage, { type: T }>;
+  };
+
+/** One decoder per backend message type byte, named as the protocol docs name the message. */
+const BACKEND_DECODERS: { readonly [K in keyof typeof BACKEND_CODES]: Decoder } = {
+  Authentication,
+  BackendKeyData: (r) => ({ type: 'BackendKeyData', processId: r.int32(), secretKey: Buffer.from(r.rest()) }),
+  BindComplete: empty('BindComplete'),
+  CloseComplete: empty('CloseComplete'),
+  CommandComplete: (r) => ({ type: 'CommandComplete', tag: r.cstring() }),
+  DataRow,
+  EmptyQueryResponse: empty('EmptyQueryResponse'),
+  ErrorResponse: (r) => ({ type: 'ErrorResponse', ...readErrorFields(r) }),
+  NegotiateProtocolVersion,
+  NoData: empty('NoData'),
+  NoticeResponse: (r) => ({ type: 'NoticeResponse', ...readErrorFields(r) }),
+  ParameterDescription: (r) => ({ type: 'ParameterDescription', typeOids: r.list(r.int16(), 'parameter', () => r.uint32()) }),
+  ParameterStatus: (r) => ({ type: 'ParameterStatus', name: r.cstring(), value: r.cstring() }),
+  ParseComplete: empty('ParseComplete'),
+  PortalSuspended: empty('PortalSuspended'),
+  ReadyForQuery,
+  RowDescription,
+};
+
+/** Type byte -> the message's name in BACKEND_CODES. */
+const BACKEND_NAMES: ReadonlyMap<number, keyof typeof BACKEND_CODES> = new Map(
+  Object.entries(BACKEND_CODES).map(([name, code]) => [code, name as keyof typeof BACKEND_CODES]),
+);
+
 /** Decodes one backend message from its type byte and body (the bytes after the length word). */
 export function parseBackend(code: number, body: Buffer): BackendMessage {
-  const C = BACKEND_CODES;
-  const ch = String.fromCharCode(code);
-  const empty = <T extends BackendMessage>(m: T): T => {
-    if (body.length !== 0) throw new ProtocolError(`${m.type}: expected an empty body, got ${body.length} bytes`);
-    return m;
-  };
-  switch (code) {
-    case C.Authentication: {
-      const r = new Reader(body, 'Authentication');
-      const sub = r.int32();
-      switch (sub) {
-        case AUTH_CODES.Ok:
-          r.end();
-          return { type: 'AuthenticationOk' };
-        case AUTH_CODES.KerberosV5:
-          r.end();
-          return { type: 'AuthenticationKerberosV5' };
-        case AUTH_CODES.CleartextPassword:
-          r.end();
-          return { type: 'AuthenticationCleartextPassword' };
-        case AUTH_CODES.MD5Password: {
-          const salt = Buffer.from(r.bytes(4));
-          r.end();
-          return { type: 'AuthenticationMD5Password', salt };
-        }
-        case AUTH_CODES.GSS:
-          r.end();
-          return { type: 'AuthenticationGSS' };
-        case AUTH_CODES.GSSContinue:
-          return { type: 'AuthenticationGSSContinue', data: Buffer.from(r.rest()) };
-        case AUTH_CODES.SSPI:
-          r.end();
-          return { type: 'AuthenticationSSPI' };
-        case AUTH_CODES.SASL: {
-          const mechanisms: string[] = [];
-          for (;;) {
-            const m = r.cstring();
-            if (m === '') break;
-            mechanisms.push(m);
-          }
-          r.end();
-          return { type: 'AuthenticationSASL', mechanisms };
-        }
-        case AUTH_CODES.SASLContinue:
-          return { type: 'AuthenticationSASLContinue', data: Buffer.from(r.rest()) };
-        case AUTH_CODES.SASLFinal:
-          return { type: 'AuthenticationSASLFinal', data: Buffer.from(r.rest()) };
-        default:
-          throw new ProtocolError(`Authentication: unknown request code ${sub}`);
-      }
-    }
-    case C.ParameterStatus: {
-      const r = new Reader(body, 'ParameterStatus');
-      const name = r.cstring();
-      const value = r.cstring();
-      r.end();
-      return { type: 'ParameterStatus', name, value };
-    }
-    case C.BackendKeyData: {
-      const r = new Reader(body, 'BackendKeyData');
-      const processId = r.int32();
-      const secretKey = Buffer.from(r.rest());
-      return { type: 'BackendKeyData', processId, secretKey };
-    }
-    case C.ReadyForQuery: {
-      const r = new Reader(body, 'ReadyForQuery');
-      const s = String.fromCharCode(r.byte());
-      r.end();
-      if (s !== 'I' && s !== 'T' && s !== 'E') throw new ProtocolError(`ReadyForQuery: unknown transaction status "${s}"`);
-      return { type: 'ReadyForQuery', status: s };
-    }
-    case C.ErrorResponse:
-      return { type: 'ErrorResponse', ...readErrorFields(new Reader(body, 'ErrorResponse')) };
-    case C.NoticeResponse:
-      return { type: 'NoticeResponse', ...readErrorFields(new Reader(body, 'NoticeResponse')) };
-    case C.NegotiateProtocolVersion: {
-      const r = new Reader(body, 'NegotiateProtocolVersion');
-      const version = r.int32();
-      const n = r.int32();
-      if (n < 0) throw new ProtocolError('NegotiateProtocolVersion: negative option count');
-      const unrecognizedOptions: string[] = [];
-      for (let i = 0; i < n; i++) unrecognizedOptions.push(r.cstring());
-      r.end();
-      return { type: 'NegotiateProtocolVersion', version, unrecognizedOptions };
-    }
-    case C.RowDescription: {
-      const r = new Reader(body, 'RowDescription');
-      const n = r.int16();
-      if (n < 0) throw new ProtocolError('RowDescription: negative field count');
-      const fields: FieldDescription[] = [];
-      for (let i = 0; i < n; i++) {
-        fields.push({
-          name: r.cstring(),
-          tableOid: r.uint32(),
-          columnAttrNumber: r.int16(),
-          typeOid: r.uint32(),
-          typeSize: r.int16(),
-          typeModifier: r.int32(),
-          format: r.int16(),
-        });
-      }
-      r.end();
-      return { type: 'RowDescription', fields };
-    }
-    case C.DataRow: {
-      const r = new Reader(body, 'DataRow');
-      const n = r.int16();
-      if (n < 0) throw new ProtocolError('DataRow: negative column count');
-      const values: Array<Buffer | null> = [];
-      for (let i = 0; i < n; i++) {
-        const len = r.int32();
-        if (len < -1) throw new ProtocolError(`DataRow: invalid value length ${len}`);
-        values.push(len === -1 ? null : Buffer.from(r.bytes(len)));
-      }
-      r.end();
-      return { type: 'DataRow', values };
-    }
-    case C.CommandComplete: {
-      const r = new Reader(body, 'CommandComplete');
-      const tag = r.cstring();
-      r.end();
-      return { type: 'CommandComplete', tag };
-    }
-    case C.EmptyQueryResponse:
-      return empty({ type: 'EmptyQueryResponse' });
-    case C.ParseComplete:
-      return empty({ type: 'ParseComplete' });
-    case C.BindComplete:
-      return empty({ type: 'BindComplete' });
-    case C.CloseComplete:
-      return empty({ type: 'CloseComplete' });
-    case C.NoData:
-      return empty({ type: 'NoData' });
-    case C.PortalSuspended:
-      return empty({ type: 'PortalSuspended' });
-    case C.ParameterDescription: {
-      const r = new Reader(body, 'ParameterDescription');
-      const n = r.int16();
-      if (n < 0) throw new ProtocolError('ParameterDescription: negative parameter count');
-      const typeOids: number[] = [];
-      for (let i = 0; i < n; i++) typeOids.push(r.uint32());
-      r.end();
-      return { type: 'ParameterDescription', typeOids };
-    }
-    default:
-      throw new ProtocolError(`unknown backend message type "${ch}" (0x${code.toString(16).padStart(2, '0')})`);
+  const name = BACKEND_NAMES.get(code);
+  if (name === undefined) {
+    throw new ProtocolError(`unknown backend message type "${String.fromCharCode(code)}" (0x${code.toString(16).padStart(2, '0')})`);
   }
+  const r = new Reader(body, name);
+  const msg = BACKEND_DECODERS[name](r);
+  r.end();
+  return msg;
 }

@@ -168,101 +168,104 @@ function readStartupString(r: Reader): string {
 /** How to read a 'p' message: the server knows which response it asked for. */
 export type AuthResponseKind = 'password' | 'sasl-initial' | 'sasl' | 'raw';
 
+/** Reads one message's fields from its body; the caller checks that nothing is left over. */
+type Decoder = (r: Reader, authResponse: AuthResponseKind) => RegularFrontendMessage;
+
+/**
+ * 'p': PasswordMessage, SASLInitialResponse, SASLResponse or GSSResponse
+ * share one type byte; the server says which one it expects.
+ */
+function AuthResponse(r: Reader, authResponse: AuthResponseKind): RegularFrontendMessage {
+  if (authResponse === 'password') return PasswordMessage(r);
+  if (authResponse === 'sasl-initial') return SASLInitialResponse(r);
+  if (authResponse === 'sasl') return { type: 'SASLResponse', data: Buffer.from(r.rest()) };
+  return { type: 'AuthResponse', data: Buffer.from(r.rest()) };
+}
+
+/** PasswordMessage: PostgreSQL wants the length to be exactly strlen + 1 ("invalid password packet size"). */
+function PasswordMessage(r: Reader): RegularFrontendMessage {
+  const body = r.rest();
+  const nul = body.indexOf(0);
+  if (nul !== body.length - 1) throw new ProtocolError('invalid password packet size');
+  return { type: 'PasswordMessage', password: body.toString('utf8', 0, nul) };
+}
+
+/** SASLInitialResponse: the mechanism, then the client-first-message with its length (-1: none). */
+function SASLInitialResponse(p: Reader): RegularFrontendMessage {
+  // A reader of its own, so that layout errors name SASLInitialResponse rather than 'p'.
+  const r = new Reader(p.rest(), 'SASLInitialResponse');
+  const mechanism = r.cstring();
+  const data = r.nullableBytes(() => 'invalid length of the initial response');
+  r.end();
+  return { type: 'SASLInitialResponse', mechanism, data };
+}
+
+/** Parse ('P'): statement name, query string, parameter type OIDs. */
+function Parse(r: Reader): RegularFrontendMessage {
+  const name = r.cstring();
+  const sql = r.cstring();
+  const paramTypes = r.list(r.int16(), 'parameter type', () => r.uint32());
+  return { type: 'Parse', name, sql, paramTypes };
+}
+
+/** Bind ('B'): portal, statement, parameter formats, parameter values, result formats. */
+function Bind(r: Reader): RegularFrontendMessage {
+  const portal = r.cstring();
+  const statement = r.cstring();
+  const paramFormats = r.list(r.int16(), 'format', () => r.int16());
+  const params = r.list(r.int16(), 'parameter', () => r.nullableBytes((length) => `invalid parameter length ${length}`));
+  const resultFormats = r.list(r.int16(), 'result format', () => r.int16());
+  return { type: 'Bind', portal, statement, paramFormats, params, resultFormats };
+}
+
+/** Describe ('D') and Close ('C'): a target, S (statement) or P (portal), and its name. */
+const describeOrClose =
+  (type: 'Describe' | 'Close') =>
+  (r: Reader): RegularFrontendMessage => {
+    const kind = String.fromCharCode(r.byte());
+    if (kind !== 'S' && kind !== 'P') throw new ProtocolError(`${type}: invalid target "${kind}" (expected S or P)`);
+    return { type, kind, name: r.cstring() };
+  };
+
+/** A message with no fields: any body at all is a layout error. */
+const empty =
+  (type: 'Sync' | 'Flush' | 'Terminate') =>
+  (r: Reader): RegularFrontendMessage => {
+    r.empty();
+    return { type };
+  };
+
+/** One decoder per frontend message type byte this codec reads, named as the protocol docs name it. */
+const FRONTEND_DECODERS: { readonly [K in keyof typeof FRONTEND_CODES]?: Decoder } = {
+  AuthResponse,
+  Bind,
+  Close: describeOrClose('Close'),
+  Describe: describeOrClose('Describe'),
+  Execute: (r) => ({ type: 'Execute', portal: r.cstring(), maxRows: r.int32() }),
+  Flush: empty('Flush'),
+  Parse,
+  Query: (r) => ({ type: 'Query', sql: r.cstring() }),
+  Sync: empty('Sync'),
+  Terminate: empty('Terminate'),
+};
+
+/** Type byte -> the message's name in FRONTEND_CODES. */
+const FRONTEND_NAMES: ReadonlyMap<number, keyof typeof FRONTEND_CODES> = new Map(
+  Object.entries(FRONTEND_CODES).map(([name, code]) => [code, name as keyof typeof FRONTEND_CODES]),
+);
+
 /**
  * Decodes one regular frontend message from its type byte and body.
  * `authResponse` picks the reading of 'p' (PasswordMessage, SASLInitialResponse, SASLResponse).
  */
 export function parseFrontend(code: number, body: Buffer, authResponse: AuthResponseKind = 'raw'): RegularFrontendMessage {
-  const C = FRONTEND_CODES;
-  const ch = String.fromCharCode(code);
-  const empty = <T extends RegularFrontendMessage>(m: T): T => {
-    if (body.length !== 0) throw new ProtocolError(`${m.type}: expected an empty body, got ${body.length} bytes`);
-    return m;
-  };
-  switch (code) {
-    case C.AuthResponse: {
-      if (authResponse === 'password') {
-        // PostgreSQL: the length must be exactly strlen + 1 ("invalid password packet size").
-        const nul = body.indexOf(0);
-        if (nul !== body.length - 1) throw new ProtocolError('invalid password packet size');
-        return { type: 'PasswordMessage', password: body.toString('utf8', 0, nul) };
-      }
-      if (authResponse === 'sasl-initial') {
-        const r = new Reader(body, 'SASLInitialResponse');
-        const mechanism = r.cstring();
-        const len = r.int32();
-        if (len < -1) throw new ProtocolError('SASLInitialResponse: invalid length of the initial response');
-        const data = len === -1 ? null : Buffer.from(r.bytes(len));
-        r.end();
-        return { type: 'SASLInitialResponse', mechanism, data };
-      }
-      if (authResponse === 'sasl') return { type: 'SASLResponse', data: Buffer.from(body) };
-      return { type: 'AuthResponse', data: Buffer.from(body) };
-    }
-    case C.Query: {
-      const r = new Reader(body, 'Query');
-      const sql = r.cstring();
-      r.end();
-      return { type: 'Query', sql };
-    }
-    case C.Parse: {
-      const r = new Reader(body, 'Parse');
-      const name = r.cstring();
-      const sql = r.cstring();
-      const n = r.int16();
-      if (n < 0) throw new ProtocolError('Parse: negative parameter type count');
-      const paramTypes: number[] = [];
-      for (let i = 0; i < n; i++) paramTypes.push(r.uint32());
-      r.end();
-      return { type: 'Parse', name, sql, paramTypes };
-    }
-    case C.Bind: {
-      const r = new Reader(body, 'Bind');
-      const portal = r.cstring();
-      const statement = r.cstring();
-      const nf = r.int16();
-      if (nf < 0) throw new ProtocolError('Bind: negative format count');
-      const paramFormats: number[] = [];
-      for (let i = 0; i < nf; i++) paramFormats.push(r.int16());
-      const np = r.int16();
-      if (np < 0) throw new ProtocolError('Bind: negative parameter count');
-      const params: Array<Buffer | null> = [];
-      for (let i = 0; i < np; i++) {
-        const len = r.int32();
-        if (len < -1) throw new ProtocolError(`Bind: invalid parameter length ${len}`);
-        params.push(len === -1 ? null : Buffer.from(r.bytes(len)));
-      }
-      const nr = r.int16();
-      if (nr < 0) throw new ProtocolError('Bind: negative result format count');
-      const resultFormats: number[] = [];
-      for (let i = 0; i < nr; i++) resultFormats.push(r.int16());
-      r.end();
-      return { type: 'Bind', portal, statement, paramFormats, params, resultFormats };
-    }
-    case C.Describe:
-    case C.Close: {
-      const what = code === C.Describe ? 'Describe' : 'Close';
-      const r = new Reader(body, what);
-      const kind = String.fromCharCode(r.byte());
-      if (kind !== 'S' && kind !== 'P') throw new ProtocolError(`${what}: invalid target "${kind}" (expected S or P)`);
-      const name = r.cstring();
-      r.end();
-      return { type: what, kind, name };
-    }
-    case C.Execute: {
-      const r = new Reader(body, 'Execute');
-      const portal = r.cstring();
-      const maxRows = r.int32();
-      r.end();
-      return { type: 'Execute', portal, maxRows };
-    }
-    case C.Sync:
-      return empty({ type: 'Sync' });
-    case C.Flush:
-      return empty({ type: 'Flush' });
-    case C.Terminate:
-      return empty({ type: 'Terminate' });
-    default:
-      throw new ProtocolError(`invalid frontend message type ${code} ("${ch}")`);
+  const name = FRONTEND_NAMES.get(code);
+  const decode = name === undefined ? undefined : FRONTEND_DECODERS[name];
+  if (name === undefined || decode === undefined) {
+    throw new ProtocolError(`invalid frontend message type ${code} ("${String.fromCharCode(code)}")`);
   }
+  const r = new Reader(body, name);
+  const msg = decode(r, authResponse);
+  r.end();
+  return msg;
 }
