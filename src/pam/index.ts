@@ -15,12 +15,12 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { PamJob, PamJobResult, PamMessageStyle } from './binding.js';
+import type { PamJob, PamJobResult, PamMessageStyle } from './job.js';
 import { PAM_CONFIG_ERROR_RESULTS, PAM_SUCCESS, pamResultName } from './codes.js';
 import { CANCELLED, PamWorkerPool, type PoolLimits } from './pool.js';
 
 export { PAM_RESULT_NAMES, pamResultName } from './codes.js';
-export type { PamMessageStyle } from './binding.js';
+export type { PamMessageStyle } from './job.js';
 
 export interface PamRequest {
   /** PAM service name (a file in the confdir or /etc/pam.d). */
