@@ -3,18 +3,10 @@
  * No terminal here (prompts, colours and exit codes belong to src/cli).
  */
 import { buildScramSecret, parseSecret, type SecretKind } from '../secrets/index.js';
-import {
-  effectiveRoles,
-  formatRoleFile,
-  memberNameProblem,
-  parseRoleFile,
-  roleNameProblem,
-  secretProblem,
-  type Finding,
-  type RoleAttributes,
-  type RoleEntry,
-  type RoleLine,
-} from './format.js';
+import { memberNameProblem, type RoleAttributes } from './attributes.js';
+import { formatRoleFile, roleNameProblem, secretProblem, type RoleLine } from './format.js';
+import { parseRoleFile } from './parse.js';
+import { effectiveRoles, type Finding, type RoleEntry } from './role-file.js';
 import { isExpired, type RoleRecord } from './index.js';
 import { exportSql, looksLikeSql, parseRolesSql } from './sql.js';
 import { SqlSyntaxError } from './sql-lexer.js';
