@@ -32,6 +32,8 @@ export interface HbaFile {
 
 export class HbaFileError extends Error {
   override name = 'HbaFileError';
+  /** What callers switch on (never the message). */
+  readonly code = 'HBA_FILE';
   constructor(
     message: string,
     readonly file?: string,

@@ -15,6 +15,8 @@ import { RoleFileError, assertNoErrors, readRoleFile, updateRoleFile, type RoleF
 /** The named role is not in the file (the CLI exits 1: "role missing"). */
 export class RoleNotFoundError extends Error {
   override name = 'RoleNotFoundError';
+  /** What callers switch on (never the message). */
+  readonly code = 'ROLE_NOT_FOUND';
   constructor(
     readonly role: string,
     readonly path: string,
@@ -26,6 +28,8 @@ export class RoleNotFoundError extends Error {
 /** The role exists and --replace was not given (the CLI exits 3). */
 export class RoleExistsError extends Error {
   override name = 'RoleExistsError';
+  /** What callers switch on (never the message). */
+  readonly code = 'ROLE_EXISTS';
   constructor(
     readonly role: string,
     readonly path: string,
