@@ -62,19 +62,21 @@ const AUTH_SUBTYPE = {
   AuthenticationSASLFinal: AUTH_CODES.SASLFinal,
 } as const;
 
-function writeErrorFields(w: Writer, fields: ErrorFields, unknown?: Array<[string, string]>): void {
+/** ErrorResponse and NoticeResponse fields: a type byte and a string each, then a NUL. */
+function writeErrorFields(w: Writer, fields: ErrorFields, unknown?: Array<[string, string]>): Writer {
   for (const [name, value] of Object.entries(fields) as Array<[ErrorFieldName, string | undefined]>) {
     if (value === undefined) continue;
     w.byte(ERROR_FIELD_BY_NAME[name].charCodeAt(0)).cstring(value);
   }
   for (const [code, value] of unknown ?? []) w.byte(code.charCodeAt(0)).cstring(value);
-  w.byte(0);
+  return w.byte(0);
 }
 
 /** Appends one backend message to a writer (several may share one writer, then one socket write). */
 export function writeBackend(w: Writer, msg: BackendMessage): Writer {
   try {
-    return writeBackendFields(w, msg);
+    const encode = BACKEND_ENCODERS[msg.type] as (w: Writer, msg: BackendMessage) => Writer;
+    return encode(w, msg);
   } catch (e) {
     // Never leave half a message in a writer that is used again (the server shares one).
     w.abandonMessage();
@@ -82,84 +84,77 @@ export function writeBackend(w: Writer, msg: BackendMessage): Writer {
   }
 }
 
-function writeBackendFields(w: Writer, msg: BackendMessage): Writer {
-  const C = BACKEND_CODES;
-  switch (msg.type) {
-    // Authentication* ('R'): Int32 subtype, then the subtype's payload.
-    case 'AuthenticationOk':
-    case 'AuthenticationKerberosV5':
-    case 'AuthenticationCleartextPassword':
-    case 'AuthenticationGSS':
-    case 'AuthenticationSSPI':
-      return w.message(C.Authentication).int32(AUTH_SUBTYPE[msg.type]).endMessage();
-    case 'AuthenticationMD5Password':
-      if (msg.salt.length !== 4) throw new Error('AuthenticationMD5Password: the salt is 4 bytes');
-      return w.message(C.Authentication).int32(AUTH_CODES.MD5Password).bytes(msg.salt).endMessage();
-    case 'AuthenticationGSSContinue':
-    case 'AuthenticationSASLContinue':
-    case 'AuthenticationSASLFinal':
-      return w.message(C.Authentication).int32(AUTH_SUBTYPE[msg.type]).bytes(msg.data).endMessage();
-    case 'AuthenticationSASL': {
-      // Each mechanism name NUL-terminated, then a final NUL.
-      w.message(C.Authentication).int32(AUTH_CODES.SASL);
-      for (const m of msg.mechanisms) w.cstring(m);
-      return w.byte(0).endMessage();
+/** Writes one message's fields, in the protocol docs' order. */
+type Encoder<T extends BackendMessageType> = (w: Writer, msg: Extract<BackendMessage, { type: T }>) => Writer;
+
+/** Starts an Authentication* ('R') message: the type byte, the length, the Int32 request code. */
+const authentication = (w: Writer, type: keyof typeof AUTH_SUBTYPE): Writer => w.message(BACKEND_CODES.Authentication).int32(AUTH_SUBTYPE[type]);
+/** An Authentication* message with no payload after the request code. */
+const authenticationOnly = (w: Writer, msg: { type: keyof typeof AUTH_SUBTYPE }): Writer => authentication(w, msg.type).endMessage();
+/** An Authentication* message whose payload is the rest of the message (GSS or SASL data). */
+const authenticationData = (w: Writer, msg: { type: keyof typeof AUTH_SUBTYPE; data: Buffer }): Writer =>
+  authentication(w, msg.type).bytes(msg.data).endMessage();
+/** A message with no fields. */
+const writeEmpty = (w: Writer, msg: { type: keyof typeof BACKEND_CODES }): Writer => w.message(BACKEND_CODES[msg.type]).endMessage();
+
+/** One encoder per backend message, named as the protocol docs name it. */
+const BACKEND_ENCODERS: { readonly [T in BackendMessageType]: Encoder<T> } = {
+  AuthenticationOk: authenticationOnly,
+  AuthenticationKerberosV5: authenticationOnly,
+  AuthenticationCleartextPassword: authenticationOnly,
+  AuthenticationMD5Password: (w, msg) => {
+    if (msg.salt.length !== 4) throw new Error('AuthenticationMD5Password: the salt is 4 bytes');
+    return authentication(w, msg.type).bytes(msg.salt).endMessage();
+  },
+  AuthenticationGSS: authenticationOnly,
+  AuthenticationGSSContinue: authenticationData,
+  AuthenticationSSPI: authenticationOnly,
+  // Each mechanism name NUL-terminated, then a final NUL.
+  AuthenticationSASL: (w, msg) => {
+    authentication(w, msg.type);
+    for (const m of msg.mechanisms) w.cstring(m);
+    return w.byte(0).endMessage();
+  },
+  AuthenticationSASLContinue: authenticationData,
+  AuthenticationSASLFinal: authenticationData,
+  ParameterStatus: (w, msg) => w.message(BACKEND_CODES.ParameterStatus).cstring(msg.name).cstring(msg.value).endMessage(),
+  BackendKeyData: (w, msg) => w.message(BACKEND_CODES.BackendKeyData).int32(msg.processId).bytes(msg.secretKey).endMessage(),
+  ReadyForQuery: (w, msg) => w.message(BACKEND_CODES.ReadyForQuery).byte(msg.status.charCodeAt(0)).endMessage(),
+  ErrorResponse: (w, msg) => writeErrorFields(w.message(BACKEND_CODES.ErrorResponse), msg.fields, msg.unknownFields).endMessage(),
+  NoticeResponse: (w, msg) => writeErrorFields(w.message(BACKEND_CODES.NoticeResponse), msg.fields, msg.unknownFields).endMessage(),
+  NegotiateProtocolVersion: (w, msg) => {
+    w.message(BACKEND_CODES.NegotiateProtocolVersion).int32(msg.version).int32(msg.unrecognizedOptions.length);
+    for (const o of msg.unrecognizedOptions) w.cstring(o);
+    return w.endMessage();
+  },
+  RowDescription: (w, msg) => {
+    w.message(BACKEND_CODES.RowDescription).int16(msg.fields.length);
+    for (const f of msg.fields) {
+      w.cstring(f.name).int32(f.tableOid).int16(f.columnAttrNumber).int32(f.typeOid).int16(f.typeSize).int32(f.typeModifier).int16(f.format);
     }
-    case 'ParameterStatus':
-      return w.message(C.ParameterStatus).cstring(msg.name).cstring(msg.value).endMessage();
-    case 'BackendKeyData':
-      return w.message(C.BackendKeyData).int32(msg.processId).bytes(msg.secretKey).endMessage();
-    case 'ReadyForQuery':
-      return w.message(C.ReadyForQuery).byte(msg.status.charCodeAt(0)).endMessage();
-    case 'ErrorResponse':
-      w.message(C.ErrorResponse);
-      writeErrorFields(w, msg.fields, msg.unknownFields);
-      return w.endMessage();
-    case 'NoticeResponse':
-      w.message(C.NoticeResponse);
-      writeErrorFields(w, msg.fields, msg.unknownFields);
-      return w.endMessage();
-    case 'NegotiateProtocolVersion': {
-      w.message(C.NegotiateProtocolVersion).int32(msg.version).int32(msg.unrecognizedOptions.length);
-      for (const o of msg.unrecognizedOptions) w.cstring(o);
-      return w.endMessage();
+    return w.endMessage();
+  },
+  DataRow: (w, msg) => {
+    w.message(BACKEND_CODES.DataRow).int16(msg.values.length);
+    for (const v of msg.values) {
+      if (v === null) w.int32(-1);
+      else w.int32(v.length).bytes(v);
     }
-    case 'RowDescription': {
-      w.message(C.RowDescription).int16(msg.fields.length);
-      for (const f of msg.fields) {
-        w.cstring(f.name).int32(f.tableOid).int16(f.columnAttrNumber).int32(f.typeOid).int16(f.typeSize).int32(f.typeModifier).int16(f.format);
-      }
-      return w.endMessage();
-    }
-    case 'DataRow': {
-      w.message(C.DataRow).int16(msg.values.length);
-      for (const v of msg.values) {
-        if (v === null) w.int32(-1);
-        else w.int32(v.length).bytes(v);
-      }
-      return w.endMessage();
-    }
-    case 'CommandComplete':
-      return w.message(C.CommandComplete).cstring(msg.tag).endMessage();
-    case 'EmptyQueryResponse':
-      return w.message(C.EmptyQueryResponse).endMessage();
-    case 'ParseComplete':
-      return w.message(C.ParseComplete).endMessage();
-    case 'BindComplete':
-      return w.message(C.BindComplete).endMessage();
-    case 'CloseComplete':
-      return w.message(C.CloseComplete).endMessage();
-    case 'NoData':
-      return w.message(C.NoData).endMessage();
-    case 'PortalSuspended':
-      return w.message(C.PortalSuspended).endMessage();
-    case 'ParameterDescription': {
-      w.message(C.ParameterDescription).int16(msg.typeOids.length);
-      for (const oid of msg.typeOids) w.int32(oid);
-      return w.endMessage();
-    }
-  }
-}
+    return w.endMessage();
+  },
+  CommandComplete: (w, msg) => w.message(BACKEND_CODES.CommandComplete).cstring(msg.tag).endMessage(),
+  EmptyQueryResponse: writeEmpty,
+  ParseComplete: writeEmpty,
+  BindComplete: writeEmpty,
+  CloseComplete: writeEmpty,
+  NoData: writeEmpty,
+  PortalSuspended: writeEmpty,
+  ParameterDescription: (w, msg) => {
+    w.message(BACKEND_CODES.ParameterDescription).int16(msg.typeOids.length);
+    for (const oid of msg.typeOids) w.int32(oid);
+    return w.endMessage();
+  },
+};
 
 /**
  * An error as a server sends it to a client that asked for protocol 2 or
@@ -261,7 +256,7 @@ function DataRow(r: Reader): BackendMessage {
 }
 
 /** A message with no fields: any body at all is a layout error. */
-const empty =
+const readEmpty =
   <T extends BackendMessageType>(type: T) =>
   (r: Reader): BackendMessage => {
     r.empty();
@@ -272,19 +267,19 @@ const empty =
 const BACKEND_DECODERS: { readonly [K in keyof typeof BACKEND_CODES]: Decoder } = {
   Authentication,
   BackendKeyData: (r) => ({ type: 'BackendKeyData', processId: r.int32(), secretKey: Buffer.from(r.rest()) }),
-  BindComplete: empty('BindComplete'),
-  CloseComplete: empty('CloseComplete'),
+  BindComplete: readEmpty('BindComplete'),
+  CloseComplete: readEmpty('CloseComplete'),
   CommandComplete: (r) => ({ type: 'CommandComplete', tag: r.cstring() }),
   DataRow,
-  EmptyQueryResponse: empty('EmptyQueryResponse'),
+  EmptyQueryResponse: readEmpty('EmptyQueryResponse'),
   ErrorResponse: (r) => ({ type: 'ErrorResponse', ...readErrorFields(r) }),
   NegotiateProtocolVersion,
-  NoData: empty('NoData'),
+  NoData: readEmpty('NoData'),
   NoticeResponse: (r) => ({ type: 'NoticeResponse', ...readErrorFields(r) }),
   ParameterDescription: (r) => ({ type: 'ParameterDescription', typeOids: r.list(r.int16(), 'parameter', () => r.uint32()) }),
   ParameterStatus: (r) => ({ type: 'ParameterStatus', name: r.cstring(), value: r.cstring() }),
-  ParseComplete: empty('ParseComplete'),
-  PortalSuspended: empty('PortalSuspended'),
+  ParseComplete: readEmpty('ParseComplete'),
+  PortalSuspended: readEmpty('PortalSuspended'),
   ReadyForQuery,
   RowDescription,
 };

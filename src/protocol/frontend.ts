@@ -4,7 +4,7 @@
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
 import { Reader, Writer } from './buffer.js';
-import { FRONTEND_CODES, STARTUP_CODES } from './codes.js';
+import { FRONTEND_CODES, STARTUP_CODES, protocolCode } from './codes.js';
 import { ProtocolError } from './errors.js';
 
 /** Startup-type packets: a length word, an Int32 code, no type byte. */
@@ -43,7 +43,8 @@ export type FrontendMessage = StartupPacket | RegularFrontendMessage;
 /** Appends one frontend message to a writer. */
 export function writeFrontend(w: Writer, msg: FrontendMessage): Writer {
   try {
-    return writeFrontendFields(w, msg);
+    const encode = FRONTEND_ENCODERS[msg.type] as (w: Writer, msg: FrontendMessage) => Writer;
+    return encode(w, msg);
   } catch (e) {
     // Never leave half a message in a writer that is used again (the server shares one).
     w.abandonMessage();
@@ -51,63 +52,60 @@ export function writeFrontend(w: Writer, msg: FrontendMessage): Writer {
   }
 }
 
-function writeFrontendFields(w: Writer, msg: FrontendMessage): Writer {
-  const C = FRONTEND_CODES;
-  switch (msg.type) {
-    case 'StartupMessage': {
-      w.packet().int32(((msg.major << 16) | msg.minor) >>> 0);
-      for (const [k, v] of msg.parameters) w.cstring(k).cstring(v);
-      return w.byte(0).endMessage();
+/** Writes one message's fields, in the protocol docs' order. */
+type Encoder<T extends FrontendMessage['type']> = (w: Writer, msg: Extract<FrontendMessage, { type: T }>) => Writer;
+
+/** A startup-type packet that is only its request code (SSLRequest, GSSENCRequest). */
+const request = (code: number) => (w: Writer): Writer => w.packet().int32(code).endMessage();
+/** A 'p' message whose body is the data as is (SASLResponse, GSSResponse). */
+const authResponseData = (w: Writer, msg: { data: Buffer }): Writer => w.message(FRONTEND_CODES.AuthResponse).bytes(msg.data).endMessage();
+/** A message with no fields. */
+const writeEmpty = (w: Writer, msg: { type: keyof typeof FRONTEND_CODES }): Writer => w.message(FRONTEND_CODES[msg.type]).endMessage();
+
+/** One encoder per frontend message, named as the protocol docs name it. */
+const FRONTEND_ENCODERS: { readonly [T in FrontendMessage['type']]: Encoder<T> } = {
+  StartupMessage: (w, msg) => {
+    w.packet().int32(protocolCode(msg.major, msg.minor));
+    for (const [k, v] of msg.parameters) w.cstring(k).cstring(v);
+    return w.byte(0).endMessage();
+  },
+  SSLRequest: request(STARTUP_CODES.SSL_REQUEST),
+  GSSENCRequest: request(STARTUP_CODES.GSSENC_REQUEST),
+  CancelRequest: (w, msg) => w.packet().int32(STARTUP_CODES.CANCEL_REQUEST).int32(msg.processId).bytes(msg.secretKey).endMessage(),
+  PasswordMessage: (w, msg) => w.message(FRONTEND_CODES.AuthResponse).cstring(msg.password).endMessage(),
+  SASLInitialResponse: (w, msg) => {
+    w.message(FRONTEND_CODES.AuthResponse).cstring(msg.mechanism);
+    if (msg.data === null) w.int32(-1);
+    else w.int32(msg.data.length).bytes(msg.data);
+    return w.endMessage();
+  },
+  SASLResponse: authResponseData,
+  AuthResponse: authResponseData,
+  Query: (w, msg) => w.message(FRONTEND_CODES.Query).cstring(msg.sql).endMessage(),
+  Parse: (w, msg) => {
+    w.message(FRONTEND_CODES.Parse).cstring(msg.name).cstring(msg.sql).int16(msg.paramTypes.length);
+    for (const t of msg.paramTypes) w.int32(t);
+    return w.endMessage();
+  },
+  Bind: (w, msg) => {
+    w.message(FRONTEND_CODES.Bind).cstring(msg.portal).cstring(msg.statement).int16(msg.paramFormats.length);
+    for (const f of msg.paramFormats) w.int16(f);
+    w.int16(msg.params.length);
+    for (const p of msg.params) {
+      if (p === null) w.int32(-1);
+      else w.int32(p.length).bytes(p);
     }
-    case 'SSLRequest':
-      return w.packet().int32(STARTUP_CODES.SSL_REQUEST).endMessage();
-    case 'GSSENCRequest':
-      return w.packet().int32(STARTUP_CODES.GSSENC_REQUEST).endMessage();
-    case 'CancelRequest':
-      return w.packet().int32(STARTUP_CODES.CANCEL_REQUEST).int32(msg.processId).bytes(msg.secretKey).endMessage();
-    case 'PasswordMessage':
-      return w.message(C.AuthResponse).cstring(msg.password).endMessage();
-    case 'SASLInitialResponse':
-      w.message(C.AuthResponse).cstring(msg.mechanism);
-      if (msg.data === null) w.int32(-1);
-      else w.int32(msg.data.length).bytes(msg.data);
-      return w.endMessage();
-    case 'SASLResponse':
-    case 'AuthResponse':
-      return w.message(C.AuthResponse).bytes(msg.data).endMessage();
-    case 'Query':
-      return w.message(C.Query).cstring(msg.sql).endMessage();
-    case 'Parse': {
-      w.message(C.Parse).cstring(msg.name).cstring(msg.sql).int16(msg.paramTypes.length);
-      for (const t of msg.paramTypes) w.int32(t);
-      return w.endMessage();
-    }
-    case 'Bind': {
-      w.message(C.Bind).cstring(msg.portal).cstring(msg.statement).int16(msg.paramFormats.length);
-      for (const f of msg.paramFormats) w.int16(f);
-      w.int16(msg.params.length);
-      for (const p of msg.params) {
-        if (p === null) w.int32(-1);
-        else w.int32(p.length).bytes(p);
-      }
-      w.int16(msg.resultFormats.length);
-      for (const f of msg.resultFormats) w.int16(f);
-      return w.endMessage();
-    }
-    case 'Describe':
-      return w.message(C.Describe).byte(msg.kind.charCodeAt(0)).cstring(msg.name).endMessage();
-    case 'Execute':
-      return w.message(C.Execute).cstring(msg.portal).int32(msg.maxRows).endMessage();
-    case 'Close':
-      return w.message(C.Close).byte(msg.kind.charCodeAt(0)).cstring(msg.name).endMessage();
-    case 'Sync':
-      return w.message(C.Sync).endMessage();
-    case 'Flush':
-      return w.message(C.Flush).endMessage();
-    case 'Terminate':
-      return w.message(C.Terminate).endMessage();
-  }
-}
+    w.int16(msg.resultFormats.length);
+    for (const f of msg.resultFormats) w.int16(f);
+    return w.endMessage();
+  },
+  Describe: (w, msg) => w.message(FRONTEND_CODES.Describe).byte(msg.kind.charCodeAt(0)).cstring(msg.name).endMessage(),
+  Execute: (w, msg) => w.message(FRONTEND_CODES.Execute).cstring(msg.portal).int32(msg.maxRows).endMessage(),
+  Close: (w, msg) => w.message(FRONTEND_CODES.Close).byte(msg.kind.charCodeAt(0)).cstring(msg.name).endMessage(),
+  Sync: writeEmpty,
+  Flush: writeEmpty,
+  Terminate: writeEmpty,
+};
 
 /** Encodes frontend messages into one buffer. */
 export function serializeFrontend(...msgs: FrontendMessage[]): Buffer {
@@ -228,7 +226,7 @@ const describeOrClose =
   };
 
 /** A message with no fields: any body at all is a layout error. */
-const empty =
+const readEmpty =
   (type: 'Sync' | 'Flush' | 'Terminate') =>
   (r: Reader): RegularFrontendMessage => {
     r.empty();
@@ -242,11 +240,11 @@ const FRONTEND_DECODERS: { readonly [K in keyof typeof FRONTEND_CODES]?: Decoder
   Close: describeOrClose('Close'),
   Describe: describeOrClose('Describe'),
   Execute: (r) => ({ type: 'Execute', portal: r.cstring(), maxRows: r.int32() }),
-  Flush: empty('Flush'),
+  Flush: readEmpty('Flush'),
   Parse,
   Query: (r) => ({ type: 'Query', sql: r.cstring() }),
-  Sync: empty('Sync'),
-  Terminate: empty('Terminate'),
+  Sync: readEmpty('Sync'),
+  Terminate: readEmpty('Terminate'),
 };
 
 /** Type byte -> the message's name in FRONTEND_CODES. */
