@@ -74,14 +74,8 @@ function writeErrorFields(w: Writer, fields: ErrorFields, unknown?: Array<[strin
 
 /** Appends one backend message to a writer (several may share one writer, then one socket write). */
 export function writeBackend(w: Writer, msg: BackendMessage): Writer {
-  try {
-    const encode = BACKEND_ENCODERS[msg.type] as (w: Writer, msg: BackendMessage) => Writer;
-    return encode(w, msg);
-  } catch (e) {
-    // Never leave half a message in a writer that is used again (the server shares one).
-    w.abandonMessage();
-    throw e;
-  }
+  const encode = BACKEND_ENCODERS[msg.type] as (w: Writer, msg: BackendMessage) => Writer;
+  return w.whole(() => encode(w, msg));
 }
 
 /** Writes one message's fields, in the protocol docs' order. */

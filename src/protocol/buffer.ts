@@ -157,6 +157,19 @@ export class Writer {
     return this;
   }
 
+  /**
+   * Writes one whole message with `write`, or nothing: if it throws, the
+   * message it started is dropped (the server shares one writer).
+   */
+  whole(write: (w: this) => this): this {
+    try {
+      return write(this);
+    } catch (e) {
+      this.abandonMessage();
+      throw e;
+    }
+  }
+
   byte(v: number): this {
     this.ensure(1);
     this.buf[this.off++] = v & 0xff;

@@ -42,14 +42,8 @@ export type FrontendMessage = StartupPacket | RegularFrontendMessage;
 
 /** Appends one frontend message to a writer. */
 export function writeFrontend(w: Writer, msg: FrontendMessage): Writer {
-  try {
-    const encode = FRONTEND_ENCODERS[msg.type] as (w: Writer, msg: FrontendMessage) => Writer;
-    return encode(w, msg);
-  } catch (e) {
-    // Never leave half a message in a writer that is used again (the server shares one).
-    w.abandonMessage();
-    throw e;
-  }
+  const encode = FRONTEND_ENCODERS[msg.type] as (w: Writer, msg: FrontendMessage) => Writer;
+  return w.whole(() => encode(w, msg));
 }
 
 /** Writes one message's fields, in the protocol docs' order. */
