@@ -26,10 +26,11 @@ const NO_CONFDIR =
 function pamStart(lib: Libpam, callbacks: Callbacks, job: PamJob, id: bigint): { handle: unknown; code: number } {
   const conv = { conv: callbacks.conversation, appdata_ptr: id };
   const out: unknown[] = [null];
+  // runTransaction refuses a confdir before this when libpam has no pam_start_confdir.
   let code =
-    job.confdir !== undefined && lib.pam_start_confdir
-      ? lib.pam_start_confdir(job.service, job.user, conv, job.confdir, out)
-      : lib.pam_start(job.service, job.user, conv, out);
+    job.confdir === undefined
+      ? lib.pam_start(job.service, job.user, conv, out)
+      : lib.pam_start_confdir!(job.service, job.user, conv, job.confdir, out);
   const handle = out[0] ?? null;
   if (code === PAM_SUCCESS && handle !== null && job.rhost !== undefined) {
     code = lib.pam_set_item_str(handle, PAM_ITEM.RHOST, job.rhost);
