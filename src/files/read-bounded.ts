@@ -8,6 +8,13 @@
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import { IS_A_DIRECTORY } from './wording.js';
 
+/**
+ * The cap on a TLS file (a certificate, a key, a CA bundle) that the server
+ * or the probe reads: certificates and keys are a few KiB, a CA bundle a few
+ * hundred.
+ */
+export const MAX_TLS_FILE_BYTES = 4 * 1024 * 1024;
+
 export type BoundedReadFailure = 'missing' | 'not-a-file' | 'too-large' | 'io';
 
 export class BoundedReadError extends Error {

@@ -3,7 +3,8 @@
  * line's error like the pg_hba_file_rules view, and number the valid rules.
  */
 import { HbaTokenizer, type AuthFileSource, type TokenizedLine } from './tokenize.js';
-import { addressColumns, optionsColumn, parseHbaLine, type HbaRule, type ParseOptions } from './parse.js';
+import { optionsColumn } from './auth-options.js';
+import { addressColumns, parseHbaLine, type HbaRule, type ParseOptions } from './parse.js';
 
 /** A line of the file (or of a file it includes) with its rule or its error. */
 export interface HbaFileLine {
@@ -31,6 +32,8 @@ export interface HbaFile {
 
 export class HbaFileError extends Error {
   override name = 'HbaFileError';
+  /** What callers switch on (never the message). */
+  readonly code = 'HBA_FILE';
   constructor(
     message: string,
     readonly file?: string,

@@ -1,5 +1,5 @@
 /** An `ldapurl=` option as PostgreSQL reads it through OpenLDAP (parse_hba_auth_opt). */
-import type { HbaSettings } from './parse.js';
+import type { HbaSettings } from './auth-options.js';
 
 /** OpenLDAP's ldap_pvt_hex_unescape: %XX to the byte, anything else kept. */
 function hexUnescape(s: string): string {

@@ -15,12 +15,13 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { PamJob, PamJobResult, PamMessageStyle } from './binding.js';
+import type { PamJob, PamJobResult, PamMessageStyle } from './job.js';
+import { PG_MAX_AUTH_TOKEN_LENGTH } from '../protocol/limits.js';
 import { PAM_CONFIG_ERROR_RESULTS, PAM_SUCCESS, pamResultName } from './codes.js';
 import { CANCELLED, PamWorkerPool, type PoolLimits } from './pool.js';
 
 export { PAM_RESULT_NAMES, pamResultName } from './codes.js';
-export type { PamMessageStyle } from './binding.js';
+export type { PamMessageStyle } from './job.js';
 
 export interface PamRequest {
   /** PAM service name (a file in the confdir or /etc/pam.d). */
@@ -72,7 +73,6 @@ export interface PamOutcome {
 /** Limits on each request's strings: every input is bounded. */
 const MAX_SERVICE_BYTES = 255;
 const MAX_USER_BYTES = 1024;
-const MAX_PASSWORD_BYTES = 65535; // PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH
 const MAX_RHOST_BYTES = 1024;
 const MAX_CONFDIR_BYTES = 4096;
 /** A module asking for more than this failure delay gets this much. */
@@ -198,7 +198,7 @@ export function pamRequestProblem(req: PamRequest): PamRequestProblem | undefine
     check(req.service, 'service', 'the PAM service', MAX_SERVICE_BYTES, true, false) ??
     (req.confdir !== undefined ? check(req.confdir, 'confdir', 'the PAM confdir', MAX_CONFDIR_BYTES, true, false) : undefined) ??
     check(req.user, 'user', 'the user name', MAX_USER_BYTES, false, false) ??
-    check(req.password, 'password', 'the password', MAX_PASSWORD_BYTES, false, true) ??
+    check(req.password, 'password', 'the password', PG_MAX_AUTH_TOKEN_LENGTH, false, true) ??
     (req.rhost !== undefined ? check(req.rhost, 'rhost', 'the remote host', MAX_RHOST_BYTES, false, true) : undefined)
   );
 }

@@ -5,7 +5,7 @@
  * login does.
  */
 import { Worker } from 'node:worker_threads';
-import type { PamJob } from './binding.js';
+import type { PamJob } from './job.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
 
 interface Task {

@@ -4,7 +4,8 @@
  * the libuv threadpool (fs, crypto, dns) are never held by PAM.
  */
 import { parentPort } from 'node:worker_threads';
-import type { PamJob, PamJobResult, PamBinding } from './binding.js';
+import type { PamBinding } from './binding.js';
+import type { PamJob, PamJobResult } from './job.js';
 
 export type WorkerRequest = { id: number; job: PamJob };
 export type WorkerReply =

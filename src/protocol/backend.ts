@@ -62,104 +62,93 @@ const AUTH_SUBTYPE = {
   AuthenticationSASLFinal: AUTH_CODES.SASLFinal,
 } as const;
 
-function writeErrorFields(w: Writer, fields: ErrorFields, unknown?: Array<[string, string]>): void {
+/** ErrorResponse and NoticeResponse fields: a type byte and a string each, then a NUL. */
+function writeErrorFields(w: Writer, fields: ErrorFields, unknown?: Array<[string, string]>): Writer {
   for (const [name, value] of Object.entries(fields) as Array<[ErrorFieldName, string | undefined]>) {
     if (value === undefined) continue;
     w.byte(ERROR_FIELD_BY_NAME[name].charCodeAt(0)).cstring(value);
   }
   for (const [code, value] of unknown ?? []) w.byte(code.charCodeAt(0)).cstring(value);
-  w.byte(0);
+  return w.byte(0);
 }
 
 /** Appends one backend message to a writer (several may share one writer, then one socket write). */
 export function writeBackend(w: Writer, msg: BackendMessage): Writer {
-  try {
-    return writeBackendFields(w, msg);
-  } catch (e) {
-    // Never leave half a message in a writer that is used again (the server shares one).
-    w.abandonMessage();
-    throw e;
-  }
+  const encode = BACKEND_ENCODERS[msg.type] as (w: Writer, msg: BackendMessage) => Writer;
+  return w.whole(() => encode(w, msg));
 }
 
-function writeBackendFields(w: Writer, msg: BackendMessage): Writer {
-  const C = BACKEND_CODES;
-  switch (msg.type) {
-    // Authentication* ('R'): Int32 subtype, then the subtype's payload.
-    case 'AuthenticationOk':
-    case 'AuthenticationKerberosV5':
-    case 'AuthenticationCleartextPassword':
-    case 'AuthenticationGSS':
-    case 'AuthenticationSSPI':
-      return w.message(C.Authentication).int32(AUTH_SUBTYPE[msg.type]).endMessage();
-    case 'AuthenticationMD5Password':
-      if (msg.salt.length !== 4) throw new Error('AuthenticationMD5Password: the salt is 4 bytes');
-      return w.message(C.Authentication).int32(AUTH_CODES.MD5Password).bytes(msg.salt).endMessage();
-    case 'AuthenticationGSSContinue':
-    case 'AuthenticationSASLContinue':
-    case 'AuthenticationSASLFinal':
-      return w.message(C.Authentication).int32(AUTH_SUBTYPE[msg.type]).bytes(msg.data).endMessage();
-    case 'AuthenticationSASL': {
-      // Each mechanism name NUL-terminated, then a final NUL.
-      w.message(C.Authentication).int32(AUTH_CODES.SASL);
-      for (const m of msg.mechanisms) w.cstring(m);
-      return w.byte(0).endMessage();
+/** Writes one message's fields, in the protocol docs' order. */
+type Encoder<T extends BackendMessageType> = (w: Writer, msg: Extract<BackendMessage, { type: T }>) => Writer;
+
+/** Starts an Authentication* ('R') message: the type byte, the length, the Int32 request code. */
+const authentication = (w: Writer, type: keyof typeof AUTH_SUBTYPE): Writer => w.message(BACKEND_CODES.Authentication).int32(AUTH_SUBTYPE[type]);
+/** An Authentication* message with no payload after the request code. */
+const authenticationOnly = (w: Writer, msg: { type: keyof typeof AUTH_SUBTYPE }): Writer => authentication(w, msg.type).endMessage();
+/** An Authentication* message whose payload is the rest of the message (GSS or SASL data). */
+const authenticationData = (w: Writer, msg: { type: keyof typeof AUTH_SUBTYPE; data: Buffer }): Writer =>
+  authentication(w, msg.type).bytes(msg.data).endMessage();
+/** A message with no fields. */
+const writeEmpty = (w: Writer, msg: { type: keyof typeof BACKEND_CODES }): Writer => w.message(BACKEND_CODES[msg.type]).endMessage();
+
+/** One encoder per backend message, named as the protocol docs name it. */
+const BACKEND_ENCODERS: { readonly [T in BackendMessageType]: Encoder<T> } = {
+  AuthenticationOk: authenticationOnly,
+  AuthenticationKerberosV5: authenticationOnly,
+  AuthenticationCleartextPassword: authenticationOnly,
+  AuthenticationMD5Password: (w, msg) => {
+    if (msg.salt.length !== 4) throw new Error('AuthenticationMD5Password: the salt is 4 bytes');
+    return authentication(w, msg.type).bytes(msg.salt).endMessage();
+  },
+  AuthenticationGSS: authenticationOnly,
+  AuthenticationGSSContinue: authenticationData,
+  AuthenticationSSPI: authenticationOnly,
+  // Each mechanism name NUL-terminated, then a final NUL.
+  AuthenticationSASL: (w, msg) => {
+    authentication(w, msg.type);
+    for (const m of msg.mechanisms) w.cstring(m);
+    return w.byte(0).endMessage();
+  },
+  AuthenticationSASLContinue: authenticationData,
+  AuthenticationSASLFinal: authenticationData,
+  ParameterStatus: (w, msg) => w.message(BACKEND_CODES.ParameterStatus).cstring(msg.name).cstring(msg.value).endMessage(),
+  BackendKeyData: (w, msg) => w.message(BACKEND_CODES.BackendKeyData).int32(msg.processId).bytes(msg.secretKey).endMessage(),
+  ReadyForQuery: (w, msg) => w.message(BACKEND_CODES.ReadyForQuery).byte(msg.status.charCodeAt(0)).endMessage(),
+  ErrorResponse: (w, msg) => writeErrorFields(w.message(BACKEND_CODES.ErrorResponse), msg.fields, msg.unknownFields).endMessage(),
+  NoticeResponse: (w, msg) => writeErrorFields(w.message(BACKEND_CODES.NoticeResponse), msg.fields, msg.unknownFields).endMessage(),
+  NegotiateProtocolVersion: (w, msg) => {
+    w.message(BACKEND_CODES.NegotiateProtocolVersion).int32(msg.version).int32(msg.unrecognizedOptions.length);
+    for (const o of msg.unrecognizedOptions) w.cstring(o);
+    return w.endMessage();
+  },
+  RowDescription: (w, msg) => {
+    w.message(BACKEND_CODES.RowDescription).int16(msg.fields.length);
+    for (const f of msg.fields) {
+      w.cstring(f.name).int32(f.tableOid).int16(f.columnAttrNumber).int32(f.typeOid).int16(f.typeSize).int32(f.typeModifier).int16(f.format);
     }
-    case 'ParameterStatus':
-      return w.message(C.ParameterStatus).cstring(msg.name).cstring(msg.value).endMessage();
-    case 'BackendKeyData':
-      return w.message(C.BackendKeyData).int32(msg.processId).bytes(msg.secretKey).endMessage();
-    case 'ReadyForQuery':
-      return w.message(C.ReadyForQuery).byte(msg.status.charCodeAt(0)).endMessage();
-    case 'ErrorResponse':
-      w.message(C.ErrorResponse);
-      writeErrorFields(w, msg.fields, msg.unknownFields);
-      return w.endMessage();
-    case 'NoticeResponse':
-      w.message(C.NoticeResponse);
-      writeErrorFields(w, msg.fields, msg.unknownFields);
-      return w.endMessage();
-    case 'NegotiateProtocolVersion': {
-      w.message(C.NegotiateProtocolVersion).int32(msg.version).int32(msg.unrecognizedOptions.length);
-      for (const o of msg.unrecognizedOptions) w.cstring(o);
-      return w.endMessage();
+    return w.endMessage();
+  },
+  DataRow: (w, msg) => {
+    w.message(BACKEND_CODES.DataRow).int16(msg.values.length);
+    for (const v of msg.values) {
+      if (v === null) w.int32(-1);
+      else w.int32(v.length).bytes(v);
     }
-    case 'RowDescription': {
-      w.message(C.RowDescription).int16(msg.fields.length);
-      for (const f of msg.fields) {
-        w.cstring(f.name).int32(f.tableOid).int16(f.columnAttrNumber).int32(f.typeOid).int16(f.typeSize).int32(f.typeModifier).int16(f.format);
-      }
-      return w.endMessage();
-    }
-    case 'DataRow': {
-      w.message(C.DataRow).int16(msg.values.length);
-      for (const v of msg.values) {
-        if (v === null) w.int32(-1);
-        else w.int32(v.length).bytes(v);
-      }
-      return w.endMessage();
-    }
-    case 'CommandComplete':
-      return w.message(C.CommandComplete).cstring(msg.tag).endMessage();
-    case 'EmptyQueryResponse':
-      return w.message(C.EmptyQueryResponse).endMessage();
-    case 'ParseComplete':
-      return w.message(C.ParseComplete).endMessage();
-    case 'BindComplete':
-      return w.message(C.BindComplete).endMessage();
-    case 'CloseComplete':
-      return w.message(C.CloseComplete).endMessage();
-    case 'NoData':
-      return w.message(C.NoData).endMessage();
-    case 'PortalSuspended':
-      return w.message(C.PortalSuspended).endMessage();
-    case 'ParameterDescription': {
-      w.message(C.ParameterDescription).int16(msg.typeOids.length);
-      for (const oid of msg.typeOids) w.int32(oid);
-      return w.endMessage();
-    }
-  }
-}
+    return w.endMessage();
+  },
+  CommandComplete: (w, msg) => w.message(BACKEND_CODES.CommandComplete).cstring(msg.tag).endMessage(),
+  EmptyQueryResponse: writeEmpty,
+  ParseComplete: writeEmpty,
+  BindComplete: writeEmpty,
+  CloseComplete: writeEmpty,
+  NoData: writeEmpty,
+  PortalSuspended: writeEmpty,
+  ParameterDescription: (w, msg) => {
+    w.message(BACKEND_CODES.ParameterDescription).int16(msg.typeOids.length);
+    for (const oid of msg.typeOids) w.int32(oid);
+    return w.endMessage();
+  },
+};
 
 /**
  * An error as a server sends it to a client that asked for protocol 2 or
@@ -190,157 +179,118 @@ function readErrorFields(r: Reader): { fields: ErrorFields; unknownFields?: Arra
     if (name) fields[name] = value;
     else unknown.push([ch, value]);
   }
-  r.end();
   return unknown.length ? { fields, unknownFields: unknown } : { fields };
 }
 
+/** Reads one message's fields from its body; the caller checks that nothing is left over. */
+type Decoder = (r: Reader) => BackendMessage;
+
+/** AuthenticationSASL: the mechanism names, each NUL-terminated, then a final NUL. */
+function AuthenticationSASL(r: Reader): BackendMessage {
+  const mechanisms: string[] = [];
+  for (let m = r.cstring(); m !== ''; m = r.cstring()) mechanisms.push(m);
+  return { type: 'AuthenticationSASL', mechanisms };
+}
+
+/** The Authentication* ('R') messages, by the Int32 request code after the type byte. */
+const AUTHENTICATION_DECODERS: Readonly<Record<number, Decoder>> = {
+  [AUTH_CODES.Ok]: () => ({ type: 'AuthenticationOk' }),
+  [AUTH_CODES.KerberosV5]: () => ({ type: 'AuthenticationKerberosV5' }),
+  [AUTH_CODES.CleartextPassword]: () => ({ type: 'AuthenticationCleartextPassword' }),
+  [AUTH_CODES.MD5Password]: (r) => ({ type: 'AuthenticationMD5Password', salt: Buffer.from(r.bytes(4)) }),
+  [AUTH_CODES.GSS]: () => ({ type: 'AuthenticationGSS' }),
+  [AUTH_CODES.GSSContinue]: (r) => ({ type: 'AuthenticationGSSContinue', data: Buffer.from(r.rest()) }),
+  [AUTH_CODES.SSPI]: () => ({ type: 'AuthenticationSSPI' }),
+  [AUTH_CODES.SASL]: AuthenticationSASL,
+  [AUTH_CODES.SASLContinue]: (r) => ({ type: 'AuthenticationSASLContinue', data: Buffer.from(r.rest()) }),
+  [AUTH_CODES.SASLFinal]: (r) => ({ type: 'AuthenticationSASLFinal', data: Buffer.from(r.rest()) }),
+};
+
+/** Authentication ('R'): dispatches on the request code. */
+function Authentication(r: Reader): BackendMessage {
+  const code = r.int32();
+  const decode = AUTHENTICATION_DECODERS[code];
+  if (!decode) throw new ProtocolError(`Authentication: unknown request code ${code}`);
+  return decode(r);
+}
+
+/** ReadyForQuery ('Z'): the transaction status byte, I, T or E. */
+function ReadyForQuery(r: Reader): BackendMessage {
+  const s = String.fromCharCode(r.byte());
+  r.end();
+  if (s !== 'I' && s !== 'T' && s !== 'E') throw new ProtocolError(`ReadyForQuery: unknown transaction status "${s}"`);
+  return { type: 'ReadyForQuery', status: s };
+}
+
+/** NegotiateProtocolVersion ('v'): the newest minor version supported, then the options not recognized. */
+function NegotiateProtocolVersion(r: Reader): BackendMessage {
+  const version = r.int32();
+  const unrecognizedOptions = r.list(r.int32(), 'option', () => r.cstring());
+  return { type: 'NegotiateProtocolVersion', version, unrecognizedOptions };
+}
+
+/** RowDescription ('T'): one field description per column. */
+function RowDescription(r: Reader): BackendMessage {
+  const fields = r.list(r.int16(), 'field', (): FieldDescription => ({
+    name: r.cstring(),
+    tableOid: r.uint32(),
+    columnAttrNumber: r.int16(),
+    typeOid: r.uint32(),
+    typeSize: r.int16(),
+    typeModifier: r.int32(),
+    format: r.int16(),
+  }));
+  return { type: 'RowDescription', fields };
+}
+
+/** DataRow ('D'): each column value with its length, -1 for NULL. */
+function DataRow(r: Reader): BackendMessage {
+  const values = r.list(r.int16(), 'column', () => r.nullableBytes((length) => `invalid value length ${length}`));
+  return { type: 'DataRow', values };
+}
+
+/** A message with no fields: any body at all is a layout error. */
+const readEmpty =
+  <T extends BackendMessageType>(type: T) =>
+  (r: Reader): BackendMessage => {
+    r.empty();
+    return { type } as Extract<BackendMessage, { type: T }>;
+  };
+
+/** One decoder per backend message type byte, named as the protocol docs name the message. */
+const BACKEND_DECODERS: { readonly [K in keyof typeof BACKEND_CODES]: Decoder } = {
+  Authentication,
+  BackendKeyData: (r) => ({ type: 'BackendKeyData', processId: r.int32(), secretKey: Buffer.from(r.rest()) }),
+  BindComplete: readEmpty('BindComplete'),
+  CloseComplete: readEmpty('CloseComplete'),
+  CommandComplete: (r) => ({ type: 'CommandComplete', tag: r.cstring() }),
+  DataRow,
+  EmptyQueryResponse: readEmpty('EmptyQueryResponse'),
+  ErrorResponse: (r) => ({ type: 'ErrorResponse', ...readErrorFields(r) }),
+  NegotiateProtocolVersion,
+  NoData: readEmpty('NoData'),
+  NoticeResponse: (r) => ({ type: 'NoticeResponse', ...readErrorFields(r) }),
+  ParameterDescription: (r) => ({ type: 'ParameterDescription', typeOids: r.list(r.int16(), 'parameter', () => r.uint32()) }),
+  ParameterStatus: (r) => ({ type: 'ParameterStatus', name: r.cstring(), value: r.cstring() }),
+  ParseComplete: readEmpty('ParseComplete'),
+  PortalSuspended: readEmpty('PortalSuspended'),
+  ReadyForQuery,
+  RowDescription,
+};
+
+/** Type byte -> the message's name in BACKEND_CODES. */
+const BACKEND_NAMES: ReadonlyMap<number, keyof typeof BACKEND_CODES> = new Map(
+  Object.entries(BACKEND_CODES).map(([name, code]) => [code, name as keyof typeof BACKEND_CODES]),
+);
+
 /** Decodes one backend message from its type byte and body (the bytes after the length word). */
 export function parseBackend(code: number, body: Buffer): BackendMessage {
-  const C = BACKEND_CODES;
-  const ch = String.fromCharCode(code);
-  const empty = <T extends BackendMessage>(m: T): T => {
-    if (body.length !== 0) throw new ProtocolError(`${m.type}: expected an empty body, got ${body.length} bytes`);
-    return m;
-  };
-  switch (code) {
-    case C.Authentication: {
-      const r = new Reader(body, 'Authentication');
-      const sub = r.int32();
-      switch (sub) {
-        case AUTH_CODES.Ok:
-          r.end();
-          return { type: 'AuthenticationOk' };
-        case AUTH_CODES.KerberosV5:
-          r.end();
-          return { type: 'AuthenticationKerberosV5' };
-        case AUTH_CODES.CleartextPassword:
-          r.end();
-          return { type: 'AuthenticationCleartextPassword' };
-        case AUTH_CODES.MD5Password: {
-          const salt = Buffer.from(r.bytes(4));
-          r.end();
-          return { type: 'AuthenticationMD5Password', salt };
-        }
-        case AUTH_CODES.GSS:
-          r.end();
-          return { type: 'AuthenticationGSS' };
-        case AUTH_CODES.GSSContinue:
-          return { type: 'AuthenticationGSSContinue', data: Buffer.from(r.rest()) };
-        case AUTH_CODES.SSPI:
-          r.end();
-          return { type: 'AuthenticationSSPI' };
-        case AUTH_CODES.SASL: {
-          const mechanisms: string[] = [];
-          for (;;) {
-            const m = r.cstring();
-            if (m === '') break;
-            mechanisms.push(m);
-          }
-          r.end();
-          return { type: 'AuthenticationSASL', mechanisms };
-        }
-        case AUTH_CODES.SASLContinue:
-          return { type: 'AuthenticationSASLContinue', data: Buffer.from(r.rest()) };
-        case AUTH_CODES.SASLFinal:
-          return { type: 'AuthenticationSASLFinal', data: Buffer.from(r.rest()) };
-        default:
-          throw new ProtocolError(`Authentication: unknown request code ${sub}`);
-      }
-    }
-    case C.ParameterStatus: {
-      const r = new Reader(body, 'ParameterStatus');
-      const name = r.cstring();
-      const value = r.cstring();
-      r.end();
-      return { type: 'ParameterStatus', name, value };
-    }
-    case C.BackendKeyData: {
-      const r = new Reader(body, 'BackendKeyData');
-      const processId = r.int32();
-      const secretKey = Buffer.from(r.rest());
-      return { type: 'BackendKeyData', processId, secretKey };
-    }
-    case C.ReadyForQuery: {
-      const r = new Reader(body, 'ReadyForQuery');
-      const s = String.fromCharCode(r.byte());
-      r.end();
-      if (s !== 'I' && s !== 'T' && s !== 'E') throw new ProtocolError(`ReadyForQuery: unknown transaction status "${s}"`);
-      return { type: 'ReadyForQuery', status: s };
-    }
-    case C.ErrorResponse:
-      return { type: 'ErrorResponse', ...readErrorFields(new Reader(body, 'ErrorResponse')) };
-    case C.NoticeResponse:
-      return { type: 'NoticeResponse', ...readErrorFields(new Reader(body, 'NoticeResponse')) };
-    case C.NegotiateProtocolVersion: {
-      const r = new Reader(body, 'NegotiateProtocolVersion');
-      const version = r.int32();
-      const n = r.int32();
-      if (n < 0) throw new ProtocolError('NegotiateProtocolVersion: negative option count');
-      const unrecognizedOptions: string[] = [];
-      for (let i = 0; i < n; i++) unrecognizedOptions.push(r.cstring());
-      r.end();
-      return { type: 'NegotiateProtocolVersion', version, unrecognizedOptions };
-    }
-    case C.RowDescription: {
-      const r = new Reader(body, 'RowDescription');
-      const n = r.int16();
-      if (n < 0) throw new ProtocolError('RowDescription: negative field count');
-      const fields: FieldDescription[] = [];
-      for (let i = 0; i < n; i++) {
-        fields.push({
-          name: r.cstring(),
-          tableOid: r.uint32(),
-          columnAttrNumber: r.int16(),
-          typeOid: r.uint32(),
-          typeSize: r.int16(),
-          typeModifier: r.int32(),
-          format: r.int16(),
-        });
-      }
-      r.end();
-      return { type: 'RowDescription', fields };
-    }
-    case C.DataRow: {
-      const r = new Reader(body, 'DataRow');
-      const n = r.int16();
-      if (n < 0) throw new ProtocolError('DataRow: negative column count');
-      const values: Array<Buffer | null> = [];
-      for (let i = 0; i < n; i++) {
-        const len = r.int32();
-        if (len < -1) throw new ProtocolError(`DataRow: invalid value length ${len}`);
-        values.push(len === -1 ? null : Buffer.from(r.bytes(len)));
-      }
-      r.end();
-      return { type: 'DataRow', values };
-    }
-    case C.CommandComplete: {
-      const r = new Reader(body, 'CommandComplete');
-      const tag = r.cstring();
-      r.end();
-      return { type: 'CommandComplete', tag };
-    }
-    case C.EmptyQueryResponse:
-      return empty({ type: 'EmptyQueryResponse' });
-    case C.ParseComplete:
-      return empty({ type: 'ParseComplete' });
-    case C.BindComplete:
-      return empty({ type: 'BindComplete' });
-    case C.CloseComplete:
-      return empty({ type: 'CloseComplete' });
-    case C.NoData:
-      return empty({ type: 'NoData' });
-    case C.PortalSuspended:
-      return empty({ type: 'PortalSuspended' });
-    case C.ParameterDescription: {
-      const r = new Reader(body, 'ParameterDescription');
-      const n = r.int16();
-      if (n < 0) throw new ProtocolError('ParameterDescription: negative parameter count');
-      const typeOids: number[] = [];
-      for (let i = 0; i < n; i++) typeOids.push(r.uint32());
-      r.end();
-      return { type: 'ParameterDescription', typeOids };
-    }
-    default:
-      throw new ProtocolError(`unknown backend message type "${ch}" (0x${code.toString(16).padStart(2, '0')})`);
+  const name = BACKEND_NAMES.get(code);
+  if (name === undefined) {
+    throw new ProtocolError(`unknown backend message type "${String.fromCharCode(code)}" (0x${code.toString(16).padStart(2, '0')})`);
   }
+  const r = new Reader(body, name);
+  const msg = BACKEND_DECODERS[name](r);
+  r.end();
+  return msg;
 }

@@ -65,6 +65,26 @@ export class Reader {
     return v;
   }
 
+  /** `count` items read by `item`, for a count the message just gave; a negative count is a layout error. */
+  list<T>(count: number, noun: string, item: () => T): T[] {
+    if (count < 0) throw new ProtocolError(`${this.what}: negative ${noun} count`);
+    const items: T[] = [];
+    for (let i = 0; i < count; i++) items.push(item());
+    return items;
+  }
+
+  /** An Int32 length and that many bytes (a copy); length -1 is NULL, below -1 a layout error. */
+  nullableBytes(invalid: (length: number) => string): Buffer | null {
+    const length = this.int32();
+    if (length < -1) throw new ProtocolError(`${this.what}: ${invalid(length)}`);
+    return length === -1 ? null : Buffer.from(this.bytes(length));
+  }
+
+  /** A body that must be empty (the message has no fields). */
+  empty(): void {
+    if (this.buf.length !== 0) throw new ProtocolError(`${this.what}: expected an empty body, got ${this.buf.length} bytes`);
+  }
+
   /** Everything left. */
   rest(): Buffer {
     const v = this.buf.subarray(this.off);
@@ -135,6 +155,19 @@ export class Writer {
       this.startedAt = -1;
     }
     return this;
+  }
+
+  /**
+   * Writes one whole message with `write`, or nothing: if it throws, the
+   * message it started is dropped (the server shares one writer).
+   */
+  whole(write: (w: this) => this): this {
+    try {
+      return write(this);
+    } catch (e) {
+      this.abandonMessage();
+      throw e;
+    }
   }
 
   byte(v: number): this {

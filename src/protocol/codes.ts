@@ -20,9 +20,6 @@ export const STARTUP_CODES = {
   GSSENC_REQUEST: protocolCode(1234, 5680),
 } as const;
 
-/** MAX_STARTUP_PACKET_LENGTH: the body of a startup-type packet, without its length word. */
-export const MAX_STARTUP_PACKET_LENGTH = 10000;
-
 /** ALPN protocol name of PostgreSQL 17's direct TLS (PG_ALPN_PROTOCOL). */
 export const ALPN_POSTGRESQL = 'postgresql';
 

@@ -6,7 +6,7 @@
  * over the cap, or a startup body over MAX_STARTUP_PACKET_LENGTH are
  * ProtocolErrors: the framer never buffers an absurd message.
  */
-import { MAX_STARTUP_PACKET_LENGTH } from './codes.js';
+import { MAX_STARTUP_PACKET_LENGTH } from './limits.js';
 import { ProtocolError } from './errors.js';
 
 export interface Frame {

@@ -4,7 +4,7 @@
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
 import { Reader, Writer } from './buffer.js';
-import { FRONTEND_CODES, STARTUP_CODES } from './codes.js';
+import { FRONTEND_CODES, STARTUP_CODES, protocolCode } from './codes.js';
 import { ProtocolError } from './errors.js';
 
 /** Startup-type packets: a length word, an Int32 code, no type byte. */
@@ -42,72 +42,64 @@ export type FrontendMessage = StartupPacket | RegularFrontendMessage;
 
 /** Appends one frontend message to a writer. */
 export function writeFrontend(w: Writer, msg: FrontendMessage): Writer {
-  try {
-    return writeFrontendFields(w, msg);
-  } catch (e) {
-    // Never leave half a message in a writer that is used again (the server shares one).
-    w.abandonMessage();
-    throw e;
-  }
+  const encode = FRONTEND_ENCODERS[msg.type] as (w: Writer, msg: FrontendMessage) => Writer;
+  return w.whole(() => encode(w, msg));
 }
 
-function writeFrontendFields(w: Writer, msg: FrontendMessage): Writer {
-  const C = FRONTEND_CODES;
-  switch (msg.type) {
-    case 'StartupMessage': {
-      w.packet().int32(((msg.major << 16) | msg.minor) >>> 0);
-      for (const [k, v] of msg.parameters) w.cstring(k).cstring(v);
-      return w.byte(0).endMessage();
+/** Writes one message's fields, in the protocol docs' order. */
+type Encoder<T extends FrontendMessage['type']> = (w: Writer, msg: Extract<FrontendMessage, { type: T }>) => Writer;
+
+/** A startup-type packet that is only its request code (SSLRequest, GSSENCRequest). */
+const request = (code: number) => (w: Writer): Writer => w.packet().int32(code).endMessage();
+/** A 'p' message whose body is the data as is (SASLResponse, GSSResponse). */
+const authResponseData = (w: Writer, msg: { data: Buffer }): Writer => w.message(FRONTEND_CODES.AuthResponse).bytes(msg.data).endMessage();
+/** A message with no fields. */
+const writeEmpty = (w: Writer, msg: { type: keyof typeof FRONTEND_CODES }): Writer => w.message(FRONTEND_CODES[msg.type]).endMessage();
+
+/** One encoder per frontend message, named as the protocol docs name it. */
+const FRONTEND_ENCODERS: { readonly [T in FrontendMessage['type']]: Encoder<T> } = {
+  StartupMessage: (w, msg) => {
+    w.packet().int32(protocolCode(msg.major, msg.minor));
+    for (const [k, v] of msg.parameters) w.cstring(k).cstring(v);
+    return w.byte(0).endMessage();
+  },
+  SSLRequest: request(STARTUP_CODES.SSL_REQUEST),
+  GSSENCRequest: request(STARTUP_CODES.GSSENC_REQUEST),
+  CancelRequest: (w, msg) => w.packet().int32(STARTUP_CODES.CANCEL_REQUEST).int32(msg.processId).bytes(msg.secretKey).endMessage(),
+  PasswordMessage: (w, msg) => w.message(FRONTEND_CODES.AuthResponse).cstring(msg.password).endMessage(),
+  SASLInitialResponse: (w, msg) => {
+    w.message(FRONTEND_CODES.AuthResponse).cstring(msg.mechanism);
+    if (msg.data === null) w.int32(-1);
+    else w.int32(msg.data.length).bytes(msg.data);
+    return w.endMessage();
+  },
+  SASLResponse: authResponseData,
+  AuthResponse: authResponseData,
+  Query: (w, msg) => w.message(FRONTEND_CODES.Query).cstring(msg.sql).endMessage(),
+  Parse: (w, msg) => {
+    w.message(FRONTEND_CODES.Parse).cstring(msg.name).cstring(msg.sql).int16(msg.paramTypes.length);
+    for (const t of msg.paramTypes) w.int32(t);
+    return w.endMessage();
+  },
+  Bind: (w, msg) => {
+    w.message(FRONTEND_CODES.Bind).cstring(msg.portal).cstring(msg.statement).int16(msg.paramFormats.length);
+    for (const f of msg.paramFormats) w.int16(f);
+    w.int16(msg.params.length);
+    for (const p of msg.params) {
+      if (p === null) w.int32(-1);
+      else w.int32(p.length).bytes(p);
     }
-    case 'SSLRequest':
-      return w.packet().int32(STARTUP_CODES.SSL_REQUEST).endMessage();
-    case 'GSSENCRequest':
-      return w.packet().int32(STARTUP_CODES.GSSENC_REQUEST).endMessage();
-    case 'CancelRequest':
-      return w.packet().int32(STARTUP_CODES.CANCEL_REQUEST).int32(msg.processId).bytes(msg.secretKey).endMessage();
-    case 'PasswordMessage':
-      return w.message(C.AuthResponse).cstring(msg.password).endMessage();
-    case 'SASLInitialResponse':
-      w.message(C.AuthResponse).cstring(msg.mechanism);
-      if (msg.data === null) w.int32(-1);
-      else w.int32(msg.data.length).bytes(msg.data);
-      return w.endMessage();
-    case 'SASLResponse':
-    case 'AuthResponse':
-      return w.message(C.AuthResponse).bytes(msg.data).endMessage();
-    case 'Query':
-      return w.message(C.Query).cstring(msg.sql).endMessage();
-    case 'Parse': {
-      w.message(C.Parse).cstring(msg.name).cstring(msg.sql).int16(msg.paramTypes.length);
-      for (const t of msg.paramTypes) w.int32(t);
-      return w.endMessage();
-    }
-    case 'Bind': {
-      w.message(C.Bind).cstring(msg.portal).cstring(msg.statement).int16(msg.paramFormats.length);
-      for (const f of msg.paramFormats) w.int16(f);
-      w.int16(msg.params.length);
-      for (const p of msg.params) {
-        if (p === null) w.int32(-1);
-        else w.int32(p.length).bytes(p);
-      }
-      w.int16(msg.resultFormats.length);
-      for (const f of msg.resultFormats) w.int16(f);
-      return w.endMessage();
-    }
-    case 'Describe':
-      return w.message(C.Describe).byte(msg.kind.charCodeAt(0)).cstring(msg.name).endMessage();
-    case 'Execute':
-      return w.message(C.Execute).cstring(msg.portal).int32(msg.maxRows).endMessage();
-    case 'Close':
-      return w.message(C.Close).byte(msg.kind.charCodeAt(0)).cstring(msg.name).endMessage();
-    case 'Sync':
-      return w.message(C.Sync).endMessage();
-    case 'Flush':
-      return w.message(C.Flush).endMessage();
-    case 'Terminate':
-      return w.message(C.Terminate).endMessage();
-  }
-}
+    w.int16(msg.resultFormats.length);
+    for (const f of msg.resultFormats) w.int16(f);
+    return w.endMessage();
+  },
+  Describe: (w, msg) => w.message(FRONTEND_CODES.Describe).byte(msg.kind.charCodeAt(0)).cstring(msg.name).endMessage(),
+  Execute: (w, msg) => w.message(FRONTEND_CODES.Execute).cstring(msg.portal).int32(msg.maxRows).endMessage(),
+  Close: (w, msg) => w.message(FRONTEND_CODES.Close).byte(msg.kind.charCodeAt(0)).cstring(msg.name).endMessage(),
+  Sync: writeEmpty,
+  Flush: writeEmpty,
+  Terminate: writeEmpty,
+};
 
 /** Encodes frontend messages into one buffer. */
 export function serializeFrontend(...msgs: FrontendMessage[]): Buffer {
@@ -168,101 +160,104 @@ function readStartupString(r: Reader): string {
 /** How to read a 'p' message: the server knows which response it asked for. */
 export type AuthResponseKind = 'password' | 'sasl-initial' | 'sasl' | 'raw';
 
+/** Reads one message's fields from its body; the caller checks that nothing is left over. */
+type Decoder = (r: Reader, authResponse: AuthResponseKind) => RegularFrontendMessage;
+
+/**
+ * 'p': PasswordMessage, SASLInitialResponse, SASLResponse or GSSResponse
+ * share one type byte; the server says which one it expects.
+ */
+function AuthResponse(r: Reader, authResponse: AuthResponseKind): RegularFrontendMessage {
+  if (authResponse === 'password') return PasswordMessage(r);
+  if (authResponse === 'sasl-initial') return SASLInitialResponse(r);
+  if (authResponse === 'sasl') return { type: 'SASLResponse', data: Buffer.from(r.rest()) };
+  return { type: 'AuthResponse', data: Buffer.from(r.rest()) };
+}
+
+/** PasswordMessage: PostgreSQL wants the length to be exactly strlen + 1 ("invalid password packet size"). */
+function PasswordMessage(r: Reader): RegularFrontendMessage {
+  const body = r.rest();
+  const nul = body.indexOf(0);
+  if (nul !== body.length - 1) throw new ProtocolError('invalid password packet size');
+  return { type: 'PasswordMessage', password: body.toString('utf8', 0, nul) };
+}
+
+/** SASLInitialResponse: the mechanism, then the client-first-message with its length (-1: none). */
+function SASLInitialResponse(p: Reader): RegularFrontendMessage {
+  // A reader of its own, so that layout errors name SASLInitialResponse rather than 'p'.
+  const r = new Reader(p.rest(), 'SASLInitialResponse');
+  const mechanism = r.cstring();
+  const data = r.nullableBytes(() => 'invalid length of the initial response');
+  r.end();
+  return { type: 'SASLInitialResponse', mechanism, data };
+}
+
+/** Parse ('P'): statement name, query string, parameter type OIDs. */
+function Parse(r: Reader): RegularFrontendMessage {
+  const name = r.cstring();
+  const sql = r.cstring();
+  const paramTypes = r.list(r.int16(), 'parameter type', () => r.uint32());
+  return { type: 'Parse', name, sql, paramTypes };
+}
+
+/** Bind ('B'): portal, statement, parameter formats, parameter values, result formats. */
+function Bind(r: Reader): RegularFrontendMessage {
+  const portal = r.cstring();
+  const statement = r.cstring();
+  const paramFormats = r.list(r.int16(), 'format', () => r.int16());
+  const params = r.list(r.int16(), 'parameter', () => r.nullableBytes((length) => `invalid parameter length ${length}`));
+  const resultFormats = r.list(r.int16(), 'result format', () => r.int16());
+  return { type: 'Bind', portal, statement, paramFormats, params, resultFormats };
+}
+
+/** Describe ('D') and Close ('C'): a target, S (statement) or P (portal), and its name. */
+const describeOrClose =
+  (type: 'Describe' | 'Close') =>
+  (r: Reader): RegularFrontendMessage => {
+    const kind = String.fromCharCode(r.byte());
+    if (kind !== 'S' && kind !== 'P') throw new ProtocolError(`${type}: invalid target "${kind}" (expected S or P)`);
+    return { type, kind, name: r.cstring() };
+  };
+
+/** A message with no fields: any body at all is a layout error. */
+const readEmpty =
+  (type: 'Sync' | 'Flush' | 'Terminate') =>
+  (r: Reader): RegularFrontendMessage => {
+    r.empty();
+    return { type };
+  };
+
+/** One decoder per frontend message type byte this codec reads, named as the protocol docs name it. */
+const FRONTEND_DECODERS: { readonly [K in keyof typeof FRONTEND_CODES]?: Decoder } = {
+  AuthResponse,
+  Bind,
+  Close: describeOrClose('Close'),
+  Describe: describeOrClose('Describe'),
+  Execute: (r) => ({ type: 'Execute', portal: r.cstring(), maxRows: r.int32() }),
+  Flush: readEmpty('Flush'),
+  Parse,
+  Query: (r) => ({ type: 'Query', sql: r.cstring() }),
+  Sync: readEmpty('Sync'),
+  Terminate: readEmpty('Terminate'),
+};
+
+/** Type byte -> the message's name in FRONTEND_CODES. */
+const FRONTEND_NAMES: ReadonlyMap<number, keyof typeof FRONTEND_CODES> = new Map(
+  Object.entries(FRONTEND_CODES).map(([name, code]) => [code, name as keyof typeof FRONTEND_CODES]),
+);
+
 /**
  * Decodes one regular frontend message from its type byte and body.
  * `authResponse` picks the reading of 'p' (PasswordMessage, SASLInitialResponse, SASLResponse).
  */
 export function parseFrontend(code: number, body: Buffer, authResponse: AuthResponseKind = 'raw'): RegularFrontendMessage {
-  const C = FRONTEND_CODES;
-  const ch = String.fromCharCode(code);
-  const empty = <T extends RegularFrontendMessage>(m: T): T => {
-    if (body.length !== 0) throw new ProtocolError(`${m.type}: expected an empty body, got ${body.length} bytes`);
-    return m;
-  };
-  switch (code) {
-    case C.AuthResponse: {
-      if (authResponse === 'password') {
-        // PostgreSQL: the length must be exactly strlen + 1 ("invalid password packet size").
-        const nul = body.indexOf(0);
-        if (nul !== body.length - 1) throw new ProtocolError('invalid password packet size');
-        return { type: 'PasswordMessage', password: body.toString('utf8', 0, nul) };
-      }
-      if (authResponse === 'sasl-initial') {
-        const r = new Reader(body, 'SASLInitialResponse');
-        const mechanism = r.cstring();
-        const len = r.int32();
-        if (len < -1) throw new ProtocolError('SASLInitialResponse: invalid length of the initial response');
-        const data = len === -1 ? null : Buffer.from(r.bytes(len));
-        r.end();
-        return { type: 'SASLInitialResponse', mechanism, data };
-      }
-      if (authResponse === 'sasl') return { type: 'SASLResponse', data: Buffer.from(body) };
-      return { type: 'AuthResponse', data: Buffer.from(body) };
-    }
-    case C.Query: {
-      const r = new Reader(body, 'Query');
-      const sql = r.cstring();
-      r.end();
-      return { type: 'Query', sql };
-    }
-    case C.Parse: {
-      const r = new Reader(body, 'Parse');
-      const name = r.cstring();
-      const sql = r.cstring();
-      const n = r.int16();
-      if (n < 0) throw new ProtocolError('Parse: negative parameter type count');
-      const paramTypes: number[] = [];
-      for (let i = 0; i < n; i++) paramTypes.push(r.uint32());
-      r.end();
-      return { type: 'Parse', name, sql, paramTypes };
-    }
-    case C.Bind: {
-      const r = new Reader(body, 'Bind');
-      const portal = r.cstring();
-      const statement = r.cstring();
-      const nf = r.int16();
-      if (nf < 0) throw new ProtocolError('Bind: negative format count');
-      const paramFormats: number[] = [];
-      for (let i = 0; i < nf; i++) paramFormats.push(r.int16());
-      const np = r.int16();
-      if (np < 0) throw new ProtocolError('Bind: negative parameter count');
-      const params: Array<Buffer | null> = [];
-      for (let i = 0; i < np; i++) {
-        const len = r.int32();
-        if (len < -1) throw new ProtocolError(`Bind: invalid parameter length ${len}`);
-        params.push(len === -1 ? null : Buffer.from(r.bytes(len)));
-      }
-      const nr = r.int16();
-      if (nr < 0) throw new ProtocolError('Bind: negative result format count');
-      const resultFormats: number[] = [];
-      for (let i = 0; i < nr; i++) resultFormats.push(r.int16());
-      r.end();
-      return { type: 'Bind', portal, statement, paramFormats, params, resultFormats };
-    }
-    case C.Describe:
-    case C.Close: {
-      const what = code === C.Describe ? 'Describe' : 'Close';
-      const r = new Reader(body, what);
-      const kind = String.fromCharCode(r.byte());
-      if (kind !== 'S' && kind !== 'P') throw new ProtocolError(`${what}: invalid target "${kind}" (expected S or P)`);
-      const name = r.cstring();
-      r.end();
-      return { type: what, kind, name };
-    }
-    case C.Execute: {
-      const r = new Reader(body, 'Execute');
-      const portal = r.cstring();
-      const maxRows = r.int32();
-      r.end();
-      return { type: 'Execute', portal, maxRows };
-    }
-    case C.Sync:
-      return empty({ type: 'Sync' });
-    case C.Flush:
-      return empty({ type: 'Flush' });
-    case C.Terminate:
-      return empty({ type: 'Terminate' });
-    default:
-      throw new ProtocolError(`invalid frontend message type ${code} ("${ch}")`);
+  const name = FRONTEND_NAMES.get(code);
+  const decode = name === undefined ? undefined : FRONTEND_DECODERS[name];
+  if (name === undefined || decode === undefined) {
+    throw new ProtocolError(`invalid frontend message type ${code} ("${String.fromCharCode(code)}")`);
   }
+  const r = new Reader(body, name);
+  const msg = decode(r, authResponse);
+  r.end();
+  return msg;
 }

@@ -10,7 +10,6 @@ export {
   ERROR_FIELD_BY_NAME,
   ERROR_FIELD_CODES,
   FRONTEND_CODES,
-  MAX_STARTUP_PACKET_LENGTH,
   SQLSTATE,
   STARTUP_CODES,
   TRANSACTION_STATUS,
@@ -20,6 +19,7 @@ export {
   type ErrorFields,
   type TransactionStatus,
 } from './codes.js';
+export { MAX_STARTUP_PACKET_LENGTH, PG_MAX_AUTH_TOKEN_LENGTH, PG_MAX_NAME_BYTES } from './limits.js';
 export { Reader, Writer } from './buffer.js';
 export { Framer, DEFAULT_MAX_MESSAGE_LENGTH, type Frame, type FramerOptions } from './framer.js';
 export {

@@ -3,18 +3,10 @@
  * No terminal here (prompts, colours and exit codes belong to src/cli).
  */
 import { buildScramSecret, parseSecret, type SecretKind } from '../secrets/index.js';
-import {
-  effectiveRoles,
-  formatRoleFile,
-  memberNameProblem,
-  parseRoleFile,
-  roleNameProblem,
-  secretProblem,
-  type Finding,
-  type RoleAttributes,
-  type RoleEntry,
-  type RoleLine,
-} from './format.js';
+import { memberNameProblem, type RoleAttributes } from './attributes.js';
+import { formatRoleFile, roleNameProblem, secretProblem, type RoleLine } from './format.js';
+import { parseRoleFile } from './parse.js';
+import { effectiveRoles, type Finding, type RoleEntry } from './role-file.js';
 import { isExpired, type RoleRecord } from './index.js';
 import { exportSql, looksLikeSql, parseRolesSql } from './sql.js';
 import { SqlSyntaxError } from './sql-lexer.js';
@@ -23,6 +15,8 @@ import { RoleFileError, assertNoErrors, readRoleFile, updateRoleFile, type RoleF
 /** The named role is not in the file (the CLI exits 1: "role missing"). */
 export class RoleNotFoundError extends Error {
   override name = 'RoleNotFoundError';
+  /** What callers switch on (never the message). */
+  readonly code = 'ROLE_NOT_FOUND';
   constructor(
     readonly role: string,
     readonly path: string,
@@ -34,6 +28,8 @@ export class RoleNotFoundError extends Error {
 /** The role exists and --replace was not given (the CLI exits 3). */
 export class RoleExistsError extends Error {
   override name = 'RoleExistsError';
+  /** What callers switch on (never the message). */
+  readonly code = 'ROLE_EXISTS';
   constructor(
     readonly role: string,
     readonly path: string,

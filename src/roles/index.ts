@@ -1,12 +1,19 @@
 /**
  * The role file (SPEC §1): what other areas use (the server, hba `+group`,
- * the probe's live import). Parsing lives in format.ts, file I/O in store.ts.
+ * the probe's live import). Reading lives in parse.ts, writing in format.ts, file I/O in store.ts.
  */
-import { readRoleFile, type RolePathOptions } from './store.js';
-import { effectiveRoles, type Finding, type RoleAttributes } from './format.js';
+import type { RoleExistsError, RoleNotFoundError } from './commands.js';
+import type { SqlSyntaxError } from './sql-lexer.js';
+import { readRoleFile, type RoleFileError, type RolePathOptions } from './store.js';
+import type { RoleAttributes } from './attributes.js';
+import { effectiveRoles, type Finding } from './role-file.js';
 
 export { RoleFileError, defaultRolesPath, MAX_ROLE_FILE_BYTES, type RolePathOptions } from './store.js';
-export type { Finding, RoleAttributes } from './format.js';
+export type { RoleAttributes } from './attributes.js';
+export type { Finding } from './role-file.js';
+
+/** The codes the roles layer's errors carry, for a caller's switch (never the message). */
+export type RoleErrorCode = RoleFileError['code'] | RoleNotFoundError['code'] | RoleExistsError['code'] | SqlSyntaxError['code'];
 
 export interface RoleRecord {
   name: string;

@@ -10,8 +10,10 @@
  *   scansup.c) is cut with pg_mbcliplen, at the last whole character.
  */
 
-/** NAMEDATALEN - 1: the most bytes a PostgreSQL name holds. */
-export const PG_MAX_NAME_BYTES = 63;
+import { PG_MAX_NAME_BYTES } from '../protocol/limits.js';
+
+/** NAMEDATALEN - 1, re-exported for the callers that imported it from here. */
+export { PG_MAX_NAME_BYTES };
 
 /**
  * The bytes of a name cut inside a character are kept as lone surrogates

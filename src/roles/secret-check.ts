@@ -5,7 +5,7 @@
  * canonical form is a warning.
  */
 import { SCRAM_SCHEME, malformedSecretReason, parseSecret, type ScramSecret } from '../secrets/index.js';
-import type { Finding, RoleEntry } from './format.js';
+import type { Finding, RoleEntry } from './role-file.js';
 
 /** A SCRAM verifier exactly as PostgreSQL writes it (what the strict parse accepts). */
 function isCanonicalScram(v: ScramSecret): boolean {

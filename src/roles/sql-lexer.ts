@@ -29,6 +29,8 @@ export type SqlToken =
 /** Input PostgreSQL would refuse (or that pgauth cannot decode exactly), with its line. */
 export class SqlSyntaxError extends Error {
   override name = 'SqlSyntaxError';
+  /** What callers switch on (never the message). */
+  readonly code = 'SQL_SYNTAX';
   constructor(
     readonly line: number,
     message: string,

@@ -6,7 +6,7 @@
  * `pg_dumpall --roles-only`, read by src/roles/sql-import.ts (statements) and
  * src/roles/sql-lexer.ts (literals), turned into role-file records here.
  */
-import type { RoleAttributes } from './format.js';
+import type { RoleAttributes } from './attributes.js';
 import type { RoleRecord } from './index.js';
 import { RoleStatements, tokenizeSql, type SqlRole } from './sql-import.js';
 import { quoteIdent, quoteLiteral } from '../secrets/sql.js';

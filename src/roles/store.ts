@@ -9,12 +9,17 @@ import { constants as fsc } from 'node:fs';
 import { lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { parseRoleFile, renderRoleFile, type Finding, type ParsedRoleFile, type RoleLine } from './format.js';
+import { renderRoleFile, type RoleLine } from './format.js';
+import { parseRoleFile } from './parse.js';
+import type { Finding, ParsedRoleFile } from './role-file.js';
 import { describePathProblems, fileProblem, resolveRolePath, type ResolvedRolePath } from './safe-path.js';
 import { andMore, IS_A_DIRECTORY } from '../files/wording.js';
 
+/** A role file (or a role source) pgauth cannot use: unreadable, unsafe, too large, locked, or with errors. */
 export class RoleFileError extends Error {
   override name = 'RoleFileError';
+  /** What callers switch on (never the message). */
+  readonly code = 'ROLE_FILE';
   constructor(
     message: string,
     readonly path?: string,

@@ -26,6 +26,8 @@ export { decodeBase64Strict };
 
 export class SecretFormatError extends Error {
   override name = 'SecretFormatError';
+  /** What callers switch on (never the message). */
+  readonly code = 'SECRET_FORMAT';
 }
 
 export type SecretKind = 'scram-sha-256' | 'md5' | 'plain';

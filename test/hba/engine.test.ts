@@ -254,6 +254,7 @@ describe('serve --hba, messages and advice', () => {
     const err = await loadHbaSelector(bad, none).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HbaFileError);
     expect((err as HbaFileError).message).toBe(`${bad}:2: invalid authentication method "magic"`);
+    expect((err as HbaFileError).code).toBe('HBA_FILE');
     expect([(err as HbaFileError).file, (err as HbaFileError).line]).toEqual([bad, 2]);
     await expect(loadHbaSelector(join(tmp.path, 'none.conf'), none)).rejects.toThrow(/could not open file ".*none.conf": No such file or directory/);
   });

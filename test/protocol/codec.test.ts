@@ -89,6 +89,14 @@ describe('backend messages', () => {
     expect(() => parseBackend(0x5a, Buffer.from('II'))).toThrow(/unexpected bytes/);
     expect(() => parseBackend(0x44, Buffer.from([...i16(1), ...i32(-2)]))).toThrow(/invalid value length/);
   });
+  it('refuses negative counts and a body on a message without fields, naming the message', () => {
+    expect(() => parseBackend(0x54, Buffer.from(i16(-1)))).toThrow('RowDescription: negative field count');
+    expect(() => parseBackend(0x44, Buffer.from(i16(-1)))).toThrow('DataRow: negative column count');
+    expect(() => parseBackend(0x74, Buffer.from(i16(-1)))).toThrow('ParameterDescription: negative parameter count');
+    expect(() => parseBackend(0x76, Buffer.from([...i32(2), ...i32(-1)]))).toThrow('NegotiateProtocolVersion: negative option count');
+    expect(() => parseBackend(0x31, Buffer.from([0]))).toThrow('ParseComplete: expected an empty body, got 1 bytes');
+    expect(() => parseBackend(0x5a, Buffer.from('X'))).toThrow('ReadyForQuery: unknown transaction status "X"');
+  });
 });
 
 describe('frontend messages', () => {
@@ -142,6 +150,16 @@ describe('frontend messages', () => {
   it('refuses an unknown type byte and a bad Describe target', () => {
     expect(() => parseFrontend(0x01, Buffer.alloc(0))).toThrow(/invalid frontend message type/);
     expect(() => parseFrontend(0x44, Buffer.from('Xname\0'))).toThrow(/invalid target/);
+  });
+  it('refuses negative counts and lengths and a body on a message without fields, naming the message', () => {
+    expect(() => parseFrontend(0x50, Buffer.from([...str('s'), ...str('q'), ...i16(-1)]))).toThrow('Parse: negative parameter type count');
+    expect(() => parseFrontend(0x42, Buffer.from([...str(''), ...str(''), ...i16(-1)]))).toThrow('Bind: negative format count');
+    expect(() => parseFrontend(0x42, Buffer.from([...str(''), ...str(''), ...i16(0), ...i16(1), ...i32(-2)]))).toThrow('Bind: invalid parameter length -2');
+    expect(() => parseFrontend(0x70, Buffer.from([...str('SCRAM-SHA-256'), ...i32(-2)]), 'sasl-initial')).toThrow(
+      'SASLInitialResponse: invalid length of the initial response',
+    );
+    expect(() => parseFrontend(0x70, Buffer.from(str('SCRAM-SHA-256')), 'sasl-initial')).toThrow(/^SASLInitialResponse: message too short/);
+    expect(() => parseFrontend(0x53, Buffer.from([0]))).toThrow('Sync: expected an empty body, got 1 bytes');
   });
 });
 

@@ -3,16 +3,10 @@
  * rules (shared/reference/pgbouncer-auth.md §1a, verified with PgBouncer 1.18).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_FINDINGS_PER_SEVERITY,
-  effectiveRoles,
-  formatRoleLine,
-  normalizeValidUntil,
-  parseRoleFile,
-  renderRoleFile,
-  type Finding,
-  type RoleLine,
-} from '../../src/roles/format.js';
+import { normalizeValidUntil } from '../../src/roles/attributes.js';
+import { formatRoleLine, renderRoleFile, type RoleLine } from '../../src/roles/format.js';
+import { MAX_FINDINGS_PER_SEVERITY, parseRoleFile } from '../../src/roles/parse.js';
+import { effectiveRoles, type Finding } from '../../src/roles/role-file.js';
 import { isExpired } from '../../src/roles/index.js';
 import { buildMd5Secret, buildScramSecret } from '../../src/secrets/index.js';
 

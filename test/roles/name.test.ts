@@ -1,7 +1,7 @@
 /** PostgreSQL's two name cuts, byte by byte (src/roles/name.ts). */
 import { describe, expect, it } from 'vitest';
 import { PG_MAX_NAME_BYTES, nameTooLong, truncateIdentifier, truncateStartupName } from '../../src/roles/name.js';
-import { PG_MAX_NAME_BYTES as FORMAT_MAX } from '../../src/roles/format.js';
+import { PG_MAX_NAME_BYTES as PROTOCOL_MAX } from '../../src/protocol/limits.js';
 
 const a = (n: number) => 'a'.repeat(n);
 /** Bytes of a string, with the escaped lone surrogates U+DC80..U+DCFF back to the raw bytes they stand for. */
@@ -11,9 +11,9 @@ const rawBytes = (s: string): number[] => [...s].flatMap((ch) => {
 });
 
 describe('one constant', () => {
-  it('63 bytes, the same in the role-file rules', () => {
+  it('63 bytes, the protocol NAMEDATALEN - 1 that the role-file rules use', () => {
     expect(PG_MAX_NAME_BYTES).toBe(63);
-    expect(FORMAT_MAX).toBe(PG_MAX_NAME_BYTES);
+    expect(PROTOCOL_MAX).toBe(PG_MAX_NAME_BYTES);
   });
 });
 

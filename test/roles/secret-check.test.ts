@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkSecret } from '../../src/roles/secret-check.js';
-import type { RoleEntry } from '../../src/roles/format.js';
+import type { RoleEntry } from '../../src/roles/role-file.js';
 import { buildMd5Secret, buildScramSecret, malformedSecretReason, parseSecret } from '../../src/secrets/index.js';
 
 const canonical = buildScramSecret('pencil', { salt: Buffer.from('0123456789abcdef') });

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pgauth, PGAUTH_BIN } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
-import { effectiveRoles, parseRoleFile } from '../../src/roles/format.js';
+import { parseRoleFile } from '../../src/roles/parse.js';
+import { effectiveRoles } from '../../src/roles/role-file.js';
 import { loadRoleFile } from '../../src/roles/index.js';
 import { buildMd5Secret, buildScramSecret } from '../../src/secrets/index.js';
 

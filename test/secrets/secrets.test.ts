@@ -134,6 +134,7 @@ describe('parseScramSecret (strict)', () => {
 
   it('SecretFormatError has its name (cli/main maps it to exit 3)', () => {
     expect(new SecretFormatError('x').name).toBe('SecretFormatError');
+    expect(new SecretFormatError('x').code).toBe('SECRET_FORMAT');
   });
 });
 
