@@ -6,11 +6,12 @@
  */
 import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
 import { errors } from 'jose';
+import { PG_MAX_AUTH_TOKEN_LENGTH } from '../protocol/limits.js';
 
 /** JWKS files above this size are refused (a key set is a few KiB). */
 export const MAX_JWKS_BYTES = 1024 * 1024;
 /** Tokens above this are refused before any parsing (PG_MAX_AUTH_TOKEN_LENGTH bounds the message anyway). */
-export const MAX_TOKEN_BYTES = 65535;
+export const MAX_TOKEN_BYTES = PG_MAX_AUTH_TOKEN_LENGTH;
 
 export class JwksError extends Error {
   override readonly name = 'JwksError';

@@ -11,6 +11,7 @@
  * AuthenticationOk with no SASLFinal. Errors and texts follow PostgreSQL's
  * auth-oauth.c (checked against a real PostgreSQL 18, test/oauth).
  */
+import { PG_MAX_AUTH_TOKEN_LENGTH } from '../protocol/limits.js';
 
 export const OAUTHBEARER = 'OAUTHBEARER';
 export const KVSEP = 0x01;
@@ -139,7 +140,7 @@ export interface OAuthErrorBody {
 }
 
 /** Error bodies larger than this are refused (PG_MAX_AUTH_TOKEN_LENGTH bounds the server's messages too). */
-export const MAX_ERROR_BODY = 65535;
+export const MAX_ERROR_BODY = PG_MAX_AUTH_TOKEN_LENGTH;
 
 export function parseErrorBody(data: Buffer): OAuthErrorBody {
   if (data.length > MAX_ERROR_BODY) throw new OAuthBearerError('08P01', 'server error response is too large');

@@ -5,7 +5,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
-import { readFileBounded } from '../files/read-bounded.js';
+import { MAX_TLS_FILE_BYTES, readFileBounded } from '../files/read-bounded.js';
 import { channelBindingOfCertificate, makeSelfSignedCertificate } from './certificate.js';
 import { ServeConfigError, type ServeConfig } from './config.js';
 
@@ -18,7 +18,6 @@ export interface TlsMaterial {
 }
 
 /** Certificates and keys are a few KiB; a CA bundle may be a few hundred. */
-const MAX_TLS_FILE_BYTES = 4 * 1024 * 1024;
 
 /** A PEM file named by a flag, read bounded; errors name the flag and file. */
 function readTlsFile(flag: string, path: string): string {

@@ -9,7 +9,8 @@ import { buildMd5Secret, parseSecret } from '../../secrets/index.js';
 import { fatal, passwordFailed } from '../errors.js';
 import { scramExchange } from './scram.js';
 import { secretProblem } from './secret.js';
-import { MAX_AUTH_TOKEN_LENGTH, type AuthContext, type AuthExchange, type AuthStep } from './types.js';
+import { type AuthContext, type AuthExchange, type AuthStep } from './types.js';
+import { PG_MAX_AUTH_TOKEN_LENGTH } from '../../protocol/limits.js';
 
 export function md5Exchange(ctx: AuthContext): AuthExchange {
   const user = ctx.facts.user;
@@ -20,7 +21,7 @@ export function md5Exchange(ctx: AuthContext): AuthExchange {
   const salt = randomBytes(4);
   return {
     method: 'md5',
-    start: (): AuthStep => ({ kind: 'continue', send: [{ type: 'AuthenticationMD5Password', salt }], expect: 'password', maxLength: MAX_AUTH_TOKEN_LENGTH + 4 }),
+    start: (): AuthStep => ({ kind: 'continue', send: [{ type: 'AuthenticationMD5Password', salt }], expect: 'password', maxLength: PG_MAX_AUTH_TOKEN_LENGTH + 4 }),
     respond(msg): AuthStep {
       if (msg.type !== 'PasswordMessage') throw new Error('expected PasswordMessage');
       if (msg.password === '') return { kind: 'fail', error: fatal('28P01', 'empty password returned by client') };

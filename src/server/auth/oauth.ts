@@ -10,9 +10,10 @@
 import { OAUTHBEARER, OAuthBearerError, bearerToken, checkKvsepResponse, errorBody, parseInitialResponse } from '../../oauth/oauthbearer.js';
 import { fatal } from '../errors.js';
 import { methodFailure } from './failure.js';
-import { MAX_AUTH_TOKEN_LENGTH, type AuthContext, type AuthExchange, type AuthStep } from './types.js';
+import { type AuthContext, type AuthExchange, type AuthStep } from './types.js';
+import { PG_MAX_AUTH_TOKEN_LENGTH } from '../../protocol/limits.js';
 
-const MAX = MAX_AUTH_TOKEN_LENGTH + 4;
+const MAX = PG_MAX_AUTH_TOKEN_LENGTH + 4;
 
 
 export function oauthExchange(ctx: AuthContext): AuthExchange {

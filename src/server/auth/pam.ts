@@ -5,14 +5,15 @@
  * result goes only to the server log; the client sees PostgreSQL's message.
  */
 import { fatal } from '../errors.js';
-import { MAX_AUTH_TOKEN_LENGTH, type AuthContext, type AuthExchange, type AuthStep } from './types.js';
+import { type AuthContext, type AuthExchange, type AuthStep } from './types.js';
+import { PG_MAX_AUTH_TOKEN_LENGTH } from '../../protocol/limits.js';
 
 export function pamExchange(ctx: AuthContext): AuthExchange {
   const user = ctx.facts.user;
   const failed = (logDetail: string): AuthStep => ({ kind: 'fail', error: fatal('28000', `PAM authentication failed for user "${user}"`, { logDetail }) });
   return {
     method: 'pam',
-    start: (): AuthStep => ({ kind: 'continue', send: [{ type: 'AuthenticationCleartextPassword' }], expect: 'password', maxLength: MAX_AUTH_TOKEN_LENGTH + 4 }),
+    start: (): AuthStep => ({ kind: 'continue', send: [{ type: 'AuthenticationCleartextPassword' }], expect: 'password', maxLength: PG_MAX_AUTH_TOKEN_LENGTH + 4 }),
     async respond(msg): Promise<AuthStep> {
       if (msg.type !== 'PasswordMessage') throw new Error('expected PasswordMessage');
       if (msg.password === '') return { kind: 'fail', error: fatal('28P01', 'empty password returned by client') };

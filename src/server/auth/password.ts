@@ -12,7 +12,8 @@
 import { mockScramSecret } from '../../scram/index.js';
 import { INLINE_PBKDF2_ITERATIONS, parseSecret, verifyPassword, verifyPasswordAsync, type Secret } from '../../secrets/index.js';
 import { fatal, passwordFailed } from '../errors.js';
-import { MAX_AUTH_TOKEN_LENGTH, type AuthContext, type AuthExchange, type AuthStep } from './types.js';
+import { type AuthContext, type AuthExchange, type AuthStep } from './types.js';
+import { PG_MAX_AUTH_TOKEN_LENGTH } from '../../protocol/limits.js';
 import { secretProblem } from './secret.js';
 
 /** The secret to check the password against, and why it cannot match (log detail) when it is a mock. */
@@ -26,7 +27,7 @@ export function passwordExchange(ctx: AuthContext, method = 'password'): AuthExc
   const user = ctx.facts.user;
   return {
     method,
-    start: (): AuthStep => ({ kind: 'continue', send: [{ type: 'AuthenticationCleartextPassword' }], expect: 'password', maxLength: MAX_AUTH_TOKEN_LENGTH + 4 }),
+    start: (): AuthStep => ({ kind: 'continue', send: [{ type: 'AuthenticationCleartextPassword' }], expect: 'password', maxLength: PG_MAX_AUTH_TOKEN_LENGTH + 4 }),
     respond(msg): AuthStep | Promise<AuthStep> {
       if (msg.type !== 'PasswordMessage') throw new Error('expected PasswordMessage');
       if (msg.password === '') return { kind: 'fail', error: fatal('28P01', 'empty password returned by client') };

@@ -69,7 +69,5 @@ export interface AuthExchange {
   respond(msg: RegularFrontendMessage): AuthStep | Promise<AuthStep>;
 }
 
-/** PG_MAX_AUTH_TOKEN_LENGTH: the largest PasswordMessage PostgreSQL reads. */
-export const MAX_AUTH_TOKEN_LENGTH = 65535;
 /** PG_MAX_SASL_MESSAGE_LENGTH for SCRAM. */
 export const MAX_SASL_MESSAGE_LENGTH = 1024;

@@ -1,5 +1,5 @@
 /** cleartext: ask for the password in clear, then let the client in whatever it sends. */
-import { MAX_AUTH_TOKEN_LENGTH } from '../auth/types.js';
+import { PG_MAX_AUTH_TOKEN_LENGTH } from '../../protocol/limits.js';
 import type { Scenario } from './types.js';
 
 export const cleartext: Scenario = {
@@ -11,7 +11,7 @@ export const cleartext: Scenario = {
   changes: 'method',
   exchange: (ctx, rec) => ({
     method: 'password',
-    start: () => ({ kind: 'continue', send: [{ type: 'AuthenticationCleartextPassword' }], expect: 'password', maxLength: MAX_AUTH_TOKEN_LENGTH + 4 }),
+    start: () => ({ kind: 'continue', send: [{ type: 'AuthenticationCleartextPassword' }], expect: 'password', maxLength: PG_MAX_AUTH_TOKEN_LENGTH + 4 }),
     respond: () => {
       rec.sent('cleartext-password');
       return { kind: 'ok', send: [], identity: ctx.facts.user };

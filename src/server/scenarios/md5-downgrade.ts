@@ -1,6 +1,6 @@
 /** md5-downgrade: ask for an md5 hash where the role has a SCRAM secret, then let the client in. */
 import { randomBytes } from 'node:crypto';
-import { MAX_AUTH_TOKEN_LENGTH } from '../auth/types.js';
+import { PG_MAX_AUTH_TOKEN_LENGTH } from '../../protocol/limits.js';
 import type { Scenario } from './types.js';
 
 export const md5Downgrade: Scenario = {
@@ -12,7 +12,7 @@ export const md5Downgrade: Scenario = {
   changes: 'method',
   exchange: (ctx, rec) => ({
     method: 'md5',
-    start: () => ({ kind: 'continue', send: [{ type: 'AuthenticationMD5Password', salt: randomBytes(4) }], expect: 'password', maxLength: MAX_AUTH_TOKEN_LENGTH + 4 }),
+    start: () => ({ kind: 'continue', send: [{ type: 'AuthenticationMD5Password', salt: randomBytes(4) }], expect: 'password', maxLength: PG_MAX_AUTH_TOKEN_LENGTH + 4 }),
     respond: () => {
       rec.sent('md5-hash');
       return { kind: 'ok', send: [], identity: ctx.facts.user };
