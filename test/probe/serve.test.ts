@@ -8,7 +8,8 @@ import { makeCerts, type CertSet } from '../helpers/certs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { describeWith } from '../helpers/env.js';
 import { buildMd5Secret, buildScramSecret } from '../../src/secrets/index.js';
-import { cleanEnv, probeJson, startServe } from './helpers.js';
+import { cleanEnv, probeJson } from './helpers.js';
+import { startServe } from '../helpers/serve.js';
 import { pgauth } from '../helpers/proc.js';
 import { ALICE_PASSWORD, makePamStacks, pamModulesMissing } from '../pam/stacks.js';
 
