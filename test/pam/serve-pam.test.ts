@@ -14,7 +14,7 @@ import { describeWith, pgBinDir } from '../helpers/env.js';
 import { waitFor } from '../helpers/pg.js';
 import { startServe, type Served } from '../helpers/serve.js';
 import { serializeFrontend } from '../../src/protocol/index.js';
-import { ALICE_PASSWORD, makePamStacks, pamModulesMissing, type PamStacks } from './stacks.js';
+import { ALICE_PASSWORD, allStarted, makePamStacks, pamModulesMissing, releaseGates, type PamStacks } from './stacks.js';
 
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -108,41 +108,35 @@ describeWith(serveMissing(), 'serve --auth pam', () => {
     await server.waitForLine((l) => JSON.stringify(l).includes('PAM_USER_UNKNOWN'), 'PAM_USER_UNKNOWN in the server log');
   });
 
-  it('8 PAM logins held 1 s each: a trust connection and a role-file reload complete in under 100 ms', async () => {
+  it('8 PAM logins held inside PAM: a trust connection and a role-file reload complete meanwhile', async () => {
     const roles = join(stacks.dir, 'userlist.txt');
-    const users = ['trusty', ...Array.from({ length: 8 }, (_, i) => `u${i}`)];
-    writeFileSync(roles, users.map((u) => `"${u}" "unused-plain-${u}"\n`).join(''), { mode: 0o600 });
+    const users = Array.from({ length: 8 }, (_, i) => `u${i}`);
+    writeFileSync(roles, ['trusty', ...users].map((u) => `"${u}" "unused-plain-${u}"\n`).join(''), { mode: 0o600 });
     const hba = join(stacks.dir, 'pg_hba.conf');
-    writeFileSync(hba, 'host all trusty,newbie 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 pam pamservice=svc-slow\n');
+    writeFileSync(hba, 'host all trusty,newbie 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 pam pamservice=svc-gate\n');
     server = await startServe(['--host', '127.0.0.1', '--hba', hba, '--roles', roles, '--pam-confdir', stacks.dir]);
     const port = server.port;
 
-    const t0 = performance.now();
-    const held = Promise.all(Array.from({ length: 8 }, (_, i) => login(port, `u${i}`, `pw-u${i}`)));
-    await waitFor(
-      () => Array.from({ length: 8 }, (_, i) => existsSync(join(stacks.dir, `started-u${i}`))).every(Boolean),
-      'eight PAM logins inside the slow module',
-      10_000,
-    );
+    let answered = 0;
+    const held = Promise.all(users.map((u) => login(port, u, `pw-${u}`).then((r) => (answered++, r))));
+    try {
+      await waitFor(() => allStarted(stacks.dir, users), 'eight PAM logins inside the gated module', 10_000);
+      // The eight cannot finish until the test opens their gates: all that follows ran beside them.
+      expect(await login(port, 'trusty', '')).toEqual({ user: 'trusty' });
 
-    const c0 = performance.now();
-    expect(await login(port, 'trusty', '')).toEqual({ user: 'trusty' });
-    const trustMs = performance.now() - c0;
-
-    // Reload: newbie appears in the role file; the server picks it up (file watch or SIGHUP).
-    expect(await login(port, 'newbie', '')).toEqual({ code: '28000', message: 'role "newbie" does not exist' });
-    writeFileSync(roles, readFileSync(roles, 'utf8') + '"newbie" "unused-plain-newbie"\n');
-    const r0 = performance.now();
-    process.kill(server.child.pid!, 'SIGHUP');
-    await waitFor(async () => (await login(port, 'newbie', '')).user === 'newbie', 'newbie to be accepted after the reload', 5000);
-    const reloadMs = performance.now() - r0;
-
-    const outcomes = await held;
-    const wall = performance.now() - t0;
-    expect(outcomes).toEqual(Array.from({ length: 8 }, (_, i) => ({ user: `u${i}` })));
-    expect(wall).toBeGreaterThanOrEqual(1000);
-    expect(trustMs).toBeLessThan(100);
-    expect(reloadMs).toBeLessThan(100);
+      // Reload: newbie appears in the role file; the server picks it up on SIGHUP.
+      expect(await login(port, 'newbie', '')).toEqual({ code: '28000', message: 'role "newbie" does not exist' });
+      writeFileSync(roles, readFileSync(roles, 'utf8') + '"newbie" "unused-plain-newbie"\n');
+      const from = server.lines.length;
+      server.hup();
+      await server.waitForLine((l) => l.event === 'reload' && l.ok === true, 'the reload after SIGHUP', from);
+      expect(await login(port, 'newbie', '')).toEqual({ user: 'newbie' });
+      expect(answered).toBe(0);
+    } finally {
+      await releaseGates(stacks.dir, users);
+    }
+    expect(await held).toEqual(users.map((user) => ({ user })));
+    // (How long the trust login and the reload took beside them: bench/timing.bench.ts.)
   });
 
   it('a client that leaves while its login waits for a PAM thread is dropped: PAM never runs for it', async () => {
@@ -168,12 +162,10 @@ describeWith(serveMissing(), 'serve --auth pam', () => {
     server = await startServe(['--host', '127.0.0.1', '--auth', 'pam', '--pam-service', 'svc-hang', '--pam-confdir', stacks.dir]);
     const stuck = login(server.port, 'hung', 'x');
     await waitFor(() => existsSync(join(stacks.dir, 'hang-started-hung')), 'the login to enter the stuck module', 10_000);
-    const t0 = performance.now();
-    const code = await server.stop();
-    expect(performance.now() - t0).toBeLessThan(10_000); // the module sleeps 60 s
-    expect(code).toBe(0);
+    // The module sleeps 60 s: a stop that waited for it would outlast this test's 30 s.
+    expect(await server.stop()).toBe(0);
     expect(await stuck).toEqual({ code: '57P01', message: 'terminating connection due to administrator command' }); // told, never logged in
-  });
+  }, 30_000);
 
   it('many logins through the server: no crash, no mix-up of users, bounded memory', async () => {
     server = await startServe(['--host', '127.0.0.1', '--auth', 'pam', '--pam-service', 'svc-ok', '--pam-confdir', stacks.dir]);

@@ -162,16 +162,17 @@ describe('pgauth serve robustness', () => {
     const slow = await RawClient.connect(s.port);
     const body = Buffer.concat([i32(196608), Buffer.from('user\0alice\0\0')]);
     const bytes = Buffer.concat([i32(body.length + 4), body]);
-    const dripping = (async () => {
-      for (const b of bytes) {
+    const drip = async (part: Buffer) => {
+      for (const b of part) {
         slow.write(Buffer.from([b]));
         await new Promise((r) => setImmediate(r));
       }
-    })();
-    const t0 = Date.now();
+    };
+    // Half the startup packet one byte at a time; another client logs in and queries while the
+    // slow one is stuck mid-packet; then the rest. (The login's time beside it: bench/timing.bench.ts.)
+    await drip(bytes.subarray(0, 10));
     await stillServes(s.port);
-    expect(Date.now() - t0).toBeLessThan(2000);
-    await dripping;
+    await drip(bytes.subarray(10));
     expect((await slow.until('AuthenticationSASL')).mechanisms).toEqual(['SCRAM-SHA-256']);
     slow.end();
     for (const c of idle) c.end();
