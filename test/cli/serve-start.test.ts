@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../helpers/env.js';
+import { runPsql } from '../helpers/clients.js';
 import { pgauth, run } from '../helpers/proc.js';
 import { startServe, type Served, type ServeOptions } from '../helpers/serve.js';
 import { clientBinDir } from '../helpers/versions.js';
@@ -53,7 +54,7 @@ describeWith(psqlMissing, 'pgauth serve start lines', () => {
     expect(conninfo).toContain(`sslmode=verify-full sslrootcert=${pem}`);
     // libpq checks the name: host=localhost also verifies (the certificate names localhost, 127.0.0.1, ::1).
     for (const c of [conninfo, conninfo.replace('host=127.0.0.1', 'host=localhost')]) {
-      const r = await run(join(clientBinDir()!, 'psql'), [c, '-XAtc', 'select 1'], { env: { ...process.env, PGPASSWORD: 'wonderland' } });
+      const r = await runPsql(c, 'select 1', { bin: join(clientBinDir()!, 'psql'), password: 'wonderland' });
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('1\n');
     }
@@ -61,7 +62,7 @@ describeWith(psqlMissing, 'pgauth serve start lines', () => {
     const other = join(dir, 'other.pem');
     const s2 = await serve(['--roles', roles, '--auth', 'password', '--tls-self-signed', '--tls-self-signed-out', other]);
     const port2 = /port=(\d+)/.exec(s2.stderr())![1]!;
-    const bad = await run(join(clientBinDir()!, 'psql'), [`host=localhost port=${port2} user=alice dbname=postgres sslmode=verify-full sslrootcert=${pem}`, '-XAtc', 'select 1'], { env: { ...process.env, PGPASSWORD: 'wonderland' } });
+    const bad = await runPsql(`host=localhost port=${port2} user=alice dbname=postgres sslmode=verify-full sslrootcert=${pem}`, 'select 1', { bin: join(clientBinDir()!, 'psql'), password: 'wonderland' });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/certificate verify failed/);
   });
@@ -74,7 +75,7 @@ describeWith(psqlMissing, 'pgauth serve start lines', () => {
     const conninfo = /connect with: psql '([^']+)'/.exec(err)![1]!;
     expect(conninfo).toMatch(/sslmode=disable$/);
     expect(conninfo).toContain('user=NAME');
-    const r = await run(join(clientBinDir()!, 'psql'), [conninfo, '-XAtc', 'select 1']);
+    const r = await runPsql(conninfo, 'select 1', { bin: join(clientBinDir()!, 'psql') });
     expect(r.stdout).toBe('1\n');
   });
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
-import { PSQL, psqlMissing, runPsql } from '../helpers/clients.js';
+import { connectPg, PSQL, psqlMissing, runPsql } from '../helpers/clients.js';
 import { describeWith, which } from '../helpers/env.js';
 import { run } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -218,14 +218,12 @@ describeWith(missing, 'pgauth serve over TLS', () => {
       });
       expect(bench.code, bench.stderr).toBe(0);
       expect(bench.stdout).toMatch(/number of failed transactions: 0 /);
-      const c = new pg.Client({
-        host: '127.0.0.1',
+      const c = await connectPg({
         port: s.port,
         user: 'alice',
         database: 'd',
         ssl: { ca: readFileSync(certs.caCert, 'utf8'), cert: readFileSync(certs.clients.alice!.cert, 'utf8'), key: readFileSync(certs.clients.alice!.key, 'utf8'), servername: 'localhost' },
       });
-      await c.connect();
       try {
         expect((await c.query('SELECT system_user, $1::text AS t', ['x'])).rows).toEqual([{ system_user: 'cert:CN=alice', t: 'x' }]);
       } finally {
