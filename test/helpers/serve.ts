@@ -88,8 +88,9 @@ export async function startServe(args: readonly string[], opts: ServeOptions = {
     }
     changed.emit('change');
   });
+  // 'close', not 'exit': by then every line serve printed has been read, so none is missed.
   const exit = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
+    child.once('close', (code) => {
       exited = code;
       changed.emit('change');
       resolve(code);
