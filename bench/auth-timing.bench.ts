@@ -12,7 +12,7 @@ import { afterAll, describe, it } from 'vitest';
 import { pgMissing } from '../test/helpers/env.js';
 import { startCluster, type Cluster } from '../test/helpers/pg.js';
 import { tempDir } from '../test/helpers/tmp.js';
-import { startServe, type Served } from '../test/server/serve.js';
+import { startServe, type Served } from '../test/helpers/serve.js';
 import { RawClient } from '../test/server/wire.js';
 import { buildScramSecret } from '../src/secrets/index.js';
 import { median, ratio } from './measure.js';

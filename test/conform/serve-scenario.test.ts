@@ -2,10 +2,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeWith, which } from '../helpers/env.js';
-import { pgauth, run } from '../helpers/proc.js';
+import { psqlMissing, runPsql } from '../helpers/clients.js';
+import { describeWith } from '../helpers/env.js';
+import { pgauth } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
-import { startServe } from '../server/serve.js';
+import { startServe } from '../helpers/serve.js';
 
 const tmp = tempDir('pgauth-scenario-');
 afterAll(() => tmp.remove());
@@ -30,7 +31,7 @@ describe('serve --scenario usage errors (exit 3, nothing started)', () => {
   }
 });
 
-describeWith(which('psql') ? undefined : 'psql not installed', 'serve --scenario with psql', () => {
+describeWith(psqlMissing(), 'serve --scenario with psql', () => {
   it('combines strip-plus with bad-signature, and logs what the client sent by kind only', async () => {
     const password = 'Correct-Horse-42';
     writeFileSync(roles, '');
@@ -39,9 +40,7 @@ describeWith(which('psql') ? undefined : 'psql not installed', 'serve --scenario
     const s = await startServe(['--roles', roles, '--tls-self-signed', '--scenario', 'strip-plus', '--scenario', 'bad-signature']);
     try {
       expect(s.lines[0]).toMatchObject({ event: 'listening', auth: 'scenario:strip-plus+bad-signature', tls: true });
-      const r = await run('psql', ['-X', '-At', '-h', '127.0.0.1', '-p', String(s.port), '-U', 'alice', '-d', 'postgres', '-c', 'SELECT 1'], {
-        env: { ...process.env, PGPASSWORD: password, PGSSLMODE: 'require' },
-      });
+      const r = await runPsql(`host=127.0.0.1 port=${s.port} user=alice dbname=postgres sslmode=require`, 'SELECT 1', { password });
       // Only SCRAM-SHA-256 was offered (strip-plus), and the signature is wrong (bad-signature).
       expect(r.stderr).toContain('incorrect server signature');
       const line = await s.waitForLine((l) => l.event === 'scenario', 'the scenario line');

@@ -7,12 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startScenarioServer } from '../../src/conform/run.js';
 import { makeSelfSignedCertificate, SCENARIO_NAMES, SCENARIOS, type ScenarioOutcome } from '../../src/server/index.js';
 import { formatRoleFile } from '../../src/roles/format.js';
 import { buildScramSecret } from '../../src/secrets/index.js';
+import { login } from '../helpers/clients.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const tmp = tempDir('pgauth-survival-');
@@ -22,15 +22,7 @@ const rolesPath = join(tmp.path, 'userlist.txt');
 writeFileSync(rolesPath, formatRoleFile([{ name: 'alice', secret: buildScramSecret(password), attrs: {} }]), { mode: 0o600 });
 
 async function attempt(port: number, tls: boolean): Promise<'ok' | 'refused'> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'alice', password, database: 'postgres', ssl: tls ? { rejectUnauthorized: false } : false, connectionTimeoutMillis: 20_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.end();
-    return 'ok';
-  } catch {
-    return 'refused';
-  }
+  return (await login({ port, user: 'alice', password, ssl: tls ? { rejectUnauthorized: false } : false }, 'SELECT 1')).ok ? 'ok' : 'refused';
 }
 
 describe('serve under concurrent clients in every scenario', () => {

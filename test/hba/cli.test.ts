@@ -50,7 +50,7 @@ describe('pgauth hba lint', () => {
   const sample = samplePath();
   // Skipped visibly on a laptop without PostgreSQL; under CI=true a missing sample fails, as describeWith does.
   (sample || IN_CI ? it : it.skip)(`reads Debian's pg_hba.conf.sample without error${sample ? '' : ' [skipped: no /usr/share/postgresql/<ver>/pg_hba.conf.sample]'}`, async () => {
-    expect(sample, "Debian's pg_hba.conf.sample (postgresql package)").toBeDefined();
+    expect(typeof sample, "Debian's pg_hba.conf.sample (postgresql package)").toBe('string');
     const r = await pgauth(['hba', 'lint', sample!, '--json']);
     expect(r.stderr).toContain("initdb's template");
     expect(r.code).toBe(0);

@@ -21,7 +21,7 @@ import { hbaFileRules, loadHbaFile, matchHba, type LoadOptions } from '../../src
 import { hbaCheck } from '../../src/cli/commands/hba.js';
 import type { ConnectionFacts } from '../../src/hba/decision.js';
 import { observeAuth, type Observed } from './wire.js';
-import { startServe, type ServeProcess } from './serve-process.js';
+import { startServe, type Served } from '../helpers/serve.js';
 import { pgauth } from '../helpers/proc.js';
 import { ADMIN_LINE, BROKEN_LINES, OPTIONS_LINES, CONNECTIONS, DATABASES, HBA_CASES, ROLE_FILE, USERS, type Conn } from './cases.js';
 import { startDiffCluster, compareLogins, factsOf, groupsOf, matrixKey, roleExists } from './compare.js';
@@ -226,8 +226,8 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
     const serveDir = join(tmp.path, 'serve');
     const hbaPath = join(serveDir, 'pg_hba.conf');
     const sockDir = join(tmp.path, 'serve-sock');
-    let v4: ServeProcess;
-    let v6: ServeProcess;
+    let v4: Served;
+    let v6: Served;
 
     /** Writes a case into the served folder and reloads both servers with SIGHUP; resolves with their reload events. */
     async function serveFile(body: string, files: Record<string, string> = {}) {
@@ -238,9 +238,9 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
       writeFileSync(hbaPath, body);
       return Promise.all(
         [v4, v6].map((s) => {
-          const from = s.events.length;
+          const from = s.lines.length;
           s.hup();
-          return s.waitEvent((e) => e.event === 'reload' && e.file === hbaPath, from, 'the hba reload');
+          return s.waitForLine((e) => e.event === 'reload' && e.file === hbaPath, 'the hba reload', from);
         }),
       );
     }
@@ -251,7 +251,7 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
       writeFileSync(join(tmp.path, 'userlist.txt'), ROLE_FILE, { mode: 0o600 });
       writeFileSync(hbaPath, 'host all all all trust\n');
       const common = ['--hba', hbaPath, '--roles', join(tmp.path, 'userlist.txt'), '--tls-self-signed'];
-      [v4, v6] = await Promise.all([startServe([...common, '--host', '127.0.0.1', '--socket-dir', sockDir]), startServe([...common, '--host', '::1'])]);
+      [v4, v6] = await Promise.all([startServe([...common, '--host', '127.0.0.1', '--socket-dir', sockDir], { watch: false }), startServe([...common, '--host', '::1'], { watch: false })]);
     }, 60_000);
 
     afterAll(async () => {
@@ -274,7 +274,7 @@ describeWith(pgMissing(), 'pg_hba.conf engine vs a real PostgreSQL', () => {
       const title = `${hbaCase.name}: login attempts get the same method or refusal from pgauth serve as from PostgreSQL, and psql the same FATAL text`;
       (tooOld ? it.skip : it)(tooOld ? `${title} [skipped: no PostgreSQL ${hbaCase.minVersion}+ to compare with]` : title, async () => {
         const pg = pgDecisions.get(hbaCase.name);
-        expect(pg, 'the PostgreSQL run of this case').toBeDefined();
+        expect(pgDecisions.has(hbaCase.name), 'the PostgreSQL run of this case').toBe(true);
         const reloads = await serveFile(ADMIN_LINE + hbaCase.hba, hbaCase.files);
         for (const [name, body] of Object.entries(hbaCase.files ?? {})) writeServerFile(join(cluster.dataDir, name), body, 0o644);
         await cluster.setHba(hbaCase.hba); // PostgreSQL back on this case's file, for psql

@@ -8,20 +8,20 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { observeAuth } from './wire.js';
-import { startServe, type ServeProcess } from './serve-process.js';
+import { startServe, type Served } from '../helpers/serve.js';
 import { ROLE_FILE } from './cases.js';
 
 const tmp = tempDir('pgauth-hba-reload-');
 const hbaPath = join(tmp.path, 'pg_hba.conf');
-let serve: ServeProcess;
+let serve: Served;
 
 /** Replaces the file the way editors do (write a temp file, rename over), then waits for serve's reload event. */
 async function change(body: string, ok: boolean) {
-  const from = serve.events.length;
+  const from = serve.lines.length;
   const next = join(tmp.path, 'pg_hba.conf.new');
   writeFileSync(next, body);
   renameSync(next, hbaPath);
-  return serve.waitEvent((e) => e.event === 'reload' && e.file === hbaPath && e.ok === ok, from, 'the reload after the change');
+  return serve.waitForLine((e) => e.event === 'reload' && e.file === hbaPath && e.ok === ok, 'the reload after the change', from);
 }
 
 const decide = async (user: string) => (await observeAuth({ host: '127.0.0.1', port: serve.port }, user, 'appdb', false)).observed;
@@ -30,7 +30,7 @@ describe('pgauth serve --hba: reload on change', () => {
   beforeAll(async () => {
     writeFileSync(join(tmp.path, 'userlist.txt'), ROLE_FILE, { mode: 0o600 });
     writeFileSync(hbaPath, 'host all alice 127.0.0.1/32 md5\nhost all all all reject\n');
-    serve = await startServe(['--hba', hbaPath, '--roles', join(tmp.path, 'userlist.txt'), '--host', '127.0.0.1'], { watch: true });
+    serve = await startServe(['--hba', hbaPath, '--roles', join(tmp.path, 'userlist.txt'), '--host', '127.0.0.1'], {});
   }, 30_000);
 
   afterAll(async () => {

@@ -21,6 +21,7 @@ export interface CertSet {
 /** Makes a CA and certificates signed by it. `serverNames` go in subjectAltName. */
 export function makeCerts(
   dir: string,
+  /** serverDays: its validity (-1: expired when made, notAfter a day ago). */
   opts: { caName?: string; serverCN?: string; serverNames?: string[]; clients?: string[]; serverDays?: number } = {},
 ): CertSet {
   const caName = opts.caName ?? 'pgauth test CA';

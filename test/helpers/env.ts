@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { describe } from 'vitest';
+import { describe, it } from 'vitest';
 
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 
@@ -64,4 +64,13 @@ export function describeWith(missing: string | undefined, name: string, fn: () =
   } else {
     describe.skip(`${name} [skipped: ${missing}]`, fn);
   }
+}
+
+/** it() with describeWith's rule: a visible skip with the reason on a laptop, a failure under CI. */
+export function itWith(missing: string | undefined, name: string, fn: () => unknown, timeout?: number): void {
+  if (missing === undefined) it(name, fn, timeout);
+  else if (IN_CI) it(name, () => {
+    throw new Error(`CI=true but a dependency is missing: ${missing}`);
+  });
+  else it.skip(`${name} [skipped: ${missing}]`, fn);
 }

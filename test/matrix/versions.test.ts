@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, pgMissing } from '../helpers/env.js';
 import { startCluster, type Cluster } from '../helpers/pg.js';
 import { run } from '../helpers/proc.js';
+import { runPsql } from '../helpers/clients.js';
 import { SERVER_VERSIONS, libpq18, libpq18Missing, pgInstallMissing } from '../helpers/versions.js';
 
 for (const major of SERVER_VERSIONS) {
@@ -23,16 +24,12 @@ for (const major of SERVER_VERSIONS) {
 
     it('lets libpq 18 psql log in with SCRAM', async () => {
       const c = libpq18()!;
-      const r = await run(c.psql, ['-X', '-At', '-h', '127.0.0.1', '-p', String(pg.port), '-U', 'alice', '-d', 'postgres', '-c', 'SELECT current_user'], {
-        env: { ...process.env, ...c.env, PGPASSWORD: 'pencil' },
-      });
+      const r = await runPsql(`host=127.0.0.1 port=${pg.port} user=alice dbname=postgres`, 'SELECT current_user', { bin: c.psql, password: 'pencil', env: c.env });
       expect(r.stderr).toBe('');
       expect(r.stdout.trim()).toBe('alice');
       const v = await run(c.psql, ['--version'], { env: { ...process.env, ...c.env } });
       expect(v.stdout).toMatch(/psql \(PostgreSQL\) 15/); // Debian's program…
-      const lib = await run(c.psql, ['-X', '-At', '-h', '127.0.0.1', '-p', String(pg.port), '-U', 'alice', '-d', 'postgres', '-c', 'SELECT 1'], {
-        env: { ...process.env, ...c.env, PGPASSWORD: 'pencil', PGMAXPROTOCOLVERSION: '3.2' },
-      });
+      const lib = await runPsql(`host=127.0.0.1 port=${pg.port} user=alice dbname=postgres`, 'SELECT 1', { bin: c.psql, password: 'pencil', env: { ...c.env, PGMAXPROTOCOLVERSION: '3.2' } });
       // …on libpq 18: only libpq 18 knows PGMAXPROTOCOLVERSION=3.2 (libpq 15 ignores it, so both succeed; see the serve tests for the 3.2 proof).
       expect(lib.code).toBe(0);
     });

@@ -17,7 +17,7 @@ import { startCluster, type Cluster } from '../helpers/pg.js';
 import { pgauth } from '../helpers/proc.js';
 import { chownToPostgres, tempDir } from '../helpers/tmp.js';
 import { pgInstallMissing } from '../helpers/versions.js';
-import { startServe, type Served } from '../server/serve.js';
+import { startServe, type Served } from '../helpers/serve.js';
 import { RawClient } from '../server/wire.js';
 
 const ISSUER = 'https://issuer.example';

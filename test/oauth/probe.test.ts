@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgauth } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
-import { startServe, type Served } from '../server/serve.js';
+import { startServe, type Served } from '../helpers/serve.js';
 
 const ISSUER = 'https://issuer.example';
 const SCOPE = 'openid postgres';

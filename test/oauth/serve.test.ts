@@ -11,7 +11,8 @@ import { describeWith } from '../helpers/env.js';
 import { pgauth, run } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
 import { libpq18, libpq18Missing } from '../helpers/versions.js';
-import { startServe, type Served } from '../server/serve.js';
+import { runPsql } from '../helpers/clients.js';
+import { startServe, type Served } from '../helpers/serve.js';
 import { RawClient, errorOf } from '../server/wire.js';
 
 const ISSUER = 'https://issuer.example';
@@ -131,7 +132,7 @@ describe('pgauth oauth-token', () => {
 
 describe('libpq 15 against serve --auth oauth', () => {
   it("does not speak OAUTHBEARER: none of the server's SASL authentication mechanisms are supported", async () => {
-    const r = await run('psql', ['-X', '-At', '-c', 'SELECT 1', `host=127.0.0.1 port=${served.port} user=alice dbname=postgres`]);
+    const r = await runPsql(`host=127.0.0.1 port=${served.port} user=alice dbname=postgres`, 'SELECT 1');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("none of the server's SASL authentication mechanisms are supported");
   });
@@ -140,7 +141,7 @@ describe('libpq 15 against serve --auth oauth', () => {
 describeWith(libpq18Missing(), 'libpq 18 against serve --auth oauth', () => {
   const psql18 = (conninfo: string) => {
     const c = libpq18()!;
-    return run(c.psql, ['-X', '-At', '-c', 'SELECT 1', `host=127.0.0.1 port=${served.port} user=alice dbname=postgres ${conninfo}`], { env: { ...process.env, ...c.env } });
+    return runPsql(`host=127.0.0.1 port=${served.port} user=alice dbname=postgres ${conninfo}`, 'SELECT 1', { bin: c.psql, env: c.env });
   };
   it('stops before anything without oauth_issuer and oauth_client_id', async () => {
     expect((await psql18('')).stderr).toContain('server requires OAuth authentication, but oauth_issuer and oauth_client_id are not both set');
@@ -154,7 +155,7 @@ describeWith(libpq18Missing(), 'libpq 18 against serve --auth oauth', () => {
   it('reaches libpq\'s own "no OAuth flows are available" after the discovery round', async () => {
     const c = libpq18()!;
     const from = served.lines.length;
-    const r = await run(c.psql, ['-X', '-At', '-c', 'SELECT 1', `host=127.0.0.1 port=${served.port} user=alice dbname=postgres oauth_issuer=${ISSUER} oauth_client_id=pgauth`], { env: { ...process.env, ...c.env } });
+    const r = await runPsql(`host=127.0.0.1 port=${served.port} user=alice dbname=postgres oauth_issuer=${ISSUER} oauth_client_id=pgauth`, 'SELECT 1', { bin: c.psql, env: c.env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no OAuth flows are available');
     // libpq ran the discovery round first: serve saw the empty auth value and refused after the kvsep.

@@ -12,15 +12,15 @@ import { join } from 'node:path';
 import { pbkdf2 } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { describeWith } from '../helpers/env.js';
+import { describeWith, itWith } from '../helpers/env.js';
 import { waitFor } from '../helpers/pg.js';
 import { run } from '../helpers/proc.js';
 import { closePam, configurePam, pamAuthenticate, pamThreadCount, type PamOutcome } from '../../src/pam/index.js';
 import { openLibpam, type PamBinding } from '../../src/pam/binding.js';
 import { PAM_RESULT_NAMES } from '../../src/pam/codes.js';
 import { PamWorkerPool } from '../../src/pam/pool.js';
-import { mallocInUse } from './malloc.js';
-import { ALICE_PASSWORD, makePamStacks, pamModulesMissing, type PamStacks } from './stacks.js';
+import { mallinfoMissing, mallocInUse } from './malloc.js';
+import { ALICE_PASSWORD, allStarted, makePamStacks, pamModulesMissing, releaseGates, type PamStacks } from './stacks.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 
@@ -109,7 +109,7 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
     if (debianOther) {
       // pam_unix asks for a ~2 s failure delay: libpam hands it to us instead of sleeping on the thread.
       expect(o.delayMs).toBeGreaterThan(200);
-      expect(o.steps[1]!.ms).toBeLessThan(500);
+      expect(o.ms).toBeGreaterThanOrEqual(o.delayMs);
     }
   });
 
@@ -155,56 +155,48 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
     const right = await auth('svc-delay', 'alice', ALICE_PASSWORD);
     expect(right).toMatchObject({ ok: true, delayMs: 0 });
 
-    // One thread only: if the delay slept on the thread, four failures would take the sum of their delays.
+    // One thread only. A failure's delay is waited out after the thread is free again: the login
+    // queued behind it (held in svc-gate until the test opens the gate) enters PAM while the
+    // failure has not been answered yet. Were the delay slept on the thread, it could not.
     configurePam({ maxConcurrent: 1 });
-    const t0 = performance.now();
-    const outcomes = await Promise.all([0, 1, 2, 3].map(() => auth('svc-delay', 'alice', 'wrong')));
-    const wall = performance.now() - t0;
-    for (const o of outcomes) {
-      expect(o.result).toBe('PAM_AUTH_ERR');
-      // libpam randomises around the 1 s asked for by pam_faildelay.
-      expect(o.delayMs).toBeGreaterThan(200);
-      expect(o.delayMs).toBeLessThan(3000);
-      // pam_authenticate itself returned at once: libpam did not sleep.
-      expect(o.steps[1]!.ms).toBeLessThan(500);
-      expect(o.ms).toBeGreaterThanOrEqual(o.delayMs);
-    }
-    const sum = outcomes.reduce((a, o) => a + o.delayMs, 0);
-    expect(wall).toBeLessThan(sum * 0.75);
+    let failureAnswered = false;
+    const failure = auth('svc-delay', 'alice', 'wrong').then((o) => ((failureAnswered = true), o));
+    const behind = auth('svc-gate', 'd1', 'pw-d1');
+    await waitFor(() => allStarted(stacks.dir, ['d1']), 'the queued login inside PAM');
+    expect(failureAnswered).toBe(false);
+    await releaseGates(stacks.dir, ['d1']);
+    expect((await behind).ok).toBe(true);
+    const o = await failure;
+    expect(o.result).toBe('PAM_AUTH_ERR');
+    // libpam randomises around the 1 s asked for by pam_faildelay; we waited it out before answering.
+    expect(o.delayMs).toBeGreaterThan(200);
+    expect(o.delayMs).toBeLessThan(3000);
+    expect(o.ms).toBeGreaterThanOrEqual(o.delayMs);
+    // (How long each step took is measured in bench/timing.bench.ts.)
 
     configurePam({ failDelay: false });
     const noDelay = await auth('svc-delay', 'alice', 'wrong');
     expect(noDelay).toMatchObject({ ok: false, delayMs: 0 });
   });
 
-  it('keeps the event loop and the libuv threadpool free while 8 logins are held 1 s each', async () => {
+  it('keeps the event loop and the libuv threadpool free while 8 logins are held inside PAM', async () => {
     configurePam({ maxConcurrent: 8 });
-    let last = performance.now();
-    let maxGap = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxGap = Math.max(maxGap, now - last);
-      last = now;
-    }, 5);
-    const t0 = performance.now();
-    const logins = Promise.all(Array.from({ length: 8 }, (_, i) => auth('svc-slow', `u${i}`, `pw-u${i}`)));
-    // Wait until all eight are inside the slow module, then measure other work.
-    await waitFor(() => Array.from({ length: 8 }, (_, i) => existsSync(join(stacks.dir, `started-u${i}`))).every(Boolean), 'eight PAM logins in progress');
-    const f0 = performance.now();
-    await readFile(new URL(import.meta.url));
-    const fsMs = performance.now() - f0;
-    const c0 = performance.now();
-    await Promise.all([1, 2, 3, 4].map((i) => pbkdf2Async('pw', `salt${i}`, 1000, 32, 'sha256')));
-    const cryptoMs = performance.now() - c0;
-    const outcomes = await logins;
-    const wall = performance.now() - t0;
-    clearInterval(timer);
-    expect(outcomes.every((o) => o.ok)).toBe(true);
-    expect(wall).toBeGreaterThanOrEqual(1000);
-    expect(wall).toBeLessThan(2500); // eight threads: they ran side by side
-    expect(fsMs).toBeLessThan(100);
-    expect(cryptoMs).toBeLessThan(100);
-    expect(maxGap).toBeLessThan(100);
+    const users = Array.from({ length: 8 }, (_, i) => `g${i}`);
+    let answered = 0;
+    const logins = Promise.all(users.map((u) => auth('svc-gate', u, `pw-${u}`).then((o) => (answered++, o))));
+    try {
+      // All eight inside the module at once: eight threads side by side.
+      await waitFor(() => allStarted(stacks.dir, users), 'eight PAM logins in progress');
+      // File reads and crypto (the libuv threadpool) and timers (the event loop) still run meanwhile.
+      expect((await readFile(new URL(import.meta.url), 'utf8')).length).toBeGreaterThan(0);
+      const keys = await Promise.all([1, 2, 3, 4].map((i) => pbkdf2Async('pw', `salt${i}`, 1000, 32, 'sha256')));
+      expect(keys.map((k) => k.length)).toEqual([32, 32, 32, 32]);
+      expect(answered).toBe(0); // none could finish: their gates are closed
+    } finally {
+      await releaseGates(stacks.dir, users);
+    }
+    expect((await logins).every((o) => o.ok)).toBe(true);
+    // (Event-loop gaps and how long the file read and hashes took: bench/timing.bench.ts.)
   });
 
   it('drops a queued login whose caller gave up (AbortSignal); one already on a thread runs to its end', async () => {
@@ -276,11 +268,10 @@ describeWith(pamModulesMissing(), 'pamAuthenticate with pam_exec stacks', () => 
       `void pamAuthenticate({ service: 'svc-hang', user: 'stuck', password: 'x', confdir: ${JSON.stringify(stacks.dir)} });`,
       `const t = setInterval(() => { if (existsSync(${JSON.stringify(join(stacks.dir, 'hang-started-stuck'))})) { clearInterval(t); process.exit(7); } }, 10);`,
     ].join('\n');
-    const t0 = performance.now();
+    // The module sleeps 60 s: a process that waited for it is killed at 30 s (code null, not 7).
     const r = await run(process.execPath, ['--input-type=module', '-e', code], { timeoutMs: 30_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(7);
-    expect(performance.now() - t0).toBeLessThan(10_000); // the module sleeps 60 s
   });
 
   it('1,000 sequential logins: no crash, no mix-up of users, bounded memory', async () => {
@@ -374,7 +365,7 @@ describeWith(pamModulesMissing(), 'the PAM conversation, called through its C po
     expect(pam.converse({ ...job, password: '' }, [{ style: 1, text: 'Password: ' }]).rc).toBe(CONV_ERR);
   });
 
-  it('leaves no C memory behind, whether it answers or refuses', () => {
+  itWith(mallinfoMissing(), 'leaves no C memory behind, whether it answers or refuses', () => {
     const CONV_ERR = PAM_RESULT_NAMES.indexOf('PAM_CONV_ERR');
     // Each refusal allocates the response array and a strdup()ed answer before it refuses; PAM
     // frees them only on PAM_SUCCESS (converse() frees the answers of a success, as PAM does).
@@ -385,7 +376,7 @@ describeWith(pamModulesMissing(), 'the PAM conversation, called through its C po
       // strdup(Symbol) throws inside the callback after the password was strdup()ed
       [{ ...job, user: Symbol('not a string') as unknown as string }, [{ style: 1, text: 'Password: ' }, { style: 2, text: 'login: ' }], CONV_ERR],
     ];
-    const round = (): number | null => {
+    const round = (): number => {
       const before = mallocInUse();
       for (const [j, msgs, rc] of cases) {
         for (let i = 0; i < 5000; i++) {
@@ -393,14 +384,14 @@ describeWith(pamModulesMissing(), 'the PAM conversation, called through its C po
           if (r.rc !== rc || (rc !== 0 && r.responses !== null)) throw new Error(`call ${i}: rc ${r.rc}, expected ${rc}`);
         }
       }
-      return before === null ? null : (mallocInUse()! - before) / 1024;
+      return (mallocInUse()! - before!) / 1024;
     };
     round(); // warm up
     // A leak grows every round; other threads of this process allocate now and then, so the
     // smallest of three rounds is the leak. An answer and array left behind per refusal is about
     // 1.1 MiB a round; koffi 3.3's decode(ptr, type, length) alone left 18 bytes a call (350 KiB).
     const rounds = [round(), round(), round()];
-    if (rounds[0] !== null) expect(Math.min(...(rounds as number[]))).toBeLessThan(128);
+    expect(Math.min(...rounds)).toBeLessThan(128);
   });
 
   it('survives a NULL message text and many calls', () => {

@@ -7,6 +7,7 @@
  * give PAM_SYSTEM_ERR for any non-zero exit).
  */
 import { existsSync, writeFileSync, chmodSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -49,6 +50,18 @@ export function makePamStacks(): PamStacks {
   );
   // slow.sh leaves a marker when it starts, so a test can wait until the logins are inside PAM.
   script(join(dir, 'slow.sh'), `IFS= read -r pw\n: > '${dir}/started-'"$PAM_USER"\nsleep 1\n[ -n "$pw" ] && [ "$pw" = "pw-$PAM_USER" ] && exit 0\nexit 1`);
+  // gate.sh holds a login inside PAM until the test opens its gate (releaseGates): no timing, the test decides.
+  script(
+    join(dir, 'gate.sh'),
+    [
+      `IFS= read -r pw`,
+      `mkfifo '${dir}/gate-'"$PAM_USER"`,
+      `: > '${dir}/started-'"$PAM_USER"`,
+      `read -r _ < '${dir}/gate-'"$PAM_USER"`,
+      `[ -n "$pw" ] && [ "$pw" = "pw-$PAM_USER" ] && exit 0`,
+      'exit 1',
+    ].join('\n'),
+  );
   // hang.sh stands for a module stuck on a network call: it outlives any test.
   script(join(dir, 'hang.sh'), `: > '${dir}/hang-started-'"$PAM_USER"\nexec sleep 60`);
   script(join(dir, 'echo.sh'), `IFS= read -r pw\necho "module saw password $pw for $PAM_USER"\nexit 0`);
@@ -65,6 +78,7 @@ export function makePamStacks(): PamStacks {
     // A correct password, then an account stack that refuses everyone (PAM_PERM_DENIED for a real user).
     'svc-acct-deny': jump('check.sh') + `account required pam_access.so accessfile=${join(dir, 'access-deny.conf')}\n`,
     'svc-slow': jump('slow.sh') + 'account required pam_permit.so\n',
+    'svc-gate': jump('gate.sh') + 'account required pam_permit.so\n',
     // pam_faildelay asks for 1 s; libpam would sleep it on the calling thread without our callback.
     'svc-delay': 'auth optional pam_faildelay.so delay=1000000\n' + jump('check.sh') + 'account required pam_permit.so\n',
     'svc-nomodule': 'auth required pam_no_such_module_pgauth.so\naccount required pam_permit.so\n',
@@ -80,3 +94,11 @@ export function makePamStacks(): PamStacks {
   for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body);
   return { dir, remove: t.remove };
 }
+
+/** Lets the logins of `users` held in svc-gate go on (each gate is a FIFO its login is reading). */
+export async function releaseGates(dir: string, users: readonly string[]): Promise<void> {
+  for (const u of users) await writeFile(join(dir, `gate-${u}`), '\n');
+}
+
+/** True once every one of `users` has entered the module of svc-gate or svc-slow. */
+export const allStarted = (dir: string, users: readonly string[]): boolean => users.every((u) => existsSync(join(dir, `started-${u}`)));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, pgMissing } from '../helpers/env.js';
 import { startCluster, type Cluster } from '../helpers/pg.js';
-import { run } from '../helpers/proc.js';
+import { runPsql } from '../helpers/clients.js';
 import { chownToPostgres, tempDir } from '../helpers/tmp.js';
 import { clientBinDir, libpq18, libpq18Missing, pgInstallMissing } from '../helpers/versions.js';
 import { cleanEnv, probeJson } from './helpers.js';
@@ -23,7 +23,7 @@ describeWith(pgMissing() ?? pgInstallMissing(MAJOR) ?? libpq18Missing(), `pgauth
   const tmp = tempDir('pgauth-probe-ed25519-');
   const conninfo = (extra: string) => `host=127.0.0.1 port=${pg.port} user=alice dbname=postgres ${extra}`;
   const psql = (bin: string, extra: string, env: NodeJS.ProcessEnv = {}) =>
-    run(bin, ['-X', '-At', '-c', 'SELECT current_user', conninfo(extra)], { env: { ...process.env, PGPASSWORD: PW, HOME: tmp.path, ...env } });
+    runPsql(conninfo(extra), 'SELECT current_user', { bin, password: PW, env: { HOME: tmp.path, ...env } });
   const probe = (extra: string, args: string[] = []) => probeJson([conninfo(extra), '--password-stdin', ...args], { input: PW + '\n' });
 
   beforeAll(async () => {

@@ -59,9 +59,8 @@ describe('the probe against misbehaving servers', () => {
 
   it('a hostile iteration count is refused before any PBKDF2 work', async () => {
     const port = await fake(async (sock, next) => scramUntilFinal(sock, next, 2_000_000_000));
-    const t0 = Date.now();
+    // 2e9 PBKDF2 rounds would take hours: an answer at all, and this one, shows none were run.
     const r = await probe(port);
-    expect(Date.now() - t0).toBeLessThan(3000);
     expect(r.diagnosis.code).toBe('protocol-error');
     expect(r.error.message).toMatch(/iterations/);
   });

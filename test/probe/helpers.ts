@@ -29,34 +29,3 @@ export async function probeJson(args: string[], opts: { env?: NodeJS.ProcessEnv;
   }
   return { code: r.code, json, stdout: r.stdout, stderr: r.stderr };
 }
-
-/** `pgauth serve --port 0 --log-format json ...` as a child; resolves with its port once it listens. */
-export async function startServe(args: string[]): Promise<{ port: number; stop: () => Promise<void>; output: () => string }> {
-  const { spawn } = await import('node:child_process');
-  const { PGAUTH_BIN } = await import('../helpers/proc.js');
-  const { waitFor } = await import('../helpers/pg.js');
-  const child = spawn(process.execPath, [PGAUTH_BIN, 'serve', '--port', '0', '--log-format', 'json', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let out = '';
-  let exited = false;
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  child.on('exit', () => (exited = true));
-  const port = await waitFor(() => {
-    if (exited) throw new Error(`pgauth serve exited: ${out}`);
-    const line = out.split('\n').find((l) => l.includes('"listening"'));
-    return line ? (JSON.parse(line) as { port: number }).port : undefined;
-  }, 'pgauth serve to listen');
-  return {
-    port,
-    output: () => out,
-    stop: async () => {
-      if (exited) return;
-      const done = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await done;
-    },
-  };
-}

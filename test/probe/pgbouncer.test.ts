@@ -7,7 +7,7 @@ import { startCluster, type Cluster } from '../helpers/pg.js';
 import { startPgBouncer, type Bouncer } from '../helpers/pgbouncer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { probeJson } from './helpers.js';
-import { run } from '../helpers/proc.js';
+import { runPsql } from '../helpers/clients.js';
 import { libpq18, libpq18Missing } from '../helpers/versions.js';
 
 const PW = 'bouncer-s3cret';
@@ -90,7 +90,7 @@ describeWith(pgMissing() ?? pgbouncerMissing() ?? libpq18Missing(), 'pgauth prob
     expect(r.json.diagnosis.code).toBe('protocol-negotiation-failed');
     expect(r.json.error.message).toMatch(/^bad packet header: '[0-9a-f]+00030002'$/);
     const c = libpq18()!;
-    const psql = await run(c.psql, ['-X', '-At', '-c', 'SELECT 1', `${target()} user=alice max_protocol_version=3.2`], { env: { ...process.env, ...c.env, PGPASSWORD: PW } });
+    const psql = await runPsql(`${target()} user=alice max_protocol_version=3.2`, 'SELECT 1', { bin: c.psql, password: PW, env: c.env });
     expect(psql.code).toBe(2);
     expect(psql.stderr).toContain('FATAL:  bad packet header');
     const ok = await probeJson([`${target()} max_protocol_version=3.0`, '-U', 'alice', '--password-stdin', '--expect-protocol', '3.0'], { input: PW + '\n' });

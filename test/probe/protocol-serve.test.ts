@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildScramSecret } from '../../src/secrets/index.js';
 import { tempDir } from '../helpers/tmp.js';
-import { probeJson, startServe } from './helpers.js';
+import { probeJson } from './helpers.js';
+import { startServe } from '../helpers/serve.js';
 
 const PW = 'proto-s3cret';
 

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, pgMissing } from '../helpers/env.js';
 import { startCluster, type Cluster } from '../helpers/pg.js';
-import { pgauth, run } from '../helpers/proc.js';
+import { pgauth } from '../helpers/proc.js';
+import { runPsql } from '../helpers/clients.js';
 import { libpq18, libpq18Missing, pgInstallMissing } from '../helpers/versions.js';
 import { cleanEnv, probeJson } from './helpers.js';
 
@@ -69,7 +70,7 @@ for (const major of MAJORS) {
     it('min_protocol_version=3.2: libpq 18\'s refusal below 18, with a diagnosis; psql on libpq 18 says the same', async () => {
       const r = await probeJson([target('min_protocol_version=3.2')]);
       const c = libpq18()!;
-      const psql = await run(c.psql, ['-X', '-At', '-c', 'SELECT 1', target('min_protocol_version=3.2')], { env: { ...process.env, ...c.env } });
+      const psql = await runPsql(target('min_protocol_version=3.2'), 'SELECT 1', { bin: c.psql, env: c.env });
       if (major >= 18) {
         expect(r.code, r.stdout).toBe(0);
         expect(r.json.protocol).toMatchObject({ version: '3.2', cancelKeyBytes: 32 });

@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/pg.js';
 import { PGAUTH_BIN } from '../helpers/proc.js';
 import { startTmux, tmuxMissing, type TmuxSession } from '../helpers/tmux.js';
 import { buildScramSecret } from '../../src/secrets/index.js';
-import { startServe } from './helpers.js';
+import { startServe } from '../helpers/serve.js';
 
 const PW = 'typed-on-a-tty';
 

@@ -8,16 +8,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWith, which } from '../helpers/env.js';
+import { psqlMissing, runPsql } from '../helpers/clients.js';
+import { describeWith } from '../helpers/env.js';
 import { pgauth, run } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
-import { startServe, type Served } from '../server/serve.js';
+import { startServe, type Served } from '../helpers/serve.js';
 
-const psqlBin = which('psql');
 const PW = 'pencil';
 const LOCKED = ['-infinity', 'epoch', 'yesterday', 'Mon Jan 01 00:00:00 2001 PST', '01/02/2001', '2001-01-01 BC'];
 
-describeWith(psqlBin ? undefined : 'psql not installed', 'import then serve: locked roles stay locked', () => {
+describeWith(psqlMissing(), 'import then serve: locked roles stay locked', () => {
   const tmp = tempDir('pgauth-import-serve-');
   const roles = join(tmp.path, 'userlist.txt');
   let served: Served;
@@ -39,9 +39,7 @@ describeWith(psqlBin ? undefined : 'psql not installed', 'import then serve: loc
   });
 
   const login = (user: string) =>
-    run(psqlBin!, ['-X', '-At', '-c', 'select current_user', `host=127.0.0.1 port=${served.port} user=${user} dbname=postgres sslmode=disable`], {
-      env: { ...process.env, PGPASSWORD: PW, PGCONNECT_TIMEOUT: '10' },
-    });
+    runPsql(`host=127.0.0.1 port=${served.port} user=${user} dbname=postgres sslmode=disable`, 'select current_user', { password: PW });
 
   it.each(LOCKED.map((v, i) => [v, `locked${i}`]))("VALID UNTIL '%s' is refused as an expired password", async (_v, user) => {
     const r = await login(user);

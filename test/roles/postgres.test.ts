@@ -62,7 +62,7 @@ describeWith(pgMissing(), 'role file <-> a real PostgreSQL', () => {
     const byName = new Map(stored.split('\n').map((l) => [l.split('|')[0]!, l.split('|')]));
     for (const [name, r] of roles) {
       const row = byName.get(name)!;
-      expect(row, name).toBeDefined();
+      expect(row?.[0], `${name}: in pg_authid`).toBe(name);
       expect(row[1], `${name}: identical secret`).toBe(r.secret);
       expect(row[2]).toBe(r.attrs.nologin ? 'false' : 'true');
     }

@@ -12,7 +12,7 @@ import { IS_ROOT, describeWith } from '../helpers/env.js';
 import { pgauth } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
 import { resolveRolePath } from '../../src/roles/safe-path.js';
-import { startServe } from '../server/serve.js';
+import { startServe } from '../helpers/serve.js';
 
 const tmp = tempDir('pgauth-safe-path-');
 // `nobody` must be able to reach the folders the issue's tests give it.

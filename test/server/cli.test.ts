@@ -7,7 +7,7 @@ import { makeCerts } from '../helpers/certs.js';
 import { freePort } from '../helpers/pg.js';
 import { pgauth } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
-import { startServe } from './serve.js';
+import { startServe } from '../helpers/serve.js';
 
 const tmp = tempDir('pgauth-serve-cli-');
 afterAll(() => tmp.remove());

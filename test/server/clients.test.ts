@@ -5,17 +5,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectPg, PSQL, runPsql } from '../helpers/clients.js';
 import { describeWith, which } from '../helpers/env.js';
 import { run } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
 import { PASSWORD, writeRoles } from './roles.js';
-import { startServe, type Served } from './serve.js';
+import { startServe, type Served } from '../helpers/serve.js';
 
-const psqlBin = which('psql');
 const pgbenchBin = which('pgbench');
-const clientsMissing = !psqlBin || !pgbenchBin ? 'psql and pgbench not installed (apt-get install postgresql-client)' : undefined;
+const clientsMissing = !PSQL || !pgbenchBin ? 'psql and pgbench not installed (apt-get install postgresql-client)' : undefined;
 
 const tmp = tempDir('pgauth-serve-clients-');
 const rolesPath = writeRoles(tmp.path);
@@ -24,9 +23,7 @@ writeFileSync(script, 'SELECT 1;\n');
 afterAll(() => tmp.remove());
 
 function psql(port: number, user: string, sql: string, env: NodeJS.ProcessEnv = {}, conn = '') {
-  return run(psqlBin!, ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql, `host=127.0.0.1 port=${port} user=${user} dbname=appdb sslmode=disable ${conn}`], {
-    env: { ...process.env, PGPASSWORD: PASSWORD, PGCONNECT_TIMEOUT: '10', ...env },
-  });
+  return runPsql(`host=127.0.0.1 port=${port} user=${user} dbname=appdb sslmode=disable ${conn}`, sql, { password: PASSWORD, env, onErrorStop: true });
 }
 
 async function pgbench(port: number, user: string) {
@@ -37,8 +34,7 @@ async function pgbench(port: number, user: string) {
 }
 
 async function nodePg(port: number, user: string, password = PASSWORD) {
-  const c = new pg.Client({ host: '127.0.0.1', port, user, password, database: 'appdb', ssl: false });
-  await c.connect();
+  const c = await connectPg({ port, user, password, database: 'appdb' });
   try {
     const simple = await c.query('SELECT 1 AS one, current_user, system_user');
     const param = await c.query('SELECT $1::int AS n, $2::text AS t, $3 AS untyped', [42, 'x y', 'z']);
@@ -137,8 +133,7 @@ describeWith(clientsMissing, 'pgauth serve with real clients', () => {
       expect(err).toMatchObject({ code: '28000', message: 'role "nolo" is not permitted to log in' });
     });
     it('conn-limit: 53300 for the second session of the role', async () => {
-      const first = new pg.Client({ host: '127.0.0.1', port: s.port, user: 'lim', password: PASSWORD, database: 'd', ssl: false });
-      await first.connect();
+      const first = await connectPg({ port: s.port, user: 'lim', password: PASSWORD, database: 'd' });
       try {
         const err = await nodePg(s.port, 'lim').catch((e: unknown) => e as { code: string; message: string });
         expect(err).toMatchObject({ code: '53300', message: 'too many connections for role "lim"' });
@@ -146,7 +141,7 @@ describeWith(clientsMissing, 'pgauth serve with real clients', () => {
         await first.end();
       }
       // the slot is given back when the first session ends
-      await expect(nodePg(s.port, 'lim')).resolves.toBeTruthy();
+      await expect(nodePg(s.port, 'lim')).resolves.toMatchObject({ simple: { one: 1, current_user: 'lim' } });
     });
     it('answers the queries of SPEC §3 in the simple protocol through psql', async () => {
       const sql = [
@@ -171,8 +166,7 @@ describeWith(clientsMissing, 'pgauth serve with real clients', () => {
       );
     });
     it('anything else is ERROR 0A000 and the session stays usable (node-postgres)', async () => {
-      const c = new pg.Client({ host: '127.0.0.1', port: s.port, user: 'alice', password: PASSWORD, database: 'd', ssl: false });
-      await c.connect();
+      const c = await connectPg({ port: s.port, user: 'alice', password: PASSWORD, database: 'd' });
       try {
         const err = await c.query('SELECT * FROM pg_class').catch((e: unknown) => e as { code: string; message: string; severity: string });
         expect(err).toMatchObject({ code: '0A000', severity: 'ERROR' });

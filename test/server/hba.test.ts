@@ -6,11 +6,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { login } from '../helpers/clients.js';
 import { tempDir } from '../helpers/tmp.js';
 import { PASSWORD, writeRoles } from './roles.js';
-import { startServe, type Served } from './serve.js';
+import { startServe, type Served } from '../helpers/serve.js';
 
 const tmp = tempDir('pgauth-serve-hba-');
 const rolesPath = writeRoles(tmp.path);
@@ -26,16 +26,8 @@ host  all  +staff   127.0.0.1/32  trust
 `;
 
 async function attempt(port: number, user: string, database = 'appdb') {
-  const c = new pg.Client({ host: '127.0.0.1', port, user, password: PASSWORD, database, ssl: false });
-  try {
-    await c.connect();
-    const r = await c.query('SELECT system_user');
-    return { ok: true as const, systemUser: (r.rows[0] as { system_user: string | null }).system_user };
-  } catch (e) {
-    return { ok: false as const, code: (e as { code?: string }).code, message: (e as Error).message };
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+  const r = await login({ port, user, password: PASSWORD, database }, 'SELECT system_user');
+  return r.ok ? { ok: true as const, systemUser: r.row.system_user } : r;
 }
 
 describe('pgauth serve --hba', () => {

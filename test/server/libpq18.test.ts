@@ -13,12 +13,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
 import { describeWith, which } from '../helpers/env.js';
 import { run, type RunResult } from '../helpers/proc.js';
+import { runPsql } from '../helpers/clients.js';
 import { tempDir } from '../helpers/tmp.js';
 import { libpq18, libpq18Missing } from '../helpers/versions.js';
 import { PASSWORD, writeRoles } from './roles.js';
-import { startServe, type Served } from './serve.js';
+import { startServe, type Served } from '../helpers/serve.js';
 import { RawClient } from './wire.js';
-import { waitFor } from '../helpers/pg.js';
 
 const missing = libpq18Missing() ?? (which('openssl') ? undefined : 'openssl not installed');
 const tmp = tempDir('pgauth-serve-libpq18-');
@@ -33,7 +33,7 @@ const clientEnv = (libpq: 'libpq18' | 'debian'): NodeJS.ProcessEnv => ({
 });
 
 function psql(conninfo: string, sql = 'SELECT system_user', libpq: 'libpq18' | 'debian' = 'libpq18'): Promise<RunResult> {
-  return run(libpq18()!.psql, ['-X', '-At', '-c', sql, conninfo], { env: clientEnv(libpq) });
+  return runPsql(conninfo, sql, { bin: libpq18()!.psql, env: clientEnv(libpq) });
 }
 
 describeWith(missing, 'pgauth serve with libpq 18: protocol 3.2, TLS, cancel', () => {
@@ -74,7 +74,8 @@ describeWith(missing, 'pgauth serve with libpq 18: protocol 3.2, TLS, cancel', (
   });
 
   it('libpq 18 itself says 3.2 is in use (PQfullProtocolVersion from a C program)', async (ctx) => {
-    if (!which('gcc')) ctx.skip(); // optional: the raw-wire test (protocol.test.ts) proves the 32-byte key
+    // Optional even under CI: the raw-wire test (protocol.test.ts) proves the 32-byte key.
+    ctx.skip(!which('gcc'), 'gcc not installed: cannot build the PQfullProtocolVersion program');
     const lib = libpq18()!.env.LD_LIBRARY_PATH!.split(':');
     const src = join(tmp.path, 'proto.c');
     // Our own prototypes: no libpq headers needed, only libpq 18's libpq.so.5.
@@ -187,7 +188,7 @@ describeWith(missing, 'pgauth serve with an Ed25519 or Ed448 certificate (no has
   });
 
   it('starts with one warning line on stderr: SCRAM-SHA-256-PLUS is off', async () => {
-    await waitFor(() => s.stderr().includes('warning'), 'the warning on stderr');
+    await s.waitForStderr('warning', 'the warning on stderr');
     // The other stderr lines are serve's start lines (role file, method, how to connect).
     const lines = s.stderr().split('\n').filter((l) => l.startsWith('pgauth: warning'));
     expect(lines).toHaveLength(1);
@@ -217,7 +218,7 @@ describeWith(missing, 'pgauth serve with an Ed25519 or Ed448 certificate (no has
     const ed = edCert('ed448');
     const s448 = await startServe(['--auth', 'scram-sha-256', '--roles', rolesPath, '--tls-cert', ed.cert, '--tls-key', ed.key, '--log-format', 'text']);
     try {
-      await waitFor(() => s448.stderr().includes('\n'), 'the warning on stderr');
+      await s448.waitForStderr('\n', 'the warning on stderr');
       expect(s448.stderr()).toMatch(/SCRAM-SHA-256-PLUS is off: the certificate's signature algorithm \(Ed448\)/);
     } finally {
       await s448.stop();

@@ -12,7 +12,7 @@ import { startCluster, type Cluster } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pgInstallMissing } from '../helpers/versions.js';
 import { buildScramSecret } from '../../src/secrets/index.js';
-import { startServe, type Served } from './serve.js';
+import { startServe, type Served } from '../helpers/serve.js';
 
 const a = (n: number) => 'a'.repeat(n);
 const PW = 'pencil';

@@ -5,27 +5,20 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { login } from '../helpers/clients.js';
 import { describeWith } from '../helpers/env.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeRoles } from './roles.js';
-import { startServe, type Served } from './serve.js';
+import { startServe, type Served } from '../helpers/serve.js';
 
 const permit = ['/usr/lib/x86_64-linux-gnu/security/pam_permit.so', '/lib/x86_64-linux-gnu/security/pam_permit.so', '/usr/lib64/security/pam_permit.so'].find((p) => existsSync(p));
 const tmp = tempDir('pgauth-serve-pam-');
 afterAll(() => tmp.remove());
 
 async function attempt(port: number, user: string) {
-  const c = new pg.Client({ host: '127.0.0.1', port, user, password: 'anything', database: 'd', ssl: false });
-  try {
-    await c.connect();
-    return { ok: true as const, systemUser: (await c.query('SELECT system_user')).rows[0].system_user as string };
-  } catch (e) {
-    return { ok: false as const, code: (e as { code?: string }).code, message: (e as Error).message };
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+  const r = await login({ port, user, password: 'anything', database: 'd' }, 'SELECT system_user');
+  return r.ok ? { ok: true as const, systemUser: r.row.system_user } : r;
 }
 
 describeWith(permit ? undefined : 'pam_permit.so not found (libpam-modules)', 'pgauth serve --auth pam (plumbing)', () => {

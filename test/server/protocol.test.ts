@@ -13,7 +13,7 @@ import { i16, i32, msg, str } from '../protocol/bytes.js';
 import { tempDir } from '../helpers/tmp.js';
 import { CANCELED, PG_SLEEP_ROW_DESCRIPTION, READY, login, observed, preV3Error, startup } from './protocol-observed.js';
 import { writeRoles } from './roles.js';
-import { startServe, type Served } from './serve.js';
+import { startServe, type Served } from '../helpers/serve.js';
 import { RawClient, exchangeBytes, splitMessages } from './wire.js';
 
 const tmp = tempDir('pgauth-serve-protocol-');

@@ -10,27 +10,27 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
+import { connectPg, PSQL, psqlMissing, runPsql } from '../helpers/clients.js';
 import { describeWith, which } from '../helpers/env.js';
 import { run } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
 import { PASSWORD, writeRoles } from './roles.js';
-import { startServe, type Served } from './serve.js';
+import { startServe, type Served } from '../helpers/serve.js';
 import { RawClient, errorOf } from './wire.js';
 import { createScramClient, tlsServerEndPoint } from '../../src/scram/index.js';
 
-const psqlBin = which('psql');
-const missing = !psqlBin ? 'psql not installed (apt-get install postgresql-client)' : which('openssl') ? undefined : 'openssl not installed';
+const missing = psqlMissing() ?? (which('openssl') ? undefined : 'openssl not installed');
 
 const tmp = tempDir('pgauth-serve-tls-');
 afterAll(() => tmp.remove());
 
 function psql(conninfo: string, sql = 'SELECT system_user', env: NodeJS.ProcessEnv = {}) {
-  return run(psqlBin!, ['-X', '-At', '-c', sql, conninfo], { env: { ...process.env, PGPASSWORD: PASSWORD, PGCONNECT_TIMEOUT: '10', HOME: tmp.path, ...env } });
+  return runPsql(conninfo, sql, { password: PASSWORD, env: { HOME: tmp.path, ...env } });
 }
 
 /** libpq's major version, from psql --version. */
 async function libpqMajor(): Promise<number> {
-  const r = await run(psqlBin!, ['--version']);
+  const r = await run(PSQL!, ['--version']);
   return Number(/(\d+)\./.exec(r.stdout)?.[1] ?? 0);
 }
 
@@ -89,12 +89,16 @@ describeWith(missing, 'pgauth serve over TLS', () => {
       expect(lines.at(-1)!.mechanism).toBe('SCRAM-SHA-256-PLUS');
     });
 
+    it('psql logs in over direct TLS (sslnegotiation=direct)', async (ctx) => {
+      const major = await libpqMajor();
+      // Not a CI failure: the raw TLS client in the next test proves direct TLS on any libpq.
+      ctx.skip(major < 17, `the installed libpq is ${major}; sslnegotiation=direct needs 17+`);
+      const r = await psql(`host=127.0.0.1 port=${s.port} user=alice dbname=d sslmode=require sslnegotiation=direct channel_binding=require`);
+      expect(r.stdout).toBe('scram-sha-256:alice\n');
+    });
+
     it('direct TLS with ALPN "postgresql" is accepted; without ALPN the connection is closed', async () => {
-      if ((await libpqMajor()) >= 17) {
-        const r = await psql(`host=127.0.0.1 port=${s.port} user=alice dbname=d sslmode=require sslnegotiation=direct channel_binding=require`);
-        expect(r.stdout).toBe('scram-sha-256:alice\n');
-      }
-      // Installed libpq may predate PostgreSQL 17: a raw TLS client proves it either way.
+      // A raw TLS client, so this runs whatever the installed libpq.
       const c = await RawClient.connectDirectTls(s.port, ['postgresql']);
       expect((c.socket as import('node:tls').TLSSocket).alpnProtocol).toBe('postgresql');
       c.startup('alice');
@@ -214,14 +218,12 @@ describeWith(missing, 'pgauth serve over TLS', () => {
       });
       expect(bench.code, bench.stderr).toBe(0);
       expect(bench.stdout).toMatch(/number of failed transactions: 0 /);
-      const c = new pg.Client({
-        host: '127.0.0.1',
+      const c = await connectPg({
         port: s.port,
         user: 'alice',
         database: 'd',
         ssl: { ca: readFileSync(certs.caCert, 'utf8'), cert: readFileSync(certs.clients.alice!.cert, 'utf8'), key: readFileSync(certs.clients.alice!.key, 'utf8'), servername: 'localhost' },
       });
-      await c.connect();
       try {
         expect((await c.query('SELECT system_user, $1::text AS t', ['x'])).rows).toEqual([{ system_user: 'cert:CN=alice', t: 'x' }]);
       } finally {

@@ -4,29 +4,19 @@
  * (inline, or libuv's thread pool above INLINE_PBKDF2_ITERATIONS), so the
  * time of a refusal does not say whether the role exists. The timing itself
  * is measured in bench/auth-timing.bench.ts (no timing bars in tests).
+ *
+ * And the exchange itself, byte by byte: AuthenticationCleartextPassword, then
+ * each kind of stored secret checks the PasswordMessage.
  */
 import { describe, expect, it } from 'vitest';
-import { passwordExchange, passwordSecretFor } from '../../src/server/auth/password.js';
-import type { AuthContext, AuthStep } from '../../src/server/auth/index.js';
-import { INLINE_PBKDF2_ITERATIONS, buildScramSecret } from '../../src/secrets/index.js';
-import type { RoleRecord } from '../../src/roles/index.js';
+import { passwordExchange, passwordSecretFor } from '../../../src/server/auth/password.js';
+import type { AuthContext, AuthStep } from '../../../src/server/auth/index.js';
+import { INLINE_PBKDF2_ITERATIONS, buildMd5Secret, buildScramSecret } from '../../../src/secrets/index.js';
+import type { RoleRecord } from '../../../src/roles/index.js';
+import { AUTH_CLEARTEXT, authContext, expectFailure, passwordMessage, respond, role, sent, start } from './support.js';
+import { pgVerifiers } from '../../secrets/vectors.js';
 
-function ctx(user: string, role: RoleRecord | undefined, iterations: number, expired = false): AuthContext {
-  return {
-    facts: { transport: 'tcp', remoteAddress: '127.0.0.1', ssl: false, gssenc: false, user, database: 'postgres', replication: false },
-    role,
-    haveRoleFile: true,
-    expired,
-    options: {},
-    peerCertificate: null,
-    haveClientCa: false,
-    channelBinding: null,
-    iterations,
-    mockNonce: Buffer.alloc(32, 7),
-    pamService: 'postgresql',
-    pamConfdir: undefined,
-  };
-}
+const ctx = (user: string, r: RoleRecord | undefined, iterations: number, expired = false): AuthContext => authContext(user, { role: r, iterations, expired });
 
 const costly = INLINE_PBKDF2_ITERATIONS + 1;
 const alice = (iterations: number): RoleRecord => ({ name: 'alice', secret: buildScramSecret('right', { iterations }), attrs: {}, line: 1 });
@@ -68,5 +58,35 @@ describe('password: no timing oracle for unknown roles', () => {
   it('a known role with the right password still logs in', async () => {
     const { step } = await refuse(ctx('alice', alice(4096), 4096), 'right');
     expect(step).toEqual({ kind: 'ok', send: [], identity: 'alice' });
+  });
+});
+
+describe('password: the exchange', () => {
+  const pencil = pgVerifiers().find((r) => r.role === 'alice')!;
+
+  it('asks with AuthenticationCleartextPassword and reads one PasswordMessage of at most 65535 bytes', async () => {
+    const step = await start(passwordExchange(authContext('alice', { role: role('alice', pencil.secret) })));
+    expect(sent(step)).toEqual(AUTH_CLEARTEXT);
+    expect(step).toMatchObject({ kind: 'continue', expect: 'password', maxLength: 65535 + 4 });
+  });
+
+  it.each([
+    ['a SCRAM verifier made by PostgreSQL', pencil.secret, pencil.password],
+    ['an md5 secret', buildMd5Secret('s3cret', 'alice'), 's3cret'],
+    ['a plaintext secret (PgBouncer userlist)', 'plain-pw', 'plain-pw'],
+  ])('%s: the right password logs in as the role, nothing sent before AuthenticationOk', async (_what, secret, password) => {
+    const ex = passwordExchange(authContext('alice', { role: role('alice', secret) }));
+    await start(ex);
+    expect(await respond(ex, passwordMessage(password))).toEqual({ kind: 'ok', send: [], identity: 'alice' });
+  });
+
+  it('a wrong password is 28P01; the reason goes to the server log only', async () => {
+    const ex = passwordExchange(authContext('alice', { role: role('alice', pencil.secret) }));
+    expectFailure(await respond(ex, passwordMessage('pencil2')), '28P01', 'password authentication failed for user "alice"', 'Password does not match for user "alice".');
+  });
+
+  it('an empty password is refused before any secret is looked at, as PostgreSQL', async () => {
+    const ex = passwordExchange(authContext('nobody'));
+    expectFailure(await respond(ex, passwordMessage('')), '28P01', 'empty password returned by client');
   });
 });
