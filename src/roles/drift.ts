@@ -4,14 +4,11 @@
  * pass-through through PgBouncer or PostgreSQL 18's use_scram_passthrough
  * needs the same salt and iterations, not just the same password), the
  * expiry (rolvaliduntil), LOGIN/NOLOGIN, the connection limit, the
- * memberships, and roles present on one side only. The comparison is pure;
- * reading the server reuses the live import (`pgauth import postgresql://`,
- * src/probe/import-live.ts: the same pg_authid/pg_auth_members queries, so
- * roles without a password are not read from the server either).
+ * memberships, and roles present on one side only. Pure: reading a server
+ * is src/probe/drift-live.ts (roles sit below the probe).
  */
 import type { RoleRecord } from './index.js';
 import { parseSecret, type Secret } from '../secrets/index.js';
-import type { ProbeOptions } from '../probe/probe.js';
 
 /** How two verifiers differ, most telling first. */
 export type VerifierDifference = 'kind' | 'iterations' | 'salt' | 'keys' | 'text';
@@ -99,27 +96,3 @@ export function compareRoles(fileRoles: Iterable<RoleRecord>, serverRoles: Itera
 }
 
 export const hasDrift = (d: RoleDrift): boolean => d.presence !== 'both' || d.differences.length > 0;
-
-export interface ServerDrift {
-  /** The server's URI without its password. */
-  server: string;
-  roles: RoleDrift[];
-  drift: boolean;
-}
-
-/**
- * Reads one server's roles like `pgauth import postgresql://` (pg_authid, so
- * a superuser; roles without a password are not read, as in the import) and
- * compares them with the file's.
- */
-export async function driftAgainstServer(
-  fileRoles: Iterable<RoleRecord>,
-  uri: string,
-  opts: { password?: string; probe?: Partial<ProbeOptions> } = {},
-): Promise<ServerDrift> {
-  // Loaded here only: the comparison above stays free of the probe's network code.
-  const { fetchRolesFromServer, redactUri } = await import('../probe/import-live.js');
-  const serverRoles = await fetchRolesFromServer(uri, opts);
-  const roles = compareRoles(fileRoles, serverRoles);
-  return { server: redactUri(uri), roles, drift: roles.some(hasDrift) };
-}

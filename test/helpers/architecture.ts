@@ -31,10 +31,10 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   scram: [],
   secrets: ['scram'],
   files: [],
-  oauth: [],
-  pam: [],
+  oauth: ['protocol'],
+  pam: ['protocol'],
   hba: ['files'],
-  roles: ['files', 'secrets'],
+  roles: ['files', 'secrets', 'protocol'],
   // server and probe never import each other. Both use protocol, scram, secrets, hba and files;
   // beyond those, today: server also roles (the role file it serves), oauth (OAUTHBEARER) and
   // pam (the pam method); probe also roles (a type: RoleRecord in import-live.ts) and oauth
@@ -43,7 +43,11 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   probe: ['protocol', 'scram', 'secrets', 'hba', 'files', 'roles', 'oauth'],
   // `pgauth conform` runs the server's scenarios against a client under test.
   conform: ['roles', 'secrets', 'server'],
-  cli: ['protocol', 'scram', 'secrets', 'files', 'oauth', 'pam', 'hba', 'roles', 'server', 'probe', 'conform'],
+  // Report formats for CI systems (JUnit, SARIF, GitHub workflow commands) and the --wait/--targets policy: pure.
+  ci: [],
+  // The GitHub Action runs the CLI as a process and reports through ci.
+  action: ['ci'],
+  cli: ['protocol', 'scram', 'secrets', 'files', 'oauth', 'pam', 'hba', 'roles', 'server', 'probe', 'conform', 'ci'],
 };
 
 /** Terminal libraries: only src/cli may load them. */
