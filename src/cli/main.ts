@@ -20,8 +20,21 @@ const EXIT_CODES: Record<CliErrorKind, number> = {
   expectation: 4,
 };
 
-/** Layer errors that mean "your input is bad" (a file, a flag, a verifier). */
-const INPUT_ERROR_NAMES = new Set(['RoleFileError', 'HbaFileError', 'SecretFormatError', 'ConninfoError', 'UsageError']);
+/**
+ * Layer errors that mean "your input is bad" (a role file, a pg_hba.conf, a
+ * verifier, a conninfo string). Their modules are loaded on the error path
+ * only; a command that raised one has loaded its module already.
+ */
+async function isInputError(err: unknown): Promise<boolean> {
+  if (!(err instanceof Error)) return false;
+  const [{ RoleFileError }, { HbaFileError }, { SecretFormatError }, { ConninfoError }] = await Promise.all([
+    import('../roles/store.js'),
+    import('../hba/file.js'),
+    import('../secrets/index.js'),
+    import('../probe/conninfo.js'),
+  ]);
+  return err instanceof RoleFileError || err instanceof HbaFileError || err instanceof SecretFormatError || err instanceof ConninfoError;
+}
 
 /**
  * What failed, as main treats it: our CliError, commander's own error (it
@@ -46,7 +59,7 @@ export async function failureOf(err: unknown): Promise<Failure> {
   const { CommanderError } = await import('commander');
   if (err instanceof CommanderError) return { type: 'commander', code: err.code };
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof Error && INPUT_ERROR_NAMES.has(err.name)) return { type: 'input', message };
+  if (await isInputError(err)) return { type: 'input', message };
   return { type: 'internal', message };
 }
 

@@ -9,7 +9,7 @@ import { intFlag, parseDuration } from '../flags.js';
 import { serveLog } from '../serve-log.js';
 import { selfSignedToFiles, startLines } from '../serve-start.js';
 import { defaultRolesPath, loadRoleFile } from '../../roles/index.js';
-import { startServer, type RunningServer, type ServerEvent } from '../../server/index.js';
+import { ServeConfigError, startServer, type RunningServer, type ServeConfig, type ServerEvent } from '../../server/index.js';
 import type { ServerAuthMethod } from '../../hba/decision.js';
 import { SCENARIO_NAMES, type ScenarioName } from '../../server/scenarios/types.js';
 import { isScenarioName, scenarioConflict, scenarioTls } from '../../server/scenarios/index.js';
@@ -131,6 +131,16 @@ async function announce(server: RunningServer, flags: ServeFlags, method: string
   for (const line of startLines({ ...facts, ...(flags.tlsSelfSignedOut !== undefined ? { rootCert: flags.tlsSelfSignedOut } : {}) })) process.stderr.write(line + '\n');
 }
 
+/** Starts the server; configuration it cannot start with is a usage error (exit 3). */
+async function start(config: ServeConfig): Promise<RunningServer> {
+  try {
+    return await startServer(config);
+  } catch (err) {
+    if (err instanceof ServeConfigError) throw usageError(err.message);
+    throw err;
+  }
+}
+
 /** Serves until SIGINT or SIGTERM (then shuts down and says "stopped"); SIGHUP reloads. */
 function untilStopped(server: RunningServer, json: boolean, out: (line: string) => void): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -166,7 +176,7 @@ export async function run(flags: ServeFlags): Promise<void> {
   if (flags.tlsSelfSignedOut !== undefined && !flags.tlsSelfSigned) throw usageError('--tls-self-signed-out needs --tls-self-signed');
   const selfSigned = flags.tlsSelfSignedOut !== undefined ? await selfSignedToFiles(flags.tlsSelfSignedOut, flags.host) : undefined;
 
-  const server = await startServer({
+  const server = await start({
     host: flags.host,
     port,
     ...(flags.socketDir ? { socketDir: flags.socketDir } : {}),
