@@ -21,3 +21,15 @@ export class CliError extends Error {
 }
 
 export const usageError = (message: string): CliError => new CliError('usage', message);
+
+/**
+ * Ctrl-C at a prompt (exit 130, no stack trace). prompts.ts turns the prompt
+ * library's own error into this, so nothing else needs to load the library
+ * to recognise it.
+ */
+export class PromptInterrupted extends Error {
+  override readonly name = 'PromptInterrupted';
+  constructor(options?: { cause?: unknown }) {
+    super('interrupted at a prompt', options);
+  }
+}

@@ -2,7 +2,7 @@
  * The one place that turns errors into exit codes and calls process.exit
  * (SPEC §0: 0 ok, 1 rejected, 2 no response, 3 usage/input, 4 expectation).
  */
-import { CliError, type CliErrorKind } from './errors.js';
+import { CliError, PromptInterrupted, type CliErrorKind } from './errors.js';
 
 /**
  * NO_COLOR (any non-empty value) and --no-color switch colour off. Done by
@@ -20,34 +20,73 @@ const EXIT_CODES: Record<CliErrorKind, number> = {
   expectation: 4,
 };
 
-/** Layer errors that mean "your input is bad" (a file, a flag, a verifier). */
-const INPUT_ERROR_NAMES = new Set(['RoleFileError', 'HbaFileError', 'SecretFormatError', 'ConninfoError', 'UsageError']);
-
-/** Commander's own errors (usage); checked by shape so start-up need not load commander. */
-function isCommanderError(err: unknown): err is Error & { code: string } {
-  return err instanceof Error && err.name === 'CommanderError';
+/**
+ * Layer errors that mean "your input is bad" (a role file, a pg_hba.conf, a
+ * verifier, a conninfo string). Their modules are loaded on the error path
+ * only; a command that raised one has loaded its module already.
+ */
+async function isInputError(err: unknown): Promise<boolean> {
+  if (!(err instanceof Error)) return false;
+  const [{ RoleFileError }, { HbaFileError }, { SecretFormatError }, { ConninfoError }] = await Promise.all([
+    import('../roles/store.js'),
+    import('../hba/file.js'),
+    import('../secrets/index.js'),
+    import('../probe/conninfo.js'),
+  ]);
+  return err instanceof RoleFileError || err instanceof HbaFileError || err instanceof SecretFormatError || err instanceof ConninfoError;
 }
 
-export function exitCodeFor(err: unknown): number {
-  if (err instanceof CliError) return EXIT_CODES[err.kind];
-  if (isCommanderError(err)) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    return 3;
+/**
+ * What failed, as main treats it: our CliError, commander's own error (it
+ * has printed its message), Ctrl-C at a prompt, bad input from a layer, or
+ * anything else (internal).
+ */
+export type Failure =
+  | { type: 'cli'; err: CliError }
+  | { type: 'commander'; code: string }
+  | { type: 'interrupted' }
+  | { type: 'input'; message: string }
+  | { type: 'internal'; message: string };
+
+/**
+ * Classifies an error. Commander's class is loaded here rather than at
+ * start-up (`pgauth --version` never loads commander); when commander threw
+ * the error, program.ts has loaded it already.
+ */
+export async function failureOf(err: unknown): Promise<Failure> {
+  if (err instanceof CliError) return { type: 'cli', err };
+  if (err instanceof PromptInterrupted) return { type: 'interrupted' };
+  const { CommanderError } = await import('commander');
+  if (err instanceof CommanderError) return { type: 'commander', code: err.code };
+  const message = err instanceof Error ? err.message : String(err);
+  if (await isInputError(err)) return { type: 'input', message };
+  return { type: 'internal', message };
+}
+
+export function exitCodeFor(f: Failure): number {
+  switch (f.type) {
+    case 'cli':
+      return EXIT_CODES[f.err.kind];
+    case 'commander':
+      return f.code === 'commander.helpDisplayed' || f.code === 'commander.version' || f.code === 'commander.help' ? 0 : 3;
+    case 'interrupted':
+      return 130; // Ctrl-C at a prompt
+    case 'input':
+      return 3;
+    case 'internal':
+      return 1;
   }
-  if (err instanceof Error && err.name === 'ExitPromptError') return 130; // Ctrl-C at a prompt
-  if (err instanceof Error && INPUT_ERROR_NAMES.has(err.name)) return 3;
-  return 1;
 }
 
-function report(err: unknown, debug: boolean): void {
-  if (isCommanderError(err)) return; // commander has printed its own message
-  if (err instanceof CliError && err.silent) return;
-  if (err instanceof Error && err.name === 'ExitPromptError') {
+function report(f: Failure, err: unknown, debug: boolean): void {
+  if (f.type === 'commander') return; // commander has printed its own message
+  if (f.type === 'cli' && f.err.silent) return;
+  if (f.type === 'interrupted') {
     process.stderr.write('\n');
     return;
   }
-  const message = err instanceof Error ? err.message : String(err);
-  const known = err instanceof CliError || (err instanceof Error && INPUT_ERROR_NAMES.has(err.name));
+  const known = f.type !== 'internal';
+  const message = f.type === 'cli' ? f.err.message : f.message;
   process.stderr.write(`pgauth: ${known ? '' : 'error: '}${message}\n`);
   if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
   else if (!known) process.stderr.write('pgauth: (run with --debug for details)\n');
@@ -60,11 +99,10 @@ export function jsonRequested(argv: readonly string[]): boolean {
 }
 
 /** The error's kind for `--json`: the CliError kinds, usage for input and commander errors, else internal. */
-export function errorKind(err: unknown): CliErrorKind | 'interrupted' | 'internal' {
-  if (err instanceof CliError) return err.kind;
-  if (isCommanderError(err) || (err instanceof Error && INPUT_ERROR_NAMES.has(err.name))) return 'usage';
-  if (err instanceof Error && err.name === 'ExitPromptError') return 'interrupted';
-  return 'internal';
+export function errorKind(f: Failure): CliErrorKind | 'interrupted' | 'internal' {
+  if (f.type === 'cli') return f.err.kind;
+  if (f.type === 'commander' || f.type === 'input') return 'usage';
+  return f.type;
 }
 
 /**
@@ -72,10 +110,10 @@ export function errorKind(err: unknown): CliErrorKind | 'interrupted' | 'interna
  * command failed before printing its own. A silent CliError has printed it.
  * One line, so that it is also a JSON line for `serve --json`.
  */
-export function jsonErrorDocument(err: unknown): string | undefined {
-  if (err instanceof CliError && err.silent) return undefined;
+export function jsonErrorDocument(f: Failure, err: unknown): string | undefined {
+  if (f.type === 'cli' && f.err.silent) return undefined;
   const message = (err instanceof Error ? err.message : String(err)).replace(/^error: /, '').trim();
-  return JSON.stringify({ ok: false, error: { kind: errorKind(err), message } }) + '\n';
+  return JSON.stringify({ ok: false, error: { kind: errorKind(f), message } }) + '\n';
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -97,7 +135,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       const noInput = argv.includes('--no-input');
       if (process.stdin.isTTY && !noInput) {
         const { runMenu } = await import('./menu.js');
-        await runMenu(program);
+        await runMenu();
       } else {
         process.stderr.write(program.helpInformation());
         code = 3;
@@ -106,9 +144,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       await program.parseAsync([...argv]);
     }
   } catch (err) {
-    code = exitCodeFor(err);
-    report(err, debug);
-    const doc = code !== 0 && jsonRequested(argv.slice(2)) ? jsonErrorDocument(err) : undefined;
+    const failure = await failureOf(err);
+    code = exitCodeFor(failure);
+    report(failure, err, debug);
+    const doc = code !== 0 && jsonRequested(argv.slice(2)) ? jsonErrorDocument(failure, err) : undefined;
     if (doc !== undefined) process.stdout.write(doc);
   }
   if (code !== 0 || process.exitCode === undefined) process.exitCode = code;

@@ -2,16 +2,20 @@
  * `pgauth` alone on a terminal: a menu of actions that comes back after each
  * one, until Quit or Esc (exit 0) or Ctrl-C (exit 130). The header names the role
  * file it works on. An action's error is one line and the menu goes on.
+ * The entries come from the command list (each definition's `menu`).
  */
-import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CommanderError } from 'commander';
+import { menuActions, type MenuContext } from './command.js';
+import { loadCommands } from './commands/index.js';
+import { CliError, PromptInterrupted } from './errors.js';
+import { buildProgram } from './program.js';
 import { promptSelectOrEscape } from './prompts.js';
-import { MENU_ACTIONS, type MenuContext } from './menu-actions.js';
+import { defaultRolesPath, loadRoleFile } from '../roles/index.js';
 
 /** The role file, as the header shows it, and its role names for the pickers. */
 async function roleFileState(): Promise<{ header: string; ctx: MenuContext }> {
-  const { defaultRolesPath, loadRoleFile } = await import('../roles/index.js');
-  const { existsSync } = await import('node:fs');
-  const { resolve } = await import('node:path');
   const path = defaultRolesPath();
   const shown = resolve(path);
   if (!existsSync(path)) return { header: `Role file: ${shown} (not created yet)`, ctx: { roleNames: [] } };
@@ -23,29 +27,22 @@ async function roleFileState(): Promise<{ header: string; ctx: MenuContext }> {
   }
 }
 
-/** Ctrl-C at a prompt ends the menu (exit 130, as main does); anything else is one line. */
-function isCtrlC(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ExitPromptError';
-}
-
 /** One line for an action's error; commander has printed its own already. */
 export function menuErrorLine(err: unknown): string | null {
-  if (err instanceof Error && err.name === 'CommanderError') return null;
-  if (err instanceof Error && err.name === 'CliError' && (err as Error & { silent?: boolean }).silent) return null;
+  if (err instanceof CommanderError) return null;
+  if (err instanceof CliError && err.silent) return null;
   const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
   return `pgauth: ${message}`;
 }
 
 /** Runs one action on a fresh program (commander keeps option values between parses). */
 async function runAction(argv: string[]): Promise<void> {
-  const { buildProgram } = await import('./program.js');
   const program = await buildProgram(argv);
   await program.parseAsync(['node', 'pgauth', ...argv]);
 }
 
-export async function runMenu(program: Command): Promise<void> {
-  const known = new Set(program.commands.map((c) => c.name()));
-  const actions = MENU_ACTIONS.filter((a) => known.has(a.value.split(' ')[0]!));
+export async function runMenu(): Promise<void> {
+  const actions = menuActions(await loadCommands());
   for (;;) {
     const { header, ctx } = await roleFileState();
     process.stderr.write(`\n${header}\n`);
@@ -57,7 +54,8 @@ export async function runMenu(program: Command): Promise<void> {
       const argv = await action.args(ctx);
       if (argv) await runAction(argv);
     } catch (err) {
-      if (isCtrlC(err)) throw err;
+      // Ctrl-C at a prompt ends the menu (exit 130, as main does); anything else is one line.
+      if (err instanceof PromptInterrupted) throw err;
       const line = menuErrorLine(err);
       if (line) process.stderr.write(line + '\n');
     }

@@ -1,30 +1,13 @@
 /**
- * Commander wiring only: each command module registers its own flags and
- * loads its implementation lazily. When the command line names a command,
- * only that command's module is loaded, so start-up pays for one command,
- * not all of them; help, the menu and unknown words load every module.
+ * Commander wiring only: the program's global options, then the commands of
+ * the command list (commands/index.ts). When the command line names a
+ * command, only that command's definition is loaded; help, the menu and
+ * unknown words load them all. Actions load when their command runs.
  */
 import { Command } from 'commander';
 import { packageVersion } from './version.js';
-
-interface CommandModule {
-  register(program: Command): void;
-}
-
-/** Which module registers which top-level command, in help order. */
-const MODULES: ReadonlyArray<{ commands: readonly string[]; load: () => Promise<CommandModule> }> = [
-  {
-    commands: ['add-role', 'passwd', 'alter-role', 'remove-role', 'list-roles', 'check-roles', 'verify', 'export', 'import'],
-    load: () => import('./commands/roles.js'),
-  },
-  { commands: ['verifier'], load: () => import('./commands/secrets.js') },
-  { commands: ['serve'], load: () => import('./commands/serve.js') },
-  { commands: ['probe'], load: () => import('./commands/probe.js') },
-  { commands: ['hba'], load: () => import('./commands/hba.js') },
-  { commands: ['pam-check'], load: () => import('./commands/pam.js') },
-  { commands: ['conform'], load: () => import('./commands/conform.js') },
-  { commands: ['oauth-token'], load: () => import('./commands/oauth.js') },
-];
+import { registerCommands } from './command.js';
+import { loadCommands } from './commands/index.js';
 
 /** The command word of an argv (the first word that is not a global option). */
 function commandWord(args: readonly string[]): string | undefined {
@@ -49,9 +32,6 @@ export async function buildProgram(args: readonly string[] = []): Promise<Comman
     .configureOutput({
       outputError: (str, write) => write(str.startsWith('error:') ? `pgauth: ${str}` : str),
     });
-  const word = commandWord(args);
-  const only = MODULES.find((m) => word !== undefined && m.commands.includes(word));
-  const mods = await Promise.all((only ? [only] : MODULES).map((m) => m.load()));
-  for (const mod of mods) mod.register(program);
+  registerCommands(program, await loadCommands(commandWord(args)));
   return program;
 }

@@ -3,7 +3,10 @@
  * without a terminal. Callers check canPrompt() first; these refuse otherwise.
  */
 import { input, password, select, confirm } from '@inquirer/prompts';
-import { usageError } from './errors.js';
+// @inquirer/prompts does not re-export its errors; @inquirer/core (its one
+// installed copy, a dependency of every prompt) is where they are defined.
+import { AbortPromptError, ExitPromptError } from '@inquirer/core';
+import { PromptInterrupted, usageError } from './errors.js';
 
 /**
  * Prompts draw on stderr, as psql's do, so `--json > file` (or any piped
@@ -15,24 +18,39 @@ function requireTty(): void {
   if (!process.stdin.isTTY) throw usageError('cannot prompt: stdin is not a terminal');
 }
 
+/** Runs a prompt; Ctrl-C (the library's ExitPromptError) becomes our PromptInterrupted. */
+async function asking<T>(prompt: Promise<T>): Promise<T> {
+  try {
+    return await prompt;
+  } catch (err) {
+    if (err instanceof ExitPromptError) throw new PromptInterrupted({ cause: err });
+    throw err;
+  }
+}
+
 /** Hidden input: nothing is echoed, not even a mask. */
 export async function promptPassword(message: string): Promise<string> {
   requireTty();
-  return password({ message }, context());
+  return asking(password({ message }, context()));
 }
 
 export async function promptText(message: string, opts: { default?: string; required?: boolean } = {}): Promise<string> {
   requireTty();
-  return input({
-    message,
-    ...(opts.default !== undefined ? { default: opts.default } : {}),
-    required: opts.required ?? true,
-  }, context());
+  return asking(
+    input(
+      {
+        message,
+        ...(opts.default !== undefined ? { default: opts.default } : {}),
+        required: opts.required ?? true,
+      },
+      context(),
+    ),
+  );
 }
 
 export async function promptConfirm(message: string, defaultValue = false): Promise<boolean> {
   requireTty();
-  return confirm({ message, default: defaultValue }, context());
+  return asking(confirm({ message, default: defaultValue }, context()));
 }
 
 export async function promptSelect<T extends string>(
@@ -40,7 +58,7 @@ export async function promptSelect<T extends string>(
   choices: ReadonlyArray<{ value: T; name: string; description?: string }>,
 ): Promise<T> {
   requireTty();
-  return select<T>({ message, choices: choices.map((c) => ({ ...c })), pageSize: Math.max(7, choices.length) }, context());
+  return asking(select<T>({ message, choices: choices.map((c) => ({ ...c })), pageSize: Math.max(7, choices.length) }, context()));
 }
 
 /**
@@ -61,9 +79,9 @@ export async function promptSelectOrEscape<T extends string>(
   };
   process.stdin.on('keypress', onKey);
   try {
-    return await select<T>({ message, choices: choices.map((c) => ({ ...c })), pageSize: Math.max(7, choices.length) }, { ...context(), signal: abort.signal });
+    return await asking(select<T>({ message, choices: choices.map((c) => ({ ...c })), pageSize: Math.max(7, choices.length) }, { ...context(), signal: abort.signal }));
   } catch (err) {
-    if (abort.signal.aborted && err instanceof Error && err.name === 'AbortPromptError') return onEscape;
+    if (abort.signal.aborted && err instanceof AbortPromptError) return onEscape;
     throw err;
   } finally {
     process.stdin.removeListener('keypress', onKey);

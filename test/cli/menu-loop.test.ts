@@ -12,6 +12,7 @@ import { PGAUTH_BIN } from '../helpers/proc.js';
 import { startTmux, tmuxMissing, type TmuxSession } from '../helpers/tmux.js';
 import { menuErrorLine } from '../../src/cli/menu.js';
 import { CliError } from '../../src/cli/errors.js';
+import { CommanderError } from 'commander';
 
 const MENU = 'What do you want to do?';
 
@@ -120,6 +121,5 @@ describeWith(tmuxMissing(), 'the menu stays', () => {
 it('turns an action error into one line', () => {
   expect(menuErrorLine(new CliError('usage', 'bad thing\nsecond line'))).toBe('pgauth: bad thing');
   expect(menuErrorLine(new CliError('rejected', 'printed', true))).toBeNull();
-  const commander = Object.assign(new Error('x'), { name: 'CommanderError' });
-  expect(menuErrorLine(commander)).toBeNull();
+  expect(menuErrorLine(new CommanderError(1, 'commander.unknownOption', 'x'))).toBeNull();
 });

@@ -9,7 +9,7 @@ import { makeCerts } from '../helpers/certs.js';
 import { startCluster, type Cluster } from '../helpers/pg.js';
 import { writeServerFile } from '../helpers/tmp.js';
 import { hbaFileRules, loadHbaFile, matchHba, type HbaFile, type LoadOptions } from '../../src/hba/index.js';
-import { hbaCheck } from '../../src/cli/commands/hba.js';
+import { hbaCheck } from '../../src/cli/commands/hba/check-connection.js';
 import type { ConnectionFacts } from '../../src/hba/decision.js';
 import { observeAuth, type Observed } from './wire.js';
 import { ADMIN_LINE, CONNECTIONS, DATABASES, GROUPS, ROLE_FILE, ROLE_SQL, USERS, type Conn } from './cases.js';

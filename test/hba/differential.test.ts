@@ -18,7 +18,7 @@ import { describeWith, pgMajorVersion, pgMissing } from '../helpers/env.js';
 import { waitFor, type Cluster } from '../helpers/pg.js';
 import { tempDir, writeServerFile } from '../helpers/tmp.js';
 import { hbaFileRules, loadHbaFile, matchHba, type LoadOptions } from '../../src/hba/index.js';
-import { hbaCheck } from '../../src/cli/commands/hba.js';
+import { hbaCheck } from '../../src/cli/commands/hba/check-connection.js';
 import type { ConnectionFacts } from '../../src/hba/decision.js';
 import { observeAuth, type Observed } from './wire.js';
 import { startServe, type Served } from '../helpers/serve.js';

@@ -1,6 +1,6 @@
 /** serve's text log lines (--log-format text): the protocol of an attempt, and the pg_sleep events. */
 import { describe, expect, it } from 'vitest';
-import { formatEventText } from '../../src/cli/commands/serve.js';
+import { formatEventText } from '../../src/cli/serve-log.js';
 
 describe('serve text log lines', () => {
   it('an attempt names the protocol version the session speaks', () => {

@@ -2,106 +2,23 @@
  * `pgauth conform [--scenario NAME]... [--json] [--junit FILE] -- COMMAND ARGS...`:
  * runs a client command against one hostile server per scenario and says
  * what it did (SPEC §10). Exit 0 when it refused every scenario, 1 when it
- * failed one, 3 on a usage error. The work is in src/conform, loaded lazily.
+ * failed one, 3 on a usage error.
  */
-import type { Command } from 'commander';
-import { parseDuration } from './serve.js';
-import { globalOptions, printJson } from '../context.js';
-import { CliError, usageError } from '../errors.js';
-import { SCENARIO_NAMES, type ScenarioName } from '../../server/scenarios/types.js';
-import type { ConformResult } from '../../conform/run.js';
+import { lazyAction, type CommandDefinition } from '../command.js';
+import { SCENARIO_NAMES } from '../../server/scenarios/types.js';
 
-interface ConformFlags {
-  scenario?: string[];
-  scenarioTimeout: string;
-  clientUrlVar?: string;
-  junit?: string;
-  json?: boolean;
-}
-
-const DID_TEXT: Record<ConformResult['did'], string> = {
-  refused: 'refused',
-  'logged-in': 'logged in',
-  'sent-password-in-clear': 'sent the password in clear',
-  'sent-md5-hash': 'sent an md5 hash of the password',
-  'timed-out': 'still busy at the time limit',
-  'no-connection': 'never connected',
+export const conform: CommandDefinition = {
+  name: 'conform',
+  define: (program) =>
+    program
+      .command('conform')
+      .description('run a client command against hostile servers (one per scenario) and report what it refused')
+      .usage('[options] -- COMMAND [ARGS...]')
+      .argument('<command...>', 'the client to test; it gets PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLROOTCERT and DATABASE_URL')
+      .option('--scenario <NAME>', `run only this scenario (repeatable): ${SCENARIO_NAMES.join(', ')}`, (v: string, prev: string[] = []) => [...prev, v])
+      .option('--scenario-timeout <DURATION>', 'how long the client may take per scenario before it is ended and the scenario fails', '10s')
+      .option('--client-url-var <NAME>', 'also put the connection URL in this variable (besides DATABASE_URL)')
+      .option('--junit <FILE>', 'write the results as JUnit XML')
+      .option('--json', 'print the results as one JSON document')
+      .action(lazyAction(() => import('./conform.action.js'))),
 };
-
-/** What the client did, in words; a client still computing huge-iterations has no iteration cap. */
-function didText(r: ConformResult): string {
-  return r.did === 'timed-out' && r.scenario === 'huge-iterations' ? 'still computing at the time limit (no iteration cap)' : DID_TEXT[r.did];
-}
-
-export function register(program: Command): void {
-  program
-    .command('conform')
-    .description('run a client command against hostile servers (one per scenario) and report what it refused')
-    .usage('[options] -- COMMAND [ARGS...]')
-    .argument('<command...>', 'the client to test; it gets PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLROOTCERT and DATABASE_URL')
-    .option('--scenario <NAME>', `run only this scenario (repeatable): ${SCENARIO_NAMES.join(', ')}`, (v: string, prev: string[] = []) => [...prev, v])
-    .option('--scenario-timeout <DURATION>', 'how long the client may take per scenario before it is ended and the scenario fails', '10s')
-    .option('--client-url-var <NAME>', 'also put the connection URL in this variable (besides DATABASE_URL)')
-    .option('--junit <FILE>', 'write the results as JUnit XML')
-    .option('--json', 'print the results as one JSON document')
-    .action(async function (this: Command, words: string[], flags: ConformFlags) {
-      const g = globalOptions(this);
-      const scenarios = (flags.scenario ?? [...SCENARIO_NAMES]) as string[];
-      const unknown = scenarios.find((s) => !(SCENARIO_NAMES as readonly string[]).includes(s));
-      if (unknown !== undefined) throw usageError(`--scenario: unknown scenario "${unknown}" (one of: ${SCENARIO_NAMES.join(', ')})`);
-      if (flags.clientUrlVar !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(flags.clientUrlVar)) {
-        throw usageError(`--client-url-var: "${flags.clientUrlVar}" is not an environment variable name`);
-      }
-      const timeoutMs = parseDuration('--scenario-timeout', flags.scenarioTimeout);
-      const [command, ...args] = words;
-      const { runConform, ConformCommandError } = await import('../../conform/run.js');
-      const progress = !g.json && process.stderr.isTTY === true;
-      let results: ConformResult[];
-      try {
-        results = await runConform({
-          command: command!,
-          args,
-          scenarios: scenarios as ScenarioName[],
-          timeoutMs,
-          env: process.env,
-          ...(flags.clientUrlVar ? { urlVar: flags.clientUrlVar } : {}),
-          ...(progress ? { onResult: (r: ConformResult) => process.stderr.write(`pgauth: ${r.scenario}: ${didText(r)}\n`) } : {}),
-        });
-      } catch (e) {
-        if (e instanceof ConformCommandError) throw usageError(e.message);
-        throw e;
-      }
-      if (flags.junit !== undefined) await writeJunit(flags.junit, words.join(' '), results);
-      const ok = results.every((r) => r.pass);
-      if (g.json) printJson({ ok, client: words.join(' '), results });
-      else await render(words.join(' '), results);
-      if (!ok) throw new CliError('rejected', `${results.filter((r) => !r.pass).length} of ${results.length} scenarios failed`, true);
-    });
-}
-
-async function writeJunit(path: string, client: string, results: readonly ConformResult[]): Promise<void> {
-  const { junitXml } = await import('../../ci/junit.js');
-  const { writeFileSync } = await import('node:fs');
-  const xml = junitXml(
-    'pgauth conform',
-    results.map((r) => ({
-      name: r.scenario,
-      classname: `pgauth.conform.${client.split(' ')[0] ?? 'client'}`,
-      seconds: r.ms / 1000,
-      ...(r.pass ? {} : { failure: { message: `${didText(r)}; a safe client ${r.safe}`, text: `${r.does}\nclient: ${client}\n${r.clientMessage ?? ''}` } }),
-    })),
-  );
-  try {
-    writeFileSync(path, xml);
-  } catch (e) {
-    throw usageError(`--junit ${path}: ${(e as Error).message}`);
-  }
-}
-
-async function render(client: string, results: readonly ConformResult[]): Promise<void> {
-  const { print, style, table } = await import('../render.js');
-  const rows = results.map((r) => [r.scenario, didText(r), r.pass ? style.ok('pass') : style.fail('FAIL'), r.libpq]);
-  print(table(['scenario', 'this client', 'result', 'libpq refuses'], rows, { compact: true }));
-  const failed = results.filter((r) => !r.pass).length;
-  print(failed === 0 ? style.ok(`${client}: refused all ${results.length} scenarios`) : style.fail(`${client}: failed ${failed} of ${results.length} scenarios`));
-}

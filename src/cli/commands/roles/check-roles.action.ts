@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { globalOptions, printJson } from '../../context.js';
+import { CliError } from '../../errors.js';
+import { print, style } from '../../render.js';
+import { checkRoles } from '../../../roles/commands.js';
+import { pathOpts, rolesPath, withRoleErrors } from './role-file.js';
+import type { RoleFileFlags } from './options.js';
+
+/** One line per finding, then the summary. */
+function renderCheck(path: string, result: Awaited<ReturnType<typeof checkRoles>>): string {
+  const lines = result.findings.map((f) => {
+    const where = f.line === 0 ? path : `${path}:${f.line}`;
+    const sev = f.severity === 'error' ? style.fail('error') : style.warn('warning');
+    return `${where}: ${sev}: ${f.message} ${style.dim(`[${f.code}]`)}`;
+  });
+  const errors = result.findings.filter((f) => f.severity === 'error').length;
+  const warnings = result.findings.length - errors;
+  lines.push(
+    errors > 0
+      ? style.fail(`${errors} error(s), ${warnings} warning(s) in ${path}`)
+      : style.ok(`${path}: ${result.roles} role(s), no errors${warnings ? `, ${warnings} warning(s)` : ''}`),
+  );
+  return lines.join('\n');
+}
+
+export const run = (flags: RoleFileFlags, cmd: Command): Promise<void> =>
+  withRoleErrors(async () => {
+    const g = globalOptions(cmd);
+    const path = rolesPath(flags);
+    const result = await checkRoles(path, pathOpts(flags));
+    if (g.json) printJson(result);
+    else print(renderCheck(path, result));
+    if (!result.ok) throw new CliError('rejected', `${path} has errors`, true);
+  });

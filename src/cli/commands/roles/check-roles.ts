@@ -1,0 +1,15 @@
+/** `pgauth check-roles`: what PgBouncer would mis-read in the role file (SPEC §1). */
+import { lazyAction, type CommandDefinition } from '../../command.js';
+import { jsonOption } from '../../flags.js';
+import { rolesOption } from './options.js';
+
+export const checkRoles: CommandDefinition = {
+  name: 'check-roles',
+  define(program) {
+    const cmd = program.command('check-roles').description('report what PgBouncer would mis-read in the role file (exit 1 on errors)');
+    rolesOption(cmd);
+    jsonOption(cmd);
+    return cmd.action(lazyAction(() => import('./check-roles.action.js')));
+  },
+  menu: { name: 'Check the role file for PgBouncer traps', order: 7, args: async () => ['check-roles'] },
+};

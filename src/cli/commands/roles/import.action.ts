@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { globalOptions, printJson, warn, type GlobalOptions } from '../../context.js';
+import { CliError } from '../../errors.js';
+import { readPassword, type PasswordFlags } from '../../password.js';
+import { print, style } from '../../render.js';
+import { mergeRoles, precheckRoleFile, rolesFromSource } from '../../../roles/commands.js';
+import { MAX_ROLE_FILE_BYTES, RoleFileError } from '../../../roles/store.js';
+import type { RoleRecord } from '../../../roles/index.js';
+import { readFileBounded } from '../../../files/read-bounded.js';
+import { pathOpts, rolesPath, warnUnsafePath, withRoleErrors } from './role-file.js';
+import { hasPasswordSource } from './secret.js';
+import type { RoleFileFlags } from './options.js';
+
+interface ImportFlags extends RoleFileFlags, PasswordFlags {
+  replace?: boolean;
+  importUnreadableAsNologin?: boolean;
+  keepPlaintext?: boolean;
+}
+
+/** The roles a source holds, before they are merged into the role file. */
+interface Found {
+  kind: 'userlist' | 'sql' | 'server';
+  roles: RoleRecord[];
+  skipped: Array<{ name: string; reason: string }>;
+  warnings: string[];
+}
+
+/** Import sources are bounded like role files. */
+async function readSource(source: string): Promise<Buffer> {
+  if (source === '-') {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of process.stdin) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      total += b.length;
+      if (total > MAX_ROLE_FILE_BYTES) throw new RoleFileError(`stdin: more than ${MAX_ROLE_FILE_BYTES} bytes`);
+      chunks.push(b);
+    }
+    return Buffer.concat(chunks);
+  }
+  try {
+    return readFileBounded(source, MAX_ROLE_FILE_BYTES);
+  } catch (err) {
+    throw new RoleFileError(`cannot read ${source}: ${(err as Error).message}`, source);
+  }
+}
+
+/** The roles of a live server (postgresql:// URI), and the URI to report (without its password); the probe's code is loaded only for this source. */
+async function fromServer(uri: string, flags: ImportFlags, g: GlobalOptions): Promise<{ found: Found; source: string }> {
+  const password = hasPasswordSource(flags) ? await readPassword(flags, { confirm: false, input: g.input }) : undefined;
+  const { fetchRolesFromServer, redactUri, uriHasPassword, LiveImportError } = await import('../../../probe/import-live.js');
+  if (uriHasPassword(uri)) {
+    warn('the password in the URI is on the command line, where other users can see it; prefer --password-stdin, PGPASSWORD or ~/.pgpass');
+  }
+  try {
+    const records = await fetchRolesFromServer(uri, password !== undefined ? { password } : {});
+    return { found: { kind: 'server', roles: records, skipped: [], warnings: [] }, source: redactUri(uri) };
+  } catch (err) {
+    if (err instanceof LiveImportError) throw new CliError(err.kind, err.message);
+    throw err;
+  }
+}
+
+/** A userlist or SQL dump from a file or stdin ('-'). */
+async function fromFile(source: string, flags: ImportFlags): Promise<{ found: Found; source: string }> {
+  const opts = { unreadableAsNologin: flags.importUnreadableAsNologin === true, keepPlaintext: flags.keepPlaintext === true };
+  return { found: rolesFromSource(await readSource(source), source === '-' ? 'stdin' : source, opts), source };
+}
+
+type Report = Awaited<ReturnType<typeof mergeRoles>>;
+
+function renderReport(report: Report, path: string): string {
+  const lines = [`${style.strong(`import from ${report.source}`)} (${report.kind}) into ${path}:`];
+  lines.push(`  ${style.ok('added')}    ${report.added.length ? report.added.join(', ') : style.dim('none')}`);
+  lines.push(`  ${style.ok('replaced')} ${report.replaced.length ? report.replaced.join(', ') : style.dim('none')}`);
+  lines.push(`  ${style.warn('skipped')}  ${report.skipped.length ? '' : style.dim('none')}`);
+  for (const s of report.skipped) lines.push(`    ${s.name}: ${s.reason}`);
+  return lines.join('\n');
+}
+
+export const run = (sourceArg: string, flags: ImportFlags, cmd: Command): Promise<void> =>
+  withRoleErrors(async () => {
+    const g = globalOptions(cmd);
+    const path = rolesPath(flags);
+    warnUnsafePath((await precheckRoleFile(path, 'import into', pathOpts(flags))).findings, path);
+    const { found, source } = /^postgres(ql)?:\/\//i.test(sourceArg) ? await fromServer(sourceArg, flags, g) : await fromFile(sourceArg, flags);
+    const report = await mergeRoles({ path, source, replace: flags.replace === true, ...found, ...pathOpts(flags) });
+    for (const w of report.warnings) warn(w);
+    if (g.json) return printJson(report);
+    print(renderReport(report, path));
+  });
