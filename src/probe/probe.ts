@@ -10,9 +10,10 @@ import type { ConnectionFacts } from '../hba/decision.js';
 import type { ConnParams, HostSpec } from './conninfo.js';
 import { ConninfoError } from './conninfo.js';
 import { defaultLookup, resolveHost, TransportError, type LookupFunction } from './connect.js';
-import { classifyServerError, diagnose, type DiagnosisCode } from './diagnose.js';
+import { classifyServerError, diagnose } from './diagnose.js';
 import { newAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type Step, type TraceEntry } from './attempt.js';
 import { runAttempt } from './handshake.js';
+import { encryptionPlan, nextAfterFailure } from './policy/sslmode.js';
 import { passwordFromFile, pgpassHost } from './pgpass.js';
 import { detectServerKind } from './server-kind.js';
 import { buildReport, type Expectations, type ProbeResult } from './report.js';
@@ -107,55 +108,8 @@ export function loadTlsMaterial(p: ConnParams, env: NodeJS.ProcessEnv = process.
   return m;
 }
 
-function encryptionPlan(p: ConnParams, host: HostSpec): Encryption[] {
-  if (host.unix) return ['plain']; // libpq: sslmode is ignored on Unix sockets
-  if (p.sslnegotiation === 'direct') return ['direct'];
-  switch (p.sslmode) {
-    case 'disable':
-      return ['plain'];
-    case 'allow':
-      return ['plain', 'ssl'];
-    case 'prefer':
-      return ['ssl', 'plain'];
-    default:
-      return ['ssl'];
-  }
-}
-
 const isHbaMiss = (a: AttemptResult) =>
   a.failure?.origin === 'server' && ['no-hba-entry', 'tls-required'].includes(classifyServerError(a.failure.error, a.failure.afterAuthOk));
-
-/** Client-side failures of the TLS handshake itself (libpq: pqsecure_open_client failed). */
-const TLS_NEGOTIATION_FAILURES: ReadonlySet<DiagnosisCode> = new Set(['tls-unsupported', 'tls-verify-failed', 'tls-client-cert']);
-
-/**
- * What libpq does after a failed attempt (fe-connect.c PQconnectPoll):
- * - no connection, or connect_timeout expired: the next address (then host);
- * - 57P03 "cannot connect now": the next host;
- * - an ErrorResponse before AuthenticationOk, or a failed TLS handshake: the
- *   other encryption of sslmode prefer/allow, once (not after an 'N' answer,
- *   which already continued in plaintext on the same connection);
- * - anything else (a client-side refusal such as no password, require_auth or
- *   channel_binding, an error after AuthenticationOk, a broken protocol): stop.
- *   No further address or host is tried: "If a connection is established
- *   successfully, but authentication fails, the remaining hosts in the list
- *   are not tried" (libpq-connect.html).
- */
-export function nextAfterFailure(a: AttemptResult): 'next-address' | 'next-host' | 'other-encryption' | 'stop' {
-  const f = a.failure;
-  if (!f) return 'stop';
-  if (f.origin === 'client' && (f.code === 'connection-refused' || f.code === 'timeout')) return 'next-address';
-  if (f.origin === 'server' && f.error.code === '57P03') return 'next-host';
-  if (a.sslResponse === 'N') return 'stop';
-  if (f.origin === 'server' && !f.afterAuthOk) return 'other-encryption';
-  if (f.origin === 'client' && a.encryption === 'ssl' && a.sslResponse === 'S') {
-    // libpq checks the certificate inside its handshake (open_client_SSL); the probe just after it.
-    if (f.code === 'tls-verify-failed') return 'other-encryption';
-    // A TLS 1.3 alert about our certificate arrives after the handshake: libpq stops there.
-    if (!a.tlsUsed && TLS_NEGOTIATION_FAILURES.has(f.code)) return 'other-encryption';
-  }
-  return 'stop';
-}
 
 /**
  * The attempt that explains the failure. Only the last address tried counts

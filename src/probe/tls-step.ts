@@ -8,6 +8,7 @@ import { clientFailure } from './attempt.js';
 import type { AttemptSession } from './attempt-session.js';
 import { TransportError, type TlsInfo } from './connect.js';
 import type { DiagnosisCode } from './diagnose.js';
+import { tlsRequired } from './policy/sslmode.js';
 import { chainErrorReason, checkHostName } from './tls-verify.js';
 
 /** Maps a TLS-layer failure to a diagnosis code by OpenSSL's wording. */
@@ -57,7 +58,7 @@ async function sslRequest(s: AttemptSession): Promise<void> {
     await startTls(s, false);
   } else if (ch === 'N') {
     result.sslResponse = 'N';
-    if (['require', 'verify-ca', 'verify-full'].includes(o.params.sslmode)) {
+    if (tlsRequired(o.params.sslmode)) {
       s.step('ssl-request', 'server refuses TLS (N)', false);
       throw clientFailure('tls-unsupported', 'server does not support SSL, but SSL was required');
     }
