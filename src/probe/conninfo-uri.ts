@@ -45,8 +45,25 @@ export function parseUriConninfo(uri: string): ConninfoValues {
   checkLength(uri, 'the URI');
   const m = /^postgres(?:ql)?:\/\//.exec(uri);
   if (!m) throw new ConninfoError(`invalid URI: "${redactUri(uri)}"`);
+  const parts = splitUri(uri.slice(m[0].length));
   const out: ConninfoValues = {};
-  let rest = uri.slice(m[0].length);
+  if (parts.userinfo !== undefined) Object.assign(out, parseUserinfo(parts.userinfo, uri));
+  if (parts.authority !== '') Object.assign(out, parseAuthority(parts.authority, uri));
+  if (parts.path !== undefined && parts.path !== '') out.dbname = percentDecode(parts.path, uri);
+  if (parts.query !== '') Object.assign(out, parseQuery(parts.query, uri));
+  return out;
+}
+
+interface UriParts {
+  userinfo: string | undefined;
+  authority: string;
+  path: string | undefined;
+  query: string;
+}
+
+/** The URI after its scheme, cut into user info, authority (host list), path (dbname) and query. */
+function splitUri(afterScheme: string): UriParts {
+  let rest = afterScheme;
   // libpq (conninfo_uri_parse_options) takes user[:password] up to the first '@' met before any '/':
   // 'postgresql://u:p@ss@h' is user u, password p, host 'ss@h'. Percent-encode an '@' in a password.
   let userinfo: string | undefined;
@@ -61,76 +78,76 @@ export function parseUriConninfo(uri: string): ConninfoValues {
     query = rest.slice(q + 1);
     rest = rest.slice(0, q);
   }
-  let path: string | undefined;
   // The authority ends at the first '/' outside brackets.
   let depth = 0;
-  let slash = -1;
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '[') depth++;
     else if (rest[i] === ']') depth--;
-    else if (rest[i] === '/' && depth === 0) {
-      slash = i;
-      break;
+    else if (rest[i] === '/' && depth === 0) return { userinfo, authority: rest.slice(0, i), path: rest.slice(i + 1), query };
+  }
+  return { userinfo, authority: rest, path: undefined, query };
+}
+
+/** `user[:password]`, percent-decoded; the password never appears in an error. */
+function parseUserinfo(userinfo: string, uri: string): ConninfoValues {
+  const out: ConninfoValues = {};
+  const colon = userinfo.indexOf(':');
+  const user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
+  if (user !== '') out.user = percentDecode(user, uri);
+  if (colon >= 0) out.password = percentDecode(userinfo.slice(colon + 1), uri, '(the password)');
+  return out;
+}
+
+/** `host[:port][,host[:port]...]`, IPv6 addresses in brackets, into libpq's parallel host and port lists. */
+function parseAuthority(authority: string, uri: string): ConninfoValues {
+  const out: ConninfoValues = {};
+  const hosts: string[] = [];
+  const ports: string[] = [];
+  for (const part of authority.split(',')) {
+    const { host, port } = hostAndPort(part, uri);
+    hosts.push(host);
+    ports.push(percentDecode(port, uri));
+  }
+  if (hosts.some((h) => h !== '')) out.host = hosts.join(',');
+  if (ports.some((p) => p !== '')) out.port = ports.join(',');
+  return out;
+}
+
+/** One `host[:port]` or `[v6addr][:port]` of the list; a bracketed address is taken as written, a name is percent-decoded. */
+function hostAndPort(part: string, uri: string): { host: string; port: string } {
+  if (part.startsWith('[')) {
+    const close = part.indexOf(']');
+    if (close < 0) throw new ConninfoError(`end of string reached when looking for matching "]" in IPv6 host address in URI: "${redactUri(uri)}"`);
+    const host = part.slice(1, close);
+    if (host === '') throw new ConninfoError(`IPv6 host address may not be empty in URI: "${redactUri(uri)}"`);
+    const after = part.slice(close + 1);
+    if (after !== '' && !after.startsWith(':')) {
+      throw new ConninfoError(`unexpected character "${after[0]}" at position ${close + 1} in URI (expected ":" or "/"): "${redactUri(uri)}"`);
     }
+    return { host, port: after.slice(1) };
   }
-  let authority = rest;
-  if (slash >= 0) {
-    authority = rest.slice(0, slash);
-    path = rest.slice(slash + 1);
-  }
-  if (userinfo !== undefined) {
-    const colon = userinfo.indexOf(':');
-    const user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
-    if (user !== '') out.user = percentDecode(user, uri);
-    if (colon >= 0) out.password = percentDecode(userinfo.slice(colon + 1), uri, '(the password)');
-  }
-  if (authority !== '') {
-    const hosts: string[] = [];
-    const ports: string[] = [];
-    for (const part of authority.split(',')) {
-      let host = part;
-      let port = '';
-      if (part.startsWith('[')) {
-        const close = part.indexOf(']');
-        if (close < 0) throw new ConninfoError(`end of string reached when looking for matching "]" in IPv6 host address in URI: "${redactUri(uri)}"`);
-        host = part.slice(1, close);
-        if (host === '') throw new ConninfoError(`IPv6 host address may not be empty in URI: "${redactUri(uri)}"`);
-        const after = part.slice(close + 1);
-        if (after !== '' && !after.startsWith(':')) {
-          throw new ConninfoError(`unexpected character "${after[0]}" at position ${close + 1} in URI (expected ":" or "/"): "${redactUri(uri)}"`);
-        }
-        port = after.slice(1);
-      } else {
-        const colon = part.lastIndexOf(':');
-        if (colon >= 0) {
-          host = part.slice(0, colon);
-          port = part.slice(colon + 1);
-        }
-        host = percentDecode(host, uri);
-      }
-      hosts.push(host);
-      ports.push(percentDecode(port, uri));
+  const colon = part.lastIndexOf(':');
+  if (colon < 0) return { host: percentDecode(part, uri), port: '' };
+  return { host: percentDecode(part.slice(0, colon), uri), port: part.slice(colon + 1) };
+}
+
+/** `k=v&...`: libpq keywords only (and JDBC's `ssl=true`, which means sslmode=require). */
+function parseQuery(query: string, uri: string): ConninfoValues {
+  const out: ConninfoValues = {};
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq < 0) throw new ConninfoError(`missing key/value separator "=" in URI query parameter: "${pair}"`);
+    // libpq quotes only the keyword here (so a password value is never shown).
+    if (pair.indexOf('=', eq + 1) >= 0) throw new ConninfoError(`extra key/value separator "=" in URI query parameter: "${pair.slice(0, eq)}"`);
+    const key = percentDecode(pair.slice(0, eq), uri);
+    const value = percentDecode(pair.slice(eq + 1), uri, key === 'password' ? '(the password)' : undefined);
+    if (key === 'ssl' && value === 'true') {
+      out.sslmode = 'require';
+      continue;
     }
-    if (hosts.some((h) => h !== '')) out.host = hosts.join(',');
-    if (ports.some((p) => p !== '')) out.port = ports.join(',');
-  }
-  if (path !== undefined && path !== '') out.dbname = percentDecode(path, uri);
-  if (query !== '') {
-    for (const pair of query.split('&')) {
-      if (pair === '') continue;
-      const eq = pair.indexOf('=');
-      if (eq < 0) throw new ConninfoError(`missing key/value separator "=" in URI query parameter: "${pair}"`);
-      // libpq quotes only the keyword here (so a password value is never shown).
-      if (pair.indexOf('=', eq + 1) >= 0) throw new ConninfoError(`extra key/value separator "=" in URI query parameter: "${pair.slice(0, eq)}"`);
-      const key = percentDecode(pair.slice(0, eq), uri);
-      const value = percentDecode(pair.slice(eq + 1), uri, key === 'password' ? '(the password)' : undefined);
-      if (key === 'ssl' && value === 'true') {
-        out.sslmode = 'require';
-        continue;
-      }
-      if (!isKeyword(key)) throw new ConninfoError(`invalid URI query parameter: "${key}"`);
-      out[key] = value;
-    }
+    if (!isKeyword(key)) throw new ConninfoError(`invalid URI query parameter: "${key}"`);
+    out[key] = value;
   }
   return out;
 }

@@ -13,6 +13,7 @@ import { CONNINFO_KEYWORDS, ConninfoError, type ConninfoKeyword, type ConninfoVa
 import { isConninfoString, parseTarget } from './conninfo-string.js';
 import { checkIgnoredOptions, checkTargetSessionAttrs, type IgnoredOption } from './libpq-options.js';
 import { parseRequireAuth, type RequireAuth } from './policy/require-auth.js';
+import { tlsRequired } from './policy/sslmode.js';
 import { resolveProtocolRange, type ProtocolRange } from './protocol-version.js';
 
 export { CONNINFO_KEYWORDS, ConninfoError, MAX_CONNINFO_LENGTH, type ConninfoKeyword, type ConninfoValues } from './conninfo-keywords.js';
@@ -104,6 +105,10 @@ export interface ResolveInput {
   home?: string;
 }
 
+type Sources = ConnParams['sources'];
+/** A keyword's value: explicit (target or flag) first, then its environment variable; '' counts as unset. */
+type Lookup = (k: ConninfoKeyword) => string | undefined;
+
 /**
  * Merges target, psql flags, environment and defaults the way psql + libpq
  * do: psql passes -h/-p/-U/-d first and the positional conninfo last, so a
@@ -111,48 +116,77 @@ export interface ResolveInput {
  */
 export function resolveConnParams(input: ResolveInput): ConnParams {
   const env = input.env ?? process.env;
-  const explicit: ConninfoValues = {};
-  const sources: ConnParams['sources'] = {};
-  const flags = input.flags ?? {};
-  for (const [k, v] of Object.entries(flags) as [keyof PsqlFlags, string | undefined][]) {
-    if (v === undefined) continue;
-    if (k === 'dbname' && isConninfoString(v)) {
-      for (const [kk, vv] of Object.entries(parseTarget(v))) {
-        explicit[kk as ConninfoKeyword] = vv;
-        sources[kk as ConninfoKeyword] = 'flag';
-      }
-      continue;
-    }
-    explicit[k] = v;
-    sources[k] = 'flag';
-  }
-  if (input.target !== undefined) {
-    for (const [k, v] of Object.entries(parseTarget(input.target))) {
-      explicit[k as ConninfoKeyword] = v;
-      sources[k as ConninfoKeyword] = 'target';
-    }
-  }
-  const get = (k: ConninfoKeyword): string | undefined => {
+  const { explicit, sources } = explicitValues(input);
+  const get: Lookup = (k) => {
     const v = explicit[k];
     if (v !== undefined && v !== '') return v;
     const envName = CONNINFO_KEYWORDS[k];
     const e = envName ? env[envName] : undefined;
-    if (e !== undefined && e !== '') {
-      sources[k] = 'env';
-      return e;
-    }
-    return undefined;
+    if (e === undefined || e === '') return undefined;
+    sources[k] = 'env';
+    return e;
   };
   if (get('service') !== undefined) throw new ConninfoError('service files (service=/PGSERVICE) are not supported by pgauth probe; give the parameters directly');
 
   const home = input.home ?? env.HOME ?? homedir();
-  const osUser = input.osUser ?? userInfo().username;
-  const user = get('user') ?? osUser;
+  const user = get('user') ?? input.osUser ?? userInfo().username;
   if (sources.user === undefined) sources.user = 'default';
   const dbname = get('dbname') ?? user;
   if (sources.dbname === undefined) sources.dbname = 'default';
+  const hosts = resolveHosts(get, sources);
+  const tls = resolveTls(get);
+  const channelBinding = oneOf('channel_binding', get('channel_binding') ?? 'prefer', ['disable', 'prefer', 'require'] as const);
+  checkGssEncMode(get('gssencmode'));
+  checkTargetSessionAttrs(get('target_session_attrs'));
+  // An explicit empty value is a value to libpq here (refused), not "unset".
+  const protocol = resolveProtocolRange(explicit.min_protocol_version ?? get('min_protocol_version'), explicit.max_protocol_version ?? get('max_protocol_version'));
+  if (typeof protocol === 'string') throw new ConninfoError(protocol);
+  const ignoredOptions = checkIgnoredOptions(get);
+  const replication = get('replication');
+  const sni = get('sslsni');
 
-  // Hosts: parallel comma lists of host, hostaddr and port (fe-connect.c).
+  const params: ConnParams = {
+    hosts,
+    user,
+    dbname,
+    ...tls,
+    // libpq uses SNI when sslsni starts with '1' (any other value turns it off, no error).
+    sslsni: sni === undefined || sni.startsWith('1'),
+    protocol,
+    ignoredOptions,
+    ...(replication !== undefined ? { replication } : {}),
+    ...(get('oauth_issuer') ? { oauthIssuer: get('oauth_issuer')! } : {}),
+    ...(get('oauth_client_id') ? { oauthClientId: get('oauth_client_id')! } : {}),
+    channelBinding,
+    connectTimeout: connectTimeoutOf(get('connect_timeout')),
+    passfile: get('passfile') ?? join(home, '.pgpass'),
+    sources,
+  };
+  setFileDefaults(params, get, home);
+  setOptional(params, get, explicit.password, env.PGPASSWORD);
+  return params;
+}
+
+/** psql's -h/-p/-U/-d (a -d that is itself a conninfo counts as one), then the target over them. */
+function explicitValues(input: ResolveInput): { explicit: ConninfoValues; sources: Sources } {
+  const explicit: ConninfoValues = {};
+  const sources: Sources = {};
+  const set = (values: ConninfoValues, source: 'flag' | 'target') => {
+    for (const [k, v] of Object.entries(values) as [ConninfoKeyword, string][]) {
+      explicit[k] = v;
+      sources[k] = source;
+    }
+  };
+  for (const [k, v] of Object.entries(input.flags ?? {}) as [keyof PsqlFlags, string | undefined][]) {
+    if (v === undefined) continue;
+    set(k === 'dbname' && isConninfoString(v) ? parseTarget(v) : { [k]: v }, 'flag');
+  }
+  if (input.target !== undefined) set(parseTarget(input.target), 'target');
+  return { explicit, sources };
+}
+
+/** Hosts: parallel comma lists of host, hostaddr and port (fe-connect.c). */
+function resolveHosts(get: Lookup, sources: Sources): HostSpec[] {
   const hostText = get('host');
   const hostaddrText = get('hostaddr');
   let hostList = hostText !== undefined ? hostText.split(',') : [];
@@ -176,68 +210,54 @@ export function resolveConnParams(input: ResolveInput): ConnParams {
     return { host, port, unix, ...(hostaddr ? { hostaddr } : {}) };
   });
   if (hosts.length > 64) throw new ConninfoError('too many hosts (at most 64)');
+  return hosts;
+}
 
-  const sslrootcertRaw = get('sslrootcert');
+/** sslmode with its libpq cross-checks: sslrootcert=system defaults it to verify-full, direct negotiation needs a mode that requires TLS. */
+function resolveTls(get: Lookup): Pick<ConnParams, 'sslmode' | 'sslmodeExplicit' | 'sslnegotiation'> {
   const sslmodeText = get('sslmode');
   const sslmodeExplicit = sslmodeText !== undefined;
   let sslmode: SslMode = sslmodeText !== undefined ? oneOf('sslmode', sslmodeText, SSL_MODES) : 'prefer';
-  if (sslrootcertRaw === 'system') {
+  if (get('sslrootcert') === 'system') {
     if (!sslmodeExplicit) sslmode = 'verify-full';
     else if (sslmode !== 'verify-full') throw new ConninfoError(`weak sslmode "${sslmode}" may not be used with sslrootcert=system (use "verify-full")`);
   }
   const sslnegotiation = oneOf('sslnegotiation', get('sslnegotiation') ?? 'postgres', ['postgres', 'direct'] as const);
-  if (sslnegotiation === 'direct' && !['require', 'verify-ca', 'verify-full'].includes(sslmode)) {
+  if (sslnegotiation === 'direct' && !tlsRequired(sslmode)) {
     throw new ConninfoError(`weak sslmode "${sslmode}" may not be used with sslnegotiation=direct (use "require", "verify-ca", or "verify-full")`);
   }
-  const channelBinding = oneOf('channel_binding', get('channel_binding') ?? 'prefer', ['disable', 'prefer', 'require'] as const);
-  const gss = get('gssencmode');
-  if (gss !== undefined) {
-    oneOf('gssencmode', gss, ['disable', 'prefer', 'require'] as const);
-    if (gss === 'require') throw new ConninfoError('gssencmode=require: GSSAPI encryption is not supported by pgauth probe');
-  }
-  checkTargetSessionAttrs(get('target_session_attrs'));
-  // libpq uses SNI when sslsni starts with '1' (any other value turns it off, no error).
-  const sni = get('sslsni');
-  // An explicit empty value is a value to libpq here (refused), not "unset".
-  const protocol = resolveProtocolRange(explicit.min_protocol_version ?? get('min_protocol_version'), explicit.max_protocol_version ?? get('max_protocol_version'));
-  if (typeof protocol === 'string') throw new ConninfoError(protocol);
-  const ignoredOptions = checkIgnoredOptions(get);
-  const replication = get('replication');
-  const timeoutText = get('connect_timeout');
-  let connectTimeout = 0;
-  if (timeoutText !== undefined) {
-    if (!/^-?\d+$/.test(timeoutText.trim())) throw new ConninfoError(`invalid integer value "${timeoutText}" for connection option "connect_timeout"`);
-    connectTimeout = Math.max(0, Number(timeoutText.trim()));
-  }
-  const ra = get('require_auth');
-  const passwordText = explicit.password !== undefined && explicit.password !== '' ? explicit.password : undefined;
-  const envPassword = env.PGPASSWORD !== undefined && env.PGPASSWORD !== '' ? env.PGPASSWORD : undefined;
+  return { sslmode, sslmodeExplicit, sslnegotiation };
+}
 
-  const params: ConnParams = {
-    hosts,
-    user,
-    dbname,
-    sslmode,
-    sslmodeExplicit,
-    sslnegotiation,
-    sslsni: sni === undefined || sni.startsWith('1'),
-    protocol,
-    ignoredOptions,
-    ...(replication !== undefined ? { replication } : {}),
-    ...(get('oauth_issuer') ? { oauthIssuer: get('oauth_issuer')! } : {}),
-    ...(get('oauth_client_id') ? { oauthClientId: get('oauth_client_id')! } : {}),
-    channelBinding,
-    connectTimeout,
-    passfile: get('passfile') ?? join(home, '.pgpass'),
-    sources,
-  };
-  const defaultIfExists = (explicitValue: string | undefined, file: string): string | undefined => explicitValue ?? file;
-  params.sslrootcert = defaultIfExists(sslrootcertRaw, join(home, '.postgresql', 'root.crt'));
-  params.sslcert = defaultIfExists(get('sslcert'), join(home, '.postgresql', 'postgresql.crt'));
-  params.sslkey = defaultIfExists(get('sslkey'), join(home, '.postgresql', 'postgresql.key'));
+/** gssencmode: pgauth has no GSSAPI, so `prefer` is what libpq without a credential cache does and `require` cannot be met. */
+function checkGssEncMode(gss: string | undefined): void {
+  if (gss === undefined) return;
+  oneOf('gssencmode', gss, ['disable', 'prefer', 'require'] as const);
+  if (gss === 'require') throw new ConninfoError('gssencmode=require: GSSAPI encryption is not supported by pgauth probe');
+}
+
+/** Seconds; 0 (libpq: wait forever) when unset, negative values count as 0. */
+function connectTimeoutOf(text: string | undefined): number {
+  if (text === undefined) return 0;
+  if (!/^-?\d+$/.test(text.trim())) throw new ConninfoError(`invalid integer value "${text}" for connection option "connect_timeout"`);
+  return Math.max(0, Number(text.trim()));
+}
+
+/** sslrootcert/sslcert/sslkey default to ~/.postgresql/ files (used only when they exist). */
+function setFileDefaults(params: ConnParams, get: Lookup, home: string): void {
+  const { sources } = params;
+  const sslrootcertRaw = get('sslrootcert');
+  params.sslrootcert = sslrootcertRaw ?? join(home, '.postgresql', 'root.crt');
+  params.sslcert = get('sslcert') ?? join(home, '.postgresql', 'postgresql.crt');
+  params.sslkey = get('sslkey') ?? join(home, '.postgresql', 'postgresql.key');
   if (sslrootcertRaw === undefined) sources.sslrootcert = 'default';
   if (sources.sslcert === undefined) sources.sslcert = 'default';
   if (sources.sslkey === undefined) sources.sslkey = 'default';
+}
+
+/** The parameters set only when given; the password from the conninfo wins over PGPASSWORD. */
+function setOptional(params: ConnParams, get: Lookup, conninfoPassword: string | undefined, envPassword: string | undefined): void {
+  const ra = get('require_auth');
   if (ra !== undefined) params.requireAuth = parseRequireAuth(ra);
   const app = get('application_name') ?? get('fallback_application_name');
   if (app !== undefined) params.applicationName = app;
@@ -245,7 +265,6 @@ export function resolveConnParams(input: ResolveInput): ConnParams {
   if (opts !== undefined) params.options = opts;
   const enc = get('client_encoding');
   if (enc !== undefined) params.clientEncoding = enc;
-  if (passwordText !== undefined) params.password = { value: passwordText, source: 'conninfo' };
-  else if (envPassword !== undefined) params.password = { value: envPassword, source: 'PGPASSWORD' };
-  return params;
+  if (conninfoPassword !== undefined && conninfoPassword !== '') params.password = { value: conninfoPassword, source: 'conninfo' };
+  else if (envPassword !== undefined && envPassword !== '') params.password = { value: envPassword, source: 'PGPASSWORD' };
 }
