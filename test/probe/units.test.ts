@@ -14,7 +14,8 @@ import {
 import { lookupPgpass, passwordFromFile, pgpassHost } from '../../src/probe/pgpass.js';
 import { canonicalIp, checkHostName } from '../../src/probe/tls-verify.js';
 import { classifyServerError, diagnose, DIAGNOSIS_CODES, type DiagnosisFacts, type ServerError } from '../../src/probe/diagnose.js';
-import { loadTlsMaterial, runProbe } from '../../src/probe/probe.js';
+import { runProbe } from '../../src/probe/probe.js';
+import { loadTlsMaterial } from '../../src/probe/tls-material.js';
 import { describeBackend, describeFrontend } from '../../src/probe/trace.js';
 import { rolesFromRows } from '../../src/probe/import-live.js';
 import { detectServerKind } from '../../src/probe/server-kind.js';
