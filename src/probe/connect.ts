@@ -360,14 +360,24 @@ export class WireConnection {
   }
 }
 
+/**
+ * Is this a TLS-layer error? By Node's error code, never the message:
+ * OpenSSL failures come as ERR_SSL_<reason> (EPROTO from older Node
+ * versions), and Node's own "Client network socket disconnected before
+ * secure TLS connection was established" is an ECONNRESET without a
+ * syscall (a peer's reset of the TCP connection names its syscall).
+ */
+export function isTlsLayerError(err: NodeJS.ErrnoException): boolean {
+  const code = err.code ?? '';
+  return code.startsWith('ERR_SSL_') || code === 'EPROTO' || (code === 'ECONNRESET' && err.syscall === undefined);
+}
+
 /** Turns a socket/TLS error into a TransportError with libpq-like text. */
 export function classifySocketError(err: NodeJS.ErrnoException): TransportError {
   if (err instanceof TransportError) return err;
   if (err instanceof ProtocolError) return new TransportError('protocol-error', err.message);
   const code = err.code ?? '';
-  if (code.startsWith('ERR_SSL') || /SSL|TLS|alert/i.test(err.message)) {
-    return new TransportError('tls', `SSL error: ${opensslReason(err)}`, code);
-  }
+  if (isTlsLayerError(err)) return new TransportError('tls', `SSL error: ${opensslReason(err)}`, code);
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     return new TransportError('closed', 'server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.', code);
   }

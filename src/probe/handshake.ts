@@ -69,7 +69,7 @@ function failureOf(s: AttemptSession, err: unknown): NonNullable<AttemptResult['
       err.code === 'timeout'
         ? 'timeout'
         : err.code === 'tls'
-          ? tlsFailureCode(err.message, !!o.tls.cert)
+          ? tlsFailureCode(err, !!o.tls.cert)
           : err.code === 'closed'
             ? 'other'
             : err.code === 'not-postgres' || err.code === 'dns-failure' || err.code === 'connection-refused'

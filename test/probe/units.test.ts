@@ -15,6 +15,8 @@ import { lookupPgpass, passwordFromFile, pgpassHost } from '../../src/probe/pgpa
 import { canonicalIp, checkHostName } from '../../src/probe/tls-verify.js';
 import { classifyServerError, diagnose, DIAGNOSIS_CODES, type DiagnosisFacts, type ServerError } from '../../src/probe/diagnose.js';
 import { runProbe } from '../../src/probe/probe.js';
+import { classifySocketError, TransportError } from '../../src/probe/connect.js';
+import { tlsFailureCode } from '../../src/probe/tls-step.js';
 import { loadTlsMaterial } from '../../src/probe/tls-material.js';
 import { describeBackend, describeFrontend } from '../../src/probe/trace.js';
 import { rolesFromRows } from '../../src/probe/import-live.js';
@@ -351,5 +353,34 @@ describe('TLS files like libpq', () => {
     expect(() => loadTlsMaterial(p(`sslcert=${cert} sslkey=${dir}`))).toThrow('is not a regular file');
     chmodSync(key, 0o600);
     expect(loadTlsMaterial(p(`sslcert=${cert} sslkey=${key}`)).key?.toString()).toBe('k');
+  });
+});
+
+describe('TLS failures classified by Node error code, not message text', () => {
+  const errno = (code: string, message: string, syscall?: string): NodeJS.ErrnoException => Object.assign(new Error(message), { code, ...(syscall ? { syscall } : {}) });
+  it.each<[string, NodeJS.ErrnoException, string]>([
+    ['an OpenSSL alert', errno('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'x:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required'), 'tls'],
+    ['a non-TLS answer', errno('ERR_SSL_WRONG_VERSION_NUMBER', 'x:SSL routines:ssl3_get_record:wrong version number'), 'tls'],
+    ['EPROTO', errno('EPROTO', 'write EPROTO'), 'tls'],
+    ["Node's disconnect before the TLS handshake ended", errno('ECONNRESET', 'Client network socket disconnected before secure TLS connection was established'), 'tls'],
+    ['a TCP reset', errno('ECONNRESET', 'read ECONNRESET', 'read'), 'closed'],
+    ['a broken pipe', errno('EPIPE', 'write EPIPE', 'write'), 'closed'],
+    ['a message that only mentions TLS', errno('EHOSTUNREACH', 'TLS alert words in a message', 'connect'), 'closed'],
+  ])('%s -> %s', (_what, err, code) => {
+    expect(classifySocketError(err).code).toBe(code);
+  });
+
+  it.each<[string, boolean, string]>([
+    ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', false, 'tls-client-cert'],
+    ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', true, 'tls-client-cert'],
+    ['ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE', false, 'tls-client-cert'],
+    ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED', false, 'tls-client-cert'],
+    ['ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR', false, 'tls-client-cert'],
+    ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', false, 'tls-unsupported'],
+    ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', true, 'tls-client-cert'],
+    ['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', false, 'tls-unsupported'],
+    ['ECONNRESET', false, 'tls-unsupported'],
+  ])('%s (client certificate sent: %s) -> %s', (sysCode, sentCert, code) => {
+    expect(tlsFailureCode(new TransportError('tls', 'SSL error: x', sysCode), sentCert)).toBe(code);
   });
 });
