@@ -8,9 +8,10 @@
 import type { BackendMessage } from '../protocol/index.js';
 import { createScramClient, ScramError, type ChannelBinding, type ScramClient } from '../scram/index.js';
 import { buildMd5Secret, md5SaltedResponse } from '../secrets/index.js';
-import { AttemptFailed, clientFailure, serverErrorOf, type PasswordAnswer } from './attempt.js';
+import { AttemptFailed, clientFailure, type PasswordAnswer } from './attempt.js';
 import type { AttemptSession } from './attempt-session.js';
 import { channelBindingData } from './channel-binding-support.js';
+import { ErrorResponse, NoticeResponse } from './error-notice.js';
 import { onOAuthErrorBody, sendOAuthInitial } from './oauth-step.js';
 import { channelBindingRefusal } from './policy/channel-binding.js';
 import type { Refusal } from './policy/refusal.js';
@@ -56,14 +57,10 @@ async function onMessage(st: AuthState, msg: BackendMessage): Promise<Outcome> {
     case 'NegotiateProtocolVersion':
       return 'continue'; // checked by checkStartupPhase
     case 'NoticeResponse':
-      st.s.keepNotice(msg.fields.message ?? '');
+      NoticeResponse(st.s, msg);
       return 'continue';
-    case 'ErrorResponse': {
-      const e = serverErrorOf(msg);
-      st.s.result.errorHadRoutine = e.routine !== null;
-      st.s.step('error', `${e.severity ?? 'ERROR'} ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '), false);
-      throw new AttemptFailed({ origin: 'server', error: e, afterAuthOk: false });
-    }
+    case 'ErrorResponse':
+      return ErrorResponse(st.s, msg, false);
     case 'AuthenticationOk':
       return AuthenticationOk(st);
     case 'AuthenticationCleartextPassword':
@@ -77,10 +74,12 @@ async function onMessage(st: AuthState, msg: BackendMessage): Promise<Outcome> {
     case 'AuthenticationSASLFinal':
       return AuthenticationSASLFinal(st, msg);
     case 'AuthenticationKerberosV5':
+      return AuthenticationKerberosV5(st);
     case 'AuthenticationGSS':
     case 'AuthenticationGSSContinue':
+      return AuthenticationGSS(st, msg.type);
     case 'AuthenticationSSPI':
-      return AuthenticationGSSFamily(st, msg.type);
+      return AuthenticationSSPI(st);
     default:
       throw clientFailure(st.s.firstMessage ? 'not-postgres' : 'protocol-error', `expected authentication request from server, but received ${msg.type}`);
   }
@@ -270,13 +269,26 @@ function serverFinalFailure(err: ScramError): 'auth-failed' | 'server-signature-
   }
 }
 
-function AuthenticationGSSFamily(st: AuthState, type: 'AuthenticationKerberosV5' | 'AuthenticationGSS' | 'AuthenticationGSSContinue' | 'AuthenticationSSPI'): Outcome {
+/** AuthenticationKerberosV5 (removed from PostgreSQL in 9.4): refused as libpq 18 refuses it. */
+function AuthenticationKerberosV5(st: AuthState): Outcome {
+  return unsupportedMethod(st, 'AuthenticationKerberosV5', 'Kerberos V5', 'Kerberos 5 authentication not supported');
+}
+
+/** AuthenticationGSS / AuthenticationGSSContinue: pgauth probe has no GSSAPI. */
+function AuthenticationGSS(st: AuthState, type: 'AuthenticationGSS' | 'AuthenticationGSSContinue'): Outcome {
+  return unsupportedMethod(st, type, 'GSSAPI', 'GSSAPI authentication is not supported by pgauth probe');
+}
+
+/** AuthenticationSSPI (Windows servers): pgauth probe has no SSPI. */
+function AuthenticationSSPI(st: AuthState): Outcome {
+  return unsupportedMethod(st, 'AuthenticationSSPI', 'SSPI', 'SSPI authentication is not supported by pgauth probe');
+}
+
+/** A method the probe cannot answer: discovered, then libpq's require_auth/channel_binding checks, then unsupported. */
+function unsupportedMethod(st: AuthState, type: Exclude<AuthRequestName, 'AuthenticationOk' | 'AuthenticationSASL'>, name: string, message: string): Outcome {
   const m = methodOfRequest(type)!;
-  discovered(st, m, `${m}: ${type === 'AuthenticationKerberosV5' ? 'Kerberos V5' : type === 'AuthenticationSSPI' ? 'SSPI' : 'GSSAPI'} (not supported by pgauth probe)`);
+  discovered(st, m, `${m}: ${name} (not supported by pgauth probe)`);
   if (discoveryStops(st)) return 'done';
   checkRequest(st, type);
-  throw clientFailure(
-    'auth-method-unsupported',
-    type === 'AuthenticationKerberosV5' ? 'Kerberos 5 authentication not supported' : `${m === 'sspi' ? 'SSPI' : 'GSSAPI'} authentication is not supported by pgauth probe`,
-  );
+  throw clientFailure('auth-method-unsupported', message);
 }
