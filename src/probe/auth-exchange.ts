@@ -16,7 +16,7 @@ import { onOAuthErrorBody, sendOAuthInitial } from './oauth-step.js';
 import { channelBindingRefusal } from './policy/channel-binding.js';
 import type { Refusal } from './policy/refusal.js';
 import { methodOfRequest, requireAuthRefusal, type AuthMethodName, type AuthRequestName } from './policy/require-auth.js';
-import { chooseSaslMechanism, offeredMethod, type SaslMechanism } from './policy/sasl-mechanism.js';
+import { chooseSaslMechanism, offeredMethod, type Gs2Flag, type SaslMechanism } from './policy/sasl-mechanism.js';
 import type { ProtocolNegotiation } from './protocol-version.js';
 import { checkStartupPhase } from './startup-step.js';
 
@@ -162,7 +162,7 @@ async function AuthenticationMD5Password(st: AuthState, msg: Msg<'Authentication
  * tls-server-end-point hash (Ed25519) fails libpq even at prefer; the probe
  * records that failure and, unless binding is required, goes on without it.
  */
-function bindingFor(st: AuthState, mechanism: ScramMechanism, gs2: 'y' | 'n'): { mechanism: ScramMechanism; binding: ChannelBinding } {
+function bindingFor(st: AuthState, mechanism: ScramMechanism, gs2: Gs2Flag): { mechanism: ScramMechanism; binding: ChannelBinding } {
   const { s } = st;
   const cb = s.o.params.channelBinding;
   if (mechanism === 'SCRAM-SHA-256') return { mechanism, binding: gs2 === 'y' ? { mode: 'client-supports' } : { mode: 'none' } };
@@ -197,11 +197,11 @@ async function AuthenticationSASL(st: AuthState, msg: Msg<'AuthenticationSASL'>)
     sendOAuthInitial(s);
     return 'continue';
   }
-  return sendClientFirst(st, choice.mechanism, choice.gs2 === 'p' ? 'n' : choice.gs2);
+  return sendClientFirst(st, choice.mechanism, choice.gs2);
 }
 
 /** SCRAM's client-first-message in a SASLInitialResponse. */
-async function sendClientFirst(st: AuthState, chosen: ScramMechanism, gs2: 'y' | 'n'): Promise<Outcome> {
+async function sendClientFirst(st: AuthState, chosen: ScramMechanism, gs2: Gs2Flag): Promise<Outcome> {
   const { s } = st;
   const pw = await needPassword(st, 'a SCRAM-SHA-256 password');
   const { mechanism, binding } = bindingFor(st, chosen, gs2);
