@@ -104,7 +104,7 @@ function checkRequest(st: AuthState, request: AuthRequestName, completed = false
   if (unbound) throw refusal(unbound);
 }
 
-const refusal = (r: Refusal): AttemptFailed => clientFailure(r.code, r.message);
+const refusal = (r: Refusal): AttemptFailed => clientFailure(r.code, r.message, r.reason);
 
 async function needPassword(st: AuthState, method: string): Promise<string> {
   if (st.password) return st.password.value;

@@ -26,6 +26,10 @@ export function unixSocketPath(dir: string, port: number): string {
   return dir.startsWith('@') ? `\0${path.slice(1)}` : path;
 }
 
+/** libpq's words when the server hangs up without an ErrorResponse. */
+export const CLOSED_UNEXPECTEDLY =
+  'server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.';
+
 /** A failure below the protocol: its diagnosis code and libpq-like text. */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
@@ -245,7 +249,7 @@ export class WireConnection {
         return { byte: all[0]!, extra: this.rawSize };
       }
       if (this.failure) throw this.failure;
-      if (this.ended) throw new TransportError('closed', 'server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.');
+      if (this.ended) throw new TransportError('closed', CLOSED_UNEXPECTEDLY);
       await this.wait();
     }
   }
@@ -270,7 +274,7 @@ export class WireConnection {
       }
       if (this.failure) throw this.failure;
       if (this.ended) {
-        throw new TransportError('closed', 'server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.');
+        throw new TransportError('closed', CLOSED_UNEXPECTEDLY);
       }
       await this.wait();
     }
@@ -379,7 +383,7 @@ export function classifySocketError(err: NodeJS.ErrnoException): TransportError 
   const code = err.code ?? '';
   if (isTlsLayerError(err)) return new TransportError('tls', `SSL error: ${opensslReason(err)}`, code);
   if (code === 'ECONNRESET' || code === 'EPIPE') {
-    return new TransportError('closed', 'server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.', code);
+    return new TransportError('closed', CLOSED_UNEXPECTEDLY, code);
   }
   return new TransportError('closed', err.message, code);
 }

@@ -2,13 +2,15 @@
  * The shape of one catalogue entry (diagnose-login.ts, diagnose-tls.ts,
  * diagnose-network.ts): the facts of a failed attempt in, cause and fix out.
  */
-import type { DiagnosisFacts, Failure } from './diagnose.js';
+import type { ClientFailureReason, DiagnosisFacts, Failure } from './diagnose.js';
 
 export interface EntryFacts {
   f: DiagnosisFacts;
   failure: Failure;
   /** The server's message or the client's error text. */
   msg: string;
+  /** A client failure's reason, when its code needs one. */
+  reason: ClientFailureReason | undefined;
   /** `host:port`, or "the socket in DIR". */
   where: string;
   /** The server is PgBouncer (its words and its fixes differ). */

@@ -28,8 +28,8 @@ export const NETWORK_ENTRIES: Partial<Record<DiagnosisCode, CatalogueEntry>> = {
       `The peer at ${where} does not speak the PostgreSQL protocol (${msg}).`,
       'Check the port: it is probably another service (HTTP, SSH, ...), or a proxy that expects something else.',
     ),
-  'protocol-error': ({ msg }) => {
-    if (/ALPN/.test(msg)) {
+  'protocol-error': ({ msg, reason }) => {
+    if (reason === 'alpn') {
       return causeFix(
         `Direct TLS (sslnegotiation=direct) reached a TLS endpoint that did not agree on ALPN "postgresql" (${msg}): a proxy or load balancer terminates TLS, or the server is not PostgreSQL 17+.`,
         'Use sslnegotiation=postgres, or configure ALPN "postgresql" on the proxy.',

@@ -8,21 +8,20 @@ import { causeFix, q, type CatalogueEntry } from './diagnose-entry.js';
 
 /** Cause and fix for each TLS, channel-binding and server-signature code. */
 export const TLS_ENTRIES: Partial<Record<DiagnosisCode, CatalogueEntry>> = {
-  'tls-unsupported': ({ f, msg }) => {
-    if (/^server does not support SSL/.test(msg)) {
+  'tls-unsupported': ({ f, msg, reason }) => {
+    if (reason === 'ssl-refused') {
       return causeFix(
         `The server answered "N" to the TLS request: it has no TLS (ssl = off, or no certificate), while sslmode=${f.sslmode} demands TLS.`,
         'Enable TLS on the server (ssl = on, ssl_cert_file, ssl_key_file) or, on a trusted network only, use sslmode=prefer or disable.',
       );
     }
-    if (/sslnegotiation=direct/.test(msg)) return causeFix(...directTlsClosed(f.sslRequestAnswer));
+    if (reason === 'direct-tls-closed') return causeFix(...directTlsClosed(f.sslRequestAnswer));
     return causeFix(
       `The TLS handshake failed (${msg.split('\n')[0]}): no TLS version or cipher in common (ssl_min_protocol_version, ssl_ciphers), or the server closed the connection during the handshake (see its log).`,
       'Compare the server\'s ssl_min_protocol_version/ssl_ciphers with what the client offers (TLS 1.2 or newer), and read the server log for the failed handshake.',
     );
   },
-  'tls-verify-failed': ({ failure }) => {
-    const reason = failure.origin === 'client' ? failure.reason : undefined;
+  'tls-verify-failed': ({ reason }) => {
     const why =
       reason === 'wrong-host'
         ? 'the certificate does not name the host you connected to'
@@ -55,17 +54,17 @@ export const TLS_ENTRIES: Partial<Record<DiagnosisCode, CatalogueEntry>> = {
             : 'The server rejected the client certificate during the TLS handshake (not signed by its ssl_ca_file, or expired).',
       'Give a client certificate and key signed by the server\'s CA, with CN equal to the user name: sslcert=/path/client.crt sslkey=/path/client.key (key mode 0600).',
     ),
-  'channel-binding-unavailable': ({ msg, bouncer }) =>
+  'channel-binding-unavailable': ({ reason, bouncer }) =>
     causeFix(
-      /SSL not in use/.test(msg)
+      reason === 'no-tls'
         ? 'channel_binding=require needs TLS, and this connection does not use TLS.'
-        : /without channel binding|not supported by server's authentication request/.test(msg)
+        : reason === 'method-without-binding'
           ? 'channel_binding=require, but the server used a method without channel binding (trust, password, md5 or certificate).'
           : `channel_binding=require, but the server did not offer SCRAM-SHA-256-PLUS${bouncer ? ' (PgBouncer never offers channel binding)' : ' (a TLS-terminating proxy or a pooler is in between, or the server lacks TLS)'}.`,
       'Connect directly to PostgreSQL over TLS with scram-sha-256 in pg_hba.conf, or lower channel_binding to prefer.',
     ),
-  'channel-binding-failed': ({ msg }) => {
-    if (/over a non-SSL connection/.test(msg)) {
+  'channel-binding-failed': ({ reason }) => {
+    if (reason === 'plus-without-tls') {
       return causeFix(
         'The server offered SCRAM-SHA-256-PLUS on a connection without TLS: PostgreSQL offers it only over TLS, so something in between removed TLS (SSL stripping) or a broken proxy is speaking for the server.',
         'Connect with sslmode=verify-full (or at least require) and channel_binding=require, and find out what sits between client and server.',

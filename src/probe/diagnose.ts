@@ -68,9 +68,27 @@ export interface ServerError {
 /** What went wrong in one attempt. */
 export type Failure =
   | { origin: 'server'; error: ServerError; afterAuthOk: boolean }
-  | { origin: 'client'; code: DiagnosisCode; message: string; reason?: TlsVerifyReason };
+  | { origin: 'client'; code: DiagnosisCode; message: string; reason?: ClientFailureReason };
 
 export type TlsVerifyReason = 'unknown-ca' | 'expired' | 'not-yet-valid' | 'wrong-host' | 'no-root-file' | 'other';
+
+/**
+ * What a client-side failure's code alone does not say, for the catalogue to
+ * switch on (never on the text): the certificate check that failed
+ * (tls-verify-failed), an 'N' to SSLRequest or a closed direct TLS
+ * handshake (tls-unsupported), channel_binding=require without TLS or
+ * against a method without binding (channel-binding-unavailable),
+ * SCRAM-SHA-256-PLUS offered without TLS (channel-binding-failed), direct
+ * TLS without ALPN postgresql (protocol-error).
+ */
+export type ClientFailureReason =
+  | TlsVerifyReason
+  | 'ssl-refused'
+  | 'direct-tls-closed'
+  | 'no-tls'
+  | 'method-without-binding'
+  | 'plus-without-tls'
+  | 'alpn';
 
 export interface DiagnosisFacts {
   failure: Failure | null;
@@ -183,7 +201,8 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
   if (PROTOCOL_DIAGNOSIS_CODES.has(code)) return { ...diagnoseProtocol(code, msg, f), code, hbaLine: null };
   if (code === 'oauth-token-required' || code === 'oauth-token-rejected') return { ...diagnoseOAuth(code, f), code, hbaLine: null };
   if (code === 'ok') return { code, cause: '', fix: '', hbaLine: null };
-  const facts = { f, failure, msg, where: f.unix ? `the socket in ${f.host}` : `${f.host}:${f.port}`, bouncer: f.serverKind === 'pgbouncer' };
+  const reason = failure.origin === 'client' ? failure.reason : undefined;
+  const facts = { f, failure, msg, reason, where: f.unix ? `the socket in ${f.host}` : `${f.host}:${f.port}`, bouncer: f.serverKind === 'pgbouncer' };
   return { code, ...(CATALOGUE[code] ?? notInCatalogue)(facts) };
 }
 

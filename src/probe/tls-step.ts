@@ -74,7 +74,7 @@ async function sslRequest(s: AttemptSession): Promise<void> {
     result.sslResponse = 'N';
     if (tlsRequired(o.params.sslmode)) {
       s.step('ssl-request', 'server refuses TLS (N)', false);
-      throw clientFailure('tls-unsupported', 'server does not support SSL, but SSL was required');
+      throw clientFailure('tls-unsupported', 'server does not support SSL, but SSL was required', 'ssl-refused');
     }
     s.step('ssl-request', 'server refuses TLS (N); continuing without TLS');
   } else if (ch === 'E') {
@@ -108,7 +108,11 @@ async function startTls(s: AttemptSession, direct: boolean): Promise<void> {
       s.step('tls', `handshake failed: ${err.message}`, false);
       if (err.code === 'timeout') throw clientFailure('timeout', err.message);
       if (direct && (err.code === 'closed' || err.sysCode === 'ECONNRESET')) {
-        throw clientFailure('tls-unsupported', `${err.message}\n(direct TLS: the server closed the connection; PostgreSQL 16 and older do not support sslnegotiation=direct)`);
+        throw clientFailure(
+          'tls-unsupported',
+          `${err.message}\n(direct TLS: the server closed the connection; PostgreSQL 16 and older do not support sslnegotiation=direct)`,
+          'direct-tls-closed',
+        );
       }
       throw clientFailure(err.code === 'closed' ? 'tls-unsupported' : tlsFailureCode(err, !!o.tls.cert), err.message);
     }
@@ -119,7 +123,11 @@ async function startTls(s: AttemptSession, direct: boolean): Promise<void> {
   s.trace('S->C', 'TLS handshake', `${t.version} ${t.cipher}${t.alpn ? `, ALPN ${t.alpn}` : ''}, server certificate ${t.subject ?? '(none)'}`);
   if (direct && t.alpn !== 'postgresql') {
     s.step('tls', `${t.version} without ALPN postgresql`, false);
-    throw clientFailure('protocol-error', t.alpn ? 'SSL connection was established with unexpected ALPN protocol' : 'direct SSL connection was established without ALPN protocol negotiation extension');
+    throw clientFailure(
+      'protocol-error',
+      t.alpn ? 'SSL connection was established with unexpected ALPN protocol' : 'direct SSL connection was established without ALPN protocol negotiation extension',
+      'alpn',
+    );
   }
   checkCertificate(s, t);
 }

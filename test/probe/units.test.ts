@@ -239,15 +239,15 @@ describe('the diagnosis catalogue', () => {
     expect(md5.cause).not.toContain('SCRAM');
     expect(md5.fix).not.toContain('scram-sha-256');
   });
-  it('causes fit the message behind the code (reference section 6)', () => {
+  it('causes fit the reason behind the code (reference section 6)', () => {
     const client = (failure: DiagnosisFacts['failure']) => diagnose({ ...base, failure });
-    expect(client({ origin: 'client', code: 'tls-unsupported', message: 'server does not support SSL, but SSL was required' }).cause).toContain('answered "N"');
+    expect(client({ origin: 'client', code: 'tls-unsupported', message: 'server does not support SSL, but SSL was required', reason: 'ssl-refused' }).cause).toContain('answered "N"');
     const handshake = client({ origin: 'client', code: 'tls-unsupported', message: 'SSL error: unsupported protocol' });
     expect(handshake.cause).not.toContain('answered "N"');
     expect(handshake.cause).toContain('unsupported protocol');
-    expect(client({ origin: 'client', code: 'tls-unsupported', message: 'x\n(direct TLS: ... sslnegotiation=direct)' }).fix).toContain('sslnegotiation=postgres');
-    expect(client({ origin: 'client', code: 'channel-binding-failed', message: 'server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection' }).cause).toContain('SSL stripping');
-    expect(client({ origin: 'client', code: 'protocol-error', message: 'direct SSL connection was established without ALPN protocol negotiation extension' }).fix).toContain('sslnegotiation=postgres');
+    expect(client({ origin: 'client', code: 'tls-unsupported', message: 'x\n(direct TLS: ... sslnegotiation=direct)', reason: 'direct-tls-closed' }).fix).toContain('sslnegotiation=postgres');
+    expect(client({ origin: 'client', code: 'channel-binding-failed', message: 'server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection', reason: 'plus-without-tls' }).cause).toContain('SSL stripping');
+    expect(client({ origin: 'client', code: 'protocol-error', message: 'direct SSL connection was established without ALPN protocol negotiation extension', reason: 'alpn' }).fix).toContain('sslnegotiation=postgres');
     expect(client({ origin: 'server', afterAuthOk: true, error: err('55000', 'database "template0" is not currently accepting connections') }).fix).toContain('ALLOW_CONNECTIONS');
     expect(client({ origin: 'server', afterAuthOk: true, error: err('42704', 'unrecognized configuration parameter "x"') }).cause).toContain('PGOPTIONS');
     expect(client({ origin: 'server', afterAuthOk: false, error: err('28P01', 'password authentication failed for user "alice"') }).fix).toContain('ALTER ROLE "alice"');

@@ -12,7 +12,7 @@ import type { AuthRequestName } from './require-auth.js';
 export function channelBindingRefusal(mode: ChannelBindingMode, request: AuthRequestName, bound: boolean): Refusal | null {
   if (mode !== 'require' || request === 'AuthenticationSASL') return null;
   if (request === 'AuthenticationOk') {
-    return bound ? null : { code: 'channel-binding-unavailable', message: 'channel binding required, but server authenticated client without channel binding' };
+    return bound ? null : { code: 'channel-binding-unavailable', message: 'channel binding required, but server authenticated client without channel binding', reason: 'method-without-binding' };
   }
-  return { code: 'channel-binding-unavailable', message: "channel binding required but not supported by server's authentication request" };
+  return { code: 'channel-binding-unavailable', message: "channel binding required but not supported by server's authentication request", reason: 'method-without-binding' };
 }

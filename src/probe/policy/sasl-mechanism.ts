@@ -48,9 +48,9 @@ export function gs2FlagFor(mechanism: SaslMechanism, tls: boolean, channelBindin
 export function chooseSaslMechanism(o: SaslOffer): { mechanism: SaslMechanism; gs2: Gs2Flag } | Refusal {
   const requestRefused = requireAuthRefusal(o.requireAuth, 'AuthenticationSASL');
   if (requestRefused) return { code: 'auth-method-refused', message: requestRefused };
-  if (o.channelBinding === 'require' && !o.tls) return { code: 'channel-binding-unavailable', message: 'channel binding required, but SSL not in use' };
+  if (o.channelBinding === 'require' && !o.tls) return { code: 'channel-binding-unavailable', message: 'channel binding required, but SSL not in use', reason: 'no-tls' };
   if (o.offered.includes('SCRAM-SHA-256-PLUS') && !o.tls) {
-    return { code: 'channel-binding-failed', message: 'server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection' };
+    return { code: 'channel-binding-failed', message: 'server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection', reason: 'plus-without-tls' };
   }
   const mechanism = scan(o);
   if (!mechanism) return { code: 'auth-method-unsupported', message: "none of the server's SASL authentication mechanisms are supported" };
