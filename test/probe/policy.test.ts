@@ -128,6 +128,8 @@ describe('SASL mechanism choice (pg_SASL_init)', () => {
   it.each<[string, ChannelBindingMode, string[], boolean, string]>([
     // require_auth is checked on the request first, then (after the channel_binding checks) on the mechanism.
     ['md5', 'require', [S], false, failed('md5', 'server requested SASL authentication')],
+    // An OAuth-only server is refused at the request too (libpq 18: the AUTH_REQ_SASL bit), not at the mechanism.
+    ['md5', 'prefer', [O], true, failed('md5', 'server requested SASL authentication')],
     ['scram-sha-256', 'require', [O], false, 'channel binding required, but SSL not in use'],
     ['scram-sha-256', 'prefer', [O], true, failed('scram-sha-256', 'server requested OAUTHBEARER authentication')],
     ['oauth', 'prefer', [P, S], true, failed('oauth', 'server requested SCRAM-SHA-256-PLUS authentication')],
