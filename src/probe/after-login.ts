@@ -4,38 +4,65 @@
  * post-login queries (`SELECT current_user`, `version()`, extra ones) in the
  * simple query protocol, with bounded rows.
  */
-import { AttemptFailed, clientFailure, MAX_QUERY_BYTES, MAX_QUERY_ROWS, serverErrorOf } from './attempt.js';
+import type { BackendMessage } from '../protocol/index.js';
+import { clientFailure, MAX_QUERY_BYTES, MAX_QUERY_ROWS, serverErrorOf } from './attempt.js';
 import type { AttemptSession } from './attempt-session.js';
 import type { ServerError } from './diagnose.js';
+import { ErrorResponse, NoticeResponse } from './error-notice.js';
 import type { ProtocolNegotiation } from './protocol-version.js';
 import { protocolCheck } from './startup-step.js';
 
+type Msg<T extends BackendMessage['type']> = Extract<BackendMessage, { type: T }>;
+
+/** Reads ParameterStatus, BackendKeyData and notices up to ReadyForQuery, one handler per message. */
 export async function readUntilReady(s: AttemptSession, protocol: ProtocolNegotiation): Promise<void> {
-  const { result } = s;
   for (;;) {
     const msg = await s.read();
-    if (msg.type === 'ParameterStatus') {
-      if (!(msg.name in result.parameters)) result.parameterOrder.push(msg.name);
-      result.parameters[msg.name] = msg.value;
-      if (Object.keys(result.parameters).length > 256) throw clientFailure('protocol-error', 'more than 256 ParameterStatus messages');
-    } else if (msg.type === 'BackendKeyData') {
-      result.backendKey = { processId: msg.processId, keyLength: msg.secretKey.length };
-      protocolCheck(s, protocol, protocol.onBackendKey(msg.secretKey.length));
-    } else if (msg.type === 'NoticeResponse') s.keepNotice(msg.fields.message ?? '');
-    else if (msg.type === 'NegotiateProtocolVersion') {
-      // libpq 18 reads 'v' only while it awaits the authentication request.
-      result.negotiateProtocol = { version: msg.version, unrecognizedOptions: msg.unrecognizedOptions };
-      throw clientFailure('protocol-error', 'received NegotiateProtocolVersion after AuthenticationOk');
-    } else if (msg.type === 'ErrorResponse') {
-      const e = serverErrorOf(msg);
-      result.errorHadRoutine = e.routine !== null;
-      s.step('error', `after AuthenticationOk: ${e.severity ?? 'ERROR'} ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '), false);
-      throw new AttemptFailed({ origin: 'server', error: e, afterAuthOk: true });
-    } else if (msg.type === 'ReadyForQuery') {
-      result.ready = true;
-      break;
-    } else throw clientFailure('protocol-error', `unexpected ${msg.type} before ReadyForQuery`);
+    switch (msg.type) {
+      case 'ParameterStatus':
+        ParameterStatus(s, msg);
+        break;
+      case 'BackendKeyData':
+        BackendKeyData(s, protocol, msg);
+        break;
+      case 'NoticeResponse':
+        NoticeResponse(s, msg);
+        break;
+      case 'NegotiateProtocolVersion':
+        return NegotiateProtocolVersion(s, msg);
+      case 'ErrorResponse':
+        return ErrorResponse(s, msg, true);
+      case 'ReadyForQuery':
+        return ReadyForQuery(s);
+      default:
+        throw clientFailure('protocol-error', `unexpected ${msg.type} before ReadyForQuery`);
+    }
   }
+}
+
+/** At most 256 distinct parameters (bounded input); their order is kept (it tells servers apart). */
+function ParameterStatus(s: AttemptSession, msg: Msg<'ParameterStatus'>): void {
+  const { result } = s;
+  if (!(msg.name in result.parameters)) result.parameterOrder.push(msg.name);
+  result.parameters[msg.name] = msg.value;
+  if (Object.keys(result.parameters).length > 256) throw clientFailure('protocol-error', 'more than 256 ParameterStatus messages');
+}
+
+/** The cancel key, its length checked against the protocol version in use. */
+function BackendKeyData(s: AttemptSession, protocol: ProtocolNegotiation, msg: Msg<'BackendKeyData'>): void {
+  s.result.backendKey = { processId: msg.processId, keyLength: msg.secretKey.length };
+  protocolCheck(s, protocol, protocol.onBackendKey(msg.secretKey.length));
+}
+
+/** libpq 18 reads 'v' only while it awaits the authentication request. */
+function NegotiateProtocolVersion(s: AttemptSession, msg: Msg<'NegotiateProtocolVersion'>): never {
+  s.result.negotiateProtocol = { version: msg.version, unrecognizedOptions: msg.unrecognizedOptions };
+  throw clientFailure('protocol-error', 'received NegotiateProtocolVersion after AuthenticationOk');
+}
+
+function ReadyForQuery(s: AttemptSession): void {
+  const { result } = s;
+  result.ready = true;
   const sv = result.parameters.server_version;
   const p = result.protocol;
   s.step(

@@ -6,7 +6,7 @@
 import type { BackendMessage } from '../protocol/index.js';
 import type { TlsInfo } from './connect.js';
 import type { AuthMethodName, ConnParams, HostSpec } from './conninfo.js';
-import type { DiagnosisCode, Failure, ServerError, TlsVerifyReason } from './diagnose.js';
+import type { ClientFailureReason, DiagnosisCode, Failure, ServerError } from './diagnose.js';
 import type { ProtocolSummary } from './protocol-version.js';
 
 export interface Step {
@@ -160,9 +160,6 @@ export interface AttemptOptions {
   trace: TraceEntry[] | null;
 }
 
-export const CLOSED_UNEXPECTEDLY =
-  'server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.';
-
 /** How a step ends the attempt: the failure it found. */
 export class AttemptFailed extends Error {
   constructor(readonly failure: Failure) {
@@ -170,7 +167,7 @@ export class AttemptFailed extends Error {
   }
 }
 
-export const clientFailure = (code: DiagnosisCode, message: string, reason?: TlsVerifyReason): AttemptFailed =>
+export const clientFailure = (code: DiagnosisCode, message: string, reason?: ClientFailureReason): AttemptFailed =>
   new AttemptFailed(reason ? { origin: 'client', code, message, reason } : { origin: 'client', code, message });
 
 export function serverErrorOf(msg: Extract<BackendMessage, { type: 'ErrorResponse' }>): ServerError {

@@ -6,11 +6,17 @@
  * signature. Returns when AuthenticationOk arrives (or discovery stops).
  */
 import type { BackendMessage } from '../protocol/index.js';
-// SCRAM and md5 code is loaded when a server asks for it: start-up time matters (npm run bench).
-import type { ChannelBinding, ScramClient } from '../scram/index.js';
-import { AttemptFailed, clientFailure, serverErrorOf, type PasswordAnswer } from './attempt.js';
+import { createScramClient, ScramError, type ChannelBinding, type ScramClient } from '../scram/index.js';
+import { buildMd5Secret, md5SaltedResponse } from '../secrets/index.js';
+import { AttemptFailed, clientFailure, type PasswordAnswer } from './attempt.js';
 import type { AttemptSession } from './attempt-session.js';
-import type { AuthMethodName } from './conninfo.js';
+import { channelBindingData } from './channel-binding-support.js';
+import { ErrorResponse, NoticeResponse } from './error-notice.js';
+import { onOAuthErrorBody, sendOAuthInitial } from './oauth-step.js';
+import { channelBindingRefusal } from './policy/channel-binding.js';
+import type { Refusal } from './policy/refusal.js';
+import { methodOfRequest, requireAuthRefusal, type AuthMethodName, type AuthRequestName } from './policy/require-auth.js';
+import { chooseSaslMechanism, offeredMethod, type Gs2Flag, type SaslMechanism } from './policy/sasl-mechanism.js';
 import type { ProtocolNegotiation } from './protocol-version.js';
 import { checkStartupPhase } from './startup-step.js';
 
@@ -26,10 +32,14 @@ interface AuthState {
   /** An OAUTHBEARER exchange is running. */
   oauth?: boolean;
   password?: PasswordAnswer;
+  /** The mechanisms of the AuthenticationSASL being answered. */
+  offered: readonly string[];
 }
 
+type ScramMechanism = Exclude<SaslMechanism, 'OAUTHBEARER'>;
+
 export async function authenticate(s: AttemptSession, protocol: ProtocolNegotiation): Promise<void> {
-  const st: AuthState = { s, protocol, saslDone: false };
+  const st: AuthState = { s, protocol, saslDone: false, offered: [] };
   for (;;) {
     const wasFirst = s.firstMessage;
     const msg = await s.read();
@@ -47,14 +57,10 @@ async function onMessage(st: AuthState, msg: BackendMessage): Promise<Outcome> {
     case 'NegotiateProtocolVersion':
       return 'continue'; // checked by checkStartupPhase
     case 'NoticeResponse':
-      st.s.keepNotice(msg.fields.message ?? '');
+      NoticeResponse(st.s, msg);
       return 'continue';
-    case 'ErrorResponse': {
-      const e = serverErrorOf(msg);
-      st.s.result.errorHadRoutine = e.routine !== null;
-      st.s.step('error', `${e.severity ?? 'ERROR'} ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '), false);
-      throw new AttemptFailed({ origin: 'server', error: e, afterAuthOk: false });
-    }
+    case 'ErrorResponse':
+      return ErrorResponse(st.s, msg, false);
     case 'AuthenticationOk':
       return AuthenticationOk(st);
     case 'AuthenticationCleartextPassword':
@@ -68,10 +74,12 @@ async function onMessage(st: AuthState, msg: BackendMessage): Promise<Outcome> {
     case 'AuthenticationSASLFinal':
       return AuthenticationSASLFinal(st, msg);
     case 'AuthenticationKerberosV5':
+      return AuthenticationKerberosV5(st);
     case 'AuthenticationGSS':
     case 'AuthenticationGSSContinue':
+      return AuthenticationGSS(st, msg.type);
     case 'AuthenticationSSPI':
-      return AuthenticationGSSFamily(st, msg.type);
+      return AuthenticationSSPI(st);
     default:
       throw clientFailure(st.s.firstMessage ? 'not-postgres' : 'protocol-error', `expected authentication request from server, but received ${msg.type}`);
   }
@@ -87,15 +95,16 @@ function discovered(st: AuthState, method: AuthMethodName, detail: string): void
   st.s.step('auth-request', detail);
 }
 
-/** require_auth (libpq check_expected_areq): refused before any secret is sent. */
-function refuse(st: AuthState, method: AuthMethodName, reason: string): void {
-  const ra = st.s.o.params.requireAuth;
-  if (ra && !ra.allowed.has(method)) throw clientFailure('auth-method-refused', `authentication method requirement "${ra.text}" failed: ${reason}`);
+/** libpq's check_expected_areq: require_auth, then channel_binding, before any secret is sent. */
+function checkRequest(st: AuthState, request: AuthRequestName, completed = false): void {
+  const { params } = st.s.o;
+  const refused = requireAuthRefusal(params.requireAuth, request, completed);
+  if (refused) throw clientFailure('auth-method-refused', refused);
+  const unbound = channelBindingRefusal(params.channelBinding, request, st.s.result.auth.channelBinding !== null);
+  if (unbound) throw refusal(unbound);
 }
 
-function bindingRequired(st: AuthState, what: string): void {
-  if (st.s.o.params.channelBinding === 'require') throw clientFailure('channel-binding-unavailable', what);
-}
+const refusal = (r: Refusal): AttemptFailed => clientFailure(r.code, r.message, r.reason);
 
 async function needPassword(st: AuthState, method: string): Promise<string> {
   if (st.password) return st.password.value;
@@ -119,13 +128,7 @@ function AuthenticationOk(st: AuthState): Outcome {
   if (st.sasl && !st.saslDone) {
     throw clientFailure('server-signature-invalid', 'AuthenticationOk before the SCRAM exchange completed: the server did not prove it knows the password');
   }
-  const ra = s.o.params.requireAuth;
-  if (auth.method === 'none' && ra && !ra.allowed.has('none')) {
-    throw clientFailure('auth-method-refused', `authentication method requirement "${ra.text}" failed: server did not complete authentication`);
-  }
-  if (s.o.params.channelBinding === 'require' && auth.channelBinding === null) {
-    throw clientFailure('channel-binding-unavailable', 'channel binding required, but server authenticated client without channel binding');
-  }
+  checkRequest(st, 'AuthenticationOk', auth.method !== 'none');
   s.result.authOk = true;
   s.step('authentication-ok', auth.method === 'none' ? 'AuthenticationOk without a challenge' : `AuthenticationOk after ${auth.method}`);
   return 'done';
@@ -134,8 +137,7 @@ function AuthenticationOk(st: AuthState): Outcome {
 async function AuthenticationCleartextPassword(st: AuthState): Promise<Outcome> {
   discovered(st, 'password', 'password: the server asks for the password in clear (password or PAM/LDAP/RADIUS)');
   if (discoveryStops(st)) return 'done';
-  refuse(st, 'password', 'server requested a cleartext password');
-  bindingRequired(st, "channel binding required but not supported by server's authentication request");
+  checkRequest(st, 'AuthenticationCleartextPassword');
   const pw = await needPassword(st, 'a cleartext password');
   st.s.send({ type: 'PasswordMessage', password: pw }, 'password');
   st.s.result.auth.passwordSent = true;
@@ -146,47 +148,13 @@ async function AuthenticationCleartextPassword(st: AuthState): Promise<Outcome> 
 async function AuthenticationMD5Password(st: AuthState, msg: Msg<'AuthenticationMD5Password'>): Promise<Outcome> {
   discovered(st, 'md5', `md5: salted md5 challenge (salt ${msg.salt.length} bytes)`);
   if (discoveryStops(st)) return 'done';
-  refuse(st, 'md5', 'server requested a hashed password');
-  bindingRequired(st, "channel binding required but not supported by server's authentication request");
+  checkRequest(st, 'AuthenticationMD5Password');
   const pw = await needPassword(st, 'an md5 password');
-  const { buildMd5Secret } = await import('../secrets/index.js');
-  const { createHash } = await import('node:crypto');
-  const inner = buildMd5Secret(pw, st.s.o.params.user).slice(3);
-  const response = 'md5' + createHash('md5').update(Buffer.concat([Buffer.from(inner, 'ascii'), msg.salt])).digest('hex');
+  const response = md5SaltedResponse(buildMd5Secret(pw, st.s.o.params.user), msg.salt);
   st.s.send({ type: 'PasswordMessage', password: response }, 'md5');
   st.s.result.auth.passwordSent = true;
   st.s.step('password', `md5 response sent (${st.password!.source})`);
   return 'continue';
-}
-
-type Mechanism = 'SCRAM-SHA-256' | 'SCRAM-SHA-256-PLUS';
-
-/** libpq's choice (pg_SASL_init): require_auth first, then channel_binding, then the mechanism. */
-function chooseMechanism(st: AuthState, offered: string[]): Mechanism {
-  const { params } = st.s.o;
-  const tls = st.s.result.tlsUsed;
-  const cb = params.channelBinding;
-  const ra = params.requireAuth;
-  const plusOffered = offered.includes('SCRAM-SHA-256-PLUS');
-  if (ra && !ra.allowed.has('scram-sha-256') && !ra.allowed.has('oauth')) {
-    throw clientFailure('auth-method-refused', `authentication method requirement "${ra.text}" failed: server requested SASL authentication`);
-  }
-  if (cb === 'require' && !tls) throw clientFailure('channel-binding-unavailable', 'channel binding required, but SSL not in use');
-  if (plusOffered && !tls) throw clientFailure('channel-binding-failed', 'server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection');
-  let mechanism: Mechanism;
-  if (plusOffered && tls && cb !== 'disable') mechanism = 'SCRAM-SHA-256-PLUS';
-  else if (offered.includes('SCRAM-SHA-256')) mechanism = 'SCRAM-SHA-256';
-  else {
-    st.s.result.auth.method = null;
-    throw clientFailure('auth-method-unsupported', "none of the server's SASL authentication mechanisms are supported");
-  }
-  if (ra && !ra.allowed.has('scram-sha-256')) {
-    throw clientFailure('auth-method-refused', `authentication method requirement "${ra.text}" failed: server requested ${mechanism} authentication`);
-  }
-  if (cb === 'require' && mechanism !== 'SCRAM-SHA-256-PLUS') {
-    throw clientFailure('channel-binding-unavailable', 'channel binding is required, but server did not offer an authentication method that supports channel binding');
-  }
-  return mechanism;
 }
 
 /**
@@ -194,33 +162,49 @@ function chooseMechanism(st: AuthState, offered: string[]): Mechanism {
  * tls-server-end-point hash (Ed25519) fails libpq even at prefer; the probe
  * records that failure and, unless binding is required, goes on without it.
  */
-async function bindingFor(st: AuthState, mechanism: Mechanism, offered: string[]): Promise<{ mechanism: Mechanism; binding: ChannelBinding }> {
+function bindingFor(st: AuthState, mechanism: ScramMechanism, gs2: Gs2Flag): { mechanism: ScramMechanism; binding: ChannelBinding } {
   const { s } = st;
   const cb = s.o.params.channelBinding;
-  if (mechanism === 'SCRAM-SHA-256') return { mechanism, binding: s.result.tlsUsed && cb !== 'disable' ? { mode: 'client-supports' } : { mode: 'none' } };
+  if (mechanism === 'SCRAM-SHA-256') return { mechanism, binding: gs2 === 'y' ? { mode: 'client-supports' } : { mode: 'none' } };
   if (!s.result.tls?.certDer) throw clientFailure('channel-binding-failed', 'could not get the server certificate for channel binding');
-  const { channelBindingData } = await import('./channel-binding-support.js');
   const cbData = channelBindingData(s.result.tls.certDer);
   if (!('error' in cbData)) return { mechanism, binding: { mode: 'tls-server-end-point', data: cbData.data } };
   const failure = { origin: 'client', code: 'channel-binding-unsupported-certificate', message: cbData.error } as const;
-  const goOn = cb !== 'require' && offered.includes('SCRAM-SHA-256');
+  const goOn = cb !== 'require' && st.offered.includes('SCRAM-SHA-256');
   s.step('channel-binding', `${cbData.error} (${cbData.detail}); libpq fails here${goOn ? ', the probe goes on with SCRAM-SHA-256 without binding' : ''}`, false);
   if (!goOn) throw new AttemptFailed(failure);
   s.result.libpqFailure = failure;
   return { mechanism: 'SCRAM-SHA-256', binding: { mode: 'none' } };
 }
 
+/** AuthenticationSASL: libpq's mechanism choice (policy/sasl-mechanism.ts), then SCRAM's client-first or OAUTHBEARER's initial response. */
 async function AuthenticationSASL(st: AuthState, msg: Msg<'AuthenticationSASL'>): Promise<Outcome> {
   const { s } = st;
   if (st.sasl || st.oauth) throw clientFailure('protocol-error', 'duplicate SASL authentication request');
   s.result.auth.mechanismsOffered = msg.mechanisms;
-  if (msg.mechanisms.includes('OAUTHBEARER') && !msg.mechanisms.some((m) => m.startsWith('SCRAM-SHA-256'))) return AuthenticationSASLOAuth(st);
-  discovered(st, 'scram-sha-256', `SASL: the server offers ${msg.mechanisms.join(', ') || '(nothing)'}`);
+  st.offered = msg.mechanisms;
+  const method = offeredMethod(msg.mechanisms);
+  discovered(st, method, method === 'oauth' ? 'oauth: the server offers OAUTHBEARER' : `SASL: the server offers ${msg.mechanisms.join(', ') || '(nothing)'}`);
   if (discoveryStops(st)) return 'done';
-  const chosen = chooseMechanism(st, msg.mechanisms);
+  const choice = chooseSaslMechanism({ offered: msg.mechanisms, tls: s.result.tlsUsed, channelBinding: s.o.params.channelBinding, requireAuth: s.o.params.requireAuth });
+  if ('code' in choice) {
+    if (choice.code === 'auth-method-unsupported') s.result.auth.method = null;
+    throw refusal(choice);
+  }
+  if (choice.mechanism === 'OAUTHBEARER') {
+    // PostgreSQL 18's oauth method: a token, or the discovery round (oauth-step.ts).
+    st.oauth = true;
+    sendOAuthInitial(s);
+    return 'continue';
+  }
+  return sendClientFirst(st, choice.mechanism, choice.gs2);
+}
+
+/** SCRAM's client-first-message in a SASLInitialResponse. */
+async function sendClientFirst(st: AuthState, chosen: ScramMechanism, gs2: Gs2Flag): Promise<Outcome> {
+  const { s } = st;
   const pw = await needPassword(st, 'a SCRAM-SHA-256 password');
-  const { mechanism, binding } = await bindingFor(st, chosen, msg.mechanisms);
-  const { createScramClient } = await import('../scram/index.js');
+  const { mechanism, binding } = bindingFor(st, chosen, gs2);
   st.sasl = createScramClient({ password: pw, channelBinding: binding, maxIterations: s.o.maxIterations, ...(s.o.nonce ? { nonce: s.o.nonce } : {}) });
   s.result.auth.mechanism = mechanism;
   s.result.auth.gs2Flag = binding.mode === 'tls-server-end-point' ? 'p' : binding.mode === 'client-supports' ? 'y' : 'n';
@@ -230,20 +214,9 @@ async function AuthenticationSASL(st: AuthState, msg: Msg<'AuthenticationSASL'>)
   return 'continue';
 }
 
-/** OAUTHBEARER (PostgreSQL 18): a token, or the discovery round (oauth-step.ts). */
-async function AuthenticationSASLOAuth(st: AuthState): Promise<Outcome> {
-  discovered(st, 'oauth', 'oauth: the server offers OAUTHBEARER');
-  if (discoveryStops(st)) return 'done';
-  const { checkOAuthAllowed, sendOAuthInitial } = await import('./oauth-step.js');
-  checkOAuthAllowed(st.s);
-  st.oauth = true;
-  sendOAuthInitial(st.s);
-  return 'continue';
-}
-
-async function AuthenticationSASLContinue(st: AuthState, msg: Msg<'AuthenticationSASLContinue'>): Promise<Outcome> {
+function AuthenticationSASLContinue(st: AuthState, msg: Msg<'AuthenticationSASLContinue'>): Outcome {
   if (st.oauth) {
-    (await import('./oauth-step.js')).onOAuthErrorBody(st.s, msg.data);
+    onOAuthErrorBody(st.s, msg.data);
     return 'continue';
   }
   const { s, sasl } = st;
@@ -252,7 +225,7 @@ async function AuthenticationSASLContinue(st: AuthState, msg: Msg<'Authenticatio
   try {
     final = sasl.handleServerFirst(msg.data.toString('utf8'));
   } catch (err) {
-    if (err instanceof Error && err.name === 'ScramError') throw clientFailure('protocol-error', err.message);
+    if (err instanceof ScramError) throw clientFailure('protocol-error', err.message);
     throw err;
   }
   s.result.auth.iterations = sasl.iterations ?? null;
@@ -270,11 +243,9 @@ function AuthenticationSASLFinal(st: AuthState, msg: Msg<'AuthenticationSASLFina
   try {
     sasl.verifyServerFinal(msg.data.toString('utf8'));
   } catch (err) {
-    if (err instanceof Error && err.name === 'ScramError') {
+    if (err instanceof ScramError) {
       s.step('server-signature', err.message, false);
-      if (/^error received from server/.test(err.message)) throw clientFailure('auth-failed', err.message);
-      if (/signature/.test(err.message)) throw clientFailure('server-signature-invalid', err.message);
-      throw clientFailure('protocol-error', err.message);
+      throw clientFailure(serverFinalFailure(err), err.message);
     }
     throw err;
   }
@@ -285,14 +256,39 @@ function AuthenticationSASLFinal(st: AuthState, msg: Msg<'AuthenticationSASLFina
   return 'continue';
 }
 
-function AuthenticationGSSFamily(st: AuthState, type: 'AuthenticationKerberosV5' | 'AuthenticationGSS' | 'AuthenticationGSSContinue' | 'AuthenticationSSPI'): Outcome {
-  const m: AuthMethodName = type === 'AuthenticationSSPI' ? 'sspi' : 'gss';
-  discovered(st, m, `${m}: ${type === 'AuthenticationKerberosV5' ? 'Kerberos V5' : type === 'AuthenticationSSPI' ? 'SSPI' : 'GSSAPI'} (not supported by pgauth probe)`);
+/** What a refused server-final-message means: the server's own e=, a wrong or malformed signature, or a broken message. */
+function serverFinalFailure(err: ScramError): 'auth-failed' | 'server-signature-invalid' | 'protocol-error' {
+  switch (err.code) {
+    case 'server-error':
+      return 'auth-failed';
+    case 'invalid-server-signature':
+    case 'server-signature-mismatch':
+      return 'server-signature-invalid';
+    default:
+      return 'protocol-error';
+  }
+}
+
+/** AuthenticationKerberosV5 (removed from PostgreSQL in 9.4): refused as libpq 18 refuses it. */
+function AuthenticationKerberosV5(st: AuthState): Outcome {
+  return unsupportedMethod(st, 'AuthenticationKerberosV5', 'Kerberos V5', 'Kerberos 5 authentication not supported');
+}
+
+/** AuthenticationGSS / AuthenticationGSSContinue: pgauth probe has no GSSAPI. */
+function AuthenticationGSS(st: AuthState, type: 'AuthenticationGSS' | 'AuthenticationGSSContinue'): Outcome {
+  return unsupportedMethod(st, type, 'GSSAPI', 'GSSAPI authentication is not supported by pgauth probe');
+}
+
+/** AuthenticationSSPI (Windows servers): pgauth probe has no SSPI. */
+function AuthenticationSSPI(st: AuthState): Outcome {
+  return unsupportedMethod(st, 'AuthenticationSSPI', 'SSPI', 'SSPI authentication is not supported by pgauth probe');
+}
+
+/** A method the probe cannot answer: discovered, then libpq's require_auth/channel_binding checks, then unsupported. */
+function unsupportedMethod(st: AuthState, type: Exclude<AuthRequestName, 'AuthenticationOk' | 'AuthenticationSASL'>, name: string, message: string): Outcome {
+  const m = methodOfRequest(type)!;
+  discovered(st, m, `${m}: ${name} (not supported by pgauth probe)`);
   if (discoveryStops(st)) return 'done';
-  refuse(st, m, m === 'sspi' ? 'server requested SSPI authentication' : 'server requested GSSAPI authentication');
-  bindingRequired(st, "channel binding required but not supported by server's authentication request");
-  throw clientFailure(
-    'auth-method-unsupported',
-    type === 'AuthenticationKerberosV5' ? 'Kerberos 5 authentication not supported' : `${m === 'sspi' ? 'SSPI' : 'GSSAPI'} authentication is not supported by pgauth probe`,
-  );
+  checkRequest(st, type);
+  throw clientFailure('auth-method-unsupported', message);
 }

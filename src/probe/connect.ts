@@ -26,6 +26,10 @@ export function unixSocketPath(dir: string, port: number): string {
   return dir.startsWith('@') ? `\0${path.slice(1)}` : path;
 }
 
+/** libpq's words when the server hangs up without an ErrorResponse. */
+export const CLOSED_UNEXPECTEDLY =
+  'server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.';
+
 /** A failure below the protocol: its diagnosis code and libpq-like text. */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
@@ -245,7 +249,7 @@ export class WireConnection {
         return { byte: all[0]!, extra: this.rawSize };
       }
       if (this.failure) throw this.failure;
-      if (this.ended) throw new TransportError('closed', 'server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.');
+      if (this.ended) throw new TransportError('closed', CLOSED_UNEXPECTEDLY);
       await this.wait();
     }
   }
@@ -270,7 +274,7 @@ export class WireConnection {
       }
       if (this.failure) throw this.failure;
       if (this.ended) {
-        throw new TransportError('closed', 'server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.');
+        throw new TransportError('closed', CLOSED_UNEXPECTEDLY);
       }
       await this.wait();
     }
@@ -360,16 +364,26 @@ export class WireConnection {
   }
 }
 
+/**
+ * Is this a TLS-layer error? By Node's error code, never the message:
+ * OpenSSL failures come as ERR_SSL_<reason> (EPROTO from older Node
+ * versions), and Node's own "Client network socket disconnected before
+ * secure TLS connection was established" is an ECONNRESET without a
+ * syscall (a peer's reset of the TCP connection names its syscall).
+ */
+export function isTlsLayerError(err: NodeJS.ErrnoException): boolean {
+  const code = err.code ?? '';
+  return code.startsWith('ERR_SSL_') || code === 'EPROTO' || (code === 'ECONNRESET' && err.syscall === undefined);
+}
+
 /** Turns a socket/TLS error into a TransportError with libpq-like text. */
 export function classifySocketError(err: NodeJS.ErrnoException): TransportError {
   if (err instanceof TransportError) return err;
   if (err instanceof ProtocolError) return new TransportError('protocol-error', err.message);
   const code = err.code ?? '';
-  if (code.startsWith('ERR_SSL') || /SSL|TLS|alert/i.test(err.message)) {
-    return new TransportError('tls', `SSL error: ${opensslReason(err)}`, code);
-  }
+  if (isTlsLayerError(err)) return new TransportError('tls', `SSL error: ${opensslReason(err)}`, code);
   if (code === 'ECONNRESET' || code === 'EPIPE') {
-    return new TransportError('closed', 'server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.', code);
+    return new TransportError('closed', CLOSED_UNEXPECTEDLY, code);
   }
   return new TransportError('closed', err.message, code);
 }

@@ -6,11 +6,11 @@
  * timed; with tracing every message both ways is recorded, secrets redacted.
  */
 import { serializeFrontend } from '../protocol/index.js';
-import { AttemptFailed, clientFailure, CLOSED_UNEXPECTEDLY, type AttemptOptions, type AttemptResult } from './attempt.js';
+import { AttemptFailed, clientFailure, type AttemptOptions, type AttemptResult } from './attempt.js';
 import { AttemptSession } from './attempt-session.js';
 import { authenticate } from './auth-exchange.js';
 import { postLoginQueries, readUntilReady } from './after-login.js';
-import { TransportError, WireConnection } from './connect.js';
+import { CLOSED_UNEXPECTEDLY, TransportError, WireConnection } from './connect.js';
 import type { DiagnosisCode } from './diagnose.js';
 import { sendStartup } from './startup-step.js';
 import { negotiateEncryption, tlsFailureCode } from './tls-step.js';
@@ -69,7 +69,7 @@ function failureOf(s: AttemptSession, err: unknown): NonNullable<AttemptResult['
       err.code === 'timeout'
         ? 'timeout'
         : err.code === 'tls'
-          ? tlsFailureCode(err.message, !!o.tls.cert)
+          ? tlsFailureCode(err, !!o.tls.cert)
           : err.code === 'closed'
             ? 'other'
             : err.code === 'not-postgres' || err.code === 'dns-failure' || err.code === 'connection-refused'

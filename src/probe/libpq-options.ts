@@ -4,7 +4,7 @@
  * texts (compared with libpq 18's PQconnectdb: test/probe/units.test.ts), so
  * a conninfo that libpq refuses is refused here too, exit 3.
  */
-import { ConninfoError, type ConninfoKeyword } from './conninfo.js';
+import { ConninfoError, type ConninfoKeyword } from './conninfo-keywords.js';
 
 /** Accepted and ignored: listed in --trace with where they came from. */
 export const IGNORED_KEYWORDS = [

@@ -1,7 +1,7 @@
 /**
- * The probe as an OAUTHBEARER client (PostgreSQL 18's oauth method), with
- * libpq 18's checks in its order: require_auth, channel_binding, then
- * oauth_issuer/oauth_client_id. With a token (--oauth-token-env/-stdin) it
+ * The probe as an OAUTHBEARER client (PostgreSQL 18's oauth method), once
+ * libpq 18's require_auth and channel_binding checks passed
+ * (policy/sasl-mechanism.ts), then oauth_issuer/oauth_client_id. With a token (--oauth-token-env/-stdin) it
  * sends it; without one it runs the discovery round and reports the issuer,
  * discovery URL and scope the server asks for. The token never reaches a
  * step, a trace or an error text.
@@ -14,16 +14,6 @@ import type { AttemptSession } from './attempt-session.js';
 export function issuerOf(discoveryUrl: string): string {
   const at = discoveryUrl.indexOf('/.well-known/');
   return at < 0 ? discoveryUrl : discoveryUrl.slice(0, at);
-}
-
-/** libpq 18's order of refusals before anything is sent. */
-export function checkOAuthAllowed(s: AttemptSession): void {
-  const { params } = s.o;
-  const ra = params.requireAuth;
-  if (ra && !ra.allowed.has('oauth')) throw clientFailure('auth-method-refused', `authentication method requirement "${ra.text}" failed: server requested ${OAUTHBEARER} authentication`);
-  if (params.channelBinding === 'require') {
-    throw clientFailure('channel-binding-unavailable', s.result.tlsUsed ? 'channel binding is required, but server did not offer an authentication method that supports channel binding' : 'channel binding required, but SSL not in use');
-  }
 }
 
 /** Sends the token, or the discovery request; returns whether a token went out. */

@@ -4,16 +4,13 @@
  * plaintext then TLS), stopping at the first login. Then the diagnosis of
  * the attempt that caused the failure, the server kind, expectations.
  */
-import { existsSync, statSync } from 'node:fs';
-import { readFileBounded } from '../files/read-bounded.js';
 import type { ConnectionFacts } from '../hba/decision.js';
+import { newAttempt, type AttemptResult, type PasswordAnswer } from './attempt.js';
 import type { ConnParams, HostSpec } from './conninfo.js';
-import { ConninfoError } from './conninfo.js';
 import { defaultLookup, resolveHost, TransportError, type LookupFunction } from './connect.js';
-import { classifyServerError, diagnose, type DiagnosisCode } from './diagnose.js';
-import { newAttempt, type AttemptResult, type Encryption, type PasswordAnswer, type Step, type TraceEntry } from './attempt.js';
-import { runAttempt } from './handshake.js';
-import { passwordFromFile, pgpassHost } from './pgpass.js';
+import { classifyServerError, diagnose, type ServerKind } from './diagnose.js';
+import { encryptionPlan, nextAfterFailure } from './policy/sslmode.js';
+import { ProbeRun } from './probe-run.js';
 import { detectServerKind } from './server-kind.js';
 import { buildReport, type Expectations, type ProbeResult } from './report.js';
 import { loginWeaknesses } from './weaknesses.js';
@@ -47,115 +44,8 @@ export interface ProbeOptions {
   proposeHbaLine?: (facts: ConnectionFacts, method: string) => string;
 }
 
-/** Without connect_timeout libpq waits forever; a probe that never returns diagnoses nothing. */
-export const DEFAULT_CONNECT_TIMEOUT_S = 30;
-/** SCRAM iteration cap against hostile servers (PBKDF2 cost). */
-export const DEFAULT_MAX_ITERATIONS = 10_000_000;
-
-interface TlsMaterial {
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
-  verifyChain: boolean;
-  verifyHost: boolean;
-  rootError?: string;
-}
-
-/** Certificates and keys are a few KiB; a CA bundle may be a few hundred. */
-const MAX_TLS_FILE_BYTES = 4 * 1024 * 1024;
-
-function readBounded(path: string, what: string): Buffer {
-  try {
-    return readFileBounded(path, MAX_TLS_FILE_BYTES);
-  } catch (err) {
-    throw new ConninfoError(`could not read ${what} "${path}": ${(err as Error).message}`);
-  }
-}
-
-/** Loads sslrootcert/sslcert/sslkey with libpq's rules. */
-export function loadTlsMaterial(p: ConnParams, env: NodeJS.ProcessEnv = process.env): TlsMaterial {
-  const m: TlsMaterial = { verifyChain: false, verifyHost: p.sslmode === 'verify-full' };
-  const strict = p.sslmode === 'verify-ca' || p.sslmode === 'verify-full';
-  if (p.sslrootcert === 'system') {
-    const file = env.SSL_CERT_FILE ?? '/etc/ssl/certs/ca-certificates.crt';
-    if (!existsSync(file)) throw new ConninfoError(`sslrootcert=system: the system CA bundle "${file}" does not exist (set SSL_CERT_FILE)`);
-    m.ca = readBounded(file, 'system CA bundle');
-    m.verifyChain = true;
-  } else if (p.sslrootcert && existsSync(p.sslrootcert)) {
-    // libpq: a root file that exists switches on verification even for require/prefer/allow.
-    m.ca = readBounded(p.sslrootcert, 'root certificate file');
-    m.verifyChain = p.sslmode !== 'disable';
-  } else if (strict) {
-    m.verifyChain = true;
-    m.rootError = `root certificate file "${p.sslrootcert}" does not exist\nEither provide the file, use the system's trusted roots with sslrootcert=system, or change sslmode to disable server certificate verification.`;
-  }
-  if (p.sslcert && existsSync(p.sslcert)) {
-    m.cert = readBounded(p.sslcert, 'client certificate file');
-    if (!p.sslkey || !existsSync(p.sslkey)) throw new ConninfoError(`certificate present, but not private key file "${p.sslkey}"`);
-    const st = statSync(p.sslkey);
-    if (!st.isFile()) throw new ConninfoError(`private key file "${p.sslkey}" is not a regular file`);
-    // fe-secure-openssl.c initialize_SSL: a root-owned key 0640 or less, any other key 0600 or less,
-    // whoever owns it and whoever runs (checked against libpq 15: as root, a root-owned 0640 key loads).
-    const tooOpen = st.uid === 0 ? (st.mode & 0o037) !== 0 : (st.mode & 0o077) !== 0;
-    if (process.platform !== 'win32' && tooOpen) {
-      throw new ConninfoError(
-        `private key file "${p.sslkey}" has group or world access; file must have permissions u=rw (0600) or less if owned by the current user, or permissions u=rw,g=r (0640) or less if owned by root`,
-      );
-    }
-    m.key = readBounded(p.sslkey, 'private key file');
-  }
-  return m;
-}
-
-function encryptionPlan(p: ConnParams, host: HostSpec): Encryption[] {
-  if (host.unix) return ['plain']; // libpq: sslmode is ignored on Unix sockets
-  if (p.sslnegotiation === 'direct') return ['direct'];
-  switch (p.sslmode) {
-    case 'disable':
-      return ['plain'];
-    case 'allow':
-      return ['plain', 'ssl'];
-    case 'prefer':
-      return ['ssl', 'plain'];
-    default:
-      return ['ssl'];
-  }
-}
-
 const isHbaMiss = (a: AttemptResult) =>
   a.failure?.origin === 'server' && ['no-hba-entry', 'tls-required'].includes(classifyServerError(a.failure.error, a.failure.afterAuthOk));
-
-/** Client-side failures of the TLS handshake itself (libpq: pqsecure_open_client failed). */
-const TLS_NEGOTIATION_FAILURES: ReadonlySet<DiagnosisCode> = new Set(['tls-unsupported', 'tls-verify-failed', 'tls-client-cert']);
-
-/**
- * What libpq does after a failed attempt (fe-connect.c PQconnectPoll):
- * - no connection, or connect_timeout expired: the next address (then host);
- * - 57P03 "cannot connect now": the next host;
- * - an ErrorResponse before AuthenticationOk, or a failed TLS handshake: the
- *   other encryption of sslmode prefer/allow, once (not after an 'N' answer,
- *   which already continued in plaintext on the same connection);
- * - anything else (a client-side refusal such as no password, require_auth or
- *   channel_binding, an error after AuthenticationOk, a broken protocol): stop.
- *   No further address or host is tried: "If a connection is established
- *   successfully, but authentication fails, the remaining hosts in the list
- *   are not tried" (libpq-connect.html).
- */
-export function nextAfterFailure(a: AttemptResult): 'next-address' | 'next-host' | 'other-encryption' | 'stop' {
-  const f = a.failure;
-  if (!f) return 'stop';
-  if (f.origin === 'client' && (f.code === 'connection-refused' || f.code === 'timeout')) return 'next-address';
-  if (f.origin === 'server' && f.error.code === '57P03') return 'next-host';
-  if (a.sslResponse === 'N') return 'stop';
-  if (f.origin === 'server' && !f.afterAuthOk) return 'other-encryption';
-  if (f.origin === 'client' && a.encryption === 'ssl' && a.sslResponse === 'S') {
-    // libpq checks the certificate inside its handshake (open_client_SSL); the probe just after it.
-    if (f.code === 'tls-verify-failed') return 'other-encryption';
-    // A TLS 1.3 alert about our certificate arrives after the handshake: libpq stops there.
-    if (!a.tlsUsed && TLS_NEGOTIATION_FAILURES.has(f.code)) return 'other-encryption';
-  }
-  return 'stop';
-}
 
 /**
  * The attempt that explains the failure. Only the last address tried counts
@@ -175,139 +65,12 @@ function addressFromHbaMessage(message: string): string | null {
 }
 
 export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
-  const p = opts.params;
-  const startedAt = Date.now();
-  const steps: Step[] = [];
-  const trace: TraceEntry[] | null = opts.trace ? [] : null;
-  for (const o of p.ignoredOptions) {
-    trace?.push({ attempt: 0, ms: 0, dir: 'C->S', type: 'ignored option', detail: `${o.keyword}=${o.value} (a libpq keyword accepted and ignored: it does not change authentication)` });
-  }
-  const warnings: string[] = [];
-  const warn = (m: string) => {
-    if (warnings.includes(m)) return;
-    warnings.push(m);
-    opts.warn?.(m);
-  };
-  const lookup = opts.lookup ?? defaultLookup;
-  const tlsMaterial = loadTlsMaterial(p);
-  const attempts: AttemptResult[] = [];
-  let prompted: string | undefined;
-  let index = 0;
-  let success: AttemptResult | undefined;
-  const timeoutS = p.connectTimeout > 0 ? p.connectTimeout : DEFAULT_CONNECT_TIMEOUT_S;
-
-  const passwordFor = (host: HostSpec): (() => Promise<PasswordAnswer | undefined>) => {
-    let fromFile: PasswordAnswer | undefined;
-    if (!opts.password && !p.password) {
-      const r = passwordFromFile(p.passfile, { host: pgpassHost(host.hostaddr && !host.host ? '' : host.host, host.hostaddr), port: String(host.port), dbname: p.dbname, user: p.user });
-      for (const w of r.warnings) warn(w);
-      if (r.password !== undefined) fromFile = { value: r.password, source: 'pgpass' };
-    }
-    return async () => {
-      if (opts.password) return opts.password;
-      if (p.password) return { value: p.password.value, source: p.password.source };
-      if (fromFile) return fromFile;
-      if (opts.prompt) {
-        if (prompted === undefined) prompted = await opts.prompt();
-        return { value: prompted, source: 'prompt' };
-      }
-      return undefined;
-    };
-  };
-
-  const attempt = async (host: HostSpec, address: string | undefined, encryption: Encryption, extra: { discoverOnly?: boolean; noVerify?: boolean } = {}) => {
-    index++;
-    opts.onProgress?.(
-      `attempt ${index}: ${host.unix ? `${host.host} (socket)` : `${address}:${host.port}`}${encryption === 'plain' ? '' : encryption === 'direct' ? ' direct TLS' : ' TLS'}${extra.discoverOnly ? ' (diagnostic)' : ''}...`,
-    );
-    const r = await runAttempt({
-      index,
-      params: p,
-      host,
-      ...(address !== undefined ? { address } : {}),
-      encryption,
-      deadline: Date.now() + timeoutS * 1000,
-      getPassword: passwordFor(host),
-      ...(opts.oauthToken ? { oauthToken: opts.oauthToken } : {}),
-      noPassword: opts.noPassword === true,
-      discoverOnly: extra.discoverOnly === true,
-      tls: extra.noVerify
-        ? { verifyChain: false, verifyHost: false }
-        : {
-            ...(tlsMaterial.ca ? { ca: tlsMaterial.ca } : {}),
-            ...(tlsMaterial.cert ? { cert: tlsMaterial.cert } : {}),
-            ...(tlsMaterial.key ? { key: tlsMaterial.key } : {}),
-            verifyChain: tlsMaterial.verifyChain,
-            verifyHost: tlsMaterial.verifyHost,
-          },
-      maxIterations: opts.maxIterations ?? DEFAULT_MAX_ITERATIONS,
-      grease: opts.grease === true,
-      ...(opts.nonce ? { nonce: opts.nonce } : {}),
-      ...(opts.queries ? { queries: opts.queries } : {}),
-      startedAt,
-      steps,
-      trace,
-      ...(tlsMaterial.rootError && !extra.noVerify ? { rootError: tlsMaterial.rootError } : {}),
-    });
-    attempts.push(r);
-    return r;
-  };
-
-  hosts: for (const host of p.hosts) {
-    let addresses: Array<string | undefined>;
-    if (host.unix) addresses = [undefined];
-    else if (host.hostaddr) addresses = [host.hostaddr];
-    else {
-      const t0 = Date.now();
-      try {
-        const list = await resolveHost(host.host, lookup);
-        addresses = list.map((a) => a.address);
-        steps.push({ attempt: 0, step: 'resolve', ms: Date.now() - t0, ok: true, detail: `${host.host} -> ${addresses.join(', ')}` });
-      } catch (err) {
-        if (!(err instanceof TransportError)) throw err;
-        steps.push({ attempt: 0, step: 'resolve', ms: Date.now() - t0, ok: false, detail: err.message });
-        index++;
-        attempts.push(unreachableAttempt(index, host, err.message));
-        continue;
-      }
-    }
-    for (const address of addresses) {
-      const plan = encryptionPlan(p, host);
-      for (let i = 0; i < plan.length; i++) {
-        const r = await attempt(host, address, plan[i]!);
-        if (!r.failure) {
-          success = r;
-          break hosts;
-        }
-        const next = nextAfterFailure(r);
-        if (next === 'next-address') break;
-        if (next === 'next-host') continue hosts;
-        if (next === 'other-encryption' && i + 1 < plan.length) continue;
-        break hosts; // libpq gives up: no other address or host after this
-      }
-    }
-  }
-
-  // A diagnostic side attempt: "no pg_hba.conf entry ... no encryption" -- would TLS be admitted?
-  const cause = success ? undefined : pickCause(attempts);
-  let tlsWouldBeAdmitted = false;
-  if (cause && cause.failure?.origin === 'server' && !cause.unix && !cause.tlsUsed && /^no pg_hba\.conf entry.*no encryption$/.test(cause.failure.error.message)) {
-    const triedTls = attempts.some((a) => a.host === cause.host && a.port === cause.port && (a.tlsUsed || a.sslResponse === 'N'));
-    if (!triedTls) {
-      const host = p.hosts.find((h) => h.host === cause.host && h.port === cause.port)!;
-      const side = await attempt(host, cause.address ?? undefined, 'ssl', { discoverOnly: true, noVerify: true });
-      tlsWouldBeAdmitted = side.tlsUsed && side.auth.requests.length > 0;
-    }
-  }
-
-  // A diagnostic side attempt: direct TLS was closed on -- does the server take an SSLRequest ('S': no direct TLS, e.g. PostgreSQL 16 and older; 'N': no TLS at all)?
-  let sslRequestAnswer: 'S' | 'N' | null | undefined;
-  if (cause && cause.encryption === 'direct' && !cause.unix && cause.failure?.origin === 'client' && cause.failure.code === 'tls-unsupported') {
-    const host = p.hosts.find((h) => h.host === cause.host && h.port === cause.port)!;
-    const side = await attempt(host, cause.address ?? undefined, 'ssl', { discoverOnly: true, noVerify: true });
-    sslRequestAnswer = side.sslResponse;
-  }
-
+  const run = new ProbeRun(opts);
+  const p = run.p;
+  const success = await walkHosts(run);
+  const cause = success ? undefined : pickCause(run.attempts);
+  const side = await sideAttempts(run, cause);
+  const { attempts } = run;
   const decisive = success ?? cause ?? attempts[attempts.length - 1];
   const kind = detectServerKind({
     parameters: decisive?.parameters ?? {},
@@ -318,31 +81,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     parameterOrder: decisive?.parameterOrder ?? [],
     spoke: attempts.some((a) => a.auth.requests.length > 0 || a.failure?.origin === 'server'),
   });
-
-  // The hba line that would admit this connection as it was made (the hba
-  // engine's proposeHbaLine): for no-hba-entry the fix, for tls-required the
-  // alternative to connecting with TLS.
-  let hbaLine: string | null = null;
-  if (cause?.failure?.origin === 'server' && /^no pg_hba\.conf entry/.test(cause.failure.error.message)) {
-    const propose = opts.proposeHbaLine ?? (await loadProposer());
-    if (propose) {
-      const facts: ConnectionFacts = {
-        transport: cause.unix ? 'unix' : 'tcp',
-        remoteAddress: cause.unix ? null : (addressFromHbaMessage(cause.failure.error.message) ?? cause.clientAddress),
-        ssl: cause.tlsUsed,
-        gssenc: false,
-        user: p.user,
-        database: p.dbname,
-        replication: false,
-      };
-      try {
-        hbaLine = propose(facts, 'scram-sha-256');
-      } catch {
-        hbaLine = null;
-      }
-    }
-  }
-
+  const hbaLine = await proposedHbaLine(opts, cause);
   const discovery = !!(success === undefined && !cause && opts.noPassword);
   const discoveredAttempt = attempts.find((a) => !a.diagnostic && !a.failure && !a.authOk && a.auth.method);
   const decisiveForAuth = success ?? discoveredAttempt ?? cause;
@@ -361,8 +100,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     authMethod: decisiveForAuth?.auth.method ?? null,
     passwordSource: decisiveForAuth?.auth.passwordSource ?? null,
     passfile: p.passfile,
-    tlsWouldBeAdmitted,
-    ...(sslRequestAnswer !== undefined ? { sslRequestAnswer } : {}),
+    ...side,
     hbaLine,
     discoveryOnly: discovery || !!discoveredAttempt,
     channelBindingMode: p.channelBinding,
@@ -371,21 +109,115 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     serverVersion: decisive?.parameters.server_version ?? null,
     ...(p.requireAuth ? { requireAuthText: p.requireAuth.text } : {}),
   });
-
-  // What libpq accepts without a word (SPEC §10): said after a login, also as warnings.
-  const weaknesses = success
-    ? loginWeaknesses({
-        method: success.auth.method,
-        mechanism: success.auth.mechanism,
-        tlsUsed: success.tlsUsed,
-        unix: success.unix,
-        sslmode: p.sslmode,
-        clientCertificate: (success.tls?.clientCertificate ?? null) !== null,
-        serverKind: kind.kind,
-      })
-    : [];
-  for (const w of weaknesses) warn(w.message);
+  const weaknesses = success ? weaknessesOf(run, success, kind.kind) : [];
+  const { steps, warnings, trace } = run;
   return buildReport({ opts, attempts, success, cause, discoveredAttempt, decisive, decisiveForAuth, kind, diagnosis, libpqFailure, steps, warnings, weaknesses, trace });
+}
+
+/**
+ * Every host, every address of it, each with its sslmode plan, until a
+ * login; libpq's rule (policy/sslmode.ts) says after each failure whether
+ * the other encryption, the next address, the next host, or nothing follows.
+ */
+async function walkHosts(run: ProbeRun): Promise<AttemptResult | undefined> {
+  hosts: for (const host of run.p.hosts) {
+    const addresses = await addressesOf(run, host);
+    for (const address of addresses) {
+      const plan = encryptionPlan(run.p, host);
+      for (let i = 0; i < plan.length; i++) {
+        const r = await run.attempt(host, address, plan[i]!);
+        if (!r.failure) return r;
+        const next = nextAfterFailure(r);
+        if (next === 'next-address') break;
+        if (next === 'next-host') continue hosts;
+        if (next === 'other-encryption' && i + 1 < plan.length) continue;
+        return undefined; // libpq gives up: no other address or host after this
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The addresses to try for a host (none when its name does not resolve: that is recorded as an attempt). */
+async function addressesOf(run: ProbeRun, host: HostSpec): Promise<Array<string | undefined>> {
+  if (host.unix) return [undefined];
+  if (host.hostaddr) return [host.hostaddr];
+  const t0 = Date.now();
+  try {
+    const list = await resolveHost(host.host, run.opts.lookup ?? defaultLookup);
+    const addresses = list.map((a) => a.address);
+    run.steps.push({ attempt: 0, step: 'resolve', ms: Date.now() - t0, ok: true, detail: `${host.host} -> ${addresses.join(', ')}` });
+    return addresses;
+  } catch (err) {
+    if (!(err instanceof TransportError)) throw err;
+    run.steps.push({ attempt: 0, step: 'resolve', ms: Date.now() - t0, ok: false, detail: err.message });
+    run.attempts.push(unreachableAttempt(run.nextIndex(), host, err.message));
+    return [];
+  }
+}
+
+/**
+ * Diagnostic side attempts (discovery only, no certificate checks) that
+ * tell two failures apart: "no pg_hba.conf entry ... no encryption" -- would
+ * TLS be admitted? Direct TLS closed on -- does the server take an
+ * SSLRequest ('S': no direct TLS, e.g. PostgreSQL 16 and older; 'N': no TLS)?
+ */
+async function sideAttempts(run: ProbeRun, cause: AttemptResult | undefined): Promise<{ tlsWouldBeAdmitted: boolean; sslRequestAnswer?: 'S' | 'N' | null }> {
+  const out: { tlsWouldBeAdmitted: boolean; sslRequestAnswer?: 'S' | 'N' | null } = { tlsWouldBeAdmitted: false };
+  if (!cause || cause.unix) return out;
+  const host = () => run.p.hosts.find((h) => h.host === cause.host && h.port === cause.port)!;
+  const f = cause.failure;
+  if (f?.origin === 'server' && !cause.tlsUsed && /^no pg_hba\.conf entry.*no encryption$/.test(f.error.message)) {
+    const triedTls = run.attempts.some((a) => a.host === cause.host && a.port === cause.port && (a.tlsUsed || a.sslResponse === 'N'));
+    if (!triedTls) {
+      const side = await run.attempt(host(), cause.address ?? undefined, 'ssl', { discoverOnly: true, noVerify: true });
+      out.tlsWouldBeAdmitted = side.tlsUsed && side.auth.requests.length > 0;
+    }
+  }
+  if (cause.encryption === 'direct' && f?.origin === 'client' && f.code === 'tls-unsupported') {
+    const side = await run.attempt(host(), cause.address ?? undefined, 'ssl', { discoverOnly: true, noVerify: true });
+    out.sslRequestAnswer = side.sslResponse;
+  }
+  return out;
+}
+
+/**
+ * The hba line that would admit this connection as it was made (the hba
+ * engine's proposeHbaLine): for no-hba-entry the fix, for tls-required the
+ * alternative to connecting with TLS.
+ */
+async function proposedHbaLine(opts: ProbeOptions, cause: AttemptResult | undefined): Promise<string | null> {
+  if (cause?.failure?.origin !== 'server' || !/^no pg_hba\.conf entry/.test(cause.failure.error.message)) return null;
+  const propose = opts.proposeHbaLine ?? (await loadProposer());
+  const facts: ConnectionFacts = {
+    transport: cause.unix ? 'unix' : 'tcp',
+    remoteAddress: cause.unix ? null : (addressFromHbaMessage(cause.failure.error.message) ?? cause.clientAddress),
+    ssl: cause.tlsUsed,
+    gssenc: false,
+    user: opts.params.user,
+    database: opts.params.dbname,
+    replication: false,
+  };
+  try {
+    return propose(facts, 'scram-sha-256');
+  } catch {
+    return null;
+  }
+}
+
+/** What libpq accepts without a word (SPEC §10): said after a login, also as warnings. */
+function weaknessesOf(run: ProbeRun, success: AttemptResult, serverKind: ServerKind): ReturnType<typeof loginWeaknesses> {
+  const weaknesses = loginWeaknesses({
+    method: success.auth.method,
+    mechanism: success.auth.mechanism,
+    tlsUsed: success.tlsUsed,
+    unix: success.unix,
+    sslmode: run.p.sslmode,
+    clientCertificate: (success.tls?.clientCertificate ?? null) !== null,
+    serverKind,
+  });
+  for (const w of weaknesses) run.warn(w.message);
+  return weaknesses;
 }
 
 function unreachableAttempt(index: number, host: HostSpec, message: string): AttemptResult {

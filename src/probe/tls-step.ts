@@ -8,13 +8,28 @@ import { clientFailure } from './attempt.js';
 import type { AttemptSession } from './attempt-session.js';
 import { TransportError, type TlsInfo } from './connect.js';
 import type { DiagnosisCode } from './diagnose.js';
+import { tlsRequired } from './policy/sslmode.js';
 import { chainErrorReason, checkHostName } from './tls-verify.js';
 
-/** Maps a TLS-layer failure to a diagnosis code by OpenSSL's wording. */
-export function tlsFailureCode(message: string, sentCert: boolean): DiagnosisCode {
-  if (/certificate required|unknown ca|bad certificate|certificate expired|certificate unknown|unsupported certificate|decrypt error/i.test(message)) {
-    return 'tls-client-cert';
-  }
+/**
+ * The TLS alerts a server sends about the client's certificate (RFC 8446
+ * §6.2), as the suffix of Node's code (ERR_SSL_<version>_ALERT_<name>;
+ * OpenSSL 1.1 says "sslv3 alert", 3.x "ssl/tls alert", TLS 1.3 "tlsv13").
+ */
+const CLIENT_CERT_ALERTS: ReadonlySet<string> = new Set([
+  'CERTIFICATE_REQUIRED',
+  'UNKNOWN_CA',
+  'BAD_CERTIFICATE',
+  'CERTIFICATE_EXPIRED',
+  'CERTIFICATE_UNKNOWN',
+  'UNSUPPORTED_CERTIFICATE',
+  'DECRYPT_ERROR',
+]);
+
+/** Maps a TLS-layer failure to a diagnosis code by the alert in Node's error code. */
+export function tlsFailureCode(err: TransportError, sentCert: boolean): DiagnosisCode {
+  const alert = /_ALERT_([A-Z_]+)$/.exec(err.sysCode ?? '')?.[1];
+  if (alert !== undefined && CLIENT_CERT_ALERTS.has(alert)) return 'tls-client-cert';
   return sentCert ? 'tls-client-cert' : 'tls-unsupported';
 }
 
@@ -57,9 +72,9 @@ async function sslRequest(s: AttemptSession): Promise<void> {
     await startTls(s, false);
   } else if (ch === 'N') {
     result.sslResponse = 'N';
-    if (['require', 'verify-ca', 'verify-full'].includes(o.params.sslmode)) {
+    if (tlsRequired(o.params.sslmode)) {
       s.step('ssl-request', 'server refuses TLS (N)', false);
-      throw clientFailure('tls-unsupported', 'server does not support SSL, but SSL was required');
+      throw clientFailure('tls-unsupported', 'server does not support SSL, but SSL was required', 'ssl-refused');
     }
     s.step('ssl-request', 'server refuses TLS (N); continuing without TLS');
   } else if (ch === 'E') {
@@ -92,10 +107,14 @@ async function startTls(s: AttemptSession, direct: boolean): Promise<void> {
     if (err instanceof TransportError) {
       s.step('tls', `handshake failed: ${err.message}`, false);
       if (err.code === 'timeout') throw clientFailure('timeout', err.message);
-      if (direct && (err.code === 'closed' || /ECONNRESET/.test(err.sysCode ?? ''))) {
-        throw clientFailure('tls-unsupported', `${err.message}\n(direct TLS: the server closed the connection; PostgreSQL 16 and older do not support sslnegotiation=direct)`);
+      if (direct && (err.code === 'closed' || err.sysCode === 'ECONNRESET')) {
+        throw clientFailure(
+          'tls-unsupported',
+          `${err.message}\n(direct TLS: the server closed the connection; PostgreSQL 16 and older do not support sslnegotiation=direct)`,
+          'direct-tls-closed',
+        );
       }
-      throw clientFailure(err.code === 'closed' ? 'tls-unsupported' : tlsFailureCode(err.message, !!o.tls.cert), err.message);
+      throw clientFailure(err.code === 'closed' ? 'tls-unsupported' : tlsFailureCode(err, !!o.tls.cert), err.message);
     }
     throw err;
   }
@@ -104,7 +123,11 @@ async function startTls(s: AttemptSession, direct: boolean): Promise<void> {
   s.trace('S->C', 'TLS handshake', `${t.version} ${t.cipher}${t.alpn ? `, ALPN ${t.alpn}` : ''}, server certificate ${t.subject ?? '(none)'}`);
   if (direct && t.alpn !== 'postgresql') {
     s.step('tls', `${t.version} without ALPN postgresql`, false);
-    throw clientFailure('protocol-error', t.alpn ? 'SSL connection was established with unexpected ALPN protocol' : 'direct SSL connection was established without ALPN protocol negotiation extension');
+    throw clientFailure(
+      'protocol-error',
+      t.alpn ? 'SSL connection was established with unexpected ALPN protocol' : 'direct SSL connection was established without ALPN protocol negotiation extension',
+      'alpn',
+    );
   }
   checkCertificate(s, t);
 }

@@ -73,9 +73,12 @@ export function createScramClient(opts: {
 
 type State = 'initial' | 'sent-first' | 'sent-final' | 'done';
 
+const MALFORMED = { code: 'malformed-message' } as const;
+const OUT_OF_ORDER = { code: 'out-of-order' } as const;
+
 function serverFirstFailures(): AttrFailures {
   const f = (m: string): never => {
-    throw new ScramError('server-first', `malformed SCRAM message (${m})`);
+    throw new ScramError('server-first', `malformed SCRAM message (${m})`, MALFORMED);
   };
   return {
     expected: (attr) => f(`attribute "${attr}" expected`),
@@ -87,7 +90,7 @@ function serverFirstFailures(): AttrFailures {
 
 function serverFinalFailures(): AttrFailures {
   const f = (m: string): never => {
-    throw new ScramError('server-final', `malformed SCRAM message (${m})`);
+    throw new ScramError('server-final', `malformed SCRAM message (${m})`, MALFORMED);
   };
   return {
     expected: (attr) => f(`attribute "${attr}" expected`),
@@ -98,8 +101,8 @@ function serverFinalFailures(): AttrFailures {
 }
 
 function checkMessageShape(step: 'server-first' | 'server-final', msg: string): void {
-  if (typeof msg !== 'string' || msg.length === 0) throw new ScramError(step, 'malformed SCRAM message (empty message)');
-  if (msg.includes('\0')) throw new ScramError(step, 'malformed SCRAM message (length mismatch)');
+  if (typeof msg !== 'string' || msg.length === 0) throw new ScramError(step, 'malformed SCRAM message (empty message)', MALFORMED);
+  if (msg.includes('\0')) throw new ScramError(step, 'malformed SCRAM message (length mismatch)', MALFORMED);
 }
 
 class Client implements ScramClient {
@@ -115,42 +118,44 @@ class Client implements ScramClient {
     this.mechanism = opts.channelBinding.mode === 'tls-server-end-point' ? 'SCRAM-SHA-256-PLUS' : 'SCRAM-SHA-256';
     this.clientNonce = opts.nonce ?? randomBytes(SCRAM_RAW_NONCE_LEN).toString('base64');
     if (this.clientNonce.length === 0 || !isScramPrintable(this.clientNonce)) {
-      throw new ScramError('client-first', 'the client nonce must be non-empty printable ASCII without ","');
+      throw new ScramError('client-first', 'the client nonce must be non-empty printable ASCII without ","', { code: 'invalid-option' });
     }
     this.maxIterations = opts.maxIterations ?? DEFAULT_MAX_ITERATIONS;
     if (opts.channelBinding.mode === 'tls-server-end-point' && opts.channelBinding.data.length === 0) {
-      throw new ScramError('client-first', 'channel binding data is empty');
+      throw new ScramError('client-first', 'channel binding data is empty', { code: 'invalid-option' });
     }
   }
 
   clientFirstMessage(): string {
-    if (this.state !== 'initial') throw new ScramError('client-first', 'client-first-message was already sent');
+    if (this.state !== 'initial') throw new ScramError('client-first', 'client-first-message was already sent', OUT_OF_ORDER);
     this.clientFirstBare = `n=${encodeSaslName(this.opts.username ?? '')},r=${this.clientNonce}`;
     this.state = 'sent-first';
     return gs2Header(this.opts.channelBinding) + this.clientFirstBare;
   }
 
   handleServerFirst(serverFirst: string): string {
-    if (this.state !== 'sent-first') throw new ScramError('server-first', 'server-first-message received out of order');
+    if (this.state !== 'sent-first') throw new ScramError('server-first', 'server-first-message received out of order', OUT_OF_ORDER);
     checkMessageShape('server-first', serverFirst);
     const r = new AttrReader(serverFirst, serverFirstFailures());
-    if (r.peek() === 'm') throw new ScramError('server-first', 'malformed SCRAM message (the server requires an unsupported SCRAM extension)');
+    if (r.peek() === 'm') throw new ScramError('server-first', 'malformed SCRAM message (the server requires an unsupported SCRAM extension)', MALFORMED);
     const nonce = r.value('r');
-    if (!isScramPrintable(nonce)) throw new ScramError('server-first', 'malformed SCRAM message (non-printable characters in nonce)');
-    if (!nonce.startsWith(this.clientNonce)) throw new ScramError('server-first', 'invalid SCRAM response (nonce mismatch)');
+    if (!isScramPrintable(nonce)) throw new ScramError('server-first', 'malformed SCRAM message (non-printable characters in nonce)', MALFORMED);
+    if (!nonce.startsWith(this.clientNonce)) throw new ScramError('server-first', 'invalid SCRAM response (nonce mismatch)', { code: 'nonce-mismatch' });
     if (nonce.length === this.clientNonce.length) {
-      throw new ScramError('server-first', 'invalid SCRAM response (the server nonce adds nothing to the client nonce)');
+      throw new ScramError('server-first', 'invalid SCRAM response (the server nonce adds nothing to the client nonce)', { code: 'nonce-mismatch' });
     }
     const saltText = r.value('s');
     const salt = decodeBase64Strict(saltText);
-    if (!salt) throw new ScramError('server-first', 'malformed SCRAM message (invalid salt)');
+    if (!salt) throw new ScramError('server-first', 'malformed SCRAM message (invalid salt)', MALFORMED);
     const iterText = r.value('i');
     if (!/^[0-9]+$/.test(iterText) || Number(iterText) < 1) {
-      throw new ScramError('server-first', 'malformed SCRAM message (invalid iteration count)');
+      throw new ScramError('server-first', 'malformed SCRAM message (invalid iteration count)', MALFORMED);
     }
     const iterations = Number(iterText);
     if (iterations > this.maxIterations) {
-      throw new ScramError('server-first', `the server asks for ${iterText} SCRAM iterations, more than the limit of ${this.maxIterations}`);
+      throw new ScramError('server-first', `the server asks for ${iterText} SCRAM iterations, more than the limit of ${this.maxIterations}`, {
+        code: 'iteration-limit',
+      });
     }
     // RFC 5802 allows extensions after the iteration count; they must be well formed.
     while (!r.atEnd) r.any();
@@ -171,22 +176,22 @@ class Client implements ScramClient {
 
   verifyServerFinal(serverFinal: string): void {
     if (this.state !== 'sent-final' || !this.serverSignature) {
-      throw new ScramError('server-final', 'server-final-message received before the exchange was completed');
+      throw new ScramError('server-final', 'server-final-message received before the exchange was completed', OUT_OF_ORDER);
     }
     checkMessageShape('server-final', serverFinal);
     const r = new AttrReader(serverFinal, serverFinalFailures());
     if (r.peek() === 'e') {
       const e = r.value('e');
-      throw new ScramError('server-final', `error received from server in SCRAM exchange: ${e}`);
+      throw new ScramError('server-final', `error received from server in SCRAM exchange: ${e}`, { code: 'server-error' });
     }
     const v = r.value('v');
     while (!r.atEnd) r.any();
     if (r.trailingComma) r.any();
     const signature = decodeBase64Strict(v);
     if (!signature || signature.length !== SCRAM_KEY_LEN) {
-      throw new ScramError('server-final', 'malformed SCRAM message (invalid server signature)');
+      throw new ScramError('server-final', 'malformed SCRAM message (invalid server signature)', { code: 'invalid-server-signature' });
     }
-    if (!constantTimeEqual(signature, this.serverSignature)) throw new ScramError('server-final', 'incorrect server signature');
+    if (!constantTimeEqual(signature, this.serverSignature)) throw new ScramError('server-final', 'incorrect server signature', { code: 'server-signature-mismatch' });
     this.state = 'done';
   }
 }

@@ -8,7 +8,7 @@ import { SCRAM_DEFAULT_SALT_LEN, SCRAM_KEY_LEN, sha256 } from './keys.js';
 import { mockSecrets } from './server.js';
 import type { ScramSecret } from './secret.js';
 
-export { ScramError, type ScramStep } from './errors.js';
+export { ScramError, type ScramErrorCode, type ScramStep } from './errors.js';
 export { preparePassword } from './saslprep.js';
 export {
   saltedPassword,

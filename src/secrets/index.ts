@@ -212,6 +212,15 @@ export function buildMd5Secret(password: string, user: string): string {
 }
 
 /**
+ * The PasswordMessage answer to AuthenticationMD5Password: 'md5' +
+ * md5hex(md5hex(password ‖ user) ‖ salt), from the stored md5 secret
+ * (PostgreSQL's pg_md5_encrypt twice; fe-auth.c pg_password_sendauth).
+ */
+export function md5SaltedResponse(md5Secret: string, salt: Buffer): string {
+  return 'md5' + createHash('md5').update(Buffer.concat([Buffer.from(md5Secret.slice(3), 'ascii'), salt])).digest('hex');
+}
+
+/**
  * Constant-time check of a password against a stored secret, as PostgreSQL's
  * plain_crypt_verify does for the `password` method (md5 needs the role name).
  */

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { diagnose, type DiagnosisFacts } from '../../src/probe/diagnose.js';
 
 const facts = (sslRequestAnswer?: 'S' | 'N' | null): DiagnosisFacts => ({
-  failure: { origin: 'client', code: 'tls-unsupported', message: 'server closed the connection unexpectedly\n(direct TLS: the server closed the connection; PostgreSQL 16 and older do not support sslnegotiation=direct)' },
+  failure: { origin: 'client', code: 'tls-unsupported', message: 'server closed the connection unexpectedly\n(direct TLS: the server closed the connection; PostgreSQL 16 and older do not support sslnegotiation=direct)', reason: 'direct-tls-closed' },
   serverKind: 'unknown', user: 'alice', dbname: 'postgres', host: '127.0.0.1', port: 5432, unix: false, tls: false,
   sslmode: 'require', authMethod: null, passwordSource: null,
   ...(sslRequestAnswer !== undefined ? { sslRequestAnswer } : {}),

@@ -14,7 +14,10 @@ import {
 import { lookupPgpass, passwordFromFile, pgpassHost } from '../../src/probe/pgpass.js';
 import { canonicalIp, checkHostName } from '../../src/probe/tls-verify.js';
 import { classifyServerError, diagnose, DIAGNOSIS_CODES, type DiagnosisFacts, type ServerError } from '../../src/probe/diagnose.js';
-import { loadTlsMaterial, runProbe } from '../../src/probe/probe.js';
+import { runProbe } from '../../src/probe/probe.js';
+import { classifySocketError, TransportError } from '../../src/probe/connect.js';
+import { tlsFailureCode } from '../../src/probe/tls-step.js';
+import { loadTlsMaterial } from '../../src/probe/tls-material.js';
 import { describeBackend, describeFrontend } from '../../src/probe/trace.js';
 import { rolesFromRows } from '../../src/probe/import-live.js';
 import { detectServerKind } from '../../src/probe/server-kind.js';
@@ -236,15 +239,15 @@ describe('the diagnosis catalogue', () => {
     expect(md5.cause).not.toContain('SCRAM');
     expect(md5.fix).not.toContain('scram-sha-256');
   });
-  it('causes fit the message behind the code (reference section 6)', () => {
+  it('causes fit the reason behind the code (reference section 6)', () => {
     const client = (failure: DiagnosisFacts['failure']) => diagnose({ ...base, failure });
-    expect(client({ origin: 'client', code: 'tls-unsupported', message: 'server does not support SSL, but SSL was required' }).cause).toContain('answered "N"');
+    expect(client({ origin: 'client', code: 'tls-unsupported', message: 'server does not support SSL, but SSL was required', reason: 'ssl-refused' }).cause).toContain('answered "N"');
     const handshake = client({ origin: 'client', code: 'tls-unsupported', message: 'SSL error: unsupported protocol' });
     expect(handshake.cause).not.toContain('answered "N"');
     expect(handshake.cause).toContain('unsupported protocol');
-    expect(client({ origin: 'client', code: 'tls-unsupported', message: 'x\n(direct TLS: ... sslnegotiation=direct)' }).fix).toContain('sslnegotiation=postgres');
-    expect(client({ origin: 'client', code: 'channel-binding-failed', message: 'server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection' }).cause).toContain('SSL stripping');
-    expect(client({ origin: 'client', code: 'protocol-error', message: 'direct SSL connection was established without ALPN protocol negotiation extension' }).fix).toContain('sslnegotiation=postgres');
+    expect(client({ origin: 'client', code: 'tls-unsupported', message: 'x\n(direct TLS: ... sslnegotiation=direct)', reason: 'direct-tls-closed' }).fix).toContain('sslnegotiation=postgres');
+    expect(client({ origin: 'client', code: 'channel-binding-failed', message: 'server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection', reason: 'plus-without-tls' }).cause).toContain('SSL stripping');
+    expect(client({ origin: 'client', code: 'protocol-error', message: 'direct SSL connection was established without ALPN protocol negotiation extension', reason: 'alpn' }).fix).toContain('sslnegotiation=postgres');
     expect(client({ origin: 'server', afterAuthOk: true, error: err('55000', 'database "template0" is not currently accepting connections') }).fix).toContain('ALLOW_CONNECTIONS');
     expect(client({ origin: 'server', afterAuthOk: true, error: err('42704', 'unrecognized configuration parameter "x"') }).cause).toContain('PGOPTIONS');
     expect(client({ origin: 'server', afterAuthOk: false, error: err('28P01', 'password authentication failed for user "alice"') }).fix).toContain('ALTER ROLE "alice"');
@@ -350,5 +353,34 @@ describe('TLS files like libpq', () => {
     expect(() => loadTlsMaterial(p(`sslcert=${cert} sslkey=${dir}`))).toThrow('is not a regular file');
     chmodSync(key, 0o600);
     expect(loadTlsMaterial(p(`sslcert=${cert} sslkey=${key}`)).key?.toString()).toBe('k');
+  });
+});
+
+describe('TLS failures classified by Node error code, not message text', () => {
+  const errno = (code: string, message: string, syscall?: string): NodeJS.ErrnoException => Object.assign(new Error(message), { code, ...(syscall ? { syscall } : {}) });
+  it.each<[string, NodeJS.ErrnoException, string]>([
+    ['an OpenSSL alert', errno('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'x:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required'), 'tls'],
+    ['a non-TLS answer', errno('ERR_SSL_WRONG_VERSION_NUMBER', 'x:SSL routines:ssl3_get_record:wrong version number'), 'tls'],
+    ['EPROTO', errno('EPROTO', 'write EPROTO'), 'tls'],
+    ["Node's disconnect before the TLS handshake ended", errno('ECONNRESET', 'Client network socket disconnected before secure TLS connection was established'), 'tls'],
+    ['a TCP reset', errno('ECONNRESET', 'read ECONNRESET', 'read'), 'closed'],
+    ['a broken pipe', errno('EPIPE', 'write EPIPE', 'write'), 'closed'],
+    ['a message that only mentions TLS', errno('EHOSTUNREACH', 'TLS alert words in a message', 'connect'), 'closed'],
+  ])('%s -> %s', (_what, err, code) => {
+    expect(classifySocketError(err).code).toBe(code);
+  });
+
+  it.each<[string, boolean, string]>([
+    ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', false, 'tls-client-cert'],
+    ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', true, 'tls-client-cert'],
+    ['ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE', false, 'tls-client-cert'],
+    ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED', false, 'tls-client-cert'],
+    ['ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR', false, 'tls-client-cert'],
+    ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', false, 'tls-unsupported'],
+    ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', true, 'tls-client-cert'],
+    ['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', false, 'tls-unsupported'],
+    ['ECONNRESET', false, 'tls-unsupported'],
+  ])('%s (client certificate sent: %s) -> %s', (sysCode, sentCert, code) => {
+    expect(tlsFailureCode(new TransportError('tls', 'SSL error: x', sysCode), sentCert)).toBe(code);
   });
 });

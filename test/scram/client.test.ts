@@ -1,6 +1,6 @@
 /** One test per rejection branch of the SCRAM client (libpq's and node-postgres's checks, and stricter ones). */
 import { describe, expect, it } from 'vitest';
-import { ScramError, createScramClient, type ScramClient } from '../../src/scram/index.js';
+import { ScramError, createScramClient, type ScramClient, type ScramErrorCode } from '../../src/scram/index.js';
 
 const SALT = 'W22ZaJ0SNY7soEsUEjb6gQ==';
 
@@ -10,12 +10,13 @@ function started(opts: { maxIterations?: number } = {}): ScramClient {
   return c;
 }
 
-function expectScramError(fn: () => unknown, step: string, message: RegExp): void {
+function expectScramError(fn: () => unknown, step: string, message: RegExp, code?: ScramErrorCode): void {
   try {
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(ScramError);
     expect((err as ScramError).step).toBe(step);
+    if (code) expect((err as ScramError).code).toBe(code);
     expect((err as Error).message).toMatch(message);
     return;
   }
@@ -62,31 +63,31 @@ describe('SCRAM client: GS2 header and client-first-message', () => {
 });
 
 describe('SCRAM client: server-first-message checks', () => {
-  const cases: Array<[string, string, RegExp]> = [
-    ['empty message', '', /empty message/],
-    ['embedded NUL', `r=cnonceS\0,s=${SALT},i=4096`, /length mismatch/],
-    ['mandatory extension m=', `m=ext,r=cnonceS,s=${SALT},i=4096`, /unsupported SCRAM extension/],
-    ['first attribute not r', `s=${SALT},r=cnonceS,i=4096`, /attribute "r" expected/],
-    ['r without =', `rcnonceS,s=${SALT},i=4096`, /expected character "=" for attribute "r"/],
-    ['nonce not extending ours', `r=other,s=${SALT},i=4096`, /nonce mismatch/],
-    ['nonce equal to ours (no server part)', `r=cnonce,s=${SALT},i=4096`, /adds nothing/],
-    ['non-printable nonce', `r=cnonce\x01,s=${SALT},i=4096`, /non-printable/],
-    ['salt missing', 'r=cnonceS,i=4096', /attribute "s" expected/],
-    ['salt not base64', 'r=cnonceS,s=***,i=4096', /invalid salt/],
-    ['salt base64 without padding', 'r=cnonceS,s=W22ZaJ0SNY7soEsUEjb6gQ,i=4096', /invalid salt/],
-    ['iterations missing', `r=cnonceS,s=${SALT}`, /attribute "i" expected/],
-    ['iterations not a number', `r=cnonceS,s=${SALT},i=4k`, /invalid iteration count/],
-    ['iterations zero', `r=cnonceS,s=${SALT},i=0`, /invalid iteration count/],
-    ['iterations negative', `r=cnonceS,s=${SALT},i=-1`, /invalid iteration count/],
-    ['iterations above the cap', `r=cnonceS,s=${SALT},i=10000001`, /more than the limit/],
-    ['garbage after iterations', `r=cnonceS,s=${SALT},i=4096,garbage`, /expected character "=" for attribute "g"/],
-    ['invalid attribute after iterations', `r=cnonceS,s=${SALT},i=4096,1=x`, /invalid character "'1'"/],
-    ['trailing comma', `r=cnonceS,s=${SALT},i=4096,`, /end of string/],
+  const cases: Array<[string, string, RegExp, ScramErrorCode]> = [
+    ['empty message', '', /empty message/, 'malformed-message'],
+    ['embedded NUL', `r=cnonceS\0,s=${SALT},i=4096`, /length mismatch/, 'malformed-message'],
+    ['mandatory extension m=', `m=ext,r=cnonceS,s=${SALT},i=4096`, /unsupported SCRAM extension/, 'malformed-message'],
+    ['first attribute not r', `s=${SALT},r=cnonceS,i=4096`, /attribute "r" expected/, 'malformed-message'],
+    ['r without =', `rcnonceS,s=${SALT},i=4096`, /expected character "=" for attribute "r"/, 'malformed-message'],
+    ['nonce not extending ours', `r=other,s=${SALT},i=4096`, /nonce mismatch/, 'nonce-mismatch'],
+    ['nonce equal to ours (no server part)', `r=cnonce,s=${SALT},i=4096`, /adds nothing/, 'nonce-mismatch'],
+    ['non-printable nonce', `r=cnonce\x01,s=${SALT},i=4096`, /non-printable/, 'malformed-message'],
+    ['salt missing', 'r=cnonceS,i=4096', /attribute "s" expected/, 'malformed-message'],
+    ['salt not base64', 'r=cnonceS,s=***,i=4096', /invalid salt/, 'malformed-message'],
+    ['salt base64 without padding', 'r=cnonceS,s=W22ZaJ0SNY7soEsUEjb6gQ,i=4096', /invalid salt/, 'malformed-message'],
+    ['iterations missing', `r=cnonceS,s=${SALT}`, /attribute "i" expected/, 'malformed-message'],
+    ['iterations not a number', `r=cnonceS,s=${SALT},i=4k`, /invalid iteration count/, 'malformed-message'],
+    ['iterations zero', `r=cnonceS,s=${SALT},i=0`, /invalid iteration count/, 'malformed-message'],
+    ['iterations negative', `r=cnonceS,s=${SALT},i=-1`, /invalid iteration count/, 'malformed-message'],
+    ['iterations above the cap', `r=cnonceS,s=${SALT},i=10000001`, /more than the limit/, 'iteration-limit'],
+    ['garbage after iterations', `r=cnonceS,s=${SALT},i=4096,garbage`, /expected character "=" for attribute "g"/, 'malformed-message'],
+    ['invalid attribute after iterations', `r=cnonceS,s=${SALT},i=4096,1=x`, /invalid character "'1'"/, 'malformed-message'],
+    ['trailing comma', `r=cnonceS,s=${SALT},i=4096,`, /end of string/, 'malformed-message'],
   ];
-  for (const [name, msg, re] of cases) {
-    it(`refuses: ${name}`, () => {
+  for (const [name, msg, re, code] of cases) {
+    it(`refuses: ${name} (${code})`, () => {
       const c = started();
-      expectScramError(() => c.handleServerFirst(msg), 'server-first', re);
+      expectScramError(() => c.handleServerFirst(msg), 'server-first', re, code);
     });
   }
 
@@ -102,7 +103,7 @@ describe('SCRAM client: server-first-message checks', () => {
 
   it('refuses server-first before client-first', () => {
     const c = createScramClient({ password: 'p', channelBinding: { mode: 'none' }, nonce: 'cnonce' });
-    expectScramError(() => c.handleServerFirst(`r=cnonceS,s=${SALT},i=1`), 'server-first', /out of order/);
+    expectScramError(() => c.handleServerFirst(`r=cnonceS,s=${SALT},i=1`), 'server-first', /out of order/, 'out-of-order');
   });
 });
 
@@ -112,21 +113,21 @@ describe('SCRAM client: server-final-message checks', () => {
     c.handleServerFirst(`r=cnonceS,s=${SALT},i=1`);
     return c;
   }
-  const cases: Array<[string, string, RegExp]> = [
-    ['e= error', 'e=invalid-proof', /error received from server in SCRAM exchange: invalid-proof/],
-    ['empty', '', /empty message/],
-    ['no v=', 'x=1', /attribute "v" expected/],
-    ['signature not base64', 'v=!!!!', /invalid server signature/],
-    ['signature of the wrong length', `v=${Buffer.alloc(31).toString('base64')}`, /invalid server signature/],
-    ['wrong signature', `v=${Buffer.alloc(32).toString('base64')}`, /incorrect server signature/],
+  const cases: Array<[string, string, RegExp, ScramErrorCode]> = [
+    ['e= error', 'e=invalid-proof', /error received from server in SCRAM exchange: invalid-proof/, 'server-error'],
+    ['empty', '', /empty message/, 'malformed-message'],
+    ['no v=', 'x=1', /attribute "v" expected/, 'malformed-message'],
+    ['signature not base64', 'v=!!!!', /invalid server signature/, 'invalid-server-signature'],
+    ['signature of the wrong length', `v=${Buffer.alloc(31).toString('base64')}`, /invalid server signature/, 'invalid-server-signature'],
+    ['wrong signature', `v=${Buffer.alloc(32).toString('base64')}`, /incorrect server signature/, 'server-signature-mismatch'],
   ];
-  for (const [name, msg, re] of cases) {
-    it(`refuses: ${name}`, () => {
-      expectScramError(() => atFinal().verifyServerFinal(msg), 'server-final', re);
+  for (const [name, msg, re, code] of cases) {
+    it(`refuses: ${name} (${code})`, () => {
+      expectScramError(() => atFinal().verifyServerFinal(msg), 'server-final', re, code);
     });
   }
 
   it('refuses server-final before the client-final was sent', () => {
-    expectScramError(() => started().verifyServerFinal('v=AAAA'), 'server-final', /before the exchange was completed/);
+    expectScramError(() => started().verifyServerFinal('v=AAAA'), 'server-final', /before the exchange was completed/, 'out-of-order');
   });
 });
