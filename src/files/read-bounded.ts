@@ -29,9 +29,6 @@ export class BoundedReadError extends Error {
   }
 }
 
-/** Certificates and keys are a few KiB; a CA bundle may be a few hundred (serve's and the probe's cap). */
-export const MAX_TLS_FILE_BYTES = 4 * 1024 * 1024;
-
 export function readFileBounded(path: string, maxBytes: number): Buffer {
   let fd: number;
   try {

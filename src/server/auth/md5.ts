@@ -4,8 +4,8 @@
  * SCRAM verifier or there is no usable secret, exactly as PostgreSQL's
  * CheckPWChallengeAuth does with password_encryption = scram-sha-256.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { buildMd5Secret, parseSecret } from '../../secrets/index.js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { buildMd5Secret, md5SaltedResponse, parseSecret } from '../../secrets/index.js';
 import { fatal, passwordFailed } from '../errors.js';
 import { scramExchange } from './scram.js';
 import { secretProblem } from './secret.js';
@@ -25,8 +25,8 @@ export function md5Exchange(ctx: AuthContext): AuthExchange {
     respond(msg): AuthStep {
       if (msg.type !== 'PasswordMessage') throw new Error('expected PasswordMessage');
       if (msg.password === '') return { kind: 'fail', error: fatal('28P01', 'empty password returned by client') };
-      // 'md5' + md5hex(md5hex(password || user) || salt), compared in constant time.
-      const expected = Buffer.from('md5' + createHash('md5').update(Buffer.concat([Buffer.from(stored.slice(3), 'ascii'), salt])).digest('hex'));
+      // What the client should answer, compared in constant time.
+      const expected = Buffer.from(md5SaltedResponse(stored, salt));
       const got = Buffer.from(msg.password);
       const ok = got.length === expected.length && timingSafeEqual(got, expected);
       if (!ok) return { kind: 'fail', error: passwordFailed(user, `Password does not match for user "${user}".`) };
