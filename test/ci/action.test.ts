@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runAction } from '../../src/action/main.js';
 import { describeWith, pgMissing } from '../helpers/env.js';
-import { startCluster, type Cluster } from '../helpers/pg.js';
+import type { Cluster } from '../helpers/pg.js';
 import { PGAUTH_BIN, run } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
+import { startScramCluster } from './helpers.js';
 import { cleanEnv } from '../probe/helpers.js';
 
 const PW = 'action-s3cret';
@@ -27,8 +28,7 @@ describeWith(pgMissing(), 'the GitHub Action against a real PostgreSQL', () => {
   let pg: Cluster;
   let n = 0;
   beforeAll(async () => {
-    pg = await startCluster({ hba: 'host all all 127.0.0.1/32 scram-sha-256\n' });
-    await pg.sql(`CREATE ROLE alice LOGIN PASSWORD '${PW}'`);
+    pg = await startScramCluster({ alice: PW });
   }, 90_000);
   afterAll(async () => {
     await pg?.stop();

@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { parse } from 'junit2json';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, pgMissing, pgbouncerMissing } from '../helpers/env.js';
-import { freePort, startCluster, type Cluster } from '../helpers/pg.js';
+import { freePort, type Cluster } from '../helpers/pg.js';
 import { startPgBouncer, type Bouncer } from '../helpers/pgbouncer.js';
 import { pgauth, type RunResult } from '../helpers/proc.js';
 import { startServe, type Served } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 import { buildScramSecret } from '../../src/secrets/index.js';
+import { startScramCluster } from './helpers.js';
 import { cleanEnv } from '../probe/helpers.js';
 
 const PW = 'targets-s3cret';
@@ -33,8 +34,7 @@ describeWith(pgMissing() ?? pgbouncerMissing(), 'probe over several targets', ()
   let labels: string[];
 
   beforeAll(async () => {
-    pg = await startCluster({ hba: 'host all all 127.0.0.1/32 scram-sha-256\n' });
-    await pg.sql(`CREATE ROLE alice LOGIN PASSWORD '${PW}'; CREATE ROLE bob LOGIN PASSWORD 'another-one'`);
+    pg = await startScramCluster({ alice: PW, bob: 'another-one' });
     const verifier = await pg.sql(`SELECT rolpassword FROM pg_authid WHERE rolname = 'alice'`);
     const userlist = join(tmp.path, 'userlist.txt');
     writeFileSync(userlist, `"alice" "${verifier}"\n`);

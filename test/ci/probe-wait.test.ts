@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, pgMissing } from '../helpers/env.js';
 import { freePort, startCluster, type Cluster } from '../helpers/pg.js';
 import { startPgauth, type RunResult } from '../helpers/proc.js';
+import { startScramCluster } from './helpers.js';
 import { cleanEnv, probeJson } from '../probe/helpers.js';
 
 const PW = 'wait-s3cret';
@@ -58,8 +59,7 @@ describeWith(pgMissing(), 'probe --wait against a server that is not up yet', ()
 describeWith(pgMissing(), 'probe --wait stops at once on a permanent failure', () => {
   let pg: Cluster;
   beforeAll(async () => {
-    pg = await startCluster({ hba: 'host all all 127.0.0.1/32 scram-sha-256\n' });
-    await pg.sql(`CREATE ROLE alice LOGIN PASSWORD '${PW}'`);
+    pg = await startScramCluster({ alice: PW });
   }, 90_000);
   afterAll(async () => {
     await pg?.stop();
