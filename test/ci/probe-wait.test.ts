@@ -5,10 +5,14 @@
  * waited out until `pg_ctl promote`. Each server event is triggered by the
  * probe's own attempt line on stderr, never by a sleep.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, pgMissing } from '../helpers/env.js';
 import { freePort, startCluster, type Cluster } from '../helpers/pg.js';
-import { startPgauth, type RunResult } from '../helpers/proc.js';
+import { PGAUTH_BIN, startPgauth, type RunResult } from '../helpers/proc.js';
+import { tempDir } from '../helpers/tmp.js';
+import { startTmux, tmuxMissing, type TmuxSession } from '../helpers/tmux.js';
 import { startScramCluster } from './helpers.js';
 import { cleanEnv, probeJson } from '../probe/helpers.js';
 
@@ -104,3 +108,26 @@ it('without --json the report is the usual one, and a timed-out wait exits 2', a
   expect(r.stdout).toMatch(/^diagnosis connection-refused$/m);
   expect(r.stdout).not.toMatch(/"wait"/);
 }, 30_000);
+
+describeWith(tmuxMissing(), 'probe --wait on a terminal', () => {
+  let tty: TmuxSession | undefined;
+  afterAll(() => tty?.kill());
+
+  it('one updating line (target, last cause, time left), erased at the end; --json output untouched', async () => {
+    const port = await freePort();
+    const home = tempDir('pgauth-wait-tty-');
+    try {
+      const out = join(home.path, 'probe.json');
+      tty = startTmux(`${process.execPath} ${PGAUTH_BIN} probe '${conninfo(port, 'alice')}' --wait 5s --no-password --json > ${out}`, { NO_COLOR: '1', HOME: home.path });
+      const during = await tty.waitForText(/connection-refused \(attempt [3-9]/);
+      const waiting = during.split('\n').filter((l) => l.includes('waiting for'));
+      expect(waiting).toHaveLength(1);
+      expect(waiting[0]).toMatch(new RegExp(`^waiting for alice@127\\.0\\.0\\.1:${port}/postgres: connection-refused \\(attempt \\d+, \\d+s left\\)`));
+      expect(await tty.waitForExit()).toBe(2);
+      expect(tty.screen()).not.toContain('waiting for');
+      expect(JSON.parse(readFileSync(out, 'utf8')).wait.timedOut).toBe(true);
+    } finally {
+      home.remove();
+    }
+  }, 30_000);
+});
