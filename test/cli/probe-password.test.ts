@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { probePasswordPlan, type ProbePasswordFlags } from '../../src/cli/commands/probe-password.js';
 import { CliError } from '../../src/cli/errors.js';
 import { buildProgram } from '../../src/cli/program.js';
+import { pgauth } from '../helpers/proc.js';
 
 /** The options commander hands to a subcommand's action for `args` (the real action is not run). */
 async function parsed(args: string[]): Promise<Record<string, unknown>> {
@@ -87,6 +88,19 @@ describe('probe: what the password flags mean (probePasswordPlan)', () => {
     }
     expect(caught).toBeInstanceOf(CliError);
     expect((caught as CliError).message).toContain(message);
+  });
+});
+
+describe('probe: contradictions are usage errors on the command line', () => {
+  it.each([
+    [['-W', '-w'], '-W and -w (--no-password) contradict each other'],
+    [['--discover', '--password-env', 'PW'], '--discover sends no password: drop --password-env'],
+  ])('%j: exit 3, one line, and with --json a JSON document', async (flags, message) => {
+    const r = await pgauth(['probe', '127.0.0.1:1', ...flags, '--json']);
+    expect(r.code).toBe(3);
+    expect(r.stderr.startsWith(`pgauth: ${message}`)).toBe(true);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { kind: 'usage' } });
   });
 });
 
