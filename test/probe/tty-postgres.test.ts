@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { describeWith, pgMissing } from '../helpers/env.js';
+import { describeWith, pgBinDir, pgMissing } from '../helpers/env.js';
 import { startCluster, type Cluster } from '../helpers/pg.js';
 import { PGAUTH_BIN } from '../helpers/proc.js';
 import { startTmux, tmuxMissing, type TmuxSession } from '../helpers/tmux.js';
@@ -66,6 +66,29 @@ describeWith(pgMissing() ?? tmuxMissing(), 'probe on a terminal against PostgreS
     // The server saw the first connection end during authentication, not a timeout.
     expect(pg.log()).not.toContain('canceling authentication due to timeout');
   }, 60_000);
+
+  it("psql, the model, does the same: 4 s at its prompt and it still logs in", async () => {
+    const psql = join(pgBinDir()!, 'psql');
+    tty = startTmux(`env -u PGPASSWORD ${psql} -X -h 127.0.0.1 -p ${pg.port} -U alice -d postgres -At -c 'select current_user'`, env());
+    await tty.waitForText('Password for user alice:');
+    await new Promise((r) => setTimeout(r, THINKING_MS));
+    tty.send(PW, { literal: true });
+    tty.send('Enter');
+    expect(await tty.waitForExit(20_000)).toBe(0);
+    expect(tty.screen()).toMatch(/^alice$/m);
+  }, 60_000);
+
+  it('-W asks before connecting: one attempt, no password-needed', async () => {
+    const out = join(home.path, 'probe-W.json');
+    tty = startTmux(`${probeCommand('-W --json')} > ${out}`, env());
+    await tty.waitForText('Password for user alice:');
+    tty.send(PW, { literal: true });
+    tty.send('Enter');
+    expect(await tty.waitForExit(20_000)).toBe(0);
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    expect(doc.attempts.map((a: { result: string }) => a.result)).toEqual(['ok']);
+    expect(doc.auth.passwordSource).toBe('prompt');
+  }, 30_000);
 
   it('-w with no source: never asks, fails with password-required', async () => {
     tty = startTmux(probeCommand('-w'), env());
