@@ -7,18 +7,16 @@ import type { Command } from 'commander';
 import { canPrompt, globalOptions, printJson, warn, type GlobalOptions } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { readFirstLineOfStdin, readPassword, type PasswordFlags } from '../password.js';
+import { probePasswordPlan, type ProbePasswordFlags } from './probe-password.js';
 import { renderProbe } from './probe-render.js';
 import { AUTH_METHOD_NAMES, resolveConnParams, type AuthMethodName } from '../../probe/conninfo.js';
 import { runProbe, type ProbeOptions } from '../../probe/probe.js';
 
-interface ProbeFlags extends Omit<PasswordFlags, 'password'> {
-  /** A string from --password VALUE, or false from --no-password. */
-  password?: string | false;
+interface ProbeFlags extends Omit<PasswordFlags, 'password'>, ProbePasswordFlags {
   host?: string;
   port?: string;
   username?: string;
   dbname?: string;
-  W?: boolean;
   trace?: boolean;
   json?: boolean;
   expectAuth?: string;
@@ -104,7 +102,7 @@ async function passwordFromFlags(flags: ProbeFlags, g: GlobalOptions): Promise<S
     ...(flags.passwordEnv !== undefined ? { passwordEnv: flags.passwordEnv } : {}),
     ...(typeof flags.password === 'string' ? { password: flags.password } : {}),
   };
-  if (flags.password === false || !(pwFlags.passwordStdin || pwFlags.passwordEnv !== undefined || pwFlags.password !== undefined)) return undefined;
+  if (!(pwFlags.passwordStdin || pwFlags.passwordEnv !== undefined || pwFlags.password !== undefined)) return undefined;
   const value = await readPassword(pwFlags, { confirm: false, input: g.input });
   const source = pwFlags.passwordStdin ? 'stdin' : pwFlags.passwordEnv !== undefined ? `env ${pwFlags.passwordEnv}` : 'argv';
   return { value, source };
@@ -130,8 +128,8 @@ export async function run(target: string | undefined, flags: ProbeFlags, cmd: Co
   const json = g.json || flags.json === true;
   const params = connParams(target, flags);
   const checked = expectations(flags);
-  const noPassword = flags.password === false;
-  if (noPassword && flags.W) throw usageError('-W and --no-password contradict each other');
+  // The shared prompts draw on stderr (as psql's do), so `--json > file` on a terminal can still ask.
+  const plan = probePasswordPlan(flags, canPrompt(g));
   // Passwords: pgauth's flags first, then libpq's sources (conninfo, PGPASSWORD, .pgpass), then a prompt.
   let password = await passwordFromFlags(flags, g);
   const progress = progressLine(!json && process.stderr.isTTY === true);
@@ -140,20 +138,15 @@ export async function run(target: string | undefined, flags: ProbeFlags, cmd: Co
     const { promptPassword } = await import('../prompts.js');
     return promptPassword(`Password for user ${params.user}:`);
   };
-  // The shared prompts draw on stderr (as psql's do), so `--json > file` on a terminal can still ask.
-  const mayPrompt = canPrompt(g);
-  if (flags.W && !password) {
-    if (!mayPrompt) throw usageError('-W needs a terminal to ask on; use --password-stdin or --password-env VAR');
-    password = { value: await prompt(), source: 'prompt' };
-  }
+  if (plan.askFirst) password = { value: await prompt(), source: 'prompt' };
   const oauthToken = await readOAuthToken(flags);
 
   const result = await runProbe({
     params,
     ...(oauthToken ? { oauthToken } : {}),
     ...(password ? { password } : {}),
-    ...(!noPassword && mayPrompt ? { prompt } : {}),
-    noPassword,
+    ...(plan.askWhenNeeded ? { prompt } : {}),
+    discover: plan.discover,
     trace: flags.trace === true,
     grease: flags.grease === true,
     ...checked,

@@ -19,9 +19,10 @@ export const probe: CommandDefinition = {
       .option('-U, --username <USER>', 'user name (PGUSER)')
       .option('-d, --dbname <DB>', 'database name, or a conninfo string (PGDATABASE)')
       .option('-W', 'ask for the password before connecting (psql -W)');
-    addPasswordOptions(cmd);
+    addPasswordOptions(cmd, { psqlPassword: true });
     cmd
-      .option('--no-password', 'send no secret: discover which method the server asks for, then disconnect')
+      .option('-w, --no-password', 'never ask for a password (psql -w): PGPASSWORD, ~/.pgpass, --password-env and --password-stdin still apply')
+      .option('--discover', 'send no secret: discover which method the server asks for, then disconnect')
       .option('--trace', 'show every protocol message both ways (secrets redacted)')
       .option('--expect-auth <METHODS>', 'exit 4 unless the server asks for one of these methods (none,password,md5,scram-sha-256,gss,sspi,oauth)')
       .option('--expect-tls', 'exit 4 unless the session uses TLS')
