@@ -30,6 +30,7 @@ import {
 } from './role-file.js';
 import { isCSpace, lineIndex, quoteFinder } from './scan.js';
 import { checkSecret } from './secret-check.js';
+import { roleFix, type RoleFindingCode } from './finding-rules.js';
 
 /**
  * Findings listed per severity; the rest are counted in one `more-findings`
@@ -137,13 +138,13 @@ class Findings {
   private readonly omitted: Record<Finding['severity'], number> = { error: 0, warning: 0 };
 
   /** Lists a finding, or counts it past the cap (`always`: listed anyway). */
-  readonly add = (line: number, severity: Finding['severity'], code: string, message: string, always = false): void => {
+  readonly add = (line: number, severity: Finding['severity'], code: RoleFindingCode, message: string, always = false): void => {
     if (!always && this.listed[severity] >= MAX_FINDINGS_PER_SEVERITY) {
       this.omitted[severity]++;
       return;
     }
     this.listed[severity]++;
-    this.list.push({ line, severity, code, message });
+    this.list.push({ line, severity, code, message, fix: roleFix(code) });
   };
 
   /** The findings by line, then one `more-findings` per severity that went past the cap. */
@@ -157,6 +158,7 @@ class Findings {
           severity,
           code: 'more-findings',
           message: `${n} more ${severity}${n === 1 ? '' : 's'} not listed (at most ${MAX_FINDINGS_PER_SEVERITY} of each kind are)`,
+          fix: roleFix('more-findings'),
         });
       }
     }
@@ -228,7 +230,7 @@ class RoleFileReader {
    * `resumeFrom` (PgBouncer's limits are checked once a field is closed, so
    * that field may run over several lines).
    */
-  private broken(pos: number, code: string, why: string, resumeFrom = pos): number {
+  private broken(pos: number, code: RoleFindingCode, why: string, resumeFrom = pos): number {
     const line = this.lines.lineOf(pos);
     const first = this.stop === undefined;
     if (first) this.stop = { line, code };
