@@ -91,6 +91,6 @@ describe('GitHub workflow commands', () => {
     const text = readFileSync(file, 'utf8');
     expect(text.startsWith('before\n### hba lint pg_hba.conf\n\n1 error, 1 warning\n')).toBe(true);
     expect(text).toContain('| pg_hba.conf:1 | error | trust-open | trust on a host line open beyond loopback | use scram-sha-256 |');
-    expect(text).toContain('| conf/pg hba,1.conf:0 | warning | md5 | md5: 100% "deprecated"<br>since 18 | scram-sha-256 |');
+    expect(text).toContain('| conf/pg hba,1.conf | warning | md5 | md5: 100% "deprecated"<br>since 18 | scram-sha-256 |');
   });
 });
