@@ -27,7 +27,7 @@ function mismatchFix(o: VerifyOutcome): string {
 }
 
 function verifyFindings(o: VerifyOutcome): CiFinding[] {
-  const who = o.name !== null ? `role ${JSON.stringify(o.name)}` : 'the verifier';
+  const who = o.name !== null ? `role ${o.name}` : 'the verifier';
   const at = { file: o.file, line: o.line };
   if (!o.match) return [{ ...at, severity: 'error', code: 'password-mismatch', message: `the password does not match ${who} (${o.method})`, fix: mismatchFix(o) }];
   const out: CiFinding[] = [];
