@@ -12,8 +12,9 @@ export interface CiFlags {
   annotations?: boolean;
 }
 
-export function ciOptions(cmd: Command, opts: { sarif: boolean }): Command {
-  cmd.option('--junit <FILE>', 'also write a JUnit XML report to FILE (one testcase per finding, and per check that found nothing)');
+/** `junit`: what the JUnit report's testcases are, for the help. */
+export function ciOptions(cmd: Command, opts: { sarif: boolean; junit?: string }): Command {
+  cmd.option('--junit <FILE>', `also write a JUnit XML report to FILE (${opts.junit ?? 'one testcase per finding, and per check that found nothing'})`);
   if (opts.sarif) cmd.option('--sarif <FILE>', 'also write a SARIF 2.1.0 log to FILE (rule ids, help, findings at file:line) for code scanning');
   return cmd.option('--no-annotations', 'under GitHub Actions (GITHUB_ACTIONS=true): no ::error/::warning annotations and no step summary');
 }

@@ -14,7 +14,7 @@ export const verify: CommandDefinition = {
     cmd.option('--verifier <SECRET>', 'check against this SCRAM verifier or md5 hash instead of the role file');
     addPasswordOptions(cmd);
     jsonOption(cmd);
-    ciOptions(cmd, { sarif: false });
+    ciOptions(cmd, { sarif: false, junit: 'one testcase for the role, failing on a mismatch' });
     return cmd.action(lazyAction(() => import('./verify.action.js')));
   },
   menu: { name: 'Check a password', order: 5, args: withRole('verify') },
