@@ -284,6 +284,17 @@ describe('verify for CI', () => {
     expect(suite.testcase[0]!.name).toBe('alice');
   });
 
+  it('a role not in the file: exit 1 as before, and a failing testcase and annotation for it', async () => {
+    const dir = workdir({ 'userlist.txt': `"alice" "${MD5}"\n` });
+    const r = await inCi(dir, ['verify', 'carol', '--roles', 'userlist.txt', '--password-stdin', '--junit', 'v.xml', '--json'], { input: 'pw\n' });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: false, error: { kind: 'rejected', message: 'role "carol" is not in userlist.txt' } });
+    const fix = 'add it (pgauth add-role carol), or give the role file it is in (--roles)';
+    expect(commandLines(r.stderr)).toEqual([`::error file=userlist.txt,title=pgauth role-missing::role carol is not in userlist.txt%0AFix: ${fix}`]);
+    const suite = await junitOf(r.read('v.xml'));
+    expect(suite.testcase.map((c) => [c.name, c.failure?.[0]?.inner])).toEqual([['carol', `error: role carol is not in userlist.txt\nfix: ${fix}`]]);
+  });
+
   it('--verifier: the annotation names no file (the secret is on no line of any file)', async () => {
     const dir = workdir({});
     const r = await inCi(dir, ['verify', 'alice', '--verifier', MD5, '--password-stdin', '--junit', 'v.xml'], { input: 'nope\n' });

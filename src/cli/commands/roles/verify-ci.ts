@@ -40,8 +40,15 @@ function verifyFindings(o: VerifyOutcome): CiFinding[] {
 }
 
 export function verifyReport(o: VerifyOutcome): CiReport {
-  const findings = verifyFindings(o);
-  const name = o.name ?? 'verifier';
+  return reportOf(o.name ?? 'verifier', verifyFindings(o));
+}
+
+/** The role is not in the role file: the check fails at the file as a whole. */
+export function missingRoleReport(name: string, path: string): CiReport {
+  return reportOf(name, [{ file: path, line: 0, severity: 'error', code: 'role-missing', message: `role ${name} is not in ${path}`, fix: `add it (pgauth add-role ${name}), or give the role file it is in (--roles)` }]);
+}
+
+function reportOf(name: string, findings: CiFinding[]): CiReport {
   const text = (f: CiFinding) => `${f.severity}: ${f.message}\nfix: ${f.fix}`;
   const failure = findings.find((f) => f.severity === 'error');
   const testcase: JunitCase = failure

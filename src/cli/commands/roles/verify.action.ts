@@ -11,7 +11,7 @@ import { pathOpts, rolesPath, warnUnsafePath, withRoleErrors } from './role-file
 import type { RoleFileFlags } from './options.js';
 import type { CiFlags } from '../../ci-flags.js';
 import { announce, writeCiFiles } from '../../ci-output.js';
-import { verifyReport } from './verify-ci.js';
+import { missingRoleReport, verifyReport } from './verify-ci.js';
 
 type VerifyFlags = RoleFileFlags & PasswordFlags & CiFlags & { verifier?: string };
 
@@ -42,13 +42,20 @@ function fromVerifierFlag(name: string | undefined, verifier: string): Stored {
   return { secretText: verifier, attrs: {}, source: '--verifier', file: '', line: 0 };
 }
 
-async function fromRoleFile(name: string | undefined, flags: VerifyFlags): Promise<Stored> {
+/** `json`: --json is on (annotations then go to stderr). */
+async function fromRoleFile(name: string | undefined, flags: VerifyFlags, json: boolean): Promise<Stored> {
   if (name === undefined) throw usageError('missing role name: pgauth verify NAME (or --verifier SECRET)');
   const path = rolesPath(flags);
   const { roles, findings } = await loadRoleFile(path, pathOpts(flags));
   warnUnsafePath(findings, path);
   const role = roles.get(name);
-  if (!role) throw new CliError('rejected', `role ${JSON.stringify(name)} is not in ${path}`);
+  if (!role) {
+    // The check ran and failed: CI gets its failing testcase and annotation too.
+    const ci = missingRoleReport(name, path);
+    await writeCiFiles(flags, ci);
+    announce(flags, ci, json);
+    throw new CliError('rejected', `role ${JSON.stringify(name)} is not in ${path}`);
+  }
   return { secretText: role.secret, attrs: role.attrs, source: `${path}:${role.line}`, file: path, line: role.line };
 }
 
@@ -62,7 +69,7 @@ function matches(password: string, secret: secrets.Secret, name: string): Promis
 export const run = (name: string | undefined, flags: VerifyFlags, cmd: Command): Promise<void> =>
   withRoleErrors(async () => {
     const g = globalOptions(cmd);
-    const { secretText, attrs, source, file, line } = flags.verifier !== undefined ? fromVerifierFlag(name, flags.verifier) : await fromRoleFile(name, flags);
+    const { secretText, attrs, source, file, line } = flags.verifier !== undefined ? fromVerifierFlag(name, flags.verifier) : await fromRoleFile(name, flags, g.json);
     const password = await readPassword(flags, { confirm: false, input: g.input, message: `Password${name ? ` for ${name}` : ''}:` });
     const secret = secrets.parseSecret(secretText);
     const match = secretText !== '' && password !== '' && (await matches(password, secret, name ?? ''));
