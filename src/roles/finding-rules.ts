@@ -139,8 +139,16 @@ export const ROLE_FINDING_RULES = {
 
 export type RoleFindingCode = keyof typeof ROLE_FINDING_RULES;
 
-/** The fix a finding of this code gets. */
-export const roleFix = (code: RoleFindingCode): string => ROLE_FINDING_RULES[code].fix;
+/** A role name as a shell word: as is when it is plain, else in single quotes. */
+const shellWord = (name: string): string => (/^[A-Za-z0-9_.@+-]+$/.test(name) ? name : `'${name.replace(/'/g, "'\\''")}'`);
+
+/** The fix a finding of this code gets; with the role's name, the commands in it name the role (`pgauth passwd alice`). */
+export function roleFix(code: RoleFindingCode, role?: string): string {
+  const fix: string = ROLE_FINDING_RULES[code].fix;
+  // A name that would read as a flag, or holds control characters, stays NAME: no command to paste is better than a wrong one.
+  const usable = role !== undefined && role !== '' && !role.startsWith('-') && !/[\x00-\x1f\x7f]/.test(role);
+  return usable ? fix.replace(/\bNAME\b/g, shellWord(role)) : fix;
+}
 
 /** Every code as a rule (id, title, help), in the table's order: SARIF's rules, JUnit's checks. */
 export const ROLE_RULES: ReadonlyArray<{ id: RoleFindingCode; title: string; help: string }> = (Object.keys(ROLE_FINDING_RULES) as RoleFindingCode[]).map((id) => ({

@@ -81,7 +81,7 @@ function crossLineFindings(entries: readonly RoleEntry[], find: Findings['add'])
     if (!/^md5[0-9a-f]{32}$/.test(e.secret)) continue;
     const other = md5Owner.get(e.secret);
     if (other && other.name !== e.name) {
-      find(e.line, 'warning', 'md5-wrong-name', `role ${JSON.stringify(e.name)} has the same md5 secret as ${JSON.stringify(other.name)} (line ${other.line}); md5 is salted with the role name, so at most one of them can log in (renamed role?)`);
+      find(e.line, 'warning', 'md5-wrong-name', `role ${JSON.stringify(e.name)} has the same md5 secret as ${JSON.stringify(other.name)} (line ${other.line}); md5 is salted with the role name, so at most one of them can log in (renamed role?)`, false, e.name);
     } else md5Owner.set(e.secret, e);
   }
 }
@@ -109,7 +109,7 @@ function entryFindings(
     find(line, 'warning', 'name-truncated', `the role name is longer than ${PG_MAX_NAME_BYTES} bytes; PostgreSQL truncates it`);
   }
   const secretCheck = checkSecret(entry);
-  if (secretCheck) find(line, secretCheck.severity, secretCheck.code, secretCheck.message);
+  if (secretCheck) find(line, secretCheck.severity, secretCheck.code, secretCheck.message, false, entry.name);
 }
 
 /** Whole lines per chunk: each entry owns its lines; every other line is its own chunk. */
@@ -137,14 +137,14 @@ class Findings {
   private readonly listed: Record<Finding['severity'], number> = { error: 0, warning: 0 };
   private readonly omitted: Record<Finding['severity'], number> = { error: 0, warning: 0 };
 
-  /** Lists a finding, or counts it past the cap (`always`: listed anyway). */
-  readonly add = (line: number, severity: Finding['severity'], code: RoleFindingCode, message: string, always = false): void => {
+  /** Lists a finding, or counts it past the cap (`always`: listed anyway); `role` names the role in its fix. */
+  readonly add = (line: number, severity: Finding['severity'], code: RoleFindingCode, message: string, always = false, role?: string): void => {
     if (!always && this.listed[severity] >= MAX_FINDINGS_PER_SEVERITY) {
       this.omitted[severity]++;
       return;
     }
     this.listed[severity]++;
-    this.list.push({ line, severity, code, message, fix: roleFix(code) });
+    this.list.push({ line, severity, code, message, fix: roleFix(code, role) });
   };
 
   /** The findings by line, then one `more-findings` per severity that went past the cap. */

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LINT_RULES } from '../../src/hba/lint-rules.js';
-import { ROLE_FINDING_RULES, ROLE_RULES } from '../../src/roles/finding-rules.js';
+import { ROLE_FINDING_RULES, ROLE_RULES, roleFix } from '../../src/roles/finding-rules.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 /** The README section under `heading`, to the next heading of the same or a higher level. */
@@ -37,5 +37,15 @@ describe('rule catalogues', () => {
       expect(fix.length, r.id).toBeGreaterThan(10);
       expect(text, r.id).toContain(`\`${r.id}\``);
     }
+  });
+});
+
+describe('roleFix', () => {
+  it('names the role in the fix as a shell word, and keeps NAME for a name that cannot be pasted safely', () => {
+    expect(roleFix('empty-secret', 'bob')).toBe('set a password: pgauth passwd bob (or remove the role)');
+    expect(roleFix('plaintext-secret', "o'neil x")).toBe("store a SCRAM-SHA-256 verifier instead: pgauth passwd 'o'\\''neil x'");
+    expect(roleFix('empty-secret', '--roles')).toBe('set a password: pgauth passwd NAME (or remove the role)');
+    expect(roleFix('empty-secret', 'a\nb')).toBe('set a password: pgauth passwd NAME (or remove the role)');
+    expect(roleFix('empty-secret')).toBe('set a password: pgauth passwd NAME (or remove the role)');
   });
 });

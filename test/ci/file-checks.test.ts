@@ -210,7 +210,7 @@ describe('check-roles for CI', () => {
       roles: 1,
       findings: [
         { line: 3, severity: 'error', code: 'hash-comment', message: HASH, fix: "start the comment with ';' instead of '#'" },
-        { line: 4, severity: 'warning', code: 'empty-secret', message: EMPTY, fix: 'set a password: pgauth passwd NAME (or remove the role)' },
+        { line: 4, severity: 'warning', code: 'empty-secret', message: EMPTY, fix: 'set a password: pgauth passwd bob (or remove the role)' },
       ],
     });
   });
@@ -223,7 +223,7 @@ describe('check-roles for CI', () => {
     expect(r.stdout).toContain("  fix: start the comment with ';' instead of '#'");
     expect(commandLines(r.stdout)).toEqual([
       `::error file=userlist.txt,line=3,title=pgauth hash-comment::${HASH}%0AFix: start the comment with ';' instead of '#'`,
-      `::warning file=userlist.txt,line=4,title=pgauth empty-secret::${EMPTY}%0AFix: set a password: pgauth passwd NAME (or remove the role)`,
+      `::warning file=userlist.txt,line=4,title=pgauth empty-secret::${EMPTY}%0AFix: set a password: pgauth passwd bob (or remove the role)`,
     ]);
     expect(r.summary).toContain('### pgauth check-roles userlist.txt\n\n1 error, 1 warning\n');
     expect(r.summary).toContain(`| userlist.txt:3 | error | hash-comment | ${HASH} | start the comment with ';' instead of '#' |`);
