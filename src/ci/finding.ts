@@ -4,7 +4,7 @@
  * JUnit, SARIF and GitHub annotations say the same thing.
  */
 export interface CiFinding {
-  /** Path as the user gave it (annotations and SARIF resolve it from the working folder). */
+  /** Path as the user gave it (annotations and SARIF resolve it from the working folder); '' when the finding is about no file. */
   file: string;
   /** 1-based line; 0 for the file as a whole. */
   line: number;
@@ -20,4 +20,10 @@ export interface CiRule {
   id: string;
   title: string;
   help: string;
+}
+
+/** `FILE:LINE`, `FILE` for the file as a whole, or nothing when the finding is not about a file. */
+export function findingPlace(f: Pick<CiFinding, 'file' | 'line'>): string {
+  if (f.file === '') return '';
+  return f.line > 0 ? `${f.file}:${f.line}` : f.file;
 }

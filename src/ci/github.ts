@@ -9,7 +9,7 @@
  * data escapes % CR LF; property values also escape : and ,.
  */
 import { appendFileSync } from 'node:fs';
-import type { CiFinding } from './finding.js';
+import { findingPlace, type CiFinding } from './finding.js';
 
 export type AnnotationLevel = 'error' | 'warning' | 'notice';
 
@@ -36,7 +36,9 @@ export function annotation(level: AnnotationLevel, message: string, props: Annot
 /** The annotation of a file finding: the message, then the fix on its own line. */
 export function findingAnnotation(f: CiFinding): string {
   const text = f.fix ? `${f.message}\nFix: ${f.fix}` : f.message;
-  return annotation(f.severity, text, { file: f.file, line: f.line, title: `pgauth ${f.code}` });
+  // A finding about no file (file '') is annotated without file and line.
+  const place = f.file === '' ? {} : { file: f.file, line: f.line };
+  return annotation(f.severity, text, { ...place, title: `pgauth ${f.code}` });
 }
 
 /** True when running as a GitHub Actions step and annotations are not turned off. */
@@ -67,6 +69,6 @@ export function findingsSummary(title: string, findings: readonly CiFinding[]): 
   const warnings = findings.length - errors;
   const head = `### ${title}\n\n${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`;
   if (findings.length === 0) return `${head}\n`;
-  const rows = findings.map((f) => [`${f.file}:${f.line}`, f.severity, f.code, f.message, f.fix ?? '']);
+  const rows = findings.map((f) => [findingPlace(f), f.severity, f.code, f.message, f.fix ?? '']);
   return `${head}\n${mdTable(['where', 'severity', 'rule', 'message', 'fix'], rows)}\n\n`;
 }

@@ -3,6 +3,8 @@
  * with ids and help, one result per finding at its file and line. Built as
  * typed objects (@types/sarif) and serialised with JSON.stringify.
  */
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Log, ReportingDescriptor, Result } from 'sarif';
 import type { CiFinding, CiRule } from './finding.js';
 
@@ -18,6 +20,9 @@ function ruleOf(r: CiRule): ReportingDescriptor {
   return { id: r.id, name: r.id, shortDescription: { text: r.title }, help: { text: r.help }, fullDescription: { text: r.help } };
 }
 
+/** A relative path stays relative (resolved against the checkout); an absolute one becomes a file: URI. */
+const artifactUri = (file: string): string => (isAbsolute(file) ? pathToFileURL(file).href : encodeURI(file.split('\\').join('/')));
+
 function resultOf(f: CiFinding, ruleIndex: number): Result {
   const region = f.line > 0 ? { region: { startLine: f.line } } : {};
   const text = f.fix ? `${f.message} Fix: ${f.fix}` : f.message;
@@ -26,7 +31,7 @@ function resultOf(f: CiFinding, ruleIndex: number): Result {
     ...(ruleIndex >= 0 ? { ruleIndex } : {}),
     level: f.severity,
     message: { text },
-    locations: [{ physicalLocation: { artifactLocation: { uri: encodeURI(f.file.split('\\').join('/')) }, ...region } }],
+    locations: [{ physicalLocation: { artifactLocation: { uri: artifactUri(f.file) }, ...region } }],
   };
 }
 

@@ -9,12 +9,21 @@ export interface PasswordFlags {
   password?: string;
 }
 
-/** Adds the shared password-source flags to a command. */
-export function addPasswordOptions(cmd: Command): Command {
+/**
+ * Adds the shared password-source flags to a command. `psqlPassword`: the
+ * value of --password is optional, so psql's `--password` (= -W, ask before
+ * connecting) works as psql's does while `--password VALUE` still gives one.
+ */
+export function addPasswordOptions(cmd: Command, opts: { psqlPassword?: boolean } = {}): Command {
   return cmd
     .option('--password-stdin', 'read the password from the first line of stdin')
     .option('--password-env <VAR>', 'read the password from environment variable VAR')
-    .option('--password <VALUE>', 'password on the command line (visible to other users: prefer --password-stdin)');
+    .option(
+      opts.psqlPassword ? '--password [VALUE]' : '--password <VALUE>',
+      opts.psqlPassword
+        ? "alone: psql's --password, the same as -W; with VALUE: the password on the command line (visible to other users: prefer --password-stdin)"
+        : 'password on the command line (visible to other users: prefer --password-stdin)',
+    );
 }
 
 /** Passwords longer than this are refused: every input is bounded. */

@@ -99,6 +99,8 @@ export interface AttemptResult {
   failure: Failure | null;
   /** A side attempt made only to diagnose (e.g. would TLS be admitted?). */
   diagnostic: boolean;
+  /** The server asked for a password there was none of, and a person will be asked: closed to ask (psql's first try). */
+  passwordNeeded: boolean;
   /** The ErrorResponse came with PostgreSQL's file/line/routine fields. */
   errorHadRoutine: boolean;
   /** Results of AttemptOptions.queries, in order. */
@@ -132,11 +134,14 @@ export interface AttemptOptions {
   address?: string;
   encryption: Encryption;
   deadline: number | undefined;
-  /** Lazily gets the password (may prompt); undefined when there is none. */
+  /** Gets the password from its sources (never prompts); undefined when there is none. */
   getPassword: () => Promise<PasswordAnswer | undefined>;
+  /** Without a password, a person will be asked once this attempt has closed (ProbeOptions.prompt). */
+  askWhenNeeded?: boolean;
   /** The OAuth bearer token (--oauth-token-env/--oauth-token-stdin); without one, OAUTHBEARER runs discovery. */
   oauthToken?: PasswordAnswer;
-  noPassword: boolean;
+  /** --discover: send no secret, stop at the first authentication request. */
+  discover: boolean;
   /** Stop at the first authentication request (diagnostic side attempts). */
   discoverOnly?: boolean;
   tls: {
@@ -223,6 +228,7 @@ export function newAttempt(index: number, host: HostSpec, encryption: Encryption
     versionText: null,
     failure: null,
     diagnostic: false,
+    passwordNeeded: false,
     errorHadRoutine: false,
     queryResults: [],
   };

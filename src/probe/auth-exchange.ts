@@ -87,8 +87,8 @@ async function onMessage(st: AuthState, msg: BackendMessage): Promise<Outcome> {
 
 // --- client-side rules shared by the handlers ---
 
-/** Discovery (--no-password, diagnostic side attempts) stops at the first request. */
-const discoveryStops = (st: AuthState): boolean => st.s.o.discoverOnly === true || st.s.o.noPassword;
+/** Discovery (--discover, diagnostic side attempts) stops at the first request. */
+const discoveryStops = (st: AuthState): boolean => st.s.o.discoverOnly === true || st.s.o.discover;
 
 function discovered(st: AuthState, method: AuthMethodName, detail: string): void {
   st.s.result.auth.method = method;
@@ -106,10 +106,23 @@ function checkRequest(st: AuthState, request: AuthRequestName, completed = false
 
 const refusal = (r: Refusal): AttemptFailed => clientFailure(r.code, r.message, r.reason);
 
+/**
+ * The password for a request. None: libpq's "fe_sendauth: no password
+ * supplied"; when a person can be asked, the attempt ends here and the probe
+ * asks with this connection closed, then reconnects (psql's
+ * PQconnectionNeedsPassword loop), so no prompt runs into the server's
+ * authentication_timeout.
+ */
 async function needPassword(st: AuthState, method: string): Promise<string> {
   if (st.password) return st.password.value;
-  const p = await st.s.conn!.withoutDeadline(() => st.s.o.getPassword());
-  if (!p || p.value === '') throw clientFailure('password-required', `fe_sendauth: no password supplied (the server asked for ${method})`);
+  const p = await st.s.o.getPassword();
+  if (!p || p.value === '') {
+    if (!p && st.s.o.askWhenNeeded) {
+      st.s.result.passwordNeeded = true;
+      st.s.step('password-needed', `the server asked for ${method}: closing this connection to ask for it (as psql does)`, false);
+    }
+    throw clientFailure('password-required', `fe_sendauth: no password supplied (the server asked for ${method})`);
+  }
   st.password = p;
   st.s.result.auth.passwordSource = p.source;
   return p.value;

@@ -170,7 +170,6 @@ export class WireConnection {
 
   private armDeadline(deadline: number | undefined): void {
     if (deadline === undefined) return;
-    this.deadline = deadline;
     const ms = Math.max(0, deadline - Date.now());
     this.timer = setTimeout(() => {
       const err = new TransportError('timeout', 'timeout expired');
@@ -179,20 +178,6 @@ export class WireConnection {
       this.socket.destroy();
     }, ms);
     this.timer.unref?.();
-  }
-
-  private deadline: number | undefined;
-
-  /** Runs fn (a password prompt) with the deadline paused, then re-arms what was left. */
-  async withoutDeadline<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.deadline === undefined || !this.timer) return fn();
-    const left = this.deadline - Date.now();
-    this.clearDeadline();
-    try {
-      return await fn();
-    } finally {
-      this.armDeadline(Date.now() + Math.max(0, left));
-    }
   }
 
   private clearDeadline(): void {

@@ -42,7 +42,7 @@ export const LOGIN_ENTRIES: Partial<Record<DiagnosisCode, CatalogueEntry>> = {
   'password-required': ({ f }) =>
     causeFix(
       `The server asked for a password (${f.authMethod ?? 'a password method'}) and none was given: no --password-stdin/--password-env, no password in the target, no PGPASSWORD and no matching .pgpass line.`,
-      'Give a password with --password-stdin or --password-env VAR (or PGPASSWORD / a .pgpass line), run on a terminal to be asked, or use --no-password to only discover the method.',
+      'Give a password with --password-stdin or --password-env VAR (or PGPASSWORD / a .pgpass line), run on a terminal without -w to be asked (or with -W), or use --discover to only discover the method.',
     ),
   'no-hba-entry': ({ f }) =>
     causeFix(

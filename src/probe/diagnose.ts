@@ -115,7 +115,7 @@ export interface DiagnosisFacts {
   sslRequestAnswer?: 'S' | 'N' | null;
   /** The pg_hba.conf line that would admit this connection (no-hba-entry). */
   hbaLine?: string | null;
-  /** --no-password: the method was discovered and no secret was sent. */
+  /** --discover: the method was discovered and no secret was sent. */
   discoveryOnly?: boolean;
   requireAuthText?: string;
   // For the protocol and certificate codes (diagnose-protocol.ts):
@@ -206,15 +206,15 @@ export function diagnose(f: DiagnosisFacts): Diagnosis {
   return { code, ...(CATALOGUE[code] ?? notInCatalogue)(facts) };
 }
 
-/** A login, or a discovery that sent no secret (--no-password). */
+/** A login, or a discovery that sent no secret (--discover). */
 function notFailed(f: DiagnosisFacts): Diagnosis {
   const none: Diagnosis = { code: 'ok', cause: '', fix: '', hbaLine: null };
   if (!f.discoveryOnly) return { ...none, cause: 'logged in', fix: 'nothing to fix' };
   return {
     ...none,
     cause: f.authMethod
-      ? `the server asks for ${f.authMethod === 'none' ? 'no password (trust or certificate)' : f.authMethod}; no password was sent (--no-password)`
-      : 'the server answered the startup; no password was sent (--no-password)',
+      ? `the server asks for ${f.authMethod === 'none' ? 'no password (trust or certificate)' : f.authMethod}; no password was sent (--discover)`
+      : 'the server answered the startup; no password was sent (--discover)',
     fix: 'nothing to fix',
   };
 }

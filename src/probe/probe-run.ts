@@ -1,7 +1,8 @@
 /**
  * One probe run's shared state: the attempts so far, the step log and trace,
- * the warnings, the password sources (flag, conninfo, .pgpass, prompt, asked
- * once), and the attempt launcher every walk and side attempt goes through.
+ * the warnings, the password sources (flag, conninfo, .pgpass, then what a
+ * person typed, asked once with no connection open), and the attempt
+ * launcher every walk and side attempt goes through.
  */
 import { DEFAULT_MAX_ITERATIONS } from '../scram/index.js';
 import type { AttemptResult, Encryption, PasswordAnswer, Step, TraceEntry } from './attempt.js';
@@ -22,7 +23,8 @@ export interface SideAttempt {
 
 export class ProbeRun {
   readonly p: ConnParams;
-  readonly startedAt = Date.now();
+  /** The trace's time origin; moved on by the time spent at the prompt, which no timing counts. */
+  private startedAt = Date.now();
   readonly steps: Step[] = [];
   readonly trace: TraceEntry[] | null;
   readonly warnings: string[] = [];
@@ -56,7 +58,7 @@ export class ProbeRun {
 
   /**
    * libpq's password order for one host: pgauth's flag, the conninfo or
-   * PGPASSWORD, the host's .pgpass line, then the prompt (asked at most once).
+   * PGPASSWORD, the host's .pgpass line, then what the prompt got (askPassword).
    */
   private passwordFor(host: HostSpec): () => Promise<PasswordAnswer | undefined> {
     const { opts, p } = this;
@@ -70,10 +72,25 @@ export class ProbeRun {
       if (opts.password) return opts.password;
       if (p.password) return { value: p.password.value, source: p.password.source };
       if (fromFile) return fromFile;
-      if (!opts.prompt) return undefined;
-      if (this.prompted === undefined) this.prompted = await opts.prompt();
-      return { value: this.prompted, source: 'prompt' };
+      return this.prompted !== undefined ? { value: this.prompted, source: 'prompt' } : undefined;
     };
+  }
+
+  /** A person can still be asked for a password (ProbeOptions.prompt, at most once). */
+  get canAsk(): boolean {
+    return this.opts.prompt !== undefined && this.prompted === undefined;
+  }
+
+  /**
+   * psql's loop (startup.c: PQconnectionNeedsPassword, then simple_prompt):
+   * called between attempts, with no connection open, so the server's
+   * authentication_timeout never runs out while a person types. The time at
+   * the prompt is in no step and not on the trace's clock.
+   */
+  async askPassword(): Promise<void> {
+    const asked = Date.now();
+    this.prompted = await this.opts.prompt!();
+    this.startedAt += Date.now() - asked;
   }
 
   private tlsFor(side: SideAttempt) {
@@ -100,8 +117,9 @@ export class ProbeRun {
       encryption,
       deadline: Date.now() + this.timeoutS * 1000,
       getPassword: this.passwordFor(host),
+      askWhenNeeded: this.canAsk && side.discoverOnly !== true,
       ...(opts.oauthToken ? { oauthToken: opts.oauthToken } : {}),
-      noPassword: opts.noPassword === true,
+      discover: opts.discover === true,
       discoverOnly: side.discoverOnly === true,
       ...this.tlsFor(side),
       maxIterations: opts.maxIterations ?? DEFAULT_MAX_ITERATIONS,

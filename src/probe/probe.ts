@@ -23,9 +23,15 @@ export interface ProbeOptions {
   password?: PasswordAnswer;
   /** An OAuth bearer token (--oauth-token-env, --oauth-token-stdin). */
   oauthToken?: PasswordAnswer;
-  /** Asks a person (TTY only); undefined when prompting is not possible. */
+  /**
+   * Asks a person for the password (the CLI's hidden prompt; undefined when
+   * nobody may be asked, as with psql -w). Called at most once, with no
+   * connection open: after an attempt learnt the server wants a password no
+   * source had, which was then closed; the hosts are then tried again.
+   */
   prompt?: () => Promise<string>;
-  noPassword?: boolean;
+  /** --discover: send no secret; record the method the server asks for, then disconnect. */
+  discover?: boolean;
   trace?: boolean;
   /** --grease: ask for 3.9999 with _pq_.test_protocol_negotiation (PostgreSQL 19 libpq's default). */
   grease?: boolean;
@@ -53,7 +59,7 @@ const isHbaMiss = (a: AttemptResult) =>
  * it, libpq's retry stacks a second error and the first real one is the cause.
  */
 export function pickCause(attempts: AttemptResult[]): AttemptResult | undefined {
-  const real = attempts.filter((a) => !a.diagnostic && a.failure);
+  const real = attempts.filter((a) => !a.diagnostic && !a.passwordNeeded && a.failure);
   const last = real.at(-1);
   if (!last) return undefined;
   const group = real.filter((a) => a.host === last.host && a.port === last.port && a.address === last.address);
@@ -67,7 +73,7 @@ function addressFromHbaMessage(message: string): string | null {
 export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   const run = new ProbeRun(opts);
   const p = run.p;
-  const success = await walkHosts(run);
+  const success = (await walkHosts(run)) ?? (await askThenWalkAgain(run));
   const cause = success ? undefined : pickCause(run.attempts);
   const side = await sideAttempts(run, cause);
   const { attempts } = run;
@@ -82,7 +88,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     spoke: attempts.some((a) => a.auth.requests.length > 0 || a.failure?.origin === 'server'),
   });
   const hbaLine = await proposedHbaLine(opts, cause);
-  const discovery = !!(success === undefined && !cause && opts.noPassword);
+  const discovery = !!(success === undefined && !cause && opts.discover);
   const discoveredAttempt = attempts.find((a) => !a.diagnostic && !a.failure && !a.authOk && a.auth.method);
   const decisiveForAuth = success ?? discoveredAttempt ?? cause;
   // A login libpq itself would have failed (channel_binding=prefer, Ed25519 certificate) is reported as that failure.
@@ -136,6 +142,17 @@ async function walkHosts(run: ProbeRun): Promise<AttemptResult | undefined> {
     }
   }
   return undefined;
+}
+
+/**
+ * psql's answer to "fe_sendauth: no password supplied" when it may prompt:
+ * the connection is already closed; ask, then connect again from the first
+ * host. The closed attempt stays in the report as 'password-needed'.
+ */
+async function askThenWalkAgain(run: ProbeRun): Promise<AttemptResult | undefined> {
+  if (!run.attempts.at(-1)?.passwordNeeded || !run.canAsk) return undefined;
+  await run.askPassword();
+  return walkHosts(run);
 }
 
 /** The addresses to try for a host (none when its name does not resolve: that is recorded as an attempt). */

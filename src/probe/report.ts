@@ -70,7 +70,8 @@ export interface ProbeResult {
     tls: boolean;
     sslResponse: 'S' | 'N' | null;
     diagnostic: boolean;
-    result: 'ok' | 'discovered' | 'failed';
+    /** 'password-needed': the server wanted a password nobody had given; closed to ask for one, then tried again. */
+    result: 'ok' | 'discovered' | 'password-needed' | 'failed';
     errorCode: string | null;
     message: string | null;
     cause: boolean;
@@ -233,7 +234,7 @@ function attemptReport(a: AttemptResult, cause: boolean): ProbeResult['attempts'
     tls: a.tlsUsed,
     sslResponse: a.sslResponse,
     diagnostic: a.diagnostic,
-    result: a.failure ? 'failed' : a.authOk ? 'ok' : 'discovered',
+    result: a.passwordNeeded ? 'password-needed' : a.failure ? 'failed' : a.authOk ? 'ok' : 'discovered',
     errorCode: a.failure?.origin === 'server' ? a.failure.error.code : null,
     message: a.failure ? (a.failure.origin === 'server' ? a.failure.error.message : a.failure.message) : null,
     cause,

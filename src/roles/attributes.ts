@@ -62,10 +62,10 @@ export function parseAttributeWords(rest: string): {
   comment?: string;
   /** The unknown words, space-separated (kept on rewrite). */
   extra?: string;
-  problems: Array<{ severity: 'error' | 'warning'; code: string; message: string }>;
+  problems: Array<{ severity: 'error' | 'warning'; code: 'bad-attribute' | 'unknown-attribute'; message: string }>;
 } {
   const attrs: RoleAttributes = {};
-  const problems: Array<{ severity: 'error' | 'warning'; code: string; message: string }> = [];
+  const problems: Array<{ severity: 'error' | 'warning'; code: 'bad-attribute' | 'unknown-attribute'; message: string }> = [];
   let text = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
   let comment: string | undefined;
   const semi = text.indexOf(';');

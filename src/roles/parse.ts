@@ -30,6 +30,7 @@ import {
 } from './role-file.js';
 import { isCSpace, lineIndex, quoteFinder } from './scan.js';
 import { checkSecret } from './secret-check.js';
+import { roleFix, type RoleFindingCode } from './finding-rules.js';
 
 /**
  * Findings listed per severity; the rest are counted in one `more-findings`
@@ -80,7 +81,7 @@ function crossLineFindings(entries: readonly RoleEntry[], find: Findings['add'])
     if (!/^md5[0-9a-f]{32}$/.test(e.secret)) continue;
     const other = md5Owner.get(e.secret);
     if (other && other.name !== e.name) {
-      find(e.line, 'warning', 'md5-wrong-name', `role ${JSON.stringify(e.name)} has the same md5 secret as ${JSON.stringify(other.name)} (line ${other.line}); md5 is salted with the role name, so at most one of them can log in (renamed role?)`);
+      find(e.line, 'warning', 'md5-wrong-name', `role ${JSON.stringify(e.name)} has the same md5 secret as ${JSON.stringify(other.name)} (line ${other.line}); md5 is salted with the role name, so at most one of them can log in (renamed role?)`, false, e.name);
     } else md5Owner.set(e.secret, e);
   }
 }
@@ -108,7 +109,7 @@ function entryFindings(
     find(line, 'warning', 'name-truncated', `the role name is longer than ${PG_MAX_NAME_BYTES} bytes; PostgreSQL truncates it`);
   }
   const secretCheck = checkSecret(entry);
-  if (secretCheck) find(line, secretCheck.severity, secretCheck.code, secretCheck.message);
+  if (secretCheck) find(line, secretCheck.severity, secretCheck.code, secretCheck.message, false, entry.name);
 }
 
 /** Whole lines per chunk: each entry owns its lines; every other line is its own chunk. */
@@ -136,14 +137,14 @@ class Findings {
   private readonly listed: Record<Finding['severity'], number> = { error: 0, warning: 0 };
   private readonly omitted: Record<Finding['severity'], number> = { error: 0, warning: 0 };
 
-  /** Lists a finding, or counts it past the cap (`always`: listed anyway). */
-  readonly add = (line: number, severity: Finding['severity'], code: string, message: string, always = false): void => {
+  /** Lists a finding, or counts it past the cap (`always`: listed anyway); `role` names the role in its fix. */
+  readonly add = (line: number, severity: Finding['severity'], code: RoleFindingCode, message: string, always = false, role?: string): void => {
     if (!always && this.listed[severity] >= MAX_FINDINGS_PER_SEVERITY) {
       this.omitted[severity]++;
       return;
     }
     this.listed[severity]++;
-    this.list.push({ line, severity, code, message });
+    this.list.push({ line, severity, code, message, fix: roleFix(code, role) });
   };
 
   /** The findings by line, then one `more-findings` per severity that went past the cap. */
@@ -157,6 +158,7 @@ class Findings {
           severity,
           code: 'more-findings',
           message: `${n} more ${severity}${n === 1 ? '' : 's'} not listed (at most ${MAX_FINDINGS_PER_SEVERITY} of each kind are)`,
+          fix: roleFix('more-findings'),
         });
       }
     }
@@ -228,7 +230,7 @@ class RoleFileReader {
    * `resumeFrom` (PgBouncer's limits are checked once a field is closed, so
    * that field may run over several lines).
    */
-  private broken(pos: number, code: string, why: string, resumeFrom = pos): number {
+  private broken(pos: number, code: RoleFindingCode, why: string, resumeFrom = pos): number {
     const line = this.lines.lineOf(pos);
     const first = this.stop === undefined;
     if (first) this.stop = { line, code };

@@ -5,13 +5,17 @@
  */
 import type { SecretKind } from '../secrets/index.js';
 import type { RoleAttributes } from './attributes.js';
+import type { RoleFindingCode } from './finding-rules.js';
 
 export interface Finding {
   /** 1-based line number; 0 for the file as a whole (e.g. its permissions). */
   line: number;
   severity: 'error' | 'warning';
-  code: string;
+  /** The rule id (finding-rules.ts lists every one with its title and help). */
+  code: RoleFindingCode;
   message: string;
+  /** What to do about it (SPEC §8), as `hba lint`'s findings carry one. */
+  fix: string;
 }
 
 /** One role as read from the file. */
@@ -51,7 +55,7 @@ export interface ParsedRoleFile {
   /** The file's last byte is LF (or the file is empty). */
   endsWithNewline: boolean;
   /** Where PgBouncer stops reading, if it does. */
-  stop?: { line: number; code: string };
+  stop?: { line: number; code: RoleFindingCode };
 }
 
 /** PgBouncer's MAX_USERNAME: a raw (still quoted) name of this many bytes stops the loader. */

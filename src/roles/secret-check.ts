@@ -19,7 +19,7 @@ function isCanonicalScram(v: ScramSecret): boolean {
  * for when the verifier is not in canonical form (the common case is one
  * parse, not two, per role).
  */
-export function checkSecret(entry: RoleEntry): Omit<Finding, 'line'> | undefined {
+export function checkSecret(entry: RoleEntry): Omit<Finding, 'line' | 'fix'> | undefined {
   if (entry.secret === '') {
     entry.kind = 'empty';
     return { severity: 'warning', code: 'empty-secret', message: `role ${JSON.stringify(entry.name)} has an empty secret and can never log in (PgBouncer refuses empty stored passwords)` };

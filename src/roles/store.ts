@@ -12,6 +12,7 @@ import lockfile from 'proper-lockfile';
 import { renderRoleFile, type RoleLine } from './format.js';
 import { parseRoleFile } from './parse.js';
 import type { Finding, ParsedRoleFile } from './role-file.js';
+import { roleFix } from './finding-rules.js';
 import { describePathProblems, fileProblem, resolveRolePath, type ResolvedRolePath } from './safe-path.js';
 import { andMore, IS_A_DIRECTORY } from '../files/wording.js';
 
@@ -72,6 +73,7 @@ export function permissionFinding(mode: number): Finding | undefined {
     severity: 'warning',
     code: 'permissions',
     message: `the file is readable or writable by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); run chmod 600 on it`,
+    fix: roleFix('permissions'),
   };
 }
 
@@ -109,7 +111,7 @@ export async function checkRolePath(path: string, opts: RolePathOptions = {}, fo
   if (resolved.problems.length === 0) return { resolved, warnings: [] };
   const message = describePathProblems(path, resolved.problems);
   if (!opts.allowUnsafePath) throw new RoleFileError(`${message}; another local user could replace or read it (fix the owner or mode, or pass --allow-unsafe-path)`, path);
-  const warnings = resolved.problems.map((p): Finding => ({ line: 0, severity: 'warning', code: 'unsafe-path', message: `unsafe path (--allow-unsafe-path): ${p.path}: ${p.reason}` }));
+  const warnings = resolved.problems.map((p): Finding => ({ line: 0, severity: 'warning', code: 'unsafe-path', message: `unsafe path (--allow-unsafe-path): ${p.path}: ${p.reason}`, fix: roleFix('unsafe-path') }));
   return { resolved, warnings };
 }
 

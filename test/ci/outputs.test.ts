@@ -6,13 +6,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import AjvDraft04 from 'ajv-draft-04';
 import { parse } from 'junit2json';
 import { describe, expect, it } from 'vitest';
-import { junitXml } from '../../src/ci/junit.js';
+import { findingCases, junitXml } from '../../src/ci/junit.js';
 import { sarifLog } from '../../src/ci/sarif.js';
 import { annotation, appendStepSummary, findingAnnotation, findingsSummary, githubActive } from '../../src/ci/github.js';
 import type { CiFinding } from '../../src/ci/finding.js';
+import { sarifValidator } from '../helpers/sarif.js';
 
 const findings: CiFinding[] = [
   { file: 'pg_hba.conf', line: 1, severity: 'error', code: 'trust-open', message: 'trust on a host line open beyond loopback', fix: 'use scram-sha-256' },
@@ -36,13 +36,26 @@ describe('JUnit XML', () => {
   });
 });
 
-// ajv-draft-04 is CommonJS with `exports.default`: under NodeNext the default import is the module object.
-const Ajv = AjvDraft04.default;
+describe('findingCases', () => {
+  it('one case per finding, one passing case per rule that found nothing, unknown codes last; only `fails` fails', () => {
+    const rules = [
+      { id: 'md5', title: 'md5', help: 'h' },
+      { id: 'shadowed', title: 'unreachable line', help: 'h' },
+    ];
+    const extra: CiFinding = { file: '', line: 0, severity: 'error', code: 'password-mismatch', message: 'no match', fix: 'passwd' };
+    const cases = findingCases('pgauth.t', rules, [...findings, extra], (f) => f.severity === 'error');
+    expect(cases.map((c) => [c.name, c.failure ? 'fail' : 'pass', c.output ?? null])).toEqual([
+      ['md5 at conf/pg hba,1.conf', 'pass', 'warning: md5: 100% "deprecated"\nsince 18\nfix: scram-sha-256'],
+      ['shadowed: unreachable line', 'pass', null],
+      ['trust-open at pg_hba.conf:1', 'fail', null],
+      ['password-mismatch', 'fail', null],
+    ]);
+    expect(cases[2]!.failure).toEqual({ message: 'trust on a host line open beyond loopback', text: 'error: trust on a host line open beyond loopback\nfix: use scram-sha-256' });
+  });
+});
 
 describe('SARIF', () => {
-  const schema = JSON.parse(readFileSync(new URL('../fixtures/sarif/sarif-2.1.0-rtm.5.json', import.meta.url), 'utf8')) as object;
-  // The schema's language-tag pattern is not valid in Unicode mode ('[a-zA-Z]{2}]?'): read it as the schema's authors' engines do.
-  const validate = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }).compile(schema);
+  const validate = sarifValidator();
 
   it('validates against the SARIF 2.1.0 schema, rules with ids and help, results at file and line', () => {
     const log = sarifLog(
@@ -91,6 +104,6 @@ describe('GitHub workflow commands', () => {
     const text = readFileSync(file, 'utf8');
     expect(text.startsWith('before\n### hba lint pg_hba.conf\n\n1 error, 1 warning\n')).toBe(true);
     expect(text).toContain('| pg_hba.conf:1 | error | trust-open | trust on a host line open beyond loopback | use scram-sha-256 |');
-    expect(text).toContain('| conf/pg hba,1.conf:0 | warning | md5 | md5: 100% "deprecated"<br>since 18 | scram-sha-256 |');
+    expect(text).toContain('| conf/pg hba,1.conf | warning | md5 | md5: 100% "deprecated"<br>since 18 | scram-sha-256 |');
   });
 });

@@ -145,6 +145,14 @@ describe('pgauth hba check', () => {
     expect(human.stdout).toContain('options: clientcert=verify-full');
   });
 
+  it("takes psql's -U USER -d DB for --user and --db", async () => {
+    const long = await pgauth(['hba', 'check', checkFile, '--user', 'alice', '--db', 'appdb', '--addr', '127.0.0.1', '--ssl', '--json']);
+    const short = await pgauth(['hba', 'check', checkFile, '-U', 'alice', '-d', 'appdb', '--addr', '127.0.0.1', '--ssl', '--json']);
+    expect(short.code).toBe(0);
+    expect(JSON.parse(short.stdout)).toEqual(JSON.parse(long.stdout));
+    expect(JSON.parse(short.stdout).connection).toMatchObject({ user: 'alice', database: 'appdb' });
+  });
+
   it('without TLS there is no entry: says why each line failed, gives the message and the line to add (exit 1)', async () => {
     const r = await pgauth(['hba', 'check', checkFile, '--user', 'alice', '--db', 'appdb', '--addr', '127.0.0.1', '--json']);
     expect(r.code).toBe(1);

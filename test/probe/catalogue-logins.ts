@@ -65,9 +65,9 @@ export function loginCases(c: CatalogueContext): void {
       expect(r.json.tls.clientCertificate).toContain('certuser');
     });
 
-    it('--no-password discovers the method and sends no secret', async () => {
+    it('--discover discovers the method and sends no secret', async () => {
       await c.pg.setHba('host all all 127.0.0.1/32 scram-sha-256\n');
-      const r = await probe([at(), '-U', 'alice', '--no-password']);
+      const r = await probe([at(), '-U', 'alice', '--discover']);
       expect(r.code).toBe(0);
       expect(r.json.auth.method).toBe('scram-sha-256');
       expect(r.json.auth.mechanismsOffered).toEqual(['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256']);

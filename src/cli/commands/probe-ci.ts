@@ -7,15 +7,10 @@
  */
 import { annotation, appendStepSummary, githubActive, mdTable } from '../../ci/github.js';
 import { junitXml, type JunitCase } from '../../ci/junit.js';
-import { writeFileAtomic } from '../../roles/store.js';
-import { usageError } from '../errors.js';
+import type { CiFlags } from '../ci-flags.js';
+import { writeReport } from '../ci-output.js';
+import { warn } from '../context.js';
 import { SUMMARY_HEAD, summaryRow, unmetExpectations, type TargetOutcome } from './probe-summary.js';
-
-export interface ProbeCiFlags {
-  junit?: string;
-  /** false from --no-annotations. */
-  annotations?: boolean;
-}
 
 /** Why a target failed, in one line, or undefined when it passed. */
 function failureMessage(o: TargetOutcome): string | undefined {
@@ -65,17 +60,19 @@ export function probeStepSummary(outcomes: readonly TargetOutcome[]): string {
   return `### pgauth probe\n\n${count}\n\n${mdTable([...SUMMARY_HEAD, 'fix'], rows)}\n\n`;
 }
 
-/** Writes --junit (atomically) and, on GitHub Actions, the annotations and the step summary. */
-export async function writeProbeCiOutputs(outcomes: readonly TargetOutcome[], flags: ProbeCiFlags, json: boolean): Promise<void> {
-  if (githubActive(process.env, flags.annotations !== false)) {
-    const stream = json ? process.stderr : process.stdout;
-    for (const line of probeAnnotations(outcomes)) stream.write(`${line}\n`);
-    appendStepSummary(process.env, probeStepSummary(outcomes));
-  }
-  if (flags.junit === undefined) return;
+/**
+ * Writes --junit (atomically, before any report is printed: a file that
+ * cannot be written is the run's one error) and, on GitHub Actions, the
+ * annotations and the step summary.
+ */
+export async function writeProbeCiOutputs(outcomes: readonly TargetOutcome[], flags: Pick<CiFlags, 'junit' | 'annotations'>, json: boolean): Promise<void> {
+  if (flags.junit !== undefined) await writeReport('--junit', flags.junit, probeJunit(outcomes));
+  if (!githubActive(process.env, flags.annotations !== false)) return;
+  const stream = json ? process.stderr : process.stdout;
+  for (const line of probeAnnotations(outcomes)) stream.write(`${line}\n`);
   try {
-    await writeFileAtomic(flags.junit, Buffer.from(probeJunit(outcomes)), { mode: 0o644 });
+    appendStepSummary(process.env, probeStepSummary(outcomes));
   } catch (err) {
-    throw usageError(`--junit ${flags.junit}: ${(err as Error).message}`);
+    warn(`cannot append to $GITHUB_STEP_SUMMARY (${process.env.GITHUB_STEP_SUMMARY}): ${(err as Error).message}`);
   }
 }

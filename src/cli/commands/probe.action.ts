@@ -7,22 +7,21 @@ import type { Command } from 'commander';
 import { canPrompt, globalOptions, printJson, warn, type GlobalOptions } from '../context.js';
 import { CliError, usageError } from '../errors.js';
 import { readFirstLineOfStdin, readPassword, type PasswordFlags } from '../password.js';
+import { probePasswordPlan, type ProbePasswordFlags } from './probe-password.js';
 import { renderProbe } from './probe-render.js';
-import { writeProbeCiOutputs, type ProbeCiFlags } from './probe-ci.js';
+import type { CiFlags } from '../ci-flags.js';
+import { writeProbeCiOutputs } from './probe-ci.js';
 import { probeTargets, reportMany } from './probe-many.js';
 import { probePlan, type PlanFlags } from './probe-targets.js';
 import { waitReporter, type WaitedResult } from './probe-wait.js';
 import { AUTH_METHOD_NAMES, resolveConnParams, type AuthMethodName, type ConnParams } from '../../probe/conninfo.js';
 import { runProbe, type ProbeOptions } from '../../probe/probe.js';
 
-interface ProbeFlags extends Omit<PasswordFlags, 'password'>, PlanFlags, ProbeCiFlags {
-  /** A string from --password VALUE, or false from --no-password. */
-  password?: string | false;
+interface ProbeFlags extends Omit<PasswordFlags, 'password'>, ProbePasswordFlags, PlanFlags, Pick<CiFlags, 'junit' | 'annotations'> {
   host?: string;
   port?: string;
   username?: string;
   dbname?: string;
-  W?: boolean;
   trace?: boolean;
   json?: boolean;
   expectAuth?: string;
@@ -108,7 +107,7 @@ async function passwordFromFlags(flags: ProbeFlags, g: GlobalOptions): Promise<S
     ...(flags.passwordEnv !== undefined ? { passwordEnv: flags.passwordEnv } : {}),
     ...(typeof flags.password === 'string' ? { password: flags.password } : {}),
   };
-  if (flags.password === false || !(pwFlags.passwordStdin || pwFlags.passwordEnv !== undefined || pwFlags.password !== undefined)) return undefined;
+  if (!(pwFlags.passwordStdin || pwFlags.passwordEnv !== undefined || pwFlags.password !== undefined)) return undefined;
   const value = await readPassword(pwFlags, { confirm: false, input: g.input });
   const source = pwFlags.passwordStdin ? 'stdin' : pwFlags.passwordEnv !== undefined ? `env ${pwFlags.passwordEnv}` : 'argv';
   return { value, source };
@@ -132,11 +131,11 @@ function progressLine(show: boolean): { onProgress: (text: string) => void; clea
 export async function run(targetArgs: string[], flags: ProbeFlags, cmd: Command): Promise<void> {
   const g = globalOptions(cmd);
   const json = g.json || flags.json === true;
-  const plan = probePlan(targetArgs, flags, (target, fromFile) => connParams(target, flags, fromFile));
-  const params = plan.targets[0]!.params;
+  const targets = probePlan(targetArgs, flags, (target, fromFile) => connParams(target, flags, fromFile));
+  const params = targets.targets[0]!.params;
   const checked = expectations(flags);
-  const noPassword = flags.password === false;
-  if (noPassword && flags.W) throw usageError('-W and --no-password contradict each other');
+  // The shared prompts draw on stderr (as psql's do), so `--json > file` on a terminal can still ask.
+  const plan = probePasswordPlan(flags, canPrompt(g));
   // Passwords: pgauth's flags first, then libpq's sources (conninfo, PGPASSWORD, .pgpass), then a prompt.
   let password = await passwordFromFlags(flags, g);
   const progress = progressLine(!json && process.stderr.isTTY === true);
@@ -144,16 +143,11 @@ export async function run(targetArgs: string[], flags: ProbeFlags, cmd: Command)
   const waitLine = progressLine(process.stderr.isTTY === true);
   const prompt = async () => {
     progress.clear();
+    waitLine.clear();
     const { promptPassword } = await import('../prompts.js');
     return promptPassword(`Password for user ${params.user}:`);
   };
-  // The shared prompts draw on stderr (as psql's do), so `--json > file` on a terminal can still ask.
-  // Several targets probed at once cannot share a prompt in the middle of their handshakes: -W asks first.
-  const mayPrompt = canPrompt(g);
-  if (flags.W && !password) {
-    if (!mayPrompt) throw usageError('-W needs a terminal to ask on; use --password-stdin or --password-env VAR');
-    password = { value: await prompt(), source: 'prompt' };
-  }
+  if (plan.askFirst) password = { value: await prompt(), source: 'prompt' };
   const oauthToken = await readOAuthToken(flags);
 
   const probeOne = (p: ConnParams, label: string) =>
@@ -161,24 +155,25 @@ export async function run(targetArgs: string[], flags: ProbeFlags, cmd: Command)
       params: p,
       ...(oauthToken ? { oauthToken } : {}),
       ...(password ? { password } : {}),
-      ...(!noPassword && mayPrompt && !plan.many ? { prompt } : {}),
-      noPassword,
+      // Targets probed at once cannot share a prompt between their attempts: with several, -W asks once first.
+      ...(plan.askWhenNeeded && !targets.many ? { prompt } : {}),
+      discover: plan.discover,
       trace: flags.trace === true,
       grease: flags.grease === true,
       ...checked,
       warn: (m) => {
         progress.clear();
         waitLine.clear();
-        process.stderr.write(`WARNING: ${plan.many ? `${label}: ` : ''}${m}\n`);
+        process.stderr.write(`WARNING: ${targets.many ? `${label}: ` : ''}${m}\n`);
       },
-      ...(plan.many ? {} : { onProgress: progress.onProgress }),
+      ...(targets.many ? {} : { onProgress: progress.onProgress }),
     });
-  const outcomes = await probeTargets(plan, probeOne, waitReporter(process.stderr.isTTY === true, waitLine.onProgress)).finally(() => {
+  const outcomes = await probeTargets(targets, probeOne, waitReporter(process.stderr.isTTY === true, waitLine.onProgress)).finally(() => {
     progress.clear();
     waitLine.clear();
   });
   await writeProbeCiOutputs(outcomes, flags, json);
-  if (plan.many) reportMany(outcomes, json);
+  if (targets.many) reportMany(outcomes, json);
   else reportOne(outcomes[0]!.result, json);
 }
 

@@ -2,6 +2,7 @@
  * `pgauth probe [TARGET...]`: log in like libpq, show every step, explain a
  * failure.
  */
+import { ciOptions } from '../ci-flags.js';
 import { lazyAction, type CommandDefinition } from '../command.js';
 import { ask } from '../menu-ask.js';
 import { addPasswordOptions } from '../password.js';
@@ -19,9 +20,10 @@ export const probe: CommandDefinition = {
       .option('-U, --username <USER>', 'user name (PGUSER)')
       .option('-d, --dbname <DB>', 'database name, or a conninfo string (PGDATABASE)')
       .option('-W', 'ask for the password before connecting (psql -W)');
-    addPasswordOptions(cmd);
+    addPasswordOptions(cmd, { psqlPassword: true });
     cmd
-      .option('--no-password', 'send no secret: discover which method the server asks for, then disconnect')
+      .option('-w, --no-password', 'never ask for a password (psql -w): PGPASSWORD, ~/.pgpass, --password-env and --password-stdin still apply')
+      .option('--discover', 'send no secret: discover which method the server asks for, then disconnect')
       .option('--trace', 'show every protocol message both ways (secrets redacted)')
       .option('--expect-auth <METHODS>', 'exit 4 unless the server asks for one of these methods (none,password,md5,scram-sha-256,gss,sspi,oauth)')
       .option('--expect-tls', 'exit 4 unless the session uses TLS')
@@ -34,9 +36,9 @@ export const probe: CommandDefinition = {
       .option('--max-iterations <N>', 'refuse SCRAM iteration counts above N (default 10000000)')
       .option('--wait <DURATION>', 'retry while the server is not up yet (refused, timeout, DNS, starting, too many connections) for up to DURATION, e.g. 30s or 2m; anything else fails at once')
       .option('--targets <FILE>', 'probe the targets listed in FILE too (one per line, # comments)')
-      .option('--jobs <N>', 'probe at most N targets at once (default 8)')
-      .option('--junit <FILE>', 'write the results as JUnit XML (one testcase per target)')
-      .option('--no-annotations', 'no GitHub Actions annotations or step summary (written when GITHUB_ACTIONS=true)')
+      .option('--jobs <N>', 'probe at most N targets at once (default 8)');
+    ciOptions(cmd, { sarif: false, junit: 'one testcase per target' });
+    cmd
       .option('--json', 'print the result as one JSON document ({ok, results} for several targets)')
       .action(lazyAction(() => import('./probe.action.js')));
     return cmd;

@@ -1,5 +1,10 @@
 /** `pgauth hba lint`: every line as the pg_hba_file_rules view shows it, then the findings. */
 import type { Command } from 'commander';
+import { findingCases } from '../../../ci/junit.js';
+import type { CiFinding } from '../../../ci/finding.js';
+import { LINT_RULES } from '../../../hba/lint-rules.js';
+import type { CiFlags } from '../../ci-flags.js';
+import { announce, writeCiFiles, type CiReport } from '../../ci-output.js';
 import { globalOptions, printJson, warn } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { print, style, table } from '../../render.js';
@@ -60,16 +65,28 @@ function renderLint(r: HbaLintResult): string {
   return [table(['line', 'type', 'database', 'user', 'address', 'netmask', 'method', 'options', 'error'], rows), ...findings, summary + tail].join('\n');
 }
 
-export async function run(file: string, _flags: unknown, cmd: Command): Promise<void> {
+/** The findings for JUnit, SARIF and annotations: every finding with its file; warnings fail only under --strict. */
+function ciReport(r: HbaLintResult, strict: boolean): CiReport {
+  const findings: CiFinding[] = r.findings.map((f) => ({ ...f, file: f.file ?? r.file }));
+  const fails = (f: CiFinding) => f.severity === 'error' || strict;
+  return { title: `pgauth hba lint ${r.file}`, findings, cases: findingCases('pgauth.hba-lint', LINT_RULES, findings, fails), rules: LINT_RULES };
+}
+
+type LintFlags = CiFlags & { serverVersion: string; strict: boolean };
+
+export async function run(file: string, flags: LintFlags, cmd: Command): Promise<void> {
   const g = globalOptions(cmd);
-  const text = String(cmd.opts<{ serverVersion: string }>().serverVersion);
+  const text = String(flags.serverVersion);
   if (!/^1[4-8]$/.test(text)) throw new CliError('usage', `--server-version: "${text}" is not a PostgreSQL major from 14 to 18`);
   const result = await hbaLint(file, { serverVersion: Number(text) });
+  const ci = ciReport(result, flags.strict);
+  await writeCiFiles(flags, ci);
   if (result.template) warn(`${file} is initdb's template: read as initdb writes it (local peer, host scram-sha-256)`);
   if (g.json) printJson(result);
   else print(renderLint(result));
+  announce(flags, ci, g.json);
   if (result.errors > 0) throw new CliError('rejected', `${result.errors} error(s) in ${file}`, true);
-  if (cmd.opts<{ strict: boolean }>().strict && result.warnings.length > 0) {
+  if (flags.strict && result.warnings.length > 0) {
     throw new CliError('rejected', `${result.warnings.length} warning(s) in ${file} (--strict)`, true);
   }
 }

@@ -5,13 +5,16 @@ import { print, style } from '../../render.js';
 import { checkRoles } from '../../../roles/commands.js';
 import { pathOpts, rolesPath, withRoleErrors } from './role-file.js';
 import type { RoleFileFlags } from './options.js';
+import type { CiFlags } from '../../ci-flags.js';
+import { announce, writeCiFiles } from '../../ci-output.js';
+import { checkRolesReport } from './check-roles-ci.js';
 
 /** One line per finding, then the summary. */
 function renderCheck(path: string, result: Awaited<ReturnType<typeof checkRoles>>): string {
   const lines = result.findings.map((f) => {
     const where = f.line === 0 ? path : `${path}:${f.line}`;
     const sev = f.severity === 'error' ? style.fail('error') : style.warn('warning');
-    return `${where}: ${sev}: ${f.message} ${style.dim(`[${f.code}]`)}`;
+    return `${where}: ${sev}: ${f.message} ${style.dim(`[${f.code}]`)}\n  fix: ${f.fix}`;
   });
   const errors = result.findings.filter((f) => f.severity === 'error').length;
   const warnings = result.findings.length - errors;
@@ -23,12 +26,15 @@ function renderCheck(path: string, result: Awaited<ReturnType<typeof checkRoles>
   return lines.join('\n');
 }
 
-export const run = (flags: RoleFileFlags, cmd: Command): Promise<void> =>
+export const run = (flags: RoleFileFlags & CiFlags, cmd: Command): Promise<void> =>
   withRoleErrors(async () => {
     const g = globalOptions(cmd);
     const path = rolesPath(flags);
     const result = await checkRoles(path, pathOpts(flags));
+    const ci = checkRolesReport(path, result.findings);
+    await writeCiFiles(flags, ci);
     if (g.json) printJson(result);
     else print(renderCheck(path, result));
+    announce(flags, ci, g.json);
     if (!result.ok) throw new CliError('rejected', `${path} has errors`, true);
   });

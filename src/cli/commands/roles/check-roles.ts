@@ -1,5 +1,6 @@
 /** `pgauth check-roles`: what PgBouncer would mis-read in the role file (SPEC §1). */
 import { lazyAction, type CommandDefinition } from '../../command.js';
+import { ciOptions } from '../../ci-flags.js';
 import { jsonOption } from '../../flags.js';
 import { rolesOption } from './options.js';
 
@@ -9,6 +10,7 @@ export const checkRoles: CommandDefinition = {
     const cmd = program.command('check-roles').description('report what PgBouncer would mis-read in the role file (exit 1 on errors)');
     rolesOption(cmd);
     jsonOption(cmd);
+    ciOptions(cmd, { sarif: true });
     return cmd.action(lazyAction(() => import('./check-roles.action.js')));
   },
   menu: { name: 'Check the role file for PgBouncer traps', order: 7, args: async () => ['check-roles'] },

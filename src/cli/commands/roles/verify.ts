@@ -1,5 +1,6 @@
 /** `pgauth verify [NAME]`: check a password against a role's stored secret (SPEC §1). */
 import { lazyAction, type CommandDefinition } from '../../command.js';
+import { ciOptions } from '../../ci-flags.js';
 import { jsonOption } from '../../flags.js';
 import { withRole } from '../../menu-ask.js';
 import { addPasswordOptions } from '../../password.js';
@@ -13,6 +14,7 @@ export const verify: CommandDefinition = {
     cmd.option('--verifier <SECRET>', 'check against this SCRAM verifier or md5 hash instead of the role file');
     addPasswordOptions(cmd);
     jsonOption(cmd);
+    ciOptions(cmd, { sarif: false, junit: 'one testcase for the role, failing on a mismatch' });
     return cmd.action(lazyAction(() => import('./verify.action.js')));
   },
   menu: { name: 'Check a password', order: 5, args: withRole('verify') },
