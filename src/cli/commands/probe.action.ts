@@ -148,6 +148,9 @@ export async function run(targetArgs: string[], flags: ProbeFlags, cmd: Command)
     return promptPassword(`Password for user ${params.user}:`);
   };
   if (plan.askFirst) password = { value: await prompt(), source: 'prompt' };
+  // Under --wait the probe may run again after a person has answered (e.g. 53300 after the prompt): ask once.
+  let answered: Promise<string> | undefined;
+  const promptOnce = () => (answered ??= prompt());
   const oauthToken = await readOAuthToken(flags);
 
   const probeOne = (p: ConnParams, label: string) =>
@@ -156,7 +159,7 @@ export async function run(targetArgs: string[], flags: ProbeFlags, cmd: Command)
       ...(oauthToken ? { oauthToken } : {}),
       ...(password ? { password } : {}),
       // Targets probed at once cannot share a prompt between their attempts: with several, -W asks once first.
-      ...(plan.askWhenNeeded && !targets.many ? { prompt } : {}),
+      ...(plan.askWhenNeeded && !targets.many ? { prompt: promptOnce } : {}),
       discover: plan.discover,
       trace: flags.trace === true,
       grease: flags.grease === true,
