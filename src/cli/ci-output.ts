@@ -11,7 +11,7 @@ import { findingAnnotation, appendStepSummary, findingsSummary, githubActive } f
 import { junitXml, type JunitCase } from '../ci/junit.js';
 import { sarifLog } from '../ci/sarif.js';
 import type { CiFinding, CiRule } from '../ci/finding.js';
-import { writeFileAtomic } from '../roles/store.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import type { CiFlags } from './ci-flags.js';
 import { warn } from './context.js';
 import { usageError } from './errors.js';

@@ -23,7 +23,7 @@ export interface SelfSignedFiles {
  */
 export async function selfSignedToFiles(outPath: string, host: string): Promise<SelfSignedFiles> {
   const { makeSelfSignedCertificate } = await import('../server/certificate.js');
-  const { writeFileAtomic } = await import('../roles/store.js');
+  const { writeFileAtomic } = await import('../files/atomic-write.js');
   const pair = await makeSelfSignedCertificate([host]);
   const { statSync } = await import('node:fs');
   if (statSync(outPath, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`--tls-self-signed-out ${outPath}: ${IS_A_DIRECTORY}`);

@@ -4,10 +4,9 @@
  * of the folder), so concurrent writers lose nothing and a crash leaves the
  * old or the new file, never a torn one. The only file I/O of the roles area.
  */
-import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import { lstat, open, readdir, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstat, open, readdir, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { renderRoleFile, type RoleLine } from './format.js';
 import { parseRoleFile } from './parse.js';
@@ -15,6 +14,9 @@ import type { Finding, ParsedRoleFile } from './role-file.js';
 import { roleFix } from './finding-rules.js';
 import { describePathProblems, fileProblem, resolveRolePath, type ResolvedRolePath } from './safe-path.js';
 import { andMore, IS_A_DIRECTORY } from '../files/wording.js';
+import { tempFilePrefix, writeFileAtomic } from '../files/atomic-write.js';
+
+export { writeFileAtomic };
 
 /** A role file (or a role source) pgauth cannot use: unreadable, unsafe, too large, locked, or with errors. */
 export class RoleFileError extends Error {
@@ -183,52 +185,10 @@ export function assertNoErrors(snap: RoleFileSnapshot, what = 'rewrite'): void {
   );
 }
 
-const TMP_MARK = '.pgauth-tmp-';
-
-/** Writes `data` to `path` atomically: temp file, fsync, rename, fsync of the folder. */
-export async function writeFileAtomic(
-  path: string,
-  data: Buffer,
-  opts: { mode?: number; uid?: number; gid?: number; beforeRename?: () => void } = {},
-): Promise<void> {
-  const dir = dirname(resolve(path));
-  const tmp = join(dir, `.${basename(path)}${TMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}`);
-  const mode = opts.mode ?? 0o600;
-  const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
-  try {
-    try {
-      // Write in slices so a big file is written by several syscalls (a crash in between must not matter).
-      for (let off = 0; off < data.length; off += 1 << 20) {
-        const slice = data.subarray(off, Math.min(off + (1 << 20), data.length));
-        let done = 0;
-        while (done < slice.length) done += (await fh.write(slice, done, slice.length - done)).bytesWritten;
-      }
-      if (opts.uid !== undefined && opts.gid !== undefined && process.getuid?.() === 0) await fh.chown(opts.uid, opts.gid);
-      await fh.chmod(mode);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    opts.beforeRename?.();
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-  const dh = await open(dir, fsc.O_RDONLY);
-  try {
-    await dh.sync();
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename is still atomic.
-  } finally {
-    await dh.close();
-  }
-}
-
 /** Removes temp files left by a writer that died mid-write (called with the lock held). */
 async function removeDeadTempFiles(path: string): Promise<void> {
   const dir = dirname(resolve(path));
-  const prefix = `.${basename(path)}${TMP_MARK}`;
+  const prefix = tempFilePrefix(path);
   let names: string[];
   try {
     names = await readdir(dir);

@@ -4,7 +4,7 @@ import { globalOptions, printJson } from '../context.js';
 import { usageError } from '../errors.js';
 import { parseLifetime } from '../flags.js';
 import * as jwt from '../../oauth/jwt.js';
-import { writeFileAtomic } from '../../roles/store.js';
+import { writeFileAtomic } from '../../files/atomic-write.js';
 import { readFileBounded } from '../../files/read-bounded.js';
 
 interface OAuthTokenFlags {
