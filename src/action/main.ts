@@ -50,7 +50,8 @@ export function probeArgs(inputs: ActionInputs, passwordVar: string): string[] {
 /** The part of `probe --json` the Action reports. */
 interface ProbeDoc {
   ok: boolean;
-  error?: { kind: string; message: string };
+  /** A CLI error document (`{ok:false, error:{kind, message}}`) has a kind; a probe document's error has the server's fields. */
+  error?: { kind?: string; message: string | null };
   server?: { kind: string; version: string | null };
   auth?: { method: string | null };
   tls?: { version: string | null };
@@ -82,7 +83,7 @@ function outputsOf(doc: ProbeDoc, exit: number): Record<string, string> {
 }
 
 function summaryOf(target: string, doc: ProbeDoc, exit: number): string {
-  const result = exit === 0 ? 'logged in' : (doc.error?.message ?? doc.diagnosis?.cause ?? `exit ${exit}`);
+  const result = exit === 0 ? 'logged in' : exit === 4 ? 'expectation not met' : (doc.error?.message ?? doc.diagnosis?.cause ?? `exit ${exit}`);
   const rows: string[][] = [
     ['result', exit === 0 ? `✅ ${result}` : `❌ ${result}`],
     ['server', [doc.server?.kind, doc.server?.version].filter(Boolean).join(' ')],
@@ -97,10 +98,13 @@ function summaryOf(target: string, doc: ProbeDoc, exit: number): string {
 /** The annotation for a failed probe: the diagnosis as title, cause and fix as text. */
 function annotationOf(target: string, doc: ProbeDoc, exit: number): string | null {
   if (exit === 0) return null;
-  if (doc.error) return annotation('error', doc.error.message, { title: `pgauth probe ${target}: ${doc.error.kind}` });
+  if (doc.error?.kind !== undefined) return annotation('error', doc.error.message ?? `exit ${exit}`, { title: `pgauth probe ${target}: ${doc.error.kind}` });
   const unmet = (doc.expectations ?? []).filter((e) => !e.met).map((e) => `expected ${e.name}: ${e.detail}`);
-  const text = [doc.diagnosis?.cause, doc.diagnosis?.fix ? `Fix: ${doc.diagnosis.fix}` : '', ...unmet].filter(Boolean).join('\n');
-  return annotation('error', text || `exit ${exit}`, { title: `pgauth probe ${target}: ${doc.diagnosis?.code ?? 'failed'}` });
+  // A login that worked but did not meet an expectation has the diagnosis "ok": only the unmet expectations say why.
+  const failed = !doc.ok && doc.diagnosis !== undefined;
+  const text = [failed ? doc.diagnosis?.cause : '', failed ? `Fix: ${doc.diagnosis?.fix}` : '', ...unmet].filter(Boolean).join('\n');
+  const why = failed ? doc.diagnosis!.code : unmet.length > 0 ? 'expectation not met' : 'failed';
+  return annotation('error', text || `exit ${exit}`, { title: `pgauth probe ${target}: ${why}` });
 }
 
 /** Runs the CLI with argv and extra environment; resolves with its stdout and exit code. */

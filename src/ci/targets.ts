@@ -18,7 +18,8 @@ export class TargetsFileError extends Error {
     readonly line: number,
     message: string,
   ) {
-    super(`${file}:${line}: ${message}`);
+    // Line 0: the file as a whole (e.g. it lists no target).
+    super(line > 0 ? `${file}:${line}: ${message}` : `${file}: ${message}`);
   }
 }
 

@@ -30,7 +30,8 @@ export interface CiReport {
 /** Where the SARIF log says the tool is documented. */
 const INFORMATION_URI = 'https://www.npmjs.com/package/pgauth';
 
-async function writeReport(flag: string, path: string, text: string): Promise<void> {
+/** Writes a report file atomically (0644); a file that cannot be written is a usage error naming the flag. */
+export async function writeReport(flag: string, path: string, text: string): Promise<void> {
   if (path === '') throw usageError(`${flag}: empty file name`);
   try {
     // Reports are not secrets: 0644, so a CI step running as another user can read them.

@@ -45,6 +45,12 @@ export interface ClusterOptions {
   conf?: Record<string, string | number | boolean>;
   /** Server TLS files (copied into the data directory). */
   ssl?: { cert: string; key: string; ca?: string };
+  /** The port to listen on (freePort() picked in advance), for a cluster a test starts later. */
+  port?: number;
+  /** false: initdb only; the test calls `start()` when it wants the server up (default true). */
+  start?: boolean;
+  /** Start as a standby (`standby.signal`, no primary_conninfo): with `hot_standby = off` it answers 57P03 until `promote()`. */
+  standby?: boolean;
 }
 
 export interface Cluster {
@@ -65,6 +71,10 @@ export interface Cluster {
   /** Runs a PostgreSQL client binary (psql, pgbench, pg_dumpall...): Debian's, on its own libpq. */
   client(name: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<RunResult>;
   log(): string;
+  /** pg_ctl start -w (called by startCluster unless `start: false`). */
+  start(): Promise<void>;
+  /** pg_ctl promote -w: a standby becomes a primary and accepts connections. */
+  promote(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -85,7 +95,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   mkdirSync(socketDir);
   chownToPostgres(socketDir);
   const logFile = join(tmp.path, 'server.log');
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
 
   const server = async (name: string, args: string[]): Promise<RunResult> => {
     const [cmd, argv] = asServerUser(join(binDir, name), args);
@@ -130,8 +140,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     chownToPostgres(hbaPath);
   };
   writeHba(opts.hba ?? 'host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\nlocal all all trust\n', opts.adminLine ?? true);
-
-  await server('pg_ctl', ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile]);
+  if (opts.standby) {
+    writeFileSync(join(dataDir, 'standby.signal'), '');
+    chownToPostgres(join(dataDir, 'standby.signal'));
+  }
 
   const readLog = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
   const count = (s: string, needle: string) => s.split(needle).length - 1;
@@ -142,6 +154,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       ...(o.input !== undefined ? { input: o.input } : {}),
     });
 
+  let started = false;
   const cluster: Cluster = {
     port,
     host: '127.0.0.1',
@@ -166,13 +179,21 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     },
     client,
     log: readLog,
+    async start() {
+      started = true;
+      await server('pg_ctl', ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile]);
+    },
+    async promote() {
+      await server('pg_ctl', ['promote', '-w', '-t', '60', '-D', dataDir]);
+    },
     async stop() {
       try {
-        await server('pg_ctl', ['stop', '-m', 'immediate', '-w', '-D', dataDir]);
+        if (started) await server('pg_ctl', ['stop', '-m', 'immediate', '-w', '-D', dataDir]);
       } finally {
         tmp.remove();
       }
     },
   };
+  if (opts.start !== false) await cluster.start();
   return cluster;
 }

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pgauth, type RunResult } from '../helpers/proc.js';
 
-/** Every libpq variable blanked (pgauth treats '' as unset), HOME in a temp dir. */
+/** Every libpq variable blanked (pgauth treats '' as unset), HOME in a temp dir, not on GitHub Actions. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { HOME: mkdtempSync(join(tmpdir(), 'pgauth-probe-home-')) };
   for (const k of Object.keys(process.env)) if (k.startsWith('PG')) env[k] = '';
+  // Run on a GitHub runner, the probe would add workflow commands to its output (SPEC §8): tests ask for them themselves.
+  env.GITHUB_ACTIONS = '';
   return { ...env, ...extra };
 }
 

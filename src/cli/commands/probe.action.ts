@@ -9,10 +9,15 @@ import { CliError, usageError } from '../errors.js';
 import { readFirstLineOfStdin, readPassword, type PasswordFlags } from '../password.js';
 import { probePasswordPlan, type ProbePasswordFlags } from './probe-password.js';
 import { renderProbe } from './probe-render.js';
-import { AUTH_METHOD_NAMES, resolveConnParams, type AuthMethodName } from '../../probe/conninfo.js';
+import type { CiFlags } from '../ci-flags.js';
+import { writeProbeCiOutputs } from './probe-ci.js';
+import { probeTargets, reportMany } from './probe-many.js';
+import { probePlan, type PlanFlags } from './probe-targets.js';
+import { waitReporter, type WaitedResult } from './probe-wait.js';
+import { AUTH_METHOD_NAMES, resolveConnParams, type AuthMethodName, type ConnParams } from '../../probe/conninfo.js';
 import { runProbe, type ProbeOptions } from '../../probe/probe.js';
 
-interface ProbeFlags extends Omit<PasswordFlags, 'password'>, ProbePasswordFlags {
+interface ProbeFlags extends Omit<PasswordFlags, 'password'>, ProbePasswordFlags, PlanFlags, Pick<CiFlags, 'junit' | 'annotations'> {
   host?: string;
   port?: string;
   username?: string;
@@ -50,7 +55,7 @@ async function readOAuthToken(flags: ProbeFlags): Promise<Secret | undefined> {
 }
 
 /** TARGET and -h/-p/-U/-d as libpq reads them (with the environment and service files). */
-function connParams(target: string | undefined, flags: ProbeFlags) {
+function connParams(target: string | undefined, flags: ProbeFlags, fromFile = false) {
   const params = resolveConnParams({
     ...(target !== undefined ? { target } : {}),
     flags: {
@@ -60,7 +65,7 @@ function connParams(target: string | undefined, flags: ProbeFlags) {
       ...(flags.dbname !== undefined ? { dbname: flags.dbname } : {}),
     },
   });
-  if (params.sources.password === 'target' || params.sources.password === 'flag') {
+  if (!fromFile && (params.sources.password === 'target' || params.sources.password === 'flag')) {
     warn('the password in TARGET is on the command line, where other users can see it; prefer --password-stdin, PGPASSWORD or ~/.pgpass');
   }
   return params;
@@ -123,40 +128,60 @@ function progressLine(show: boolean): { onProgress: (text: string) => void; clea
   return { onProgress, clear };
 }
 
-export async function run(target: string | undefined, flags: ProbeFlags, cmd: Command): Promise<void> {
+export async function run(targetArgs: string[], flags: ProbeFlags, cmd: Command): Promise<void> {
   const g = globalOptions(cmd);
   const json = g.json || flags.json === true;
-  const params = connParams(target, flags);
+  const targets = probePlan(targetArgs, flags, (target, fromFile) => connParams(target, flags, fromFile));
+  const params = targets.targets[0]!.params;
   const checked = expectations(flags);
   // The shared prompts draw on stderr (as psql's do), so `--json > file` on a terminal can still ask.
   const plan = probePasswordPlan(flags, canPrompt(g));
   // Passwords: pgauth's flags first, then libpq's sources (conninfo, PGPASSWORD, .pgpass), then a prompt.
   let password = await passwordFromFlags(flags, g);
   const progress = progressLine(!json && process.stderr.isTTY === true);
+  // The wait's updating line shows on a terminal also under --json (stdout holds the document).
+  const waitLine = progressLine(process.stderr.isTTY === true);
   const prompt = async () => {
     progress.clear();
+    waitLine.clear();
     const { promptPassword } = await import('../prompts.js');
     return promptPassword(`Password for user ${params.user}:`);
   };
   if (plan.askFirst) password = { value: await prompt(), source: 'prompt' };
+  // Under --wait the probe may run again after a person has answered (e.g. 53300 after the prompt): ask once.
+  let answered: Promise<string> | undefined;
+  const promptOnce = () => (answered ??= prompt());
   const oauthToken = await readOAuthToken(flags);
 
-  const result = await runProbe({
-    params,
-    ...(oauthToken ? { oauthToken } : {}),
-    ...(password ? { password } : {}),
-    ...(plan.askWhenNeeded ? { prompt } : {}),
-    discover: plan.discover,
-    trace: flags.trace === true,
-    grease: flags.grease === true,
-    ...checked,
-    warn: (m) => {
-      progress.clear();
-      process.stderr.write(`WARNING: ${m}\n`);
-    },
-    onProgress: progress.onProgress,
-  }).finally(progress.clear);
+  const probeOne = (p: ConnParams, label: string) =>
+    runProbe({
+      params: p,
+      ...(oauthToken ? { oauthToken } : {}),
+      ...(password ? { password } : {}),
+      // Targets probed at once cannot share a prompt between their attempts: with several, -W asks once first.
+      ...(plan.askWhenNeeded && !targets.many ? { prompt: promptOnce } : {}),
+      discover: plan.discover,
+      trace: flags.trace === true,
+      grease: flags.grease === true,
+      ...checked,
+      warn: (m) => {
+        progress.clear();
+        waitLine.clear();
+        process.stderr.write(`WARNING: ${targets.many ? `${label}: ` : ''}${m}\n`);
+      },
+      ...(targets.many ? {} : { onProgress: progress.onProgress }),
+    });
+  const outcomes = await probeTargets(targets, probeOne, waitReporter(process.stderr.isTTY === true, waitLine.onProgress)).finally(() => {
+    progress.clear();
+    waitLine.clear();
+  });
+  await writeProbeCiOutputs(outcomes, flags, json);
+  if (targets.many) reportMany(outcomes, json);
+  else reportOne(outcomes[0]!.result, json);
+}
 
+/** One target: today's report (with `wait` under --json after --wait), the exit of its result. */
+function reportOne(result: WaitedResult, json: boolean): void {
   if (json) printJson(result);
   else renderProbe(result);
   if (result.exit === 'ok') return;

@@ -1,7 +1,8 @@
 /**
- * `pgauth probe [TARGET]`: log in like libpq, show every step, explain a
+ * `pgauth probe [TARGET...]`: log in like libpq, show every step, explain a
  * failure.
  */
+import { ciOptions } from '../ci-flags.js';
 import { lazyAction, type CommandDefinition } from '../command.js';
 import { ask } from '../menu-ask.js';
 import { addPasswordOptions } from '../password.js';
@@ -11,7 +12,7 @@ export const probe: CommandDefinition = {
   define(program) {
     const cmd = program
       .command('probe')
-      .argument('[TARGET]', 'host[:port], a postgresql:// URI, or a key=value conninfo string')
+      .argument('[TARGET...]', 'host[:port], a postgresql:// URI, or a key=value conninfo string (several: each probed, then a summary)')
       .description('log in to a PostgreSQL-protocol server like libpq, show each step and diagnose a failure')
       .helpOption('--help', 'display help for command')
       .option('-h, --host <HOST>', 'server host, socket directory, or a comma list (PGHOST)')
@@ -33,7 +34,12 @@ export const probe: CommandDefinition = {
       .option('--oauth-token-env <VAR>', 'OAuth (PostgreSQL 18): send the bearer token in environment variable VAR')
       .option('--oauth-token-stdin', 'OAuth: send the bearer token read from the first line of stdin')
       .option('--max-iterations <N>', 'refuse SCRAM iteration counts above N (default 10000000)')
-      .option('--json', 'print the result as one JSON document')
+      .option('--wait <DURATION>', 'retry while the server is not up yet (refused, timeout, DNS, starting, too many connections) for up to DURATION, e.g. 30s or 2m; anything else fails at once')
+      .option('--targets <FILE>', 'probe the targets listed in FILE too (one per line, # comments)')
+      .option('--jobs <N>', 'probe at most N targets at once (default 8)');
+    ciOptions(cmd, { sarif: false, junit: 'one testcase per target' });
+    cmd
+      .option('--json', 'print the result as one JSON document ({ok, results} for several targets)')
       .action(lazyAction(() => import('./probe.action.js')));
     return cmd;
   },
