@@ -83,15 +83,19 @@ describe('PgBouncer 1.18 in front of PostgreSQL 18', () => {
     expect((await probeLogin({ host: '127.0.0.1', port: b.port }, 'alice', 'alice-pw')).result.ok).toBe(true);
     await psql(`ALTER ROLE alice PASSWORD '${secret(3)}'; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'alice';`);
     await waitFor(async () => (await c.sql(`SELECT count(*) FROM pg_stat_activity WHERE usename = 'alice'`)) === '0', 'the pooled backend to go');
-    // PgBouncer answers from its cache, then holds the first query while its own login fails.
+    // PgBouncer answers from its cache, then holds the first query while its own login fails, and ends the
+    // session with its own error: the probe keeps that error (not "server closed the connection unexpectedly").
     const held = (await probeLogin({ host: '127.0.0.1', port: b.port }, 'alice', 'alice-pw', { connectTimeout: 3 })).result;
     const facts: PassThroughFacts = passThroughFactsOf(held);
-    expect(facts).toMatchObject({ authOk: true, serverSignatureVerified: true });
-    expect(facts.ended).not.toBeNull();
-    expect(diagnosePassThrough(facts)).toMatchObject({ code: 'pass-through-mismatch', confidence: 'likely' });
-    // PgBouncer's own words for the clients that follow (its log keeps them; the probe should too).
-    await probeLogin({ host: '127.0.0.1', port: b.port }, 'alice', 'alice-pw', { connectTimeout: 3 });
+    expect(facts).toMatchObject({ authOk: true, serverSignatureVerified: true, serverKind: 'pgbouncer', ended: 'timeout' });
+    expect(held.error.message).not.toMatch(/closed the connection unexpectedly/);
+    expect(held.diagnosis.code).toBe('pass-through-mismatch');
+    expect(held.exit).toBe('rejected');
+    // The clients that follow are turned away with PgBouncer's retry error, kept and diagnosed.
+    const next = (await probeLogin({ host: '127.0.0.1', port: b.port }, 'alice', 'alice-pw', { connectTimeout: 3 })).result;
     await waitFor(() => b.log().includes(RETRY_TEXT), 'PgBouncer to turn clients away');
+    expect(next.passThrough).toMatchObject({ code: 'pass-through-mismatch', poolerError: next.error.message });
+    expect(diagnosePassThrough(facts)).toMatchObject({ code: 'pass-through-mismatch', confidence: 'likely' });
     expect(diagnosePassThrough({ ...facts, errorMessage: RETRY_TEXT, ended: null })).toMatchObject({ code: 'pass-through-mismatch', poolerError: RETRY_TEXT });
     await psql(`ALTER ROLE alice PASSWORD '${secret(1)}';`);
   });

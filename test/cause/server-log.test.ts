@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { refineFromServerLog, type PasswordFailureCause } from '../../src/probe/server-log/refine.js';
 import type { LogFormat } from '../../src/probe/server-log/record.js';
-import { startCluster, type Cluster } from '../helpers/pg.js';
+import { startCluster, waitFor, type Cluster } from '../helpers/pg.js';
 import { probeLogin, waitForLogLine } from './helpers.js';
 
 const HBA = 'host all erin 127.0.0.1/32 md5\nhost all all 127.0.0.1/32 scram-sha-256\n';
@@ -78,9 +78,12 @@ describe.each([
   test('two probes failing at the same moment for different users: each its own lines', async () => {
     const [a, b] = await Promise.all([probeLogin(c, 'alice', 'wrong'), probeLogin(c, 'nobody', 'x')]);
     for (const format of formats) {
-      await waitForLogLine(read(file(format)), String(b.facts.clientPort));
-      const ra = refineFromServerLog({ file: file(format), format, probe: a.facts });
-      const rb = refineFromServerLog({ file: file(format), format, probe: b.facts });
+      // Both FATALs are in the file once both connections are matched to a failure (the collector writes after the clients have their errors).
+      const refine = (facts: typeof a.facts) => refineFromServerLog({ file: file(format), format, probe: facts });
+      const [ra, rb] = await waitFor(() => {
+        const both = [refine(a.facts), refine(b.facts)] as const;
+        return both.every((r) => r.evidence.some((l) => l.includes('FATAL') || l.includes('"FATAL"') || l.includes(',FATAL,'))) && both;
+      }, 'both failures in the log');
       expect([ra.code, rb.code]).toEqual(['password-mismatch', 'role-missing']);
       expect(ra.evidence.join('\n')).not.toContain('nobody');
       expect(rb.evidence.join('\n')).not.toContain('alice');

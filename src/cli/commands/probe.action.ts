@@ -8,10 +8,11 @@ import { canPrompt, globalOptions, printJson, warn, type GlobalOptions } from '.
 import { CliError, usageError } from '../errors.js';
 import { readFirstLineOfStdin, readPassword, type PasswordFlags } from '../password.js';
 import { renderProbe } from './probe-render.js';
+import { renderServerLog, serverLogOptions, type ServerLogFlags } from './probe-server-log.js';
 import { AUTH_METHOD_NAMES, resolveConnParams, type AuthMethodName } from '../../probe/conninfo.js';
 import { runProbe, type ProbeOptions } from '../../probe/probe.js';
 
-interface ProbeFlags extends Omit<PasswordFlags, 'password'> {
+interface ProbeFlags extends Omit<PasswordFlags, 'password'>, ServerLogFlags {
   /** A string from --password VALUE, or false from --no-password. */
   password?: string | false;
   host?: string;
@@ -130,6 +131,7 @@ export async function run(target: string | undefined, flags: ProbeFlags, cmd: Co
   const json = g.json || flags.json === true;
   const params = connParams(target, flags);
   const checked = expectations(flags);
+  const serverLog = serverLogOptions(flags);
   const noPassword = flags.password === false;
   if (noPassword && flags.W) throw usageError('-W and --no-password contradict each other');
   // Passwords: pgauth's flags first, then libpq's sources (conninfo, PGPASSWORD, .pgpass), then a prompt.
@@ -157,6 +159,7 @@ export async function run(target: string | undefined, flags: ProbeFlags, cmd: Co
     trace: flags.trace === true,
     grease: flags.grease === true,
     ...checked,
+    ...(serverLog ? { serverLog } : {}),
     warn: (m) => {
       progress.clear();
       process.stderr.write(`WARNING: ${m}\n`);
@@ -165,7 +168,10 @@ export async function run(target: string | undefined, flags: ProbeFlags, cmd: Co
   }).finally(progress.clear);
 
   if (json) printJson(result);
-  else renderProbe(result);
+  else {
+    renderProbe(result);
+    if (result.serverLog) renderServerLog(result.serverLog);
+  }
   if (result.exit === 'ok') return;
   const unmet = result.expectations.filter((e) => !e.met).map((e) => e.name);
   const message = result.exit === 'expectation' ? `expectation not met: ${unmet.join(', ')}` : `${result.diagnosis.code}: ${result.error.message ?? ''}`;

@@ -2,6 +2,7 @@
  * `pgauth probe [TARGET]`: log in like libpq, show every step, explain a
  * failure.
  */
+import { Option } from 'commander';
 import { lazyAction, type CommandDefinition } from '../command.js';
 import { ask } from '../menu-ask.js';
 import { addPasswordOptions } from '../password.js';
@@ -32,6 +33,9 @@ export const probe: CommandDefinition = {
       .option('--oauth-token-env <VAR>', 'OAuth (PostgreSQL 18): send the bearer token in environment variable VAR')
       .option('--oauth-token-stdin', 'OAuth: send the bearer token read from the first line of stdin')
       .option('--max-iterations <N>', 'refuse SCRAM iteration counts above N (default 10000000)')
+      .option('--server-log <FILE>', "after a refused login, read the server's log for this connection's cause (password-mismatch, role-missing, ...)")
+      .addOption(new Option('--server-log-format <FORMAT>', 'the log\'s format (default: by extension .json/.csv, else by its first line)').choices(['stderr', 'csvlog', 'jsonlog']))
+      .option('--log-line-prefix <PREFIX>', "the server's log_line_prefix, for a stderr log (default Debian's '%m [%p] %q%u@%d ')")
       .option('--json', 'print the result as one JSON document')
       .action(lazyAction(() => import('./probe.action.js')));
     return cmd;
