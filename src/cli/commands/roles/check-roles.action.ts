@@ -5,6 +5,7 @@ import { print, style } from '../../render.js';
 import { checkRoles } from '../../../roles/commands.js';
 import { pathOpts, rolesPath, withRoleErrors } from './role-file.js';
 import type { RoleFileFlags } from './options.js';
+import { runAgainst, type AgainstFlags } from './check-roles-against.js';
 
 /** One line per finding, then the summary. */
 function renderCheck(path: string, result: Awaited<ReturnType<typeof checkRoles>>): string {
@@ -23,8 +24,9 @@ function renderCheck(path: string, result: Awaited<ReturnType<typeof checkRoles>
   return lines.join('\n');
 }
 
-export const run = (flags: RoleFileFlags, cmd: Command): Promise<void> =>
+export const run = (flags: RoleFileFlags & AgainstFlags, cmd: Command): Promise<void> =>
   withRoleErrors(async () => {
+    if (flags.against !== undefined) return runAgainst(flags, cmd);
     const g = globalOptions(cmd);
     const path = rolesPath(flags);
     const result = await checkRoles(path, pathOpts(flags));

@@ -1,6 +1,7 @@
 /** `pgauth check-roles`: what PgBouncer would mis-read in the role file (SPEC §1). */
 import { lazyAction, type CommandDefinition } from '../../command.js';
 import { jsonOption } from '../../flags.js';
+import { addPasswordOptions } from '../../password.js';
 import { rolesOption } from './options.js';
 
 export const checkRoles: CommandDefinition = {
@@ -8,6 +9,8 @@ export const checkRoles: CommandDefinition = {
   define(program) {
     const cmd = program.command('check-roles').description('report what PgBouncer would mis-read in the role file (exit 1 on errors)');
     rolesOption(cmd);
+    cmd.option('--against <URI...>', 'compare the file with these live servers (postgresql:// URIs, read like `import`): per-role drift, exit 1 on drift');
+    addPasswordOptions(cmd);
     jsonOption(cmd);
     return cmd.action(lazyAction(() => import('./check-roles.action.js')));
   },
