@@ -3,11 +3,13 @@
  * probe, with the facts the server-log matcher needs (the attempt's client
  * port and time window, as the probe's result carries them).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { resolveConnParams } from '../../src/probe/conninfo.js';
 import { runProbe, type ProbeResult } from '../../src/probe/probe.js';
 import type { ProbeFacts } from '../../src/probe/server-log/match.js';
 import { probeFactsOf } from '../../src/probe/server-log/probe-result.js';
-import { waitFor } from '../helpers/pg.js';
+import type { PasswordFailureCause } from '../../src/probe/server-log/refine.js';
+import { startCluster, waitFor, type Cluster } from '../helpers/pg.js';
 
 export interface ProbeLogin {
   result: ProbeResult;
@@ -32,4 +34,37 @@ export async function probeLogin(target: { host: string; port: number }, user: s
 /** Waits until the log file holds a line (the logging collector writes after the client has its error). */
 export async function waitForLogLine(read: () => string, needle: string): Promise<void> {
   await waitFor(() => read().includes(needle), `the server log to hold ${JSON.stringify(needle)}`);
+}
+
+/** pg_hba.conf of the five-causes clusters: erin by md5 (where "Password does not match" is logged), the rest by SCRAM. */
+export const HBA = 'host all erin 127.0.0.1/32 md5\nhost all all 127.0.0.1/32 scram-sha-256\n';
+const DEBIAN_PREFIX = "'%m [%p] %q%u@%d '";
+
+/** One role per cause. */
+export const SETUP = `CREATE ROLE alice LOGIN PASSWORD 'right';
+CREATE ROLE bob LOGIN PASSWORD 'right' VALID UNTIL '2001-01-01';
+CREATE ROLE carl LOGIN;
+SET password_encryption = 'md5';
+CREATE ROLE dora LOGIN PASSWORD 'right';
+CREATE ROLE erin LOGIN PASSWORD 'right';`;
+
+/** user, password sent, the cause PostgreSQL logs for it. */
+export const CASES: Array<[string, string, PasswordFailureCause]> = [
+  ['alice', 'wrong', 'password-mismatch'], // SCRAM: no cause DETAIL
+  ['erin', 'wrong', 'password-mismatch'], // md5: "Password does not match"
+  ['nobody', 'right', 'role-missing'],
+  ['bob', 'right', 'password-expired'],
+  ['carl', 'right', 'no-password-set'],
+  ['dora', 'right', 'secret-not-scram'],
+];
+
+export const read = (path: string) => (): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+
+/** A cluster whose logging collector writes `destinations` (stderr, csvlog, jsonlog) under data/log/server.*, with Debian's prefix. */
+export function collectorCluster(version: number, destinations: string): Promise<Cluster> {
+  return startCluster({
+    version,
+    hba: HBA,
+    conf: { logging_collector: 'on', log_destination: `'${destinations}'`, log_directory: "'log'", log_filename: "'server.log'", log_line_prefix: DEBIAN_PREFIX },
+  });
 }

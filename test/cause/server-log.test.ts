@@ -3,43 +3,12 @@
  * server's own log: stderr with Debian's log_line_prefix (both), csvlog (15),
  * jsonlog (18), all written by the logging collector from the same events.
  */
-import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { refineFromServerLog, type PasswordFailureCause } from '../../src/probe/server-log/refine.js';
+import { refineFromServerLog } from '../../src/probe/server-log/refine.js';
 import type { LogFormat } from '../../src/probe/server-log/record.js';
 import { startCluster, waitFor, type Cluster } from '../helpers/pg.js';
-import { probeLogin, waitForLogLine } from './helpers.js';
-
-const HBA = 'host all erin 127.0.0.1/32 md5\nhost all all 127.0.0.1/32 scram-sha-256\n';
-const DEBIAN_PREFIX = "'%m [%p] %q%u@%d '";
-
-const SETUP = `CREATE ROLE alice LOGIN PASSWORD 'right';
-CREATE ROLE bob LOGIN PASSWORD 'right' VALID UNTIL '2001-01-01';
-CREATE ROLE carl LOGIN;
-SET password_encryption = 'md5';
-CREATE ROLE dora LOGIN PASSWORD 'right';
-CREATE ROLE erin LOGIN PASSWORD 'right';`;
-
-/** user, password sent, the cause PostgreSQL logs for it. */
-const CASES: Array<[string, string, PasswordFailureCause]> = [
-  ['alice', 'wrong', 'password-mismatch'], // SCRAM: no cause DETAIL
-  ['erin', 'wrong', 'password-mismatch'], // md5: "Password does not match"
-  ['nobody', 'right', 'role-missing'],
-  ['bob', 'right', 'password-expired'],
-  ['carl', 'right', 'no-password-set'],
-  ['dora', 'right', 'secret-not-scram'],
-];
-
-const read = (path: string) => () => (existsSync(path) ? readFileSync(path, 'utf8') : '');
-
-function collectorCluster(version: number, destinations: string): Promise<Cluster> {
-  return startCluster({
-    version,
-    hba: HBA,
-    conf: { logging_collector: 'on', log_destination: `'${destinations}'`, log_directory: "'log'", log_filename: "'server.log'", log_line_prefix: DEBIAN_PREFIX },
-  });
-}
+import { CASES, collectorCluster, HBA, probeLogin, read, SETUP, waitForLogLine } from './helpers.js';
 
 describe.each([
   { version: 15, destinations: 'stderr,csvlog', formats: ['stderr', 'csvlog'] as LogFormat[] },
