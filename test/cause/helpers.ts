@@ -68,3 +68,13 @@ export function collectorCluster(version: number, destinations: string): Promise
     conf: { logging_collector: 'on', log_destination: `'${destinations}'`, log_directory: "'log'", log_filename: "'server.log'", log_line_prefix: DEBIAN_PREFIX },
   });
 }
+
+/** log_line_prefix of a log that cannot tie lines to a client port: no %p, no %r. */
+export const QUIET_PREFIX = '%m %q%u@%d ';
+
+/** PostgreSQL 15 with log_connections off and QUIET_PREFIX (stderr to Cluster.logFile), the five roles made. */
+export async function quietCluster(): Promise<Cluster> {
+  const c = await startCluster({ version: 15, hba: HBA, conf: { log_connections: 'off', log_line_prefix: `'${QUIET_PREFIX}'` } });
+  await c.sql(SETUP);
+  return c;
+}

@@ -8,9 +8,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startCluster, type Cluster } from '../helpers/pg.js';
+import type { Cluster } from '../helpers/pg.js';
 import { pgauth } from '../helpers/proc.js';
-import { CASES, collectorCluster, HBA, SETUP } from './helpers.js';
+import { CASES, collectorCluster, QUIET_PREFIX, quietCluster, SETUP } from './helpers.js';
 
 interface ProbeJson {
   ok: boolean;
@@ -100,13 +100,12 @@ describe('PostgreSQL 18, jsonlog', () => {
 describe('PostgreSQL 15 without log_connections and without %r or %p', () => {
   let c: Cluster;
   beforeAll(async () => {
-    c = await startCluster({ version: 15, hba: HBA, conf: { log_connections: 'off', log_line_prefix: "'%m %q%u@%d '" } });
-    await c.sql(SETUP);
+    c = await quietCluster();
   }, 120_000);
   afterAll(async () => c?.stop());
 
   test('says which settings are missing and still names the cause by user and time', async () => {
-    const { code, json } = await probe(c, 'carl', 'x', ['--server-log', c.logFile, '--log-line-prefix', '%m %q%u@%d ', '--json']);
+    const { code, json } = await probe(c, 'carl', 'x', ['--server-log', c.logFile, '--log-line-prefix', QUIET_PREFIX, '--json']);
     expect(code).toBe(1);
     expect(json.diagnosis.code).toBe('no-password-set');
     expect(json.serverLog).toMatchObject({ code: 'no-password-set', matchedBy: 'user-time', ambiguous: false });

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { refineFromServerLog } from '../../src/probe/server-log/refine.js';
 import type { LogFormat } from '../../src/probe/server-log/record.js';
-import { startCluster, waitFor, type Cluster } from '../helpers/pg.js';
-import { CASES, collectorCluster, HBA, probeLogin, read, SETUP, waitForLogLine } from './helpers.js';
+import { waitFor, type Cluster } from '../helpers/pg.js';
+import { CASES, collectorCluster, probeLogin, QUIET_PREFIX, quietCluster, read, SETUP, waitForLogLine } from './helpers.js';
 
 describe.each([
   { version: 15, destinations: 'stderr,csvlog', formats: ['stderr', 'csvlog'] as LogFormat[] },
@@ -63,14 +63,13 @@ describe.each([
 describe('PostgreSQL 15 without log_connections and without %r or %p', () => {
   let c: Cluster;
   beforeAll(async () => {
-    c = await startCluster({ version: 15, hba: HBA, conf: { log_connections: 'off', log_line_prefix: "'%m %q%u@%d '" } });
-    await c.sql(SETUP);
+    c = await quietCluster();
   }, 120_000);
   afterAll(async () => c?.stop());
 
   test('says what is missing and still narrows by user and time', async () => {
     const login = await probeLogin(c, 'bob', 'right');
-    const r = refineFromServerLog({ file: c.logFile, format: 'stderr', prefix: '%m %q%u@%d ', probe: login.facts });
+    const r = refineFromServerLog({ file: c.logFile, format: 'stderr', prefix: QUIET_PREFIX, probe: login.facts });
     expect(r).toMatchObject({ code: 'password-expired', matchedBy: 'user-time', ambiguous: false });
     expect(r.missingSettings).toEqual(['log_connections = on', 'log_line_prefix with %p (process ID)', 'log_line_prefix with %r (client host and port) or %h (client host)']);
     expect(r.evidence.join('\n')).toContain('User "bob" has an expired password.');
@@ -78,8 +77,8 @@ describe('PostgreSQL 15 without log_connections and without %r or %p', () => {
 
   test('two failing logins at the same moment for different users: no cross-talk', async () => {
     const [a, b] = await Promise.all([probeLogin(c, 'carl', 'x'), probeLogin(c, 'dora', 'right')]);
-    const ra = refineFromServerLog({ file: c.logFile, prefix: '%m %q%u@%d ', probe: a.facts });
-    const rb = refineFromServerLog({ file: c.logFile, prefix: '%m %q%u@%d ', probe: b.facts });
+    const ra = refineFromServerLog({ file: c.logFile, prefix: QUIET_PREFIX, probe: a.facts });
+    const rb = refineFromServerLog({ file: c.logFile, prefix: QUIET_PREFIX, probe: b.facts });
     expect([ra.code, rb.code]).toEqual(['no-password-set', 'secret-not-scram']);
     expect(ra.evidence.join('\n')).not.toContain('dora');
     expect(rb.evidence.join('\n')).not.toContain('carl');
@@ -87,7 +86,7 @@ describe('PostgreSQL 15 without log_connections and without %r or %p', () => {
 
   test('the same user failing twice in the window is ambiguous, and shows no lines', async () => {
     const [a] = await Promise.all([probeLogin(c, 'alice', 'wrong'), probeLogin(c, 'alice', 'wrong')]);
-    const r = refineFromServerLog({ file: c.logFile, prefix: '%m %q%u@%d ', probe: a.facts });
+    const r = refineFromServerLog({ file: c.logFile, prefix: QUIET_PREFIX, probe: a.facts });
     expect(r).toMatchObject({ ambiguous: true, code: 'password-mismatch', evidence: [] });
   });
 });
