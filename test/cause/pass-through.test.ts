@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { diagnosePassThrough, passThroughFactsOf, type PassThroughFacts } from '../../src/probe/pass-through.js';
+import { detectServerKind } from '../../src/probe/server-kind.js';
 import { refineFromServerLog } from '../../src/probe/server-log/refine.js';
 import { exportRoles } from '../../src/roles/commands.js';
 import { hasDrift } from '../../src/roles/drift.js';
@@ -136,5 +137,17 @@ describe('diagnosePassThrough (pure)', () => {
     ['verified, then no AuthenticationOk: a pooler waiting for its login', { serverKind: 'unknown', serverSignatureVerified: true, ended: 'timeout' }, 'pass-through-mismatch'],
   ])('%s', (_name, facts, code) => {
     expect(diagnosePassThrough({ ...base, ...facts })?.code ?? null).toBe(code);
+  });
+});
+
+describe('PgBouncer seen through its forwarded login error', () => {
+  const ev = { parameters: {}, versionText: null, errorHadRoutine: false, backendKeyPid: null, spoke: true };
+  const forwarded = 'password authentication failed for user "alice"';
+  test.each<[string, Partial<Parameters<typeof detectServerKind>[0]>, string]>([
+    ["PostgreSQL's 28P01 text with SQLSTATE 08P01 and no source fields: PgBouncer forwarding it", { errorMessages: [forwarded], errorCodes: ['08P01'] }, 'pgbouncer'],
+    ['the same text as PostgreSQL sends it (28P01, source fields)', { errorMessages: [forwarded], errorCodes: ['28P01'], errorHadRoutine: true }, 'postgresql'],
+    ['PgBouncer turning clients away (server_login_retry)', { errorMessages: [RETRY_TEXT], errorCodes: ['08P01'] }, 'pgbouncer'],
+  ])('%s', (_name, e, kind) => {
+    expect(detectServerKind({ ...ev, errorMessages: [], ...e }).kind).toBe(kind);
   });
 });
