@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { canPrompt, globalOptions, printJson, warn } from '../../context.js';
-import { CliError } from '../../errors.js';
+import { CliError, usageError } from '../../errors.js';
 import { readPassword, type PasswordFlags } from '../../password.js';
 import { print, style, table } from '../../render.js';
 import { loadRoleFile } from '../../../roles/index.js';
@@ -69,6 +69,8 @@ export async function runAgainst(flags: RoleFileFlags & AgainstFlags, cmd: Comma
   const g = globalOptions(cmd);
   const path = rolesPath(flags);
   const uris = flags.against ?? [];
+  // Not quoted back: a conninfo string here may hold a password.
+  if (uris.some((u) => !/^postgres(ql)?:\/\//i.test(u))) throw usageError('--against: expected postgresql:// or postgres:// URIs');
   const file = await loadRoleFile(path, pathOpts(flags));
   warnUnsafePath(file.findings, path);
   const { driftAgainstServer } = await import('../../../probe/drift-live.js');
