@@ -166,3 +166,14 @@ describe('the refined diagnosis', () => {
     expect(causeDiagnosis('password-expired', 'bob', null).fix).toContain(`ALTER ROLE "bob" VALID UNTIL 'infinity'`);
   });
 });
+
+describe('time zones and reused client ports', () => {
+  test('a log_timezone abbreviation pgauth cannot read: the window is not used, the latest connection on the port wins, and the setting is named', () => {
+    const older = PG15.replace(/UTC/g, 'CET').replace(/31445/g, '20001').replace('Role "nobody" does not exist.', 'User "nobody" has an expired password.');
+    const log = `${older}\n${PG15.replace(/UTC/g, 'CET')}`;
+    const r = refineFromLogText(log, { probe: probe('nobody', { clientPort: 38448 }) });
+    expect(r).toMatchObject({ code: 'role-missing', matchedBy: 'client-port', ambiguous: false });
+    expect(r.evidence.join('\n')).not.toContain('20001');
+    expect(r.missingSettings).toEqual(["log_timezone = 'UTC' (or a numeric offset): other zone names cannot be read"]);
+  });
+});
