@@ -91,8 +91,12 @@ async function simpleQuery(s: AttemptSession, sql: string): Promise<QueryAnswer>
       for (const v of msg.values) bytes += v?.length ?? 0;
       if (bytes > MAX_QUERY_BYTES) throw clientFailure('protocol-error', `more than ${MAX_QUERY_BYTES} bytes of rows`);
       rows.push(msg.values.map((v) => (v === null ? null : v.toString('utf8'))));
-    } else if (msg.type === 'ErrorResponse') error = serverErrorOf(msg);
-    else if (msg.type === 'ReadyForQuery') break;
+    } else if (msg.type === 'ErrorResponse') {
+      // A FATAL ends the session (PgBouncer's "server login has been failing ..." after its cached
+      // AuthenticationOk, an administrator's pg_terminate_backend): the server's own words are the failure.
+      if ((msg.fields.severityNonLocalized ?? msg.fields.severity) === 'FATAL') ErrorResponse(s, msg, true);
+      error = serverErrorOf(msg);
+    } else if (msg.type === 'ReadyForQuery') break;
   }
   return { value, error, rows };
 }

@@ -76,6 +76,11 @@ export interface AttemptResult {
   sslResponse: 'S' | 'N' | null;
   /** Local address of our socket (the client address the server sees). */
   clientAddress: string | null;
+  /** Local port of our socket (the client port the server logs; `probe --server-log` matches by it). */
+  clientPort: number | null;
+  /** Epoch ms when the attempt started and ended (the time window of `probe --server-log`). */
+  startedAt: number;
+  endedAt: number | null;
   tls: TlsInfo | null;
   auth: AuthInfo;
   parameters: Record<string, string>;
@@ -199,6 +204,9 @@ export function newAttempt(index: number, host: HostSpec, encryption: Encryption
     tlsUsed: false,
     sslResponse: null,
     clientAddress: null,
+    clientPort: null,
+    startedAt: Date.now(),
+    endedAt: null,
     tls: null,
     auth: {
       method: null,

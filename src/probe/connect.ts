@@ -120,6 +120,8 @@ export class WireConnection {
   private timer: NodeJS.Timeout | undefined;
   /** Local address of the TCP socket (what the server sees as the client address). */
   localAddress: string | null = null;
+  /** Local port of the TCP socket: the client port the server logs (`%r`, log_connections), null on a Unix socket. */
+  localPort: number | null = null;
   remoteAddress: string | null = null;
 
   private constructor(socket: Socket) {
@@ -162,6 +164,7 @@ export class WireConnection {
       conn.onTimeout = () => onError(new TransportError('timeout', 'timeout expired'));
     });
     conn.localAddress = socket.localAddress ?? null;
+    conn.localPort = target.unixDir === undefined ? (socket.localPort ?? null) : null;
     conn.remoteAddress = socket.remoteAddress ?? null;
     return conn;
   }

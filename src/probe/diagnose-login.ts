@@ -36,7 +36,7 @@ export const LOGIN_ENTRIES: Partial<Record<DiagnosisCode, CatalogueEntry>> = {
         // Checked on 14 to 18: a wrong SCRAM proof logs no DETAIL of its own, only "Connection matched ...".
         scram ? 'only "Connection matched ..." (wrong password)' : '"Password does not match" (wrong password)'
       }, "Role ... does not exist" (unknown role), "User ... has an expired password" (VALID UNTIL passed)${scram ? ', "User ... has no password assigned", or "User ... does not have a valid SCRAM secret" (the stored secret is md5 while pg_hba.conf says scram-sha-256)' : ', or "User ... has no password assigned"'}.${fromFile}`,
-      `Check the server log for that DETAIL. Then: fix the password, CREATE ROLE "${f.user}" LOGIN PASSWORD '...', ALTER ROLE "${f.user}" VALID UNTIL 'infinity'${scram ? ", or re-set the password with password_encryption = 'scram-sha-256'" : ", or ALTER ROLE ... PASSWORD '...'"}.`,
+      `Check the server log for that DETAIL (pgauth probe --server-log FILE reads it and names the cause). Then: fix the password, CREATE ROLE "${f.user}" LOGIN PASSWORD '...', ALTER ROLE "${f.user}" VALID UNTIL 'infinity'${scram ? ", or re-set the password with password_encryption = 'scram-sha-256'" : ", or ALTER ROLE ... PASSWORD '...'"}.`,
     );
   },
   'password-required': ({ f }) =>

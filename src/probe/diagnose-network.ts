@@ -17,9 +17,11 @@ export const NETWORK_ENTRIES: Partial<Record<DiagnosisCode, CatalogueEntry>> = {
         ? 'Start the server, or pass the right socket directory (-h /dir) and port (-p).'
         : "Start the server; check port and listen_addresses (e.g. listen_addresses = '*' and a restart) in postgresql.conf, and firewalls.",
     ),
-  'timeout': ({ where }) =>
+  'timeout': ({ where, reason }) =>
     causeFix(
-      `No answer from ${where} within connect_timeout: a firewall drops packets, the host is unreachable, or the peer accepted the connection and never spoke.`,
+      reason === 'after-login'
+        ? `${where} accepted the login, then left the first query unanswered within connect_timeout: a pooler holding the session while its own server login fails, or a server stuck after login.`
+        : `No answer from ${where} within connect_timeout: a firewall drops packets, the host is unreachable, or the peer accepted the connection and never spoke.`,
       'Check routing and firewalls (security groups) for the port; check that the right service listens there.',
     ),
   'dns-failure': ({ f }) => causeFix(`The host name ${q(f.host)} does not resolve.`, 'Fix the name (typo, DNS, /etc/hosts) or connect by address (hostaddr=IP).'),

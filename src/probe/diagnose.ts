@@ -49,6 +49,13 @@ export const DIAGNOSIS_CODES = [
   'protocol-negotiation-failed',
   'protocol-version-unsupported',
   'channel-binding-unsupported-certificate',
+  // From class to cause (SPEC §11): a 28P01 refined by the server log (server-log/), SCRAM pass-through (pass-through.ts).
+  'password-mismatch',
+  'password-expired',
+  'no-password-set',
+  'secret-not-scram',
+  'pass-through-mismatch',
+  'pass-through-wrong-secret-type',
 ] as const;
 export type DiagnosisCode = (typeof DIAGNOSIS_CODES)[number];
 
@@ -88,7 +95,9 @@ export type ClientFailureReason =
   | 'no-tls'
   | 'method-without-binding'
   | 'plus-without-tls'
-  | 'alpn';
+  | 'alpn'
+  // A timeout after ReadyForQuery: the peer spoke, then held the first query (a pooler waiting for its server login).
+  | 'after-login';
 
 export interface DiagnosisFacts {
   failure: Failure | null;

@@ -37,6 +37,8 @@ export async function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     s.conn?.close();
     s.result.failure = failureOf(s, err);
     return s.result;
+  } finally {
+    s.result.endedAt = Date.now();
   }
 }
 
@@ -54,6 +56,7 @@ async function connect(s: AttemptSession): Promise<void> {
     throw clientFailure(err.code === 'timeout' ? 'timeout' : 'connection-refused', who + err.message);
   }
   s.result.clientAddress = s.conn.localAddress;
+  s.result.clientPort = s.conn.localPort;
   s.step('connect', host.unix ? `Unix socket ${host.host}/.s.PGSQL.${host.port}` : `TCP ${s.where}${s.conn.localAddress ? ` from ${s.conn.localAddress}` : ''}`);
 }
 
@@ -75,13 +78,15 @@ function failureOf(s: AttemptSession, err: unknown): NonNullable<AttemptResult['
             : err.code === 'not-postgres' || err.code === 'dns-failure' || err.code === 'connection-refused'
               ? err.code
               : 'protocol-error';
-    const message = err.code === 'closed' ? CLOSED_UNEXPECTEDLY : err.message;
+    // After ReadyForQuery the peer did speak: say the first query went unanswered (a pooler holding it).
+    const held = result.ready && err.code === 'timeout' ? ' (after AuthenticationOk and ReadyForQuery: no answer to the first query)' : '';
+    const message = (err.code === 'closed' ? CLOSED_UNEXPECTEDLY : err.message) + held;
     s.step('failed', message.split('\n')[0]!, false);
     // A target that hangs up on a grease request instead of negotiating (as some poolers do).
     if (o.grease === true && s.startupSent && result.protocol?.version === null && err.code === 'closed') {
       return { origin: 'client', code: 'protocol-negotiation-failed', message: `${message}\n(after a protocol ${result.protocol.requested} request)` };
     }
-    return { origin: 'client', code, message };
+    return held ? { origin: 'client', code, message, reason: 'after-login' } : { origin: 'client', code, message };
   }
   const message = err instanceof Error ? err.message : String(err);
   s.step('failed', `unexpected: ${message.split('\n')[0]}`, false);

@@ -26,8 +26,16 @@ JOIN pg_catalog.pg_roles m ON m.oid = am.member
 JOIN pg_catalog.pg_roles g ON g.oid = am.roleid
 ORDER BY 1, 2`;
 
-/** Rows (text values) to role records; roles without a password are left out (nothing to import). */
-export function rolesFromRows(roleRows: Array<Array<string | null>>, memberRows: Array<Array<string | null>>): RoleRecord[] {
+/**
+ * Rows (text values) to role records; roles without a password are left out
+ * (nothing to import), except those `keepWithoutPassword` names (the drift
+ * needs to see a file role that has no password on the server): their secret is ''.
+ */
+export function rolesFromRows(
+  roleRows: Array<Array<string | null>>,
+  memberRows: Array<Array<string | null>>,
+  keepWithoutPassword: (name: string) => boolean = () => false,
+): RoleRecord[] {
   const memberOf = new Map<string, string[]>();
   for (const [member, group] of memberRows) {
     if (member === null || member === undefined || group === null || group === undefined) continue;
@@ -35,14 +43,16 @@ export function rolesFromRows(roleRows: Array<Array<string | null>>, memberRows:
   }
   const out: RoleRecord[] = [];
   for (const [name, secret, validUntil, canLogin, connLimit] of roleRows) {
-    if (!name || secret === null || secret === undefined || secret === '') continue;
+    if (!name) continue;
+    const noPassword = secret === null || secret === undefined || secret === '';
+    if (noPassword && !keepWithoutPassword(name)) continue;
     const attrs: RoleRecord['attrs'] = {};
     if (validUntil) attrs.validUntil = validUntil;
     if (canLogin === 'f') attrs.nologin = true;
     if (connLimit !== null && connLimit !== undefined && connLimit !== '-1') attrs.connLimit = Number(connLimit);
     const groups = memberOf.get(name);
     if (groups?.length) attrs.memberOf = groups;
-    out.push({ name, secret, attrs, line: 0 });
+    out.push({ name, secret: noPassword ? '' : secret, attrs, line: 0 });
   }
   return out;
 }
@@ -68,7 +78,10 @@ export function redactUri(uri: string): string {
   return uri.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
-export async function fetchRolesFromServer(uri: string, opts: { password?: string; probe?: Partial<ProbeOptions> }): Promise<RoleRecord[]> {
+export async function fetchRolesFromServer(
+  uri: string,
+  opts: { password?: string; probe?: Partial<ProbeOptions>; keepWithoutPassword?: (name: string) => boolean },
+): Promise<RoleRecord[]> {
   // Not quoted back: a conninfo string here may hold a password.
   if (!/^postgres(ql)?:\/\//.test(uri)) throw new ConninfoError('expected a postgresql:// or postgres:// URI');
   const params = resolveConnParams({ target: uri });
@@ -90,5 +103,5 @@ export async function fetchRolesFromServer(uri: string, opts: { password?: strin
       throw new LiveImportError('rejected', `${q.error.message}${hint}`);
     }
   }
-  return rolesFromRows(roles.rows, members.rows);
+  return rolesFromRows(roles.rows, members.rows, opts.keepWithoutPassword);
 }

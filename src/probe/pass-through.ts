@@ -18,8 +18,10 @@
  *   (server_login_retry)".
  * Pure: the probe's facts in, a diagnosis (or null: not this) out.
  */
-import type { ProbeResult } from './report.js';
+import { settleExit, type Expectations, type ProbeResult } from './report.js';
 import type { ServerKind } from './diagnose.js';
+import { PGBOUNCER_MESSAGES } from './server-kind.js';
+import { PASSWORD_AUTH_FAILED } from './server-log/wording.js';
 
 export interface PassThroughFacts {
   serverKind: ServerKind;
@@ -46,12 +48,9 @@ export interface PassThroughDiagnosis {
   poolerError: string | null;
 }
 
-/** PgBouncer's client-facing texts (src/janitor.c, src/client.c, src/proto.c of 1.18). */
-const SERVER_LOGIN_RETRY = /^server login has been failing, try again later \(server_login_retry\)$/;
-const SERVER_LOGIN_FAILED = /^server login failed: (.*)$/;
+const { serverLoginRetry: SERVER_LOGIN_RETRY, serverLoginFailed: SERVER_LOGIN_FAILED, saslFailed: SASL_FAILED } = PGBOUNCER_MESSAGES;
+/** Inside "server login failed: ...": the secret kinds of the two tiers differ (src/proto.c). */
 const WRONG_PASSWORD_TYPE = /wrong password type/;
-const SASL_FAILED = /^SASL authentication failed$/;
-const PASSWORD_FAILED = /^password authentication failed for user "/;
 
 const identicalVerifierFix = (user: string): string =>
   `Both tiers need the identical verifier for "${user}". Run \`pgauth check-roles --against postgresql://…\` to see which secret differs, ` +
@@ -84,7 +83,7 @@ export function diagnosePassThrough(f: PassThroughFacts): PassThroughDiagnosis |
     };
   }
   if (login) return mismatch(f, 'certain', `PgBouncer accepted your password but the server refused PgBouncer ("${login[1]}").`);
-  if (msg !== null && PASSWORD_FAILED.test(msg) && f.serverSignatureVerified) {
+  if (msg !== null && PASSWORD_AUTH_FAILED.test(msg) && f.serverSignatureVerified) {
     return mismatch(f, 'certain', 'The pooler verified your password (its SCRAM server signature checked out), then the server behind it refused the login.');
   }
   if (msg !== null && SASL_FAILED.test(msg) && f.serverKind === 'pgbouncer') {
@@ -108,7 +107,8 @@ export function diagnosePassThrough(f: PassThroughFacts): PassThroughDiagnosis |
 
 /** The facts of a probe result that decide it. */
 export function passThroughFactsOf(r: ProbeResult): PassThroughFacts {
-  const ended = r.error.code !== null ? null : r.diagnosis.code === 'timeout' ? 'timeout' : r.diagnosis.code === 'other' ? 'closed' : null;
+  const client = r.attempts.find((a) => a.cause)?.clientFailure ?? null;
+  const ended = r.error.code !== null ? null : client === 'timeout' ? 'timeout' : client === 'other' ? 'closed' : null;
   return {
     serverKind: r.server.kind,
     user: r.target.user,
@@ -117,4 +117,21 @@ export function passThroughFactsOf(r: ProbeResult): PassThroughFacts {
     authOk: r.steps.some((s) => s.step === 'authentication-ok' && s.ok),
     ended,
   };
+}
+
+/**
+ * The pass-through diagnosis wired into a probe's result: its code and words
+ * replace the generic ones (auth-failed, other, timeout), PgBouncer's own
+ * error stays in `error`, and a pooler that hung up after verifying the
+ * password counts as a refusal (exit 1), not as "no response". PgBouncer
+ * refusing the password itself (pooler-auth-failed) keeps auth-failed.
+ */
+export function withPassThrough(r: ProbeResult, expect: Expectations): ProbeResult {
+  if (r.ok) return r;
+  const d = diagnosePassThrough(passThroughFactsOf(r));
+  if (!d || d.code === 'pooler-auth-failed') return r;
+  r.passThrough = d;
+  r.diagnosis = { code: d.code as Exclude<PassThroughCode, 'pooler-auth-failed'>, cause: d.cause, fix: d.fix, hbaLine: null };
+  settleExit(r, expect, 'rejected');
+  return r;
 }

@@ -14,6 +14,8 @@ import { ProbeRun } from './probe-run.js';
 import { detectServerKind } from './server-kind.js';
 import { buildReport, type Expectations, type ProbeResult } from './report.js';
 import { loginWeaknesses } from './weaknesses.js';
+import { withPassThrough } from './pass-through.js';
+import { refineWithServerLog, type ServerLogOptions } from './server-log/probe-result.js';
 
 export type { Expectations, ExitKind, ProbeResult } from './report.js';
 
@@ -46,6 +48,8 @@ export interface ProbeOptions {
   onProgress?: (text: string) => void;
   /** Extra queries to run after a successful login (their rows are in `queryResults`). */
   queries?: string[];
+  /** `--server-log`: after a refused login, read the server's log for this connection's cause. */
+  serverLog?: ServerLogOptions;
   /** pg_hba.conf line proposer (helper E's proposeHbaLine); loaded lazily when absent. */
   proposeHbaLine?: (facts: ConnectionFacts, method: string) => string;
 }
@@ -82,6 +86,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     parameters: decisive?.parameters ?? {},
     versionText: decisive?.versionText ?? null,
     errorMessages: attempts.flatMap((a) => (a.failure?.origin === 'server' ? [a.failure.error.message] : a.startupRefusal ? [a.startupRefusal.message] : [])),
+    errorCodes: attempts.flatMap((a) => (a.failure?.origin === 'server' ? [a.failure.error.code] : a.startupRefusal ? [a.startupRefusal.code] : [])),
     errorHadRoutine: attempts.some((a) => a.errorHadRoutine),
     backendKeyPid: decisive?.backendKey?.processId ?? null,
     parameterOrder: decisive?.parameterOrder ?? [],
@@ -117,7 +122,10 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   });
   const weaknesses = success ? weaknessesOf(run, success, kind.kind) : [];
   const { steps, warnings, trace } = run;
-  return buildReport({ opts, attempts, success, cause, discoveredAttempt, decisive, decisiveForAuth, kind, diagnosis, libpqFailure, steps, warnings, weaknesses, trace });
+  const report = buildReport({ opts, attempts, success, cause, discoveredAttempt, decisive, decisiveForAuth, kind, diagnosis, libpqFailure, steps, warnings, weaknesses, trace });
+  withPassThrough(report, opts.expect ?? {});
+  if (opts.serverLog) await refineWithServerLog(report, opts.serverLog, opts.expect ?? {});
+  return report;
 }
 
 /**

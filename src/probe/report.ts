@@ -9,6 +9,8 @@ import type { OAuthInfo } from './attempt.js';
 import type { AuthMethodName, ConnParams } from './conninfo.js';
 import type { Diagnosis, DiagnosisCode, Failure, ServerKind } from './diagnose.js';
 import { PROTOCOL_GREASE, protocolText } from './protocol-version.js';
+import type { PassThroughDiagnosis } from './pass-through.js';
+import type { ServerLogReport } from './server-log/probe-result.js';
 
 export interface Expectations {
   auth?: AuthMethodName[];
@@ -66,6 +68,11 @@ export interface ProbeResult {
     host: string;
     address: string | null;
     port: number;
+    /** The probe socket's local port (what the server logs as the client port), null on a Unix socket. */
+    clientPort: number | null;
+    /** When the attempt started and ended (ISO 8601). */
+    startedAt: string;
+    endedAt: string | null;
     encryption: Encryption;
     tls: boolean;
     sslResponse: 'S' | 'N' | null;
@@ -73,6 +80,8 @@ export interface ProbeResult {
     /** 'password-needed': the server wanted a password nobody had given; closed to ask for one, then tried again. */
     result: 'ok' | 'discovered' | 'password-needed' | 'failed';
     errorCode: string | null;
+    /** The client's own failure code when the client ended the attempt (timeout, other for a closed connection ...), else null. */
+    clientFailure: DiagnosisCode | null;
     message: string | null;
     cause: boolean;
   }>;
@@ -82,6 +91,10 @@ export interface ProbeResult {
   /** After a login: how the server's authentication was weaker than it could be (also in warnings). */
   weaknesses: Weakness[];
   trace?: TraceEntry[];
+  /** SCRAM pass-through behind a pooler (pass-through.ts): the tiers' verifiers differ; null when not diagnosed. */
+  passThrough: PassThroughDiagnosis | null;
+  /** `--server-log`: what the server's log says about this connection (null after a login); absent without the flag. */
+  serverLog?: ServerLogReport | null;
   exit: ExitKind;
   /** Rows of ProbeOptions.queries (not printed; used by the live role import). */
   queryResults?: QueryResult[];
@@ -163,6 +176,7 @@ export function buildReport(i: ReportInput): ProbeResult {
     expectations: [],
     warnings: i.warnings,
     weaknesses: i.weaknesses,
+    passThrough: null,
     exit: 'ok',
   };
   if (i.trace) result.trace = i.trace;
@@ -173,11 +187,16 @@ export function buildReport(i: ReportInput): ProbeResult {
     : i.cause?.failure?.origin === 'client' && UNREACHABLE.has(i.cause.failure.code)
       ? 'unreachable'
       : 'rejected';
-  result.expectations = evaluateExpectations(i.opts.expect ?? {}, result, failureExit);
-  if (result.expectations.some((e) => !e.met)) result.exit = 'expectation';
-  else if (i.opts.expect?.failure) result.exit = 'ok';
-  else result.exit = failureExit;
+  settleExit(result, i.opts.expect ?? {}, failureExit);
   return result;
+}
+
+/** The --expect-* checks and the exit, for a failure of kind `failureExit` (again when a later diagnosis changes it). */
+export function settleExit(result: ProbeResult, expect: Expectations, failureExit: ExitKind): void {
+  result.expectations = evaluateExpectations(expect, result, failureExit);
+  if (result.expectations.some((e) => !e.met)) result.exit = 'expectation';
+  else if (expect.failure) result.exit = 'ok';
+  else result.exit = failureExit;
 }
 
 function authReport(a: AttemptResult | undefined, success: AttemptResult | undefined): ProbeResult['auth'] {
@@ -230,12 +249,16 @@ function attemptReport(a: AttemptResult, cause: boolean): ProbeResult['attempts'
     host: a.host,
     address: a.address,
     port: a.port,
+    clientPort: a.clientPort,
+    startedAt: new Date(a.startedAt).toISOString(),
+    endedAt: a.endedAt === null ? null : new Date(a.endedAt).toISOString(),
     encryption: a.encryption,
     tls: a.tlsUsed,
     sslResponse: a.sslResponse,
     diagnostic: a.diagnostic,
     result: a.passwordNeeded ? 'password-needed' : a.failure ? 'failed' : a.authOk ? 'ok' : 'discovered',
     errorCode: a.failure?.origin === 'server' ? a.failure.error.code : null,
+    clientFailure: a.failure?.origin === 'client' ? a.failure.code : null,
     message: a.failure ? (a.failure.origin === 'server' ? a.failure.error.message : a.failure.message) : null,
     cause,
   };

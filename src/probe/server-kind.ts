@@ -4,11 +4,14 @@
  * returns the evidence so the report can show why.
  */
 import type { ServerKind } from './diagnose.js';
+import { PASSWORD_AUTH_FAILED } from './server-log/wording.js';
 
 export interface KindEvidence {
   parameters: Record<string, string>;
   versionText: string | null;
   errorMessages: string[];
+  /** The SQLSTATEs of those errors, in the same order. */
+  errorCodes?: Array<string | null>;
   /** Some ErrorResponse carried PostgreSQL's file/line/routine fields. */
   errorHadRoutine: boolean;
   backendKeyPid: number | null;
@@ -18,23 +21,32 @@ export interface KindEvidence {
   spoke: boolean;
 }
 
-/** PgBouncer's client-facing error texts (src/client.c, src/proto.c). */
-const PGBOUNCER_ERRORS = [
-  /^password authentication failed$/,
-  /^SASL authentication failed$/,
-  /^no such user$/,
-  /^no such database: /,
-  /^login rejected$/,
-  /^no authentication method is found$/,
-  /^server login failed: /,
-  /^pgbouncer cannot connect to server$/,
-  /^no more connections allowed \(max_client_conn\)$/,
-  /^SSL required$/,
-  /^bouncer config error$/,
-  /^"trust" authentication failed$/,
+/**
+ * PgBouncer's client-facing error texts (src/client.c, src/proto.c,
+ * src/janitor.c of 1.18): one copy, read here and by the pass-through
+ * diagnosis (pass-through.ts).
+ */
+export const PGBOUNCER_MESSAGES = {
+  passwordFailed: /^password authentication failed$/,
+  saslFailed: /^SASL authentication failed$/,
+  noSuchUser: /^no such user$/,
+  noSuchDatabase: /^no such database: /,
+  loginRejected: /^login rejected$/,
+  noAuthMethod: /^no authentication method is found$/,
+  /** Its own login to the server failed; the group is the server's (or its own) reason. */
+  serverLoginFailed: /^server login failed: (.*)$/,
+  /** Its logins to the server for this pool keep failing: clients are turned away until server_login_retry passes. */
+  serverLoginRetry: /^server login has been failing, try again later \(server_login_retry\)$/,
+  cannotConnect: /^pgbouncer cannot connect to server$/,
+  maxClientConn: /^no more connections allowed \(max_client_conn\)$/,
+  sslRequired: /^SSL required$/,
+  configError: /^bouncer config error$/,
+  trustFailed: /^"trust" authentication failed$/,
   // Any startup protocol but 3.0 (PgBouncer 1.18, observed with 3.2 and 3.9999).
-  /^bad packet header: '[0-9a-f]+'$/,
-];
+  badPacketHeader: /^bad packet header: '[0-9a-f]+'$/,
+} as const;
+
+const PGBOUNCER_ERRORS: readonly RegExp[] = Object.values(PGBOUNCER_MESSAGES);
 
 export function detectServerKind(e: KindEvidence): { kind: ServerKind; why: string } {
   const version = e.versionText ?? '';
@@ -43,6 +55,9 @@ export function detectServerKind(e: KindEvidence): { kind: ServerKind; why: stri
     return { kind: 'pgauth', why: 'version() names pgauth' };
   }
   if (e.errorMessages.some((m) => PGBOUNCER_ERRORS.some((r) => r.test(m)))) return { kind: 'pgbouncer', why: 'PgBouncer error wording' };
+  // PostgreSQL's 28P01 as PgBouncer forwards it in SCRAM pass-through: SQLSTATE 08P01, no source fields.
+  const forwarded = e.errorMessages.some((m, i) => PASSWORD_AUTH_FAILED.test(m) && e.errorCodes?.[i] === '08P01');
+  if (forwarded && !e.errorHadRoutine) return { kind: 'pgbouncer', why: "PostgreSQL's login error forwarded by PgBouncer (SQLSTATE 08P01, no source fields)" };
   if (e.errorMessages.length > 0 && !e.errorHadRoutine && e.errorMessages.some((m) => /^(password authentication failed|no pg_hba)/.test(m) && !/for user|for host/.test(m))) {
     return { kind: 'pgbouncer', why: 'PgBouncer error wording' };
   }

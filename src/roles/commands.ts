@@ -10,6 +10,7 @@ import { effectiveRoles, type Finding, type RoleEntry } from './role-file.js';
 import { isExpired, type RoleRecord } from './index.js';
 import { exportSql, looksLikeSql, parseRolesSql } from './sql.js';
 import { SqlSyntaxError } from './sql-lexer.js';
+import { exportSqlSync } from './sql-sync.js';
 import { RoleFileError, assertNoErrors, readRoleFile, updateRoleFile, type RoleFileSnapshot, type RolePathOptions } from './store.js';
 
 /** The named role is not in the file (the CLI exits 1: "role missing"). */
@@ -194,11 +195,11 @@ export async function readRoleRecords(path: string, what: string, opts: RolePath
 
 export type ExportFormat = 'userlist' | 'sql' | 'json';
 
-export async function exportRoles(req: { path: string; format: ExportFormat; now?: Date } & RolePathOptions): Promise<{ text: string; skipped: Array<{ name: string; reason: string }>; findings: Finding[] }> {
+export async function exportRoles(req: { path: string; format: ExportFormat; now?: Date; sync?: boolean } & RolePathOptions): Promise<{ text: string; skipped: Array<{ name: string; reason: string }>; findings: Finding[] }> {
   const { records, findings } = await readRoleRecords(req.path, 'export', req);
   if (req.format === 'userlist') return { text: formatRoleFile(records), skipped: [], findings };
   if (req.format === 'sql') {
-    const { sql, skipped } = exportSql(records, req.path);
+    const { sql, skipped } = (req.sync ? exportSqlSync : exportSql)(records, req.path);
     return { text: sql, skipped, findings };
   }
   const now = req.now ?? new Date();

@@ -10,11 +10,14 @@
 import type { RoleRecord } from './index.js';
 import { parseSecret, type Secret } from '../secrets/index.js';
 
-/** How two verifiers differ, most telling first. */
-export type VerifierDifference = 'kind' | 'iterations' | 'salt' | 'keys' | 'text';
+/** How two verifiers differ, most telling first ('missing': one side has no password at all). */
+export type VerifierDifference = 'missing' | 'kind' | 'iterations' | 'salt' | 'keys' | 'text';
+
+/** A stored secret's kind, or 'none' for a role without a password (rolpassword NULL). */
+export type StoredKind = Secret['kind'] | 'none';
 
 export type RoleDifference =
-  | { kind: 'verifier'; why: VerifierDifference; file: Secret['kind']; server: Secret['kind'] }
+  | { kind: 'verifier'; why: VerifierDifference; file: StoredKind; server: StoredKind }
   | { kind: 'valid-until'; file: string | null; server: string | null }
   | { kind: 'login'; file: boolean; server: boolean }
   | { kind: 'connection-limit'; file: number; server: number }
@@ -31,6 +34,7 @@ export interface RoleDrift {
 /** Why two stored secrets are not the identical verifier, or null when they are. */
 export function verifierDifference(file: string, server: string): VerifierDifference | null {
   if (file === server) return null;
+  if (file === '' || server === '') return 'missing';
   const a = parseSecret(file);
   const b = parseSecret(server);
   if (a.kind !== b.kind) return 'kind';
@@ -41,6 +45,8 @@ export function verifierDifference(file: string, server: string): VerifierDiffer
   }
   return a.kind === 'md5' ? 'keys' : 'text';
 }
+
+const storedKind = (secret: string): StoredKind => (secret === '' ? 'none' : parseSecret(secret).kind);
 
 /** No valid-until and 'infinity' both mean "never expires" (PostgreSQL: NULL or infinity). */
 function expiryInstant(v: string | undefined): number | null {
@@ -66,7 +72,7 @@ function membershipDifference(file: RoleRecord, server: RoleRecord): RoleDiffere
 function differencesOf(file: RoleRecord, server: RoleRecord): RoleDifference[] {
   const out: RoleDifference[] = [];
   const why = verifierDifference(file.secret, server.secret);
-  if (why) out.push({ kind: 'verifier', why, file: parseSecret(file.secret).kind, server: parseSecret(server.secret).kind });
+  if (why) out.push({ kind: 'verifier', why, file: storedKind(file.secret), server: storedKind(server.secret) });
   if (!sameExpiry(file.attrs.validUntil, server.attrs.validUntil)) {
     out.push({ kind: 'valid-until', file: file.attrs.validUntil ?? null, server: server.attrs.validUntil ?? null });
   }
@@ -79,7 +85,7 @@ function differencesOf(file: RoleRecord, server: RoleRecord): RoleDifference[] {
   return out;
 }
 
-const isMd5 = (secret: string): boolean => parseSecret(secret).kind === 'md5';
+const isMd5 = (secret: string): boolean => storedKind(secret) === 'md5';
 
 /** Per-role drift, sorted by role name. Pure. */
 export function compareRoles(fileRoles: Iterable<RoleRecord>, serverRoles: Iterable<RoleRecord>): RoleDrift[] {

@@ -7,17 +7,15 @@
  * - memberships made exactly the file's: a DO block revokes every membership
  *   of a file role that the file no longer lists (per grantor on PostgreSQL
  *   16+, where pg_auth_members has one row per grantor) and grants only the
- *   missing ones; the export's own `GRANT` lines are replaced by it because
+ *   missing ones (the export's grants, as data); its `GRANT` lines are left out because
  *   a second `GRANT` of a held membership raises a NOTICE (15 and 18, checked).
  * LOGIN/NOLOGIN both ways are already in the export's ALTER ROLE.
  * Run twice, the second run changes nothing and says nothing.
  */
 import type { RoleRecord } from './index.js';
-import { exportSql, quoteIdent, quoteLiteral, type SqlExport } from './sql.js';
+import { quoteIdent, quoteLiteral, sqlExportParts, type SqlExport } from './sql.js';
 
-/** `GRANT "group" TO "member";` as exportSql writes it. */
-const EXPORTED_GRANT = /^GRANT ("(?:[^"]|"")*") TO ("(?:[^"]|"")*");$/;
-const unquoteIdent = (q: string): string => q.slice(1, -1).replace(/""/g, '"');
+const SYNC_COMMENT = "-- --sync: expiry, LOGIN and memberships are made exactly the file's (memberships the file does not list are revoked).";
 
 const textArray = (values: readonly string[]): string => `ARRAY[${values.map(quoteLiteral).join(', ')}]::text[]`;
 
@@ -51,18 +49,10 @@ END`;
 }
 
 export function exportSqlSync(roles: readonly RoleRecord[], source: string): SqlExport {
-  const exported = exportSql(roles, source);
-  const skippedNames = new Set(exported.skipped.map((s) => s.name));
-  const kept = roles.filter((r) => !skippedNames.has(r.name));
-  const grants: Array<[string, string]> = [];
-  const lines: string[] = [];
-  for (const line of exported.sql.trimEnd().split('\n')) {
-    const g = EXPORTED_GRANT.exec(line);
-    if (g) grants.push([unquoteIdent(g[2]!), unquoteIdent(g[1]!)]);
-    else if (line !== 'COMMIT;') lines.push(line);
-  }
-  lines.splice(1, 0, '-- --sync: expiry, LOGIN and memberships are made exactly the file\'s (memberships the file does not list are revoked).');
-  for (const r of kept) if (r.attrs.validUntil === undefined) lines.push(`ALTER ROLE ${quoteIdent(r.name)} VALID UNTIL 'infinity';`);
-  lines.push(membershipSyncSql(kept.map((r) => r.name), grants), 'COMMIT;');
-  return { sql: lines.join('\n') + '\n', skipped: exported.skipped };
+  const p = sqlExportParts(roles, source);
+  const [first, ...rest] = p.header;
+  const lines = [first!, SYNC_COMMENT, ...rest, 'BEGIN;', ...p.roleStatements];
+  for (const r of p.kept) if (r.attrs.validUntil === undefined) lines.push(`ALTER ROLE ${quoteIdent(r.name)} VALID UNTIL 'infinity';`);
+  lines.push(membershipSyncSql(p.kept.map((r) => r.name), p.grants), 'COMMIT;');
+  return { sql: lines.join('\n') + '\n', skipped: p.skipped };
 }

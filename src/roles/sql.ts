@@ -43,13 +43,20 @@ export interface SqlExport {
   skipped: Array<{ name: string; reason: string }>;
 }
 
-/**
- * `CREATE ROLE` (when missing) then `ALTER ROLE ... LOGIN|NOLOGIN CONNECTION
- * LIMIT n PASSWORD '<secret>' [VALID UNTIL '...']` per role, groups named in
- * member-of created as NOLOGIN roles first, then GRANTs; in one transaction,
- * and safe to run again on a cluster that already has the roles.
- */
-export function exportSql(roles: readonly RoleRecord[], source: string): SqlExport {
+/** The parts of the SQL export, as data: `export --format sql --sync` builds on the same parts. */
+export interface SqlExportParts {
+  /** The comment lines at the top. */
+  header: string[];
+  /** CREATE ROLE (when missing) for groups and roles, then one ALTER ROLE per role. */
+  roleStatements: string[];
+  /** Memberships the file lists, as (member, group). */
+  grants: Array<[member: string, group: string]>;
+  /** The roles exported (reserved names left out). */
+  kept: RoleRecord[];
+  skipped: SqlExport['skipped'];
+}
+
+export function sqlExportParts(roles: readonly RoleRecord[], source: string): SqlExportParts {
   const skipped: SqlExport['skipped'] = [];
   const kept = roles.filter((r) => {
     const problem = reservedRoleProblem(r.name);
@@ -60,26 +67,38 @@ export function exportSql(roles: readonly RoleRecord[], source: string): SqlExpo
   const groups = new Set<string>();
   for (const r of kept) for (const g of r.attrs.memberOf ?? []) if (!names.has(g) && !reservedRoleProblem(g)) groups.add(g);
 
-  const lines: string[] = [
+  const header = [
     `-- Roles exported by pgauth from ${source.replace(/[\r\n]/g, ' ')}: ${kept.length} role(s).`,
     '-- Each secret is stored by PostgreSQL exactly as written (a pre-hashed SCRAM-SHA-256 or md5 secret).',
-    'BEGIN;',
   ];
-  for (const g of [...groups].sort()) lines.push(createIfMissing(g, ' NOLOGIN'));
-  for (const r of kept) lines.push(createIfMissing(r.name, ''));
+  const roleStatements: string[] = [];
+  for (const g of [...groups].sort()) roleStatements.push(createIfMissing(g, ' NOLOGIN'));
+  for (const r of kept) roleStatements.push(createIfMissing(r.name, ''));
   for (const r of kept) {
     const parts = [`ALTER ROLE ${quoteIdent(r.name)} WITH`, r.attrs.nologin ? 'NOLOGIN' : 'LOGIN', `CONNECTION LIMIT ${r.attrs.connLimit ?? -1}`];
     parts.push(r.secret === '' ? 'PASSWORD NULL' : `PASSWORD ${quoteLiteral(r.secret)}`);
     if (r.attrs.validUntil !== undefined) parts.push(`VALID UNTIL ${quoteLiteral(r.attrs.validUntil)}`);
-    lines.push(parts.join(' ') + ';');
+    roleStatements.push(parts.join(' ') + ';');
   }
+  const grants: SqlExportParts['grants'] = [];
   for (const r of kept) {
     // A pg_* group is one of PostgreSQL's predefined roles (pg_read_all_data,
     // pg_monitor ...): never created, but granted like any other.
-    for (const g of r.attrs.memberOf ?? []) if (!ungrantable(g) && g !== r.name) lines.push(`GRANT ${quoteIdent(g)} TO ${quoteIdent(r.name)};`);
+    for (const g of r.attrs.memberOf ?? []) if (!ungrantable(g) && g !== r.name) grants.push([r.name, g]);
   }
-  lines.push('COMMIT;');
-  return { sql: lines.join('\n') + '\n', skipped };
+  return { header, roleStatements, grants, kept, skipped };
+}
+
+/**
+ * `CREATE ROLE` (when missing) then `ALTER ROLE ... LOGIN|NOLOGIN CONNECTION
+ * LIMIT n PASSWORD '<secret>' [VALID UNTIL '...']` per role, groups named in
+ * member-of created as NOLOGIN roles first, then GRANTs; in one transaction,
+ * and safe to run again on a cluster that already has the roles.
+ */
+export function exportSql(roles: readonly RoleRecord[], source: string): SqlExport {
+  const p = sqlExportParts(roles, source);
+  const grants = p.grants.map(([member, group]) => `GRANT ${quoteIdent(group)} TO ${quoteIdent(member)};`);
+  return { sql: [...p.header, 'BEGIN;', ...p.roleStatements, ...grants, 'COMMIT;'].join('\n') + '\n', skipped: p.skipped };
 }
 
 // ---------------------------------------------------------------- import

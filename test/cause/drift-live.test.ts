@@ -15,6 +15,7 @@ import { formatRoleLine } from '../../src/roles/format.js';
 import { exportSqlSync } from '../../src/roles/sql-sync.js';
 import { buildScramSecret } from '../../src/secrets/index.js';
 import { startCluster, type Cluster } from '../helpers/pg.js';
+import { pgauth } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const secret = (password: string, saltByte: number) => buildScramSecret(password, { iterations: 4096, salt: Buffer.alloc(16, saltByte) });
@@ -24,6 +25,7 @@ const ROLES = [
   { name: 'carol', secret: secret('carol-pw', 3), attrs: {} },
   { name: 'dave', secret: secret('dave-pw', 4), attrs: { connLimit: 3 } },
   { name: 'erin', secret: secret('erin-pw', 5), attrs: { memberOf: ['ops', 'staff'] } },
+  { name: 'frank', secret: secret('frank-pw', 6), attrs: {} },
 ];
 
 describe.each([15, 18])('PostgreSQL %i', (version) => {
@@ -77,6 +79,44 @@ ALTER ROLE dave NOLOGIN;`);
     const second = await psql(sync);
     expect(second).not.toMatch(/NOTICE|WARNING/);
     expect(await drift()).toEqual([]);
+  });
+
+  test('through the CLI: check-roles --against names six drifts (exit 1), export --format sql --sync | psql, then none (exit 0)', async () => {
+    const uri = `postgresql://postgres@127.0.0.1:${c.port}/postgres?sslmode=disable`;
+    const check = async () => {
+      const r = await pgauth(['check-roles', '--roles', file(), '--against', uri, '--json']);
+      return { code: r.code, json: JSON.parse(r.stdout) as { ok: boolean; servers: Array<{ server: string; roles: Array<{ role: string; status: string; differences: unknown[] }> }> }, stderr: r.stderr };
+    };
+    await psql(`ALTER ROLE alice PASSWORD '${secret('alice-pw', 7)}';
+SET password_encryption = 'md5'; ALTER ROLE bob PASSWORD 'bob-pw'; RESET password_encryption;
+ALTER ROLE carol VALID UNTIL '2001-01-01 00:00:00+00';
+ALTER ROLE dave NOLOGIN;
+GRANT ops TO erin;
+ALTER ROLE frank PASSWORD NULL;`);
+    const before = await check();
+    expect(before.code, before.stderr).toBe(1);
+    expect(before.json.ok).toBe(false);
+    expect(before.json.servers.map((s) => s.server)).toEqual([uri]);
+    const drifted = before.json.servers[0]!.roles.filter((r) => r.status === 'drift');
+    expect(drifted.map((r) => [r.role, (r.differences as Array<{ kind: string; why?: string }>).map((d) => d.why ?? d.kind)])).toEqual([
+      ['alice', ['salt']],
+      ['bob', ['kind']],
+      ['carol', ['valid-until']],
+      ['dave', ['login']],
+      ['erin', ['membership']],
+      ['frank', ['missing']],
+    ]);
+    const human = await pgauth(['check-roles', '--roles', file(), '--against', uri]);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain('password: none on the server');
+    expect(human.stdout).toContain('member of ops on the server only');
+
+    const sync = await pgauth(['export', '--roles', file(), '--format', 'sql', '--sync']);
+    expect(sync.code, sync.stderr).toBe(0);
+    await psql(sync.stdout);
+    const after = await check();
+    expect({ code: after.code, ok: after.json.ok, drifted: after.json.servers[0]!.roles.filter((r) => r.status === 'drift') }).toEqual({ code: 0, ok: true, drifted: [] });
+    expect((await pgauth(['export', '--roles', file(), '--format', 'userlist', '--sync'])).code).toBe(3);
   });
 
   test('the plain export alone leaves the expiry and the dropped membership in place (why --sync exists)', async () => {

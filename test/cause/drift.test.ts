@@ -16,6 +16,7 @@ describe('verifierDifference', () => {
     ['SCRAM against md5', S1, buildMd5Secret('pw', 'a'), 'kind'],
     ['two md5 secrets', buildMd5Secret('pw', 'a'), buildMd5Secret('pw2', 'a'), 'keys'],
     ['two plain passwords', 'pw', 'pw2', 'text'],
+    ['no password on the server (rolpassword NULL)', S1, '', 'missing'],
   ])('%s', (_name, a, b, why) => {
     expect(verifierDifference(a, b)).toBe(why);
   });

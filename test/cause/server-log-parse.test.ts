@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readLogTail } from '../../src/probe/server-log/index.js';
 import { tempDir } from '../helpers/tmp.js';
-import { causeOfDetail, parseHbaDetail, refineFromLogText } from '../../src/probe/server-log/refine.js';
+import { causeOfDetail, parseHbaDetail, refineFromLogText, sniffLogFormat } from '../../src/probe/server-log/refine.js';
+import { causeDiagnosis } from '../../src/probe/server-log/cause-diagnosis.js';
 import { compilePrefix, parseStderrLog } from '../../src/probe/server-log/stderr-log.js';
 import { parseCsvLog, parseJsonLog } from '../../src/probe/server-log/structured-log.js';
 import { parseLogTimestamp } from '../../src/probe/server-log/record.js';
@@ -138,5 +139,41 @@ describe('wording', () => {
     expect(causeOfDetail('Role "we"ird" does not exist.').code).toBe('role-missing');
     const line = '2026-12-02 08:20:04.639 UTC [9] we"ird@postgres FATAL:  password authentication failed for user "we"ird"';
     expect(refineFromLogText(line, { probe: probe('we"ird') })).toMatchObject({ code: 'undetermined', matchedBy: 'user-time', reason: 'the DETAIL names none of the known causes' });
+  });
+});
+
+describe('the log format of a file', () => {
+  test.each([
+    ['server.json', 'anything', 'jsonlog'],
+    ['server.csv', 'anything', 'csvlog'],
+    ['postgresql.log', '{"timestamp":"2026-12-02 08:20:04.639 UTC","pid":7}\n', 'jsonlog'],
+    ['postgresql.log', '\n2026-12-02 08:20:04.639 UTC,"nobody","postgres",31445,"127.0.0.1:38448",6565a1.7ad5,2\n', 'csvlog'],
+    ['postgresql.log', PG15, 'stderr'],
+    ['postgresql.log', '', 'stderr'],
+  ])('%s starting %j is %s', (path, text, format) => {
+    expect(sniffLogFormat(path, text)).toBe(format);
+  });
+});
+
+describe('the refined diagnosis', () => {
+  test('each cause has its own words, and names the hba line the server matched', () => {
+    const hba = parseHbaDetail('Connection matched pg_hba.conf line 3: "host all all 127.0.0.1/32 scram-sha-256"');
+    const causes = ['password-mismatch', 'role-missing', 'password-expired', 'no-password-set', 'secret-not-scram'] as const;
+    const all = causes.map((code) => causeDiagnosis(code, 'bob', hba));
+    expect(all.map((d) => d.code)).toEqual(causes);
+    expect(new Set(all.map((d) => d.fix)).size).toBe(causes.length);
+    for (const d of all) expect(d.cause).toContain('pg_hba.conf line 3: host all all 127.0.0.1/32 scram-sha-256');
+    expect(causeDiagnosis('password-expired', 'bob', null).fix).toContain(`ALTER ROLE "bob" VALID UNTIL 'infinity'`);
+  });
+});
+
+describe('time zones and reused client ports', () => {
+  test('a log_timezone abbreviation pgauth cannot read: the window is not used, the latest connection on the port wins, and the setting is named', () => {
+    const older = PG15.replace(/UTC/g, 'CET').replace(/31445/g, '20001').replace('Role "nobody" does not exist.', 'User "nobody" has an expired password.');
+    const log = `${older}\n${PG15.replace(/UTC/g, 'CET')}`;
+    const r = refineFromLogText(log, { probe: probe('nobody', { clientPort: 38448 }) });
+    expect(r).toMatchObject({ code: 'role-missing', matchedBy: 'client-port', ambiguous: false });
+    expect(r.evidence.join('\n')).not.toContain('20001');
+    expect(r.missingSettings).toEqual(["log_timezone = 'UTC' (or a numeric offset): other zone names cannot be read"]);
   });
 });

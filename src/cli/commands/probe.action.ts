@@ -14,10 +14,11 @@ import { writeProbeCiOutputs } from './probe-ci.js';
 import { probeTargets, reportMany } from './probe-many.js';
 import { probePlan, type PlanFlags } from './probe-targets.js';
 import { waitReporter, type WaitedResult } from './probe-wait.js';
+import { renderServerLog, serverLogOptions, type ServerLogFlags } from './probe-server-log.js';
 import { AUTH_METHOD_NAMES, resolveConnParams, type AuthMethodName, type ConnParams } from '../../probe/conninfo.js';
 import { runProbe, type ProbeOptions } from '../../probe/probe.js';
 
-interface ProbeFlags extends Omit<PasswordFlags, 'password'>, ProbePasswordFlags, PlanFlags, Pick<CiFlags, 'junit' | 'annotations'> {
+interface ProbeFlags extends Omit<PasswordFlags, 'password'>, ProbePasswordFlags, PlanFlags, Pick<CiFlags, 'junit' | 'annotations'>, ServerLogFlags {
   host?: string;
   port?: string;
   username?: string;
@@ -136,6 +137,7 @@ export async function run(targetArgs: string[], flags: ProbeFlags, cmd: Command)
   const checked = expectations(flags);
   // The shared prompts draw on stderr (as psql's do), so `--json > file` on a terminal can still ask.
   const plan = probePasswordPlan(flags, canPrompt(g));
+  const serverLog = serverLogOptions(flags);
   // Passwords: pgauth's flags first, then libpq's sources (conninfo, PGPASSWORD, .pgpass), then a prompt.
   let password = await passwordFromFlags(flags, g);
   const progress = progressLine(!json && process.stderr.isTTY === true);
@@ -164,6 +166,7 @@ export async function run(targetArgs: string[], flags: ProbeFlags, cmd: Command)
       trace: flags.trace === true,
       grease: flags.grease === true,
       ...checked,
+      ...(serverLog ? { serverLog } : {}),
       warn: (m) => {
         progress.clear();
         waitLine.clear();
@@ -183,7 +186,10 @@ export async function run(targetArgs: string[], flags: ProbeFlags, cmd: Command)
 /** One target: today's report (with `wait` under --json after --wait), the exit of its result. */
 function reportOne(result: WaitedResult, json: boolean): void {
   if (json) printJson(result);
-  else renderProbe(result);
+  else {
+    renderProbe(result);
+    if (result.serverLog) renderServerLog(result.serverLog);
+  }
   if (result.exit === 'ok') return;
   const unmet = result.expectations.filter((e) => !e.met).map((e) => e.name);
   const message = result.exit === 'expectation' ? `expectation not met: ${unmet.join(', ')}` : `${result.diagnosis.code}: ${result.error.message ?? ''}`;

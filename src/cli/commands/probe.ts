@@ -2,6 +2,7 @@
  * `pgauth probe [TARGET...]`: log in like libpq, show every step, explain a
  * failure.
  */
+import { Option } from 'commander';
 import { ciOptions } from '../ci-flags.js';
 import { lazyAction, type CommandDefinition } from '../command.js';
 import { ask } from '../menu-ask.js';
@@ -36,7 +37,10 @@ export const probe: CommandDefinition = {
       .option('--max-iterations <N>', 'refuse SCRAM iteration counts above N (default 10000000)')
       .option('--wait <DURATION>', 'retry while the server is not up yet (refused, timeout, DNS, starting, too many connections) for up to DURATION, e.g. 30s or 2m; anything else fails at once')
       .option('--targets <FILE>', 'probe the targets listed in FILE too (one per line, # comments)')
-      .option('--jobs <N>', 'probe at most N targets at once (default 8)');
+      .option('--jobs <N>', 'probe at most N targets at once (default 8)')
+      .option('--server-log <FILE>', "after a refused login, read the server's log for this connection's cause (password-mismatch, role-missing, ...)")
+      .addOption(new Option('--server-log-format <FORMAT>', 'the log\'s format (default: by extension .json/.csv, else by its first line)').choices(['stderr', 'csvlog', 'jsonlog']))
+      .option('--log-line-prefix <PREFIX>', "the server's log_line_prefix, for a stderr log (default Debian's '%m [%p] %q%u@%d ')");
     ciOptions(cmd, { sarif: false, junit: 'one testcase per target' });
     cmd
       .option('--json', 'print the result as one JSON document ({ok, results} for several targets)')

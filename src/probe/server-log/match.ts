@@ -49,9 +49,13 @@ function userOf(r: LogRecord): string | null {
   return PASSWORD_AUTH_FAILED.exec(r.message)?.[1] ?? null;
 }
 
-/** The PID the client port leads to: a record that carries the port, or the log_connections line. */
+/**
+ * The PID the client port leads to: a record that carries the port, or the
+ * log_connections line. The latest one: client ports are reused, and the
+ * probe's own connection is at the end of the log.
+ */
 function pidOfClientPort(records: readonly LogRecord[], port: number): number | null {
-  for (const r of records) {
+  for (const r of [...records].reverse()) {
     if (r.pid === null) continue;
     if (r.remotePort === port) return r.pid;
     const m = CONNECTION_RECEIVED.exec(r.message);
@@ -82,7 +86,10 @@ export function matchConnection(records: readonly LogRecord[], cap: LogCapabilit
     pid = pidOfClientPort(window, probe.clientPort);
     if (pid !== null) matchedBy = 'client-port';
   }
-  const missing = [...(matchedBy === 'none' ? missingForPort(cap, sawConnectionReceived) : []), ...(cap.time ? [] : ['log_line_prefix with %m (time)'])];
+  // Stamps in a zone abbreviation other than UTC/GMT (CET, IST ...) cannot be read: the time window is then not used.
+  const unreadableZone = cap.time && window.some((r) => r.time === null && r.pid !== null);
+  const timeMissing = !cap.time ? ['log_line_prefix with %m (time)'] : unreadableZone ? ["log_timezone = 'UTC' (or a numeric offset): other zone names cannot be read"] : [];
+  const missing = [...(matchedBy === 'none' ? missingForPort(cap, sawConnectionReceived) : []), ...timeMissing];
   const fatals = window.filter((r) => r.severity === 'FATAL');
   let candidates: LogRecord[];
   if (pid !== null) candidates = fatals.filter((r) => r.pid === pid);

@@ -96,6 +96,19 @@ export function logFormatOfPath(path: string): LogFormat {
   return 'stderr';
 }
 
+/**
+ * The format of a log: by its extension when it has one of the collector's
+ * (.json, .csv), else by its first line: a JSON object is jsonlog, a
+ * timestamp followed by a comma is csvlog, anything else stderr.
+ */
+export function sniffLogFormat(path: string, text: string): LogFormat {
+  if (path.endsWith('.json') || path.endsWith('.csv')) return logFormatOfPath(path);
+  const first = text.split('\n').find((l) => l.trim() !== '') ?? '';
+  if (first.trimStart().startsWith('{')) return 'jsonlog';
+  if (/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [^ ,]+,/.test(first)) return 'csvlog';
+  return 'stderr';
+}
+
 export interface ServerLogRefinement {
   /** The refined cause, or 'undetermined'. */
   code: PasswordFailureCause | 'undetermined';

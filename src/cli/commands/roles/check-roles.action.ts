@@ -8,6 +8,7 @@ import type { RoleFileFlags } from './options.js';
 import type { CiFlags } from '../../ci-flags.js';
 import { announce, writeCiFiles } from '../../ci-output.js';
 import { checkRolesReport } from './check-roles-ci.js';
+import { runAgainst, type AgainstFlags } from './check-roles-against.js';
 
 /** One line per finding, then the summary. */
 function renderCheck(path: string, result: Awaited<ReturnType<typeof checkRoles>>): string {
@@ -26,8 +27,9 @@ function renderCheck(path: string, result: Awaited<ReturnType<typeof checkRoles>
   return lines.join('\n');
 }
 
-export const run = (flags: RoleFileFlags & CiFlags, cmd: Command): Promise<void> =>
+export const run = (flags: RoleFileFlags & CiFlags & AgainstFlags, cmd: Command): Promise<void> =>
   withRoleErrors(async () => {
+    if (flags.against !== undefined) return runAgainst(flags, cmd);
     const g = globalOptions(cmd);
     const path = rolesPath(flags);
     const result = await checkRoles(path, pathOpts(flags));
