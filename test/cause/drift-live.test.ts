@@ -4,7 +4,8 @@
  * then brought in line by the --sync SQL through psql; the second run of
  * the sync SQL says nothing.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseJunit } from 'junit2json';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exportRoles } from '../../src/roles/commands.js';
@@ -110,6 +111,21 @@ ALTER ROLE frank PASSWORD NULL;`);
     expect(human.code).toBe(1);
     expect(human.stdout).toContain('password: none on the server');
     expect(human.stdout).toContain('member of ops on the server only');
+
+    // For CI: a JUnit testcase per role (six failing, with the fix) and an annotation per drifted role at its line in the file.
+    const junitFile = join(tmp.path, 'drift.xml');
+    const summary = join(tmp.path, 'summary.md');
+    writeFileSync(summary, '');
+    const ci = await pgauth(['check-roles', '--roles', file(), '--against', uri, '--junit', junitFile], { env: { ...process.env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary } });
+    expect(ci.code).toBe(1);
+    const doc = (await parseJunit(readFileSync(junitFile, 'utf8'))) as { testsuite: Array<{ tests: number; failures: number; testcase: Array<{ name: string; failure?: Array<{ inner: string }> }> }> };
+    expect(doc.testsuite[0]!.tests).toBe(6);
+    expect(doc.testsuite[0]!.failures).toBe(6);
+    expect(doc.testsuite[0]!.testcase[0]!.failure![0]!.inner).toContain('fix: run `pgauth export --format sql --sync | psql`');
+    const annotations = ci.stdout.split('\n').filter((l) => l.startsWith('::error '));
+    expect(annotations).toHaveLength(6);
+    expect(annotations[0]).toMatch(new RegExp(`^::error file=${file().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},line=1,title=pgauth role-drift::role "alice" drifted from `));
+    expect(readFileSync(summary, 'utf8')).toContain('6 errors, 0 warnings');
 
     const sync = await pgauth(['export', '--roles', file(), '--format', 'sql', '--sync']);
     expect(sync.code, sync.stderr).toBe(0);

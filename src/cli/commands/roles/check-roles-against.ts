@@ -16,8 +16,11 @@ import type { ServerDrift } from '../../../probe/drift-live.js';
 import { pathOpts, rolesPath, warnUnsafePath } from './role-file.js';
 import { hasPasswordSource } from './secret.js';
 import type { RoleFileFlags } from './options.js';
+import type { CiFlags } from '../../ci-flags.js';
+import { announce, writeCiFiles } from '../../ci-output.js';
+import { againstReport } from './check-roles-against-ci.js';
 
-export interface AgainstFlags extends PasswordFlags {
+export interface AgainstFlags extends PasswordFlags, CiFlags {
   against?: string[];
 }
 
@@ -88,7 +91,10 @@ export async function runAgainst(flags: RoleFileFlags & AgainstFlags, cmd: Comma
     }
   }
   const drift = servers.some((s) => s.drift);
+  const ci = againstReport(path, servers, (role) => file.roles.get(role)?.line ?? 0);
+  await writeCiFiles(flags, ci);
   if (g.json) printJson({ ok: !drift, drift, path, servers: servers.map((s) => ({ ...s, roles: s.roles.map(roleJson) })) });
   else print(renderDrift(path, servers));
+  announce(flags, ci, g.json);
   if (drift) throw new CliError('rejected', `${path} and the server(s) disagree`, true);
 }
