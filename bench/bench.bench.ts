@@ -13,7 +13,8 @@ import { startCluster, waitFor, type Cluster } from '../test/helpers/pg.js';
 import { startPgBouncer, type Bouncer } from '../test/helpers/pgbouncer.js';
 import { PGAUTH_BIN, pgauth, run } from '../test/helpers/proc.js';
 import { tempDir } from '../test/helpers/tmp.js';
-import { childPids, cpuSeconds, medianMs, pssKiB, ratio, rssKiB } from './measure.js';
+import { childPids, cpuSeconds, medianMs, pssKiB, ratio, rssKiB, timeOnce } from './measure.js';
+import { addRow, notMeasured, summaryLines } from './summary.js';
 
 const lines: string[] = [];
 function out(line = ''): void {
@@ -21,6 +22,8 @@ function out(line = ''): void {
   process.stdout.write(line + '\n');
 }
 afterAll(() => {
+  out();
+  for (const line of summaryLines()) out(line);
   mkdirSync('.bench', { recursive: true });
   writeFileSync('.bench/report.md', lines.join('\n') + '\n');
 });
@@ -49,6 +52,9 @@ describe('CLI start-up (median wall ms)', () => {
     out(`| pgauth verifier (4096 iterations) | ${verifier.toFixed(1)} | ${ratio(verifier, bare)} (target <= 1.5x) |`);
     out(`| psql --version | ${psql.toFixed(1)} | ${ratio(psql, bare)} |`);
     out();
+    const floor = `node -e 0 ${bare.toFixed(0)} ms`;
+    addRow({ measure: '`pgauth --version` wall time', pgauth: `${version.toFixed(0)} ms`, nextTo: floor, ratio: version / bare, bar: { op: '<=', value: 1.5 } });
+    addRow({ measure: '`pgauth verifier` wall time', pgauth: `${verifier.toFixed(0)} ms`, nextTo: floor, ratio: verifier / bare, bar: { op: '<=', value: 1.5 } });
   });
 });
 
@@ -107,6 +113,162 @@ async function pgbenchLogins(port: number, dir: string, seconds: number): Promis
 
 const skipServers = pgMissing() ?? pgbouncerMissing();
 
+interface Target {
+  name: string;
+  port: number;
+  pid: number;
+  withChildren: boolean;
+}
+interface LoginResult {
+  name: string;
+  tps: number;
+  failed: number;
+  cpuPerLoginMs: number;
+  clientPerLoginMs: number;
+}
+
+/** The servers take turns in short rounds, so a slower or busier stretch of this shared machine falls on all of them alike. */
+async function interleavedLogins(targets: Target[], dir: string, seconds: number): Promise<{ results: LoginResult[]; rounds: number; roundSeconds: number }> {
+  const sums = targets.map(() => ({ transactions: 0, failed: 0, serverCpu: 0, clientCpu: 0, secs: 0 }));
+  const rounds = 3;
+  const roundSeconds = Math.max(2, Math.round(seconds / rounds));
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, t] of targets.entries()) {
+      const sum = sums[i]!;
+      const cpu0 = cpuSeconds(t.pid, t.withChildren);
+      const r = await pgbenchLogins(t.port, dir, roundSeconds);
+      sum.serverCpu += cpuSeconds(t.pid, t.withChildren) - cpu0;
+      sum.transactions += r.transactions;
+      sum.failed += r.failed;
+      sum.clientCpu += r.clientCpu;
+      sum.secs += r.transactions / r.tps;
+    }
+  }
+  const results = targets.map((t, i) => {
+    const s = sums[i]!;
+    return { name: t.name, tps: s.transactions / s.secs, failed: s.failed, cpuPerLoginMs: (s.serverCpu / s.transactions) * 1000, clientPerLoginMs: (s.clientCpu / s.transactions) * 1000 };
+  });
+  return { results, rounds, roundSeconds };
+}
+
+/** The client ceiling: logins/s if pgbench (libpq's SCRAM included) had both cores to itself, from the client CPU it spent per login in the same run. */
+const ceiling = (r: LoginResult) => 2 / (r.clientPerLoginMs / 1000);
+
+function reportLogins(results: LoginResult[], rounds: number, roundSeconds: number): void {
+  const [pgResult, bouncerResult, serveResult] = results as [LoginResult, LoginResult, LoginResult | undefined];
+  out(`## Connection + SCRAM + SELECT 1 (pgbench -n -C -c 2 -j 2, ${rounds} interleaved rounds of ${roundSeconds} s each)`);
+  out('| server | logins/s | failed | server CPU ms/login | client CPU ms/login | client ceiling (share reached) |');
+  out('|---|---|---|---|---|---|');
+  for (const r of results) {
+    out(`| ${r.name} | ${r.tps.toFixed(1)} | ${r.failed} | ${r.cpuPerLoginMs.toFixed(2)} | ${r.clientPerLoginMs.toFixed(2)} | ${ceiling(r).toFixed(0)} (${((r.tps / ceiling(r)) * 100).toFixed(0)}%) |`);
+  }
+  out();
+  if (!serveResult) {
+    out('pgauth serve: not available in this build');
+    notMeasured('pgauth serve', 'no serve command in this build');
+    return;
+  }
+  out(`pgauth serve vs PgBouncer: ${ratio(serveResult.tps, bouncerResult.tps)} logins/s (target >= 1.0x)`);
+  out(`pgauth serve vs PostgreSQL: ${ratio(serveResult.tps, pgResult.tps)} logins/s`);
+  out(`pgauth serve vs its client ceiling: ${((serveResult.tps / ceiling(serveResult)) * 100).toFixed(0)}% (target >= 90%)`);
+  out(`server CPU per login, pgauth serve vs PgBouncer: ${ratio(serveResult.cpuPerLoginMs, bouncerResult.cpuPerLoginMs)} (target <= 1.0x)`);
+  out();
+  addRow({
+    measure: 'server CPU per SCRAM login',
+    pgauth: `${serveResult.cpuPerLoginMs.toFixed(2)} ms`,
+    nextTo: `PgBouncer ${bouncerResult.cpuPerLoginMs.toFixed(2)} ms`,
+    ratio: serveResult.cpuPerLoginMs / bouncerResult.cpuPerLoginMs,
+    bar: { op: '<=', value: 1.0 },
+  });
+  addRow({ measure: 'logins/s', pgauth: serveResult.tps.toFixed(0), nextTo: `PgBouncer ${bouncerResult.tps.toFixed(0)} (PostgreSQL ${pgResult.tps.toFixed(0)})`, ratio: serveResult.tps / bouncerResult.tps, bar: { op: '>=', value: 1.0 } });
+  addRow({ measure: 'logins/s vs the client ceiling', pgauth: serveResult.tps.toFixed(0), nextTo: `pgbench's ceiling ${ceiling(serveResult).toFixed(0)}`, ratio: serveResult.tps / ceiling(serveResult), bar: { op: '>=', value: 0.9 } });
+}
+
+/** Opens `count` authenticated connections with node-postgres and holds them until the returned function is called. */
+async function hold(port: number, count: number): Promise<() => Promise<void>> {
+  const child = spawn('bash', ['-c', 'ulimit -n 16384 2>/dev/null; exec "$0" "$@"', node, join('bench', 'hold-connections.mjs'), '127.0.0.1', String(port), 'bench', 'postgres', String(count)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, PGPASSWORD: PASSWORD },
+  });
+  const rl = createInterface({ input: child.stdout! });
+  await new Promise<void>((resolve, reject) => {
+    rl.once('line', (l) => (l.startsWith('ready') ? resolve() : reject(new Error(l))));
+    child.once('exit', (c) => reject(new Error(`holder exited ${c}`)));
+  });
+  return () =>
+    new Promise<void>((r) => {
+      child.once('exit', () => r());
+      child.stdin!.end();
+    });
+}
+
+/** PSS of PostgreSQL's idle backends, and the RSS serve grows by per held connection. */
+async function measureMemory(pg: Cluster, pgPid: number, serve: { port: number; pid: number } | undefined): Promise<void> {
+  out('## Memory per idle authenticated connection');
+  const releasePg = await hold(pg.port, 50);
+  const backends = childPids(pgPid).filter((p) => {
+    try {
+      return /postgres: bench postgres/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '));
+    } catch {
+      return false;
+    }
+  });
+  const pgPss = backends.reduce((s, p) => s + pssKiB(p), 0) / Math.max(1, backends.length);
+  await releasePg();
+  out(`PostgreSQL: ${pgPss.toFixed(0)} KiB PSS per backend (${backends.length} idle backends)`);
+  if (serve) {
+    const n = Number(process.env.BENCH_CONNECTIONS ?? 2000);
+    const before = rssKiB(serve.pid);
+    const release = await hold(serve.port, n);
+    const after = rssKiB(serve.pid);
+    await release();
+    const perKiB = (after - before) / n;
+    out(`pgauth serve: ${perKiB.toFixed(1)} KiB RSS per connection (${n} held; RSS ${before} -> ${after} KiB) (target <= 20 KB)`);
+    out(`ratio pgauth serve / PostgreSQL per connection: ${ratio(perKiB, pgPss)}`);
+    const perKB = (perKiB * 1024) / 1000;
+    addRow({ measure: `memory per idle connection (${n} held)`, pgauth: `${perKB.toFixed(1)} kB`, nextTo: `the 20 kB bar (PostgreSQL ${((pgPss * 1024) / 1000).toFixed(0)} kB)`, ratio: perKB / 20, bar: { op: '<=', value: 1.0 } });
+  }
+  out();
+}
+
+/** Probe wall time next to psql and bare node against the same PostgreSQL. */
+async function measureProbe(pg: Cluster): Promise<void> {
+  const env = { ...process.env, PGPASSWORD: PASSWORD, PGSSLMODE: 'disable' };
+  const conninfo = `host=127.0.0.1 port=${pg.port} user=bench dbname=postgres`;
+  const bare = await medianMs(node, ['-e', '0']);
+  const probe = await medianMs(node, [PGAUTH_BIN, 'probe', conninfo], { env });
+  const psql = await medianMs(psqlBin(), ['-X', '-c', 'select 1', conninfo], { env });
+  out('## Probe wall time (median of 11, against the same PostgreSQL, SCRAM)');
+  out(`node -e 0: ${bare.toFixed(1)} ms; pgauth probe: ${probe.toFixed(1)} ms; psql -c 'select 1': ${psql.toFixed(1)} ms`);
+  out(`probe minus the bare-node floor vs psql: ${ratio(probe - bare, psql)} (target <= 1.5x)`);
+  out();
+  addRow({ measure: '`pgauth probe` (minus `node -e 0`)', pgauth: `${(probe - bare).toFixed(0)} ms (${probe.toFixed(0)} - ${bare.toFixed(0)})`, nextTo: `psql -c 'select 1' ${psql.toFixed(0)} ms`, ratio: (probe - bare) / psql, bar: { op: '<=', value: 1.5 } });
+}
+
+/** 100 targets in one `pgauth probe --targets` run against 100 sequential psql runs (once the flag exists). */
+async function measureTargets(pg: Cluster, dir: string): Promise<void> {
+  const measure = '100 targets in one `probe --targets` run';
+  const help = await pgauth(['probe', '--help']);
+  if (!help.stdout.includes('--targets')) {
+    out(`## ${measure}: not available (this build's probe has no --targets)`);
+    out();
+    notMeasured(measure, "this build's probe has no --targets");
+    return;
+  }
+  const env = { ...process.env, PGPASSWORD: PASSWORD, PGSSLMODE: 'disable' };
+  const lines = Array.from({ length: 100 }, (_, i) => `host=127.0.0.1 port=${pg.port} user=bench dbname=postgres application_name=bench${i}`);
+  const file = join(dir, 'targets.txt');
+  writeFileSync(file, lines.join('\n') + '\n');
+  const probeMs = await timeOnce(node, [PGAUTH_BIN, 'probe', '--targets', file], { env });
+  const t0 = process.hrtime.bigint();
+  for (const conninfo of lines) await timeOnce(psqlBin(), ['-X', '-q', '-c', 'select 1', conninfo], { env });
+  const psqlMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  out(`## ${measure}`);
+  out(`pgauth probe --targets (100 lines): ${probeMs.toFixed(0)} ms; 100 sequential psql -c 'select 1': ${psqlMs.toFixed(0)} ms; ratio ${ratio(probeMs, psqlMs)} (target <= 0.25x)`);
+  out();
+  addRow({ measure, pgauth: `${probeMs.toFixed(0)} ms`, nextTo: `100 sequential psql runs ${psqlMs.toFixed(0)} ms`, ratio: probeMs / psqlMs, bar: { op: '<=', value: 0.25 } });
+}
+
 describe.skipIf(skipServers !== undefined)(`servers side by side${skipServers ? ` [skipped: ${skipServers}]` : ''}`, () => {
   let pg: Cluster;
   let bouncer: Bouncer | undefined;
@@ -121,7 +283,7 @@ describe.skipIf(skipServers !== undefined)(`servers side by side${skipServers ? 
     tmp.remove();
   });
 
-  it('logins per second, server CPU per login, memory per idle connection, probe wall time', async () => {
+  it('logins per second, server CPU per login, memory per idle connection, probe wall time, many targets', async () => {
     pg = await startCluster({ hba: 'host all all 127.0.0.1/32 scram-sha-256\n', conf: { max_connections: 120 } });
     const add = await pgauth(['add-role', 'bench', '--roles', roles, '--password-stdin'], { input: PASSWORD + '\n' });
     if (add.code !== 0) throw new Error(`add-role failed: ${add.stderr}`);
@@ -142,113 +304,19 @@ describe.skipIf(skipServers !== undefined)(`servers side by side${skipServers ? 
     if (await commandExists('serve')) {
       serve = await startServe(['--auth', 'scram-sha-256', '--roles', roles, '--max-connections', String(Number(process.env.BENCH_CONNECTIONS ?? 2000) + 100)], join(tmp.path, 'serve.log'));
     }
-
-    // The servers take turns in short rounds, so a slower or busier stretch of
-    // this shared machine falls on all of them alike.
-    interface Target { name: string; port: number; pid: number; withChildren: boolean; transactions: number; failed: number; serverCpu: number; clientCpu: number; secs: number }
     const targets: Target[] = [
       { name: 'PostgreSQL ' + pg.version, port: pg.port, pid: pgPid, withChildren: true },
       { name: 'PgBouncer (pool warmed)', port: bouncer.port, pid: bouncerPid, withChildren: false },
       ...(serve ? [{ name: 'pgauth serve', port: serve.port, pid: serve.child.pid!, withChildren: false }] : []),
-    ].map((t) => ({ ...t, transactions: 0, failed: 0, serverCpu: 0, clientCpu: 0, secs: 0 }));
-    const rounds = 3;
-    const roundSeconds = Math.max(2, Math.round(seconds / rounds));
-    for (let round = 0; round < rounds; round++) {
-      for (const t of targets) {
-        const cpu0 = cpuSeconds(t.pid, t.withChildren);
-        const r = await pgbenchLogins(t.port, tmp.path, roundSeconds);
-        t.serverCpu += cpuSeconds(t.pid, t.withChildren) - cpu0;
-        t.transactions += r.transactions;
-        t.failed += r.failed;
-        t.clientCpu += r.clientCpu;
-        t.secs += r.transactions / r.tps;
-      }
-    }
-    const results = targets.map((t) => ({
-      name: t.name,
-      tps: t.transactions / t.secs,
-      failed: t.failed,
-      cpuPerLoginMs: (t.serverCpu / t.transactions) * 1000,
-      clientPerLoginMs: (t.clientCpu / t.transactions) * 1000,
-    }));
-    const [pgResult, bouncerResult, serveResult] = results as [typeof results[0], typeof results[0], typeof results[0] | undefined];
-    const rows = results.map((r) => [r.name, r.tps.toFixed(1), String(r.failed), r.cpuPerLoginMs.toFixed(2), r.clientPerLoginMs.toFixed(2)]);
-
-    // The client ceiling: logins/s if pgbench (libpq's SCRAM included) had both
-    // cores to itself, from the client CPU it spent per login in the same run.
-    const ceiling = (r: { clientPerLoginMs: number }) => 2 / (r.clientPerLoginMs / 1000);
-    rows.forEach((row, i) => {
-      const r = [pgResult, bouncerResult, serveResult][i];
-      if (r) row.push(`${ceiling(r).toFixed(0)} (${((r.tps / ceiling(r)) * 100).toFixed(0)}%)`);
-    });
-    out(`## Connection + SCRAM + SELECT 1 (pgbench -n -C -c 2 -j 2, ${rounds} interleaved rounds of ${roundSeconds} s each)`);
-    out('| server | logins/s | failed | server CPU ms/login | client CPU ms/login | client ceiling (share reached) |');
-    out('|---|---|---|---|---|---|');
-    for (const r of rows) out(`| ${r.join(' | ')} |`);
-    out();
-    if (serveResult) {
-      out(`pgauth serve vs PgBouncer: ${ratio(serveResult.tps, bouncerResult.tps)} logins/s (target >= 1.0x)`);
-      out(`pgauth serve vs PostgreSQL: ${ratio(serveResult.tps, pgResult.tps)} logins/s`);
-      out(`pgauth serve vs its client ceiling: ${((serveResult.tps / ceiling(serveResult)) * 100).toFixed(0)}% (target >= 90%)`);
-      out(`server CPU per login, pgauth serve vs PgBouncer: ${ratio(serveResult.cpuPerLoginMs, bouncerResult.cpuPerLoginMs)} (target <= 1.0x)`);
-    } else {
-      out('pgauth serve: not available in this build');
-    }
-    out();
-
-    // Memory per idle authenticated connection.
-    const hold = async (port: number, count: number) => {
-      const child = spawn('bash', ['-c', 'ulimit -n 16384 2>/dev/null; exec "$0" "$@"', node, join('bench', 'hold-connections.mjs'), '127.0.0.1', String(port), 'bench', 'postgres', String(count)], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-        env: { ...process.env, PGPASSWORD: PASSWORD },
-      });
-      const rl = createInterface({ input: child.stdout! });
-      await new Promise<void>((resolve, reject) => {
-        rl.once('line', (l) => (l.startsWith('ready') ? resolve() : reject(new Error(l))));
-        child.once('exit', (c) => reject(new Error(`holder exited ${c}`)));
-      });
-      return () =>
-        new Promise<void>((r) => {
-          child.once('exit', () => r());
-          child.stdin!.end();
-        });
-    };
-    out('## Memory per idle authenticated connection');
-    const pgN = 50;
-    const releasePg = await hold(pg.port, pgN);
-    const backends = childPids(pgPid).filter((p) => {
-      try {
-        return /postgres: bench postgres/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '));
-      } catch {
-        return false;
-      }
-    });
-    const pgPss = backends.reduce((s, p) => s + pssKiB(p), 0) / Math.max(1, backends.length);
-    await releasePg();
-    out(`PostgreSQL: ${pgPss.toFixed(0)} KiB PSS per backend (${backends.length} idle backends)`);
-    if (serve) {
-      const n = Number(process.env.BENCH_CONNECTIONS ?? 2000);
-      const before = rssKiB(serve.child.pid!);
-      const release = await hold(serve.port, n);
-      const after = rssKiB(serve.child.pid!);
-      await release();
-      const per = ((after - before) * 1024) / n;
-      out(`pgauth serve: ${(per / 1024).toFixed(1)} KiB RSS per connection (${n} held; RSS ${before} -> ${after} KiB) (target <= 20 KB)`);
-      out(`ratio pgauth serve / PostgreSQL per connection: ${ratio(per / 1024, pgPss)}`);
-    }
-    out();
-
-    // Probe wall time next to psql and bare node against the same PostgreSQL.
+    ];
+    const { results, rounds, roundSeconds } = await interleavedLogins(targets, tmp.path, seconds);
+    reportLogins(results, rounds, roundSeconds);
+    await measureMemory(pg, pgPid, serve ? { port: serve.port, pid: serve.child.pid! } : undefined);
     if (await commandExists('probe')) {
-      const env = { ...process.env, PGPASSWORD: PASSWORD, PGSSLMODE: 'disable' };
-      const conninfo = `host=127.0.0.1 port=${pg.port} user=bench dbname=postgres`;
-      const bare = await medianMs(node, ['-e', '0']);
-      const probe = await medianMs(node, [PGAUTH_BIN, 'probe', conninfo], { env });
-      const psql = await medianMs(psqlBin(), ['-X', '-c', 'select 1', conninfo], { env });
-      out('## Probe wall time (median of 11, against the same PostgreSQL, SCRAM)');
-      out(`node -e 0: ${bare.toFixed(1)} ms; pgauth probe: ${probe.toFixed(1)} ms; psql -c 'select 1': ${psql.toFixed(1)} ms`);
-      out(`probe minus the bare-node floor vs psql: ${ratio(probe - bare, psql)} (target <= 1.5x)`);
-      out();
+      await measureProbe(pg);
+      await measureTargets(pg, tmp.path);
+    } else {
+      notMeasured('pgauth probe', 'no probe command in this build');
     }
   });
 });

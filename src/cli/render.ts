@@ -3,20 +3,38 @@
  * Commands collect data first and render here second; --json skips this.
  */
 import { createRequire } from 'node:module';
-import chalk from 'chalk';
+import { isatty } from 'node:tty';
+import type { ChalkInstance } from 'chalk';
 import type TableType from 'cli-table3';
 
 // cli-table3 is loaded on first use: start-up time matters for every command.
 const require = createRequire(import.meta.url);
 let Table: typeof TableType | undefined;
 
+/**
+ * Whether chalk could colour anything here. chalk takes its level from
+ * stdout (its vendored supports-color): without FORCE_COLOR (or with
+ * FORCE_COLOR=0, which --no-color and NO_COLOR set), without a --color flag,
+ * outside Azure Pipelines and with stdout not a terminal, that level is 0 and
+ * every style returns its text unchanged. Then chalk is not loaded at all:
+ * `--json`, pipes and CI logs start without it. Otherwise chalk decides.
+ */
+export function colorPossible(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv, stdoutIsTty = isatty(1)): boolean {
+  if ('FORCE_COLOR' in env) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  if (argv.some((a) => a.startsWith('--color'))) return true;
+  if ('TF_BUILD' in env && 'AGENT_NAME' in env) return true;
+  return stdoutIsTty;
+}
+
+const chalk: ChalkInstance | null = colorPossible() ? (await import('chalk')).default : null;
+
 export const style = {
-  ok: (s: string) => chalk.green(s),
-  warn: (s: string) => chalk.yellow(s),
-  fail: (s: string) => chalk.red(s),
-  dim: (s: string) => chalk.dim(s),
-  strong: (s: string) => chalk.bold(s),
-  head: (s: string) => chalk.cyan(s),
+  ok: (s: string) => (chalk ? chalk.green(s) : s),
+  warn: (s: string) => (chalk ? chalk.yellow(s) : s),
+  fail: (s: string) => (chalk ? chalk.red(s) : s),
+  dim: (s: string) => (chalk ? chalk.dim(s) : s),
+  strong: (s: string) => (chalk ? chalk.bold(s) : s),
+  head: (s: string) => (chalk ? chalk.cyan(s) : s),
 } as const;
 
 /** cli-table3's own measure (ANSI codes stripped, wide characters counted twice). */

@@ -61,7 +61,10 @@ export class Authentication {
       pamConfdir: ctx.settings.pamConfdir,
       oauth: ctx.oauth ?? null,
       ...(ctx.usermap ? { usermap: ctx.usermap } : {}),
-      signal: conn.lifetime.signal,
+      // A getter: the AbortController behind it is made only for a method that queues work (PAM).
+      get signal() {
+        return conn.lifetime;
+      },
     };
     this.exchange = makeExchange(login.method, authCtx);
     conn.facts.method = this.exchange.method;

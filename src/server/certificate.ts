@@ -3,14 +3,23 @@
  * @peculiar/x509 over Node's WebCrypto (no openssl child process). ECDSA
  * P-256 signed with SHA-256, so tls-server-end-point hashes with SHA-256.
  * And the channel-binding data of any server certificate.
+ *
+ * @peculiar/x509 (with reflect-metadata, ~100 ms to load) is imported only
+ * when a certificate is made or an unusual one is named: a server without
+ * TLS, or with a certificate whose digest is known, never loads it.
  */
-import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { tlsServerEndPoint } from '../scram/index.js';
 
-type CryptoKeyPairLike = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
+type CryptoKeyPairLike = Parameters<typeof X509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
+
+/** @peculiar/x509, loaded on first use (it needs reflect-metadata loaded first). */
+async function loadX509(): Promise<typeof X509> {
+  await import('reflect-metadata');
+  return import('@peculiar/x509');
+}
 
 export interface PemPair {
   cert: string;
@@ -19,6 +28,7 @@ export interface PemPair {
 
 /** A self-signed server certificate for `localhost`, the loopback addresses and `names`. */
 export async function makeSelfSignedCertificate(names: readonly string[] = []): Promise<PemPair> {
+  const x509 = await loadX509();
   const crypto = webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0];
   x509.cryptoProvider.set(crypto);
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
@@ -53,10 +63,11 @@ export type ChannelBindingOfCertificate = { data: Buffer } | { data: null; algor
  * with "could not find digest for NID UNDEF"): the server then offers
  * SCRAM-SHA-256 without channel binding, and says which algorithm it was.
  */
-export function channelBindingOfCertificate(der: Buffer): ChannelBindingOfCertificate {
+export async function channelBindingOfCertificate(der: Buffer): Promise<ChannelBindingOfCertificate> {
   try {
     return { data: tlsServerEndPoint(der) };
   } catch {
+    const x509 = await loadX509();
     const alg = new x509.X509Certificate(der).signatureAlgorithm as unknown as { name?: string; namedCurve?: string };
     return { data: null, algorithm: alg.namedCurve ?? alg.name ?? 'unknown' };
   }

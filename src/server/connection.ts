@@ -7,6 +7,7 @@
  */
 import { Framer, ProtocolError, Writer, writeBackend, type BackendMessage } from '../protocol/index.js';
 import { attemptLine, noAttemptFacts, type AttemptFacts, type TransportInfo } from './attempt.js';
+import { authDeadlines, type AuthDeadlines } from './auth-deadlines.js';
 import type { PeerCertificate } from './auth/index.js';
 import type { AttemptLog, ServerContext } from './context.js';
 import { WireError, fatal } from './errors.js';
@@ -28,6 +29,14 @@ export type SessionState = 'startup' | 'tls' | 'auth' | 'ready' | 'closed';
 /** Bytes a client may send while the server is still deciding (PAM, --auth-delay). */
 const MAX_BUFFERED_WHILE_BUSY = 256 * 1024;
 
+/**
+ * A connection's output buffer to start with: the login's answer
+ * (AuthenticationOk, the ParameterStatus set, BackendKeyData, ReadyForQuery)
+ * fits, and a buffer this small comes from Node's shared pool instead of a
+ * 4 KiB allocation of its own per connection. It grows when a reply needs more.
+ */
+const OUTPUT_BUFFER_BYTES = 1024;
+
 /** The message of whatever was thrown, for logs. */
 export const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -43,7 +52,7 @@ export class Connection {
   state: SessionState = 'startup';
   readonly framer = new Framer({ startup: true });
   /** This connection's output: every entry point ends with flush(), so what one handler writes goes out together. */
-  private readonly out = new Writer(4096);
+  private readonly out = new Writer(OUTPUT_BUFFER_BYTES);
   /** Input is not read while the server decides (PAM, --auth-delay) or a statement sleeps. */
   busy = false;
   tls: TlsState | null = null;
@@ -51,9 +60,10 @@ export class Connection {
   readonly facts: AttemptFacts = noAttemptFacts();
   private attemptLogged = false;
   private readonly startedAt = Date.now();
-  private timer: NodeJS.Timeout | undefined;
-  /** Aborted when the session ends, so work queued for it (PAM, a sleep) is dropped. */
-  readonly lifetime = new AbortController();
+  /** authentication_timeout, on the one timer all connections share; null once authentication is over. */
+  private deadlines: AuthDeadlines | null;
+  /** Made when first asked for: most sessions never queue work that outlives them. */
+  private lifetimeController: AbortController | null = null;
   private readonly cleanups: Array<() => void> = [];
 
   constructor(
@@ -63,8 +73,15 @@ export class Connection {
     /** The session's handler of one frame (`code` null for a startup-type packet). */
     private readonly dispatch: (code: number | null, body: Buffer) => void,
   ) {
-    this.timer = setTimeout(() => this.onTimeout(), ctx.settings.authTimeoutMs);
-    this.timer.unref();
+    this.deadlines = authDeadlines(ctx.settings.authTimeoutMs);
+    this.deadlines.start(this, () => this.onTimeout());
+  }
+
+  /** Aborted when the session ends, so work queued for it (PAM, a sleep) is dropped. */
+  get lifetime(): AbortSignal {
+    this.lifetimeController ??= new AbortController();
+    if (this.state === 'closed' && !this.lifetimeController.signal.aborted) this.lifetimeController.abort();
+    return this.lifetimeController.signal;
   }
 
   /** Bytes from the client (plain or decrypted). */
@@ -172,12 +189,12 @@ export class Connection {
 
   /** Authentication finished: authentication_timeout no longer applies. */
   stopAuthTimeout(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.deadlines?.cancel(this);
+    this.deadlines = null;
   }
 
   private onTimeout(): void {
-    this.timer = undefined;
+    this.deadlines = null;
     if (this.state === 'ready' || this.state === 'closed') return;
     // PostgreSQL's authentication_timeout ends the backend silently.
     if (!this.attemptLogged) this.logAttempt('timeout', null, null, `authentication not finished within ${this.ctx.settings.authTimeoutMs} ms`);
@@ -191,7 +208,7 @@ export class Connection {
     this.stopAuthTimeout();
     this.state = 'closed';
     this.framer.clear();
-    this.lifetime.abort();
+    this.lifetimeController?.abort();
   }
 
   close(): void {

@@ -190,7 +190,7 @@ export class Executor {
     const log = (state: SleepLog['state']) =>
       conn.ctx.log({ event: 'sleep', time: new Date().toISOString(), pid: this.view.processId, user: this.view.user, seconds: pending.ms / 1000, state });
     log('started');
-    this.sleep = new StatementSleep(pending.ms, conn.lifetime.signal, (end) => {
+    this.sleep = new StatementSleep(pending.ms, conn.lifetime, (end) => {
       this.sleep = null;
       conn.busy = false;
       log(end);

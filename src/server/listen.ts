@@ -115,7 +115,6 @@ function handleConnection(ctx: ServerContext, upgrader: TlsUpgrader | null, sess
     refuseTooManyClients(ctx, raw, transport, sessions.size);
     return;
   }
-  raw.setNoDelay(true);
   new ClientSocket(ctx, upgrader, sessions, raw, transport);
 }
 

@@ -6,7 +6,6 @@
  * authentication.ts, then extended-query.ts (Query, Parse, Bind...);
  * connection.ts is the plumbing they share.
  */
-import { randomBytes } from 'node:crypto';
 import { peerName, type TransportInfo } from './attempt.js';
 import { Authentication } from './authentication.js';
 import { FIRST_PROCESS_ID, MAX_PROCESS_ID } from './cancel.js';
@@ -14,6 +13,7 @@ import { createExchange, type AuthContext, type AuthExchange } from './auth/inde
 import { Connection, type SessionIO, type TlsState } from './connection.js';
 import type { ServerContext } from './context.js';
 import { QueryProtocol } from './extended-query.js';
+import { pooledRandomBytes } from './random-pool.js';
 import { protocolRangeFor } from './protocol-version.js';
 import { scenarioExchange, type ClientSent } from './scenarios/index.js';
 import { initialSettings, reportedFor, reportedValues, SessionSettings } from './settings.js';
@@ -146,7 +146,7 @@ export class Session {
       processId = ctx.nextProcessId++;
       if (ctx.nextProcessId >= MAX_PROCESS_ID) ctx.nextProcessId = FIRST_PROCESS_ID;
     } while (targets.has(processId));
-    const secretKey = randomBytes(keyBytes);
+    const secretKey = pooledRandomBytes(keyBytes);
     const target = { secretKey, cancelStatement: () => this.queries?.cancelStatement() ?? false };
     targets.add(processId, target);
     this.conn.onFinish(() => targets.delete(processId, target));

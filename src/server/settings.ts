@@ -46,14 +46,22 @@ const STATIC_SETTINGS: Record<string, string> = {
   ssl: 'off',
 };
 
-/** The reported parameters of a server version: scram_iterations from 16, search_path from 18. */
-export function reportedFor(serverVersion: string): Set<string> {
-  const major = Number.parseInt(serverVersion, 10);
-  return new Set(REPORTED.filter((r) => (r !== 'scram_iterations' || major >= 16) && (r !== 'search_path' || major >= 18)).map((r) => r.toLowerCase()));
+/** reportedFor's answers, one per --server-version (a server has one). */
+const reportedByVersion = new Map<string, ReadonlySet<string>>();
+
+/** The reported parameters of a server version: scram_iterations from 16, search_path from 18 (lower-cased; made once per version). */
+export function reportedFor(serverVersion: string): ReadonlySet<string> {
+  let set = reportedByVersion.get(serverVersion);
+  if (!set) {
+    const major = Number.parseInt(serverVersion, 10);
+    set = new Set(REPORTED.filter((r) => (r !== 'scram_iterations' || major >= 16) && (r !== 'search_path' || major >= 18)).map((r) => r.toLowerCase()));
+    reportedByVersion.set(serverVersion, set);
+  }
+  return set;
 }
 
 /** The reported parameters of a session, in REPORTED's order, with their values. */
-export function reportedValues(settings: Map<string, string>, reported: Set<string>): Array<[string, string]> {
+export function reportedValues(settings: Map<string, string>, reported: ReadonlySet<string>): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const name of REPORTED) {
     const value = settings.get(name);
@@ -141,7 +149,7 @@ export class SessionSettings {
 
   constructor(
     readonly values: Map<string, string>,
-    private readonly reported: Set<string>,
+    private readonly reported: ReadonlySet<string>,
     private readonly report: (name: string, value: string) => void,
   ) {}
 

@@ -80,7 +80,7 @@ export async function loadTls(config: ServeConfig, hbaPath: string | undefined):
   let channelBinding: Buffer | null = null;
   if (certPem && keyPem) {
     const x509 = checkTlsMaterial(config, certPem, keyPem, caPem);
-    const binding = channelBindingOfCertificate(x509.raw);
+    const binding = await channelBindingOfCertificate(x509.raw);
     channelBinding = binding.data;
     if (binding.data === null) {
       config.onEvent({

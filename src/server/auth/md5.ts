@@ -4,21 +4,22 @@
  * SCRAM verifier or there is no usable secret, exactly as PostgreSQL's
  * CheckPWChallengeAuth does with password_encryption = scram-sha-256.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { buildMd5Secret, md5SaltedResponse, parseSecret } from '../../secrets/index.js';
+import { timingSafeEqual } from 'node:crypto';
+import { buildMd5Secret, md5SaltedResponse } from '../../secrets/index.js';
 import { fatal, passwordFailed } from '../errors.js';
+import { pooledRandomBytes } from '../random-pool.js';
 import { scramExchange } from './scram.js';
-import { secretProblem } from './secret.js';
+import { roleSecret, secretProblem } from './secret.js';
 import { type AuthContext, type AuthExchange, type AuthStep } from './types.js';
 import { PG_MAX_AUTH_TOKEN_LENGTH } from '../../protocol/limits.js';
 
 export function md5Exchange(ctx: AuthContext): AuthExchange {
   const user = ctx.facts.user;
   if (secretProblem(ctx)) return scramExchange(ctx);
-  const secret = parseSecret(ctx.role!.secret);
+  const secret = roleSecret(ctx.role!);
   if (secret.kind === 'scram-sha-256') return scramExchange(ctx);
   const stored = secret.kind === 'md5' ? secret.text : buildMd5Secret(secret.text, user);
-  const salt = randomBytes(4);
+  const salt = pooledRandomBytes(4);
   return {
     method: 'md5',
     start: (): AuthStep => ({ kind: 'continue', send: [{ type: 'AuthenticationMD5Password', salt }], expect: 'password', maxLength: PG_MAX_AUTH_TOKEN_LENGTH + 4 }),

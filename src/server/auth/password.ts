@@ -10,17 +10,17 @@
  * the role exists. PostgreSQL answers an unknown role several times faster.
  */
 import { mockScramSecret } from '../../scram/index.js';
-import { INLINE_PBKDF2_ITERATIONS, parseSecret, verifyPassword, verifyPasswordAsync, type Secret } from '../../secrets/index.js';
+import { INLINE_PBKDF2_ITERATIONS, verifyPassword, verifyPasswordAsync, type Secret } from '../../secrets/index.js';
 import { fatal, passwordFailed } from '../errors.js';
 import { type AuthContext, type AuthExchange, type AuthStep } from './types.js';
 import { PG_MAX_AUTH_TOKEN_LENGTH } from '../../protocol/limits.js';
-import { secretProblem } from './secret.js';
+import { roleSecret, secretProblem } from './secret.js';
 
 /** The secret to check the password against, and why it cannot match (log detail) when it is a mock. */
 export function passwordSecretFor(ctx: AuthContext): { secret: Secret; doomed?: string } {
   const problem = secretProblem(ctx);
   if (problem) return { secret: mockScramSecret(ctx.facts.user, ctx.mockNonce, ctx.iterations), doomed: problem };
-  return { secret: parseSecret(ctx.role!.secret) };
+  return { secret: roleSecret(ctx.role!) };
 }
 
 export function passwordExchange(ctx: AuthContext, method = 'password'): AuthExchange {

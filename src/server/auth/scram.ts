@@ -7,10 +7,11 @@
  * count, and a failure only at the proof.
  */
 import { createHash } from 'node:crypto';
-import { ScramError, createScramServer, mockScramSecret, type ScramServer } from '../../scram/index.js';
-import { buildScramSecret, parseScramSecret, parseSecret, type ScramSecret } from '../../secrets/index.js';
+import { SCRAM_RAW_NONCE_LEN, ScramError, createScramServer, mockScramSecret, type ScramServer } from '../../scram/index.js';
+import { buildScramSecret, parseScramSecret, type ScramSecret } from '../../secrets/index.js';
 import { fatal, passwordFailed } from '../errors.js';
-import { secretProblem } from './secret.js';
+import { pooledRandomBytes } from '../random-pool.js';
+import { roleSecret, secretProblem } from './secret.js';
 import { MAX_SASL_MESSAGE_LENGTH, type AuthContext, type AuthExchange, type AuthStep } from './types.js';
 
 const SCRAM = 'SCRAM-SHA-256';
@@ -40,7 +41,7 @@ export function scramSecretFor(ctx: AuthContext): { secret: ScramSecret; doomed?
   const problem = secretProblem(ctx);
   const mock = () => mockScramSecret(user, ctx.mockNonce, ctx.iterations);
   if (problem) return { secret: mock(), doomed: problem };
-  const secret = parseSecret(ctx.role!.secret);
+  const secret = roleSecret(ctx.role!);
   if (secret.kind === 'scram-sha-256') return { secret };
   if (secret.kind === 'plain') return { secret: scramSecretFromPlain(ctx, secret.text) };
   return { secret: mock(), doomed: `User "${user}" does not have a valid SCRAM secret.` };
@@ -83,6 +84,8 @@ export function scramExchange(ctx: AuthContext): AuthExchange {
             mechanism: msg.mechanism as typeof SCRAM | typeof SCRAM_PLUS,
             secret: chosen.secret,
             tlsAvailable: ctx.channelBinding !== null,
+            // PostgreSQL's server nonce: base64 of 18 random bytes.
+            nonce: pooledRandomBytes(SCRAM_RAW_NONCE_LEN).toString('base64'),
             ...(ctx.channelBinding ? { channelBindingData: ctx.channelBinding } : {}),
             ...(doomed !== undefined ? { doomed: true } : {}),
           });
