@@ -20,6 +20,7 @@ interface ProbeFlags extends Omit<PasswordFlags, 'password'> {
   dbname?: string;
   W?: boolean;
   trace?: boolean;
+  steps?: boolean;
   json?: boolean;
   expectAuth?: string;
   expectTls?: boolean;
@@ -165,7 +166,7 @@ export async function run(target: string | undefined, flags: ProbeFlags, cmd: Co
   }).finally(progress.clear);
 
   if (json) printJson(result);
-  else renderProbe(result);
+  else renderProbe(result, { steps: flags.steps === true || flags.trace === true });
   if (result.exit === 'ok') return;
   const unmet = result.expectations.filter((e) => !e.met).map((e) => e.name);
   const message = result.exit === 'expectation' ? `expectation not met: ${unmet.join(', ')}` : `${result.diagnosis.code}: ${result.error.message ?? ''}`;
