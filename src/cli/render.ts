@@ -4,7 +4,7 @@
  * --json skips this.
  */
 import chalk from 'chalk';
-import { layout, tableLines, type TableStyle } from './table-layout.js';
+import { layout, tableLines, wrapLine, type TableStyle } from './table-layout.js';
 
 export const style = {
   ok: (s: string) => chalk.green(s),
@@ -66,7 +66,21 @@ export async function printTable(head: readonly string[], rows: ReadonlyArray<Re
   }
 }
 
-/** Writes a human-readable block to stdout. */
+/** A continuation line's indent: the line's own, two more. */
+const continuation = (line: string): string => ' '.repeat((/^ */.exec(line.replace(/\x1b\[[\d;]*m/g, ''))?.[0].length ?? 0) + 2);
+
+/**
+ * Writes a human-readable block to stdout; on a terminal each line wraps at
+ * spaces within its width (indented under itself), never cutting a word.
+ */
 export function print(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  process.stdout.write(fitTo(process.stdout, text));
+}
+
+/** `text` with a final newline, each line wrapped at spaces to the stream's width when it is a terminal. */
+export function fitTo(stream: NodeJS.WriteStream, text: string): string {
+  const width = stream.isTTY === true && stream.columns > 0 ? stream.columns : Infinity;
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  const lines = Number.isFinite(width) ? body.split('\n').flatMap((l) => wrapLine(l, width, continuation(l), false)) : [body];
+  return lines.join('\n') + '\n';
 }

@@ -50,19 +50,27 @@ export function naturalWidths(head: readonly string[], rows: ReadonlyArray<Reado
   return widths;
 }
 
+/** A header's longest word: headers wrap at their spaces like any cell. */
+const headFloor = (h: string): number => Math.max(3, ...h.replace(ANSI, '').split(' ').map(cellWidth));
+
 /**
- * Shrinks the widest column by one until the table fits `width`; a column
- * keeps at least its header's width (and at least 3), unless even that is
- * too wide, when every column may go down to 1.
+ * Shrinks the widest column by one until the table fits `width`. The first
+ * column (the name or line number a reader looks rows up by) gives way only
+ * when the others cannot; a column keeps its header's longest word (at least
+ * 3), unless even that is too wide, when every column may go down to 1.
  */
-export function fitWidths(natural: readonly number[], head: readonly string[], width: number): number[] {
+export function fitWidths(natural: readonly number[], head: readonly string[], width: number, content: readonly number[] = natural): number[] {
   const widths = [...natural];
   const total = () => widths.reduce((a, b) => a + b, 0) + GAP.length * Math.max(0, widths.length - 1);
   if (!Number.isFinite(width) || total() <= width) return widths;
-  for (const floor of [head.map((h, i) => Math.min(natural[i]!, Math.max(3, cellWidth(h)))), widths.map(() => 1)]) {
+  const floor = head.map((h, i) => Math.min(natural[i]!, headFloor(h)));
+  // A header wider than its cells wraps first: one more header line instead of one per row.
+  const headersFirst = floor.map((f, i) => Math.max(f, Math.min(natural[i]!, content[i]!)));
+  const keepFirst = floor.map((f, i) => (i === 0 ? natural[0]! : f));
+  for (const min of [headersFirst, keepFirst, floor, widths.map(() => 1)]) {
     while (total() > width) {
       let widest = -1;
-      for (let i = 0; i < widths.length; i++) if (widths[i]! > floor[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      for (let i = 0; i < widths.length; i++) if (widths[i]! > min[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
       if (widest < 0) break;
       widths[widest]!--;
     }
@@ -70,7 +78,20 @@ export function fitWidths(natural: readonly number[], head: readonly string[], w
   return widths;
 }
 
-/** Splits plain text into pieces of at most `w` columns, at a space when one is in the second half. */
+/** Where a cell may break besides a space: after these (lists, names, dates, paths). */
+const BREAK_AFTER = /[,\-/:=]/;
+
+/** The last break position in text[0..cut): at a space or after a comma, dash, slash, colon or '=' in the second half, else the last space, else cut. */
+function breakAt(rest: string, cut: number): number {
+  for (let i = cut; i > cut / 2; i--) {
+    if (rest[i] === ' ') return i;
+    if (BREAK_AFTER.test(rest[i - 1]!)) return i;
+  }
+  const space = rest.lastIndexOf(' ', cut);
+  return space > 0 ? space : cut;
+}
+
+/** Splits plain text into pieces of at most `w` columns, at a space or punctuation when one is in the second half. */
 function wrapPlain(text: string, w: number): string[] {
   const out: string[] = [];
   let rest = text;
@@ -84,8 +105,7 @@ function wrapPlain(text: string, w: number): string[] {
       cut += ch.length;
     }
     if (cut === 0) cut = rest.codePointAt(0)! > 0xffff ? 2 : 1;
-    const space = rest.lastIndexOf(' ', cut);
-    const at = space > cut / 2 ? space : cut;
+    const at = breakAt(rest, cut);
     out.push(rest.slice(0, at).trimEnd());
     rest = rest.slice(at).trimStart();
   }
@@ -110,7 +130,9 @@ export interface Layout {
 
 /** Widths for this table in this style. */
 export function layout(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>, style: TableStyle): Layout {
-  return { widths: fitWidths(naturalWidths(head, rows), head, style.width), style };
+  const natural = naturalWidths(head, rows);
+  const content = Number.isFinite(style.width) ? naturalWidths(head.map(() => ''), rows) : natural;
+  return { widths: fitWidths(natural, head, style.width, content), style };
 }
 
 /** The screen lines of one row (more than one when a cell wraps). */
@@ -143,9 +165,10 @@ export function* tableLines(head: readonly string[], rows: ReadonlyArray<Readonl
 /**
  * A line of text (colour codes allowed) wrapped at spaces to `width`
  * columns, continuation lines starting with `indent`; a word longer than a
- * line is cut. Colour runs across a break as the terminal keeps it.
+ * line is cut (unless `cut` is false: a secret or a path stays whole). Colour
+ * runs across a break as the terminal keeps it.
  */
-export function wrapLine(line: string, width: number, indent = ''): string[] {
+export function wrapLine(line: string, width: number, indent = '', cut = true): string[] {
   if (!Number.isFinite(width) || cellWidth(line) <= width) return [line];
   const room = Math.max(1, width - cellWidth(indent));
   const out: string[] = [];
@@ -157,7 +180,7 @@ export function wrapLine(line: string, width: number, indent = ''): string[] {
   for (const word of line.split(/(?<= )/)) {
     const w = cellWidth(word.trimEnd());
     if (cellWidth(cur) + w > width && cur.trim() !== '') push();
-    if (cellWidth(cur) + w <= width) {
+    if (cellWidth(cur) + w <= width || !cut) {
       cur += word;
       continue;
     }

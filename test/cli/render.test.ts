@@ -42,9 +42,12 @@ describe('table', () => {
     expect(text.split('\n')).toEqual(['name    x', '------  -', '日本語  é']);
   });
 
-  it('gives way from the widest column first, keeping headers whole', () => {
+  it('gives way from the widest column first, the first column last, keeping header words whole', () => {
     expect(fitWidths([4, 10, 50], ['line', 'type', 'error'], 40)).toEqual([4, 10, 22]);
-    expect(fitWidths([30, 30], ['aaaa', 'bbbb'], 22)).toEqual([10, 10]);
+    expect(fitWidths([30, 30], ['aaaa', 'bbbb'], 22)).toEqual([16, 4]);
+    expect(fitWidths([30, 30, 30], ['aaaa', 'bbbb', 'cccc'], 16)).toEqual([4, 4, 4]);
+    // A header wider than its cells wraps at its space before any cell wraps.
+    expect(fitWidths([10, 10, 20], ['name', 'conn limit', 'member of'], 36, [10, 2, 20])).toEqual([10, 5, 17]);
     expect(fitWidths([5, 5], ['a', 'b'], Infinity)).toEqual([5, 5]);
   });
 });

@@ -8,6 +8,7 @@ import { canPrompt, globalOptions, printJson, warn, type GlobalOptions } from '.
 import { CliError, usageError } from '../errors.js';
 import { readFirstLineOfStdin, readPassword, type PasswordFlags } from '../password.js';
 import { renderProbe } from './probe-render.js';
+import { fitTo } from '../render.js';
 import { AUTH_METHOD_NAMES, resolveConnParams, type AuthMethodName } from '../../probe/conninfo.js';
 import { runProbe, type ProbeOptions } from '../../probe/probe.js';
 
@@ -160,7 +161,7 @@ export async function run(target: string | undefined, flags: ProbeFlags, cmd: Co
     ...checked,
     warn: (m) => {
       progress.clear();
-      process.stderr.write(`WARNING: ${m}\n`);
+      process.stderr.write(fitTo(process.stderr, `WARNING: ${m}`));
     },
     onProgress: progress.onProgress,
   }).finally(progress.clear);
