@@ -13,7 +13,7 @@ import { renderRoleFile, type RoleLine } from './format.js';
 import { parseRoleFile } from './parse.js';
 import type { Finding, ParsedRoleFile } from './role-file.js';
 import { describePathProblems, fileProblem, resolveRolePath, type ResolvedRolePath } from './safe-path.js';
-import { andMore, IS_A_DIRECTORY } from '../files/wording.js';
+import { andMore, IS_A_DIRECTORY, NOT_A_REGULAR_FILE } from '../files/wording.js';
 
 /** A role file (or a role source) pgauth cannot use: unreadable, unsafe, too large, locked, or with errors. */
 export class RoleFileError extends Error {
@@ -150,7 +150,7 @@ export async function readRoleFile(
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) throw new RoleFileError(`cannot read role file ${path}: ${st.isDirectory() ? IS_A_DIRECTORY : 'not a regular file'}`, path);
+    if (!st.isFile()) throw new RoleFileError(`cannot read role file ${path}: ${st.isDirectory() ? IS_A_DIRECTORY : NOT_A_REGULAR_FILE}`, path);
     // The file opened is the one checked: same checks on the open file (no race).
     const unsafe = fileProblem(st, uid());
     if (unsafe && !opts.allowUnsafePath) throw new RoleFileError(`unsafe role file path ${path}: ${unsafe} (fix it, or pass --allow-unsafe-path)`, path);

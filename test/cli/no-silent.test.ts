@@ -3,6 +3,7 @@
  * --iterations, two password sources; and the shared wording of a directory
  * given as a file and of "(and N more error(s))".
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +52,18 @@ describe('no silent acceptance', () => {
 
   it('refuses two password sources with exit 3 naming both flags', async () => {
     const env = { ...process.env, PW: 'other' };
-    for (const args of [['verifier'], ['add-role', 'two', '--roles', roles], ['verify', 'weak', '--roles', roles]]) {
+    const hba = join(dir, 'pg_hba.conf');
+    writeFileSync(hba, 'host all all 0.0.0.0/0 scram-sha-256\n');
+    // One rule for every command that takes a password (nothing is contacted: the flags are refused first).
+    for (const args of [
+      ['verifier'],
+      ['add-role', 'two', '--roles', roles],
+      ['verify', 'weak', '--roles', roles],
+      ['probe', '127.0.0.1:1'],
+      ['pam-check', '--user', 'x'],
+      ['import', 'postgresql://x@127.0.0.1:1/db', '--roles', join(dir, 'never.txt')],
+      ['hba', 'check', hba, '--user', 'a', '--addr', '10.0.0.1', '--roles', 'postgresql://x@127.0.0.1:1/db'],
+    ]) {
       const r = await pgauth([...args, '--password-stdin', '--password-env', 'PW'], { input: 'pw\n', env });
       expect(r.code).toBe(3);
       expect(r.stderr).toBe('pgauth: --password-stdin and --password-env: give only one password source\n');
@@ -77,6 +89,24 @@ describe('no silent acceptance', () => {
       const r = await pgauth(args, { input: 'pw\n' });
       expect(r.code, args.join(' ')).toBe(3);
       expect(r.stderr, args.join(' ')).toMatch(new RegExp(`${d.replace(/[/.]/g, '\\$&')}"?: Is a directory\\n$`));
+    }
+  });
+
+  it('says "not a regular file" the same way in every command given a FIFO as a file', async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const cases = [
+      ['list-roles', '--roles', fifo],
+      ['check-roles', '--roles', fifo],
+      ['import', fifo, '--roles', join(dir, 'imported.txt')],
+      ['serve', '--port', '0', '--roles', fifo],
+      ['hba', 'lint', fifo],
+      ['hba', 'check', fifo, '--user', 'a', '--local'],
+    ];
+    for (const args of cases) {
+      const r = await pgauth(args);
+      expect(r.code, args.join(' ')).toBe(3);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`${fifo.replace(/[/.]/g, '\\$&')}"?: not a regular file\\n$`));
     }
   });
 
