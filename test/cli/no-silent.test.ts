@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pgauth } from '../helpers/proc.js';
-import { andMore } from '../../src/files/wording.js';
+import { andMore, count } from '../../src/files/wording.js';
 
 let dir: string;
 let roles: string;
@@ -114,6 +114,7 @@ describe('no silent acceptance', () => {
     expect(andMore(0, 'error')).toBe('');
     expect(andMore(1, 'error')).toBe(' (and 1 more error)');
     expect(andMore(2, 'error')).toBe(' (and 2 more errors)');
+    expect([count(1, 'role'), count(0, 'error'), count(2, 'warning')]).toEqual(['1 role', '0 errors', '2 warnings']);
     const bad = join(dir, 'bad.txt');
     writeFileSync(bad, '"a" "s" valid-until=xx\n"b" "s" conn-limit=zz\n', { mode: 0o600 });
     const serve = await pgauth(['serve', '--port', '0', '--roles', bad], { timeoutMs: 20_000 });

@@ -1,5 +1,6 @@
 /** `pgauth hba lint`: every line as the pg_hba_file_rules view shows it, then the findings. */
 import type { Command } from 'commander';
+import { count } from '../../../files/wording.js';
 import { globalOptions, printJson, warn } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { print, style, table } from '../../render.js';
@@ -68,7 +69,7 @@ export async function run(file: string, _flags: unknown, cmd: Command): Promise<
   if (result.template) warn(`${file} is initdb's template: read as initdb writes it (local peer, host scram-sha-256)`);
   if (g.json) printJson(result);
   else print(renderLint(result));
-  if (result.errors > 0) throw new CliError('rejected', `${result.errors} error(s) in ${file}`, true);
+  if (result.errors > 0) throw new CliError('rejected', `${count(result.errors, 'error')} in ${file}`, true);
   if (cmd.opts<{ strict: boolean }>().strict && result.warnings.length > 0) {
     throw new CliError('rejected', `${result.warnings.length} warning(s) in ${file} (--strict)`, true);
   }
