@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { table } from '../../src/cli/render.js';
-import { cellWidth, fitWidths, wrapCell } from '../../src/cli/table-layout.js';
+import { cellWidth, fitWidths, wrapCell, wrapLine } from '../../src/cli/table-layout.js';
 
 const plain = (s: string) => s.replace(/\x1b\[[\d;]*m/g, '');
 const BOX = /[─│┌┐└┘├┤┬┴┼]/;
@@ -49,5 +49,13 @@ describe('table', () => {
     // A header wider than its cells wraps at its space before any cell wraps.
     expect(fitWidths([10, 10, 20], ['name', 'conn limit', 'member of'], 36, [10, 2, 20])).toEqual([10, 5, 17]);
     expect(fitWidths([5, 5], ['a', 'b'], Infinity)).toEqual([5, 5]);
+  });
+
+  it('wraps a line at spaces under an indent; without cutting, a long word stays whole', () => {
+    expect(wrapLine('cause: one two three four five', 16, '       ')).toEqual(['cause: one two', '       three', '       four five']);
+    const secret = 'SCRAM-SHA-256$4096:' + 'x'.repeat(40);
+    expect(wrapLine(`verifier ${secret} ok`, 20, '  ', false)).toEqual(['verifier', `  ${secret}`, '  ok']);
+    expect(wrapLine('short', Infinity)).toEqual(['short']);
+    for (const l of wrapLine('a'.repeat(50) + ' b', 20, '    ')) expect(l.length).toBeLessThanOrEqual(20);
   });
 });
