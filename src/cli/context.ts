@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { fitTo } from './render.js';
 
 /** Options every command sees, whichever level of the command line set them. */
 export interface GlobalOptions {
@@ -30,5 +31,5 @@ export function printJson(data: unknown): void {
 
 /** Diagnostics go to stderr so that --json output stays clean. */
 export function warn(message: string): void {
-  process.stderr.write(`pgauth: warning: ${message}\n`);
+  process.stderr.write(fitTo(process.stderr, `pgauth: warning: ${message}`));
 }

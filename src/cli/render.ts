@@ -1,15 +1,11 @@
 /**
- * Human output: colours from one semantic map, tables from cli-table3.
- * Commands collect data first and render here second; --json skips this.
+ * Human output: colours from one semantic map, tables in one style
+ * (table-layout.ts). Commands collect data first and render here second;
+ * --json skips this.
  */
-import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import type { ChalkInstance } from 'chalk';
-import type TableType from 'cli-table3';
-
-// cli-table3 is loaded on first use: start-up time matters for every command.
-const require = createRequire(import.meta.url);
-let Table: typeof TableType | undefined;
+import { layout, tableLines, wrapLine, type TableStyle } from './table-layout.js';
 
 /**
  * Whether chalk could colour anything here. chalk takes its level from
@@ -37,80 +33,20 @@ export const style = {
   head: (s: string) => (chalk ? chalk.cyan(s) : s),
 } as const;
 
-/** cli-table3's own measure (ANSI codes stripped, wide characters counted twice). */
-let cliStrlen: ((s: string) => number) | undefined;
-const PLAIN_ASCII = /^[\x20-\x7e]*$/;
-
-/** A cell's width on the terminal, as cli-table3 measures it (printable ASCII: its length). */
-function cellWidth(cell: string): number {
-  if (PLAIN_ASCII.test(cell)) return cell.length;
-  cliStrlen ??= (require('cli-table3/src/utils') as { strlen: (s: string) => number }).strlen;
-  return cliStrlen(cell);
-}
-
-interface Layout {
-  head: readonly string[];
-  rows: ReadonlyArray<ReadonlyArray<string>>;
-  widths: number[];
-  /** No rule between body rows. */
-  compact?: boolean;
-}
-
-/** Column widths in one pass; undefined when a cell is multi-line or a row is ragged (cli-table3 lays those out). */
-function measure(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): Layout | undefined {
-  if (head.length === 0) return undefined;
-  const widths = head.map(() => 0);
-  for (const row of [head, ...rows]) {
-    if (row.length !== head.length) return undefined;
-    for (let i = 0; i < row.length; i++) {
-      const cell = row[i]!;
-      if (cell.includes('\n')) return undefined;
-      const n = cellWidth(cell);
-      if (n > widths[i]!) widths[i] = n;
-    }
-  }
-  return { head, rows, widths };
-}
-
-/** The table's lines with cli-table3's default border (a rule between every row). */
-function* tableLines(t: Layout): Generator<string> {
-  const rule = (left: string, mid: string, right: string) => left + t.widths.map((w) => '─'.repeat(w + 2)).join(mid) + right;
-  const line = (row: readonly string[]) => `│${row.map((cell, i) => ` ${cell}${' '.repeat(t.widths[i]! - cellWidth(cell))} `).join('│')}│`;
-  const between = rule('├', '┼', '┤');
-  yield rule('┌', '┬', '┐');
-  yield line(t.head);
-  if (t.compact) yield between;
-  for (const row of t.rows) {
-    if (!t.compact) yield between;
-    yield line(row);
-  }
-  yield rule('└', '┴', '┘');
-}
-
-function cliTable3(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>, compact = false): string {
-  Table ??= require('cli-table3') as typeof TableType;
-  const t = new Table({ head: [...head], style: { head: [], border: [], compact } });
-  for (const row of rows) t.push([...row]);
-  return t.toString();
-}
-
-/** The table laid out in one pass (cli-table3's look), or undefined when cli-table3 must do it. */
-export function linearTable(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): string | undefined {
-  const layout = measure(head, rows);
-  return layout ? [...tableLines(layout)].join('\n') : undefined;
+/** The table style for stdout: fitted to the terminal, plain and uncut when piped. */
+export function stdoutTableStyle(): TableStyle {
+  const tty = process.stdout.isTTY === true;
+  return { tty, width: tty && process.stdout.columns > 0 ? process.stdout.columns : Infinity };
 }
 
 /**
- * A table as a string; cells are plain strings (already styled if wanted).
- * The look is cli-table3's default; single-line cells (every table pgauth
- * prints) are laid out here in one pass, because cli-table3's layout is
+ * A table as a string; cells are plain strings (already styled if wanted,
+ * may hold several lines). Laid out in one pass: cli-table3's layout is
  * quadratic in the number of rows (20,000 roles took minutes).
  */
-export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>, opts: { compact?: boolean } = {}): string {
+export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>, tableStyle: TableStyle = stdoutTableStyle()): string {
   const styledHead = head.map((h) => style.head(h));
-  const layout = measure(styledHead, rows);
-  if (!layout) return cliTable3(styledHead, rows, opts.compact === true);
-  return [...tableLines({ ...layout, compact: opts.compact === true })].join('\n');
+  return [...tableLines(styledHead, rows, layout(styledHead, rows, tableStyle))].join('\n');
 }
 
 /**
@@ -120,8 +56,7 @@ export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray
  */
 export async function printTable(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>): Promise<void> {
   const styledHead = head.map((h) => style.head(h));
-  const layout = measure(styledHead, rows);
-  if (!layout) return print(cliTable3(styledHead, rows));
+  const lines = tableLines(styledHead, rows, layout(styledHead, rows, stdoutTableStyle()));
   // A reader that goes away (`| head`) ends the output quietly, as SIGPIPE would.
   let gone = false;
   const onError = (err: NodeJS.ErrnoException) => {
@@ -135,7 +70,7 @@ export async function printTable(head: readonly string[], rows: ReadonlyArray<Re
   };
   try {
     let block: string[] = [];
-    for (const line of tableLines(layout)) {
+    for (const line of lines) {
       if (gone) return;
       block.push(line);
       if (block.length >= 2048) {
@@ -149,7 +84,21 @@ export async function printTable(head: readonly string[], rows: ReadonlyArray<Re
   }
 }
 
-/** Writes a human-readable block to stdout. */
+/** A continuation line's indent: the line's own, two more. */
+const continuation = (line: string): string => ' '.repeat((/^ */.exec(line.replace(/\x1b\[[\d;]*m/g, ''))?.[0].length ?? 0) + 2);
+
+/**
+ * Writes a human-readable block to stdout; on a terminal each line wraps at
+ * spaces within its width (indented under itself), never cutting a word.
+ */
 export function print(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  process.stdout.write(fitTo(process.stdout, text));
+}
+
+/** `text` with a final newline, each line wrapped at spaces to the stream's width when it is a terminal. */
+export function fitTo(stream: NodeJS.WriteStream, text: string): string {
+  const width = stream.isTTY === true && stream.columns > 0 ? stream.columns : Infinity;
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  const lines = Number.isFinite(width) ? body.split('\n').flatMap((l) => wrapLine(l, width, continuation(l), false)) : [body];
+  return lines.join('\n') + '\n';
 }

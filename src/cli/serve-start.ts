@@ -21,18 +21,18 @@ export interface SelfSignedFiles {
  * public) for `sslmode=verify-full sslrootcert=outPath`. The server reads the
  * pair once at start from a private 0700 folder that `cleanup` removes.
  */
-export async function selfSignedToFiles(outPath: string, host: string): Promise<SelfSignedFiles> {
+export async function selfSignedToFiles(outPath: string, host: string, flag = '--tls-self-signed-out'): Promise<SelfSignedFiles> {
   const { makeSelfSignedCertificate } = await import('../server/certificate.js');
   const { writeFileAtomic } = await import('../files/atomic-write.js');
   const pair = await makeSelfSignedCertificate([host]);
   const { statSync } = await import('node:fs');
-  if (statSync(outPath, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`--tls-self-signed-out ${outPath}: ${IS_A_DIRECTORY}`);
+  if (statSync(outPath, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`${flag} ${outPath}: ${IS_A_DIRECTORY}`);
   try {
     await writeFileAtomic(outPath, Buffer.from(pair.cert), { mode: 0o644 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'its folder does not exist' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EISDIR' ? IS_A_DIRECTORY : e.message;
-    throw usageError(`--tls-self-signed-out ${outPath}: cannot write the certificate: ${why}`);
+    throw usageError(`${flag} ${outPath}: cannot write the certificate: ${why}`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'pgauth-serve-'));
   const certPath = join(dir, 'server.crt');

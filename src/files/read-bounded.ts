@@ -6,7 +6,7 @@
  * waited on, so a reload can never block a server.
  */
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
-import { IS_A_DIRECTORY } from './wording.js';
+import { IS_A_DIRECTORY, NOT_A_REGULAR_FILE } from './wording.js';
 
 /**
  * The cap on a TLS file (a certificate, a key, a CA bundle) that the server
@@ -42,7 +42,7 @@ export function readFileBounded(path: string, maxBytes: number): Buffer {
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new BoundedReadError('not-a-file', IS_A_DIRECTORY, 'EISDIR');
-    if (!st.isFile() && !st.isCharacterDevice()) throw new BoundedReadError('not-a-file', 'not a regular file');
+    if (!st.isFile() && !st.isCharacterDevice()) throw new BoundedReadError('not-a-file', NOT_A_REGULAR_FILE);
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {

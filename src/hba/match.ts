@@ -214,3 +214,12 @@ export function decisionOf(verdicts: readonly RuleVerdict[]): AuthDecision {
   if (r.method === 'reject') return { kind: 'reject', file: r.file, line: r.lineNumber };
   return { kind: 'method', method: r.method, options: Object.fromEntries(r.options), file: r.file, line: r.lineNumber };
 }
+
+/**
+ * Does the line depend on role memberships: a `+group` user or a
+ * `samerole`/`samegroup` database? Without them such a line never matches,
+ * so callers that know no memberships can say so instead of "does not match".
+ */
+export function usesMemberships(rule: Pick<HbaRule, 'users' | 'databases'>): boolean {
+  return rule.users.some((t) => !t.quoted && t.string.startsWith('+')) || rule.databases.some((t) => !t.quoted && (t.string === 'samerole' || t.string === 'samegroup'));
+}

@@ -11,6 +11,7 @@ import { buildMd5Secret, md5SaltedResponse } from '../secrets/index.js';
 import { AttemptFailed, clientFailure, type PasswordAnswer } from './attempt.js';
 import type { AttemptSession } from './attempt-session.js';
 import { channelBindingData } from './channel-binding-support.js';
+import { noChallengeMethods } from './diagnose-entry.js';
 import { ErrorResponse, NoticeResponse } from './error-notice.js';
 import { onOAuthErrorBody, sendOAuthInitial } from './oauth-step.js';
 import { channelBindingRefusal } from './policy/channel-binding.js';
@@ -135,7 +136,7 @@ function AuthenticationOk(st: AuthState): Outcome {
   const auth = s.result.auth;
   if (auth.method === null) {
     auth.method = 'none';
-    s.step('auth-request', 'none: the server asked for no password (trust, or the TLS client certificate)');
+    s.step('auth-request', `none: the server asked for no password (${noChallengeMethods(s.o.host.unix, s.result.tlsUsed)})`);
   }
   if (s.o.discoverOnly) return 'done';
   if (st.sasl && !st.saslDone) {

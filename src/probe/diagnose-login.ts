@@ -4,8 +4,8 @@
  * method-specific failures (PAM, peer). Pure; PostgreSQL's and PgBouncer's
  * words from shared/reference/postgres-auth.md §6 and pgbouncer-auth.md §6.
  */
-import type { DiagnosisCode } from './diagnose.js';
-import { causeFix, q, type CatalogueEntry } from './diagnose-entry.js';
+import type { DiagnosisCode, DiagnosisFacts } from './diagnose.js';
+import { causeFix, originsNote, q, type CatalogueEntry } from './diagnose-entry.js';
 
 /** Cause and fix for each login-refusal code. */
 export const LOGIN_ENTRIES: Partial<Record<DiagnosisCode, CatalogueEntry>> = {
@@ -41,14 +41,16 @@ export const LOGIN_ENTRIES: Partial<Record<DiagnosisCode, CatalogueEntry>> = {
   },
   'password-required': ({ f }) =>
     causeFix(
-      `The server asked for a password (${f.authMethod ?? 'a password method'}) and none was given: no --password-stdin/--password-env, no password in the target, no PGPASSWORD and no matching .pgpass line.`,
-      'Give a password with --password-stdin or --password-env VAR (or PGPASSWORD / a .pgpass line), run on a terminal without -w to be asked (or with -W), or use --discover to only discover the method.',
+      `The server asked for a password (${f.authMethod ?? 'a password method'}) and none was given: no --password-stdin/--password-env, no password in the target, no PGPASSWORD, and ${passfileState(f)}.`,
+      f.pgpassIgnored !== undefined
+        ? `chmod 0600 ${f.passfile ?? '~/.pgpass'} so that libpq reads it, or give a password with --password-stdin or --password-env VAR (or PGPASSWORD), or run on a terminal without -w to be asked.`
+        : 'Give a password with --password-stdin or --password-env VAR (or PGPASSWORD / a .pgpass line), run on a terminal without -w to be asked (or with -W), or use --discover to only discover the method.',
     ),
   'no-hba-entry': ({ f }) =>
     causeFix(
       `No pg_hba.conf line matches this connection (connection type, database ${q(f.dbname)}, user ${q(f.user)}, client address${f.tls ? ', with TLS' : ', without TLS'}). The server checks the lines top to bottom and found none.`,
       f.hbaLine
-        ? `Add this line to pg_hba.conf (before any broader reject) and reload (SELECT pg_reload_conf()): ${f.hbaLine}`
+        ? `Add this line to pg_hba.conf (before any broader reject) and reload (SELECT pg_reload_conf()): ${f.hbaLine}${originsNote(f)}`
         : 'Add a host/hostssl line for this database, user and address to pg_hba.conf and reload (SELECT pg_reload_conf()); check pg_hba_file_rules for lines with errors.',
       f.hbaLine ?? null,
     ),
@@ -74,7 +76,9 @@ export const LOGIN_ENTRIES: Partial<Record<DiagnosisCode, CatalogueEntry>> = {
   'login-not-permitted': ({ f }) => causeFix(`The role ${q(f.user)} exists but has NOLOGIN (for example a group role).`, `ALTER ROLE "${f.user}" LOGIN; or log in as a member role.`),
   'database-missing': ({ f }) =>
     causeFix(
-      `Authentication succeeded, but the database ${q(f.dbname)} does not exist. When no database is given, libpq uses the user name.`,
+      `Authentication succeeded, but the database ${q(f.dbname)} does not exist.${
+        f.dbnameSource === 'default' ? ' No database was given (no -d, PGDATABASE or dbname=), so libpq used the user name.' : f.dbnameSource === 'env' ? ' The name came from PGDATABASE.' : ''
+      }`,
       `Pass the right database (-d NAME or dbname=NAME), or CREATE DATABASE "${f.dbname}".`,
     ),
   'connect-denied': ({ f }) => causeFix(`Authentication succeeded, but ${q(f.user)} lacks the CONNECT privilege on database ${q(f.dbname)}.`, `GRANT CONNECT ON DATABASE "${f.dbname}" TO "${f.user}";`),
@@ -112,3 +116,9 @@ export const LOGIN_ENTRIES: Partial<Record<DiagnosisCode, CatalogueEntry>> = {
       'Run as the matching OS user (sudo -u postgres ...), add map= with a pg_ident.conf entry, or connect over TCP (-h localhost) to use password lines.',
     ),
 };
+
+/** The password file's part in a missing password: not read at all (its mode), or read without a matching line. */
+function passfileState(f: DiagnosisFacts): string {
+  if (f.pgpassIgnored !== undefined) return `the password file was not read: ${f.pgpassIgnored}`;
+  return `no matching line in ${f.passfile ?? '~/.pgpass'}`;
+}

@@ -6,7 +6,7 @@
  */
 import type { AuthMethodName, SslMode } from './conninfo.js';
 import { diagnoseProtocol, PROTOCOL_DIAGNOSIS_CODES } from './diagnose-protocol.js';
-import type { CatalogueEntry } from './diagnose-entry.js';
+import { noChallengeMethods, type CatalogueEntry } from './diagnose-entry.js';
 import { LOGIN_ENTRIES } from './diagnose-login.js';
 import { NETWORK_ENTRIES, notInCatalogue } from './diagnose-network.js';
 import { diagnoseOAuth } from './diagnose-oauth.js';
@@ -58,6 +58,9 @@ export const DIAGNOSIS_CODES = [
   'pass-through-wrong-secret-type',
 ] as const;
 export type DiagnosisCode = (typeof DIAGNOSIS_CODES)[number];
+
+/** Where a connection parameter came from: -U/-d, TARGET, PGUSER/PGDATABASE, or libpq's default. */
+export type NameSource = 'flag' | 'target' | 'env' | 'default';
 
 export type ServerKind = 'postgresql' | 'pgbouncer' | 'pgauth' | 'other' | 'unknown';
 
@@ -115,6 +118,11 @@ export interface DiagnosisFacts {
   /** Where the password came from ('pgpass' matters for stale entries). */
   passwordSource: string | null;
   passfile?: string;
+  /** The password file was not read at all, and why (its mode: libpq's warning). */
+  pgpassIgnored?: string;
+  /** Where the user and database names came from (the default user is the OS user, the default database the user name). */
+  userSource?: NameSource;
+  dbnameSource?: NameSource;
   /** A side attempt over TLS was admitted by pg_hba.conf (for tls-required). */
   tlsWouldBeAdmitted?: boolean;
   /**
@@ -222,7 +230,7 @@ function notFailed(f: DiagnosisFacts): Diagnosis {
   return {
     ...none,
     cause: f.authMethod
-      ? `the server asks for ${f.authMethod === 'none' ? 'no password (trust or certificate)' : f.authMethod}; no password was sent (--discover)`
+      ? `the server asks for ${f.authMethod === 'none' ? `no password (${noChallengeMethods(f.unix, f.tls)})` : f.authMethod}; no password was sent (--discover)`
       : 'the server answered the startup; no password was sent (--discover)',
     fix: 'nothing to fix',
   };

@@ -78,30 +78,60 @@ export function redactUri(uri: string): string {
   return uri.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
-export async function fetchRolesFromServer(
-  uri: string,
-  opts: { password?: string; probe?: Partial<ProbeOptions>; keepWithoutPassword?: (name: string) => boolean },
-): Promise<RoleRecord[]> {
+export interface LiveOptions {
+  password?: string;
+  /** Asks for the password (hidden) when the server wants one and none was given: only on a terminal. */
+  prompt?: (user: string) => Promise<string>;
+  probe?: Partial<ProbeOptions>;
+  /** Also keep these roles when they have no password on the server (drift needs them; import does not). */
+  keepWithoutPassword?: (name: string) => boolean;
+}
+
+/** Every role name, for samerole and +group (pg_roles is readable by any role). */
+export const ROLE_NAMES_QUERY = 'SELECT rolname FROM pg_catalog.pg_roles ORDER BY 1';
+
+type Rows = Array<Array<string | null>>;
+
+/** Logs in like the probe (libpq's sources for the password, then the prompt) and runs the queries. */
+async function queryLive(uri: string, queries: string[], opts: LiveOptions): Promise<Rows[]> {
   // Not quoted back: a conninfo string here may hold a password.
   if (!/^postgres(ql)?:\/\//.test(uri)) throw new ConninfoError('expected a postgresql:// or postgres:// URI');
   const params = resolveConnParams({ target: uri });
+  const prompt = opts.prompt;
   const result = await runProbe({
     params,
     ...(opts.password !== undefined ? { password: { value: opts.password, source: 'import' } } : {}),
-    queries: [ROLES_QUERY, MEMBERS_QUERY],
+    ...(prompt ? { prompt: () => prompt(params.user) } : {}),
+    queries,
     ...opts.probe,
   });
   if (!result.ok) {
-    const why = `${result.error.message ?? result.diagnosis.code} (${result.diagnosis.code}: ${result.diagnosis.fix})`;
+    const why =
+      result.diagnosis.code === 'password-required'
+        ? `the server asked for a password (${result.auth.method ?? 'a password method'}) and none was given: use --password-stdin or --password-env VAR, PGPASSWORD or a ~/.pgpass line, or run on a terminal to be asked`
+        : `${result.error.message ?? result.diagnosis.code} (${result.diagnosis.code}: ${result.diagnosis.fix})`;
     throw new LiveImportError(result.exit === 'unreachable' ? 'unreachable' : 'rejected', `cannot log in to ${redactUri(uri)}: ${why}`);
   }
-  const [roles, members] = result.queryResults ?? [];
-  if (!roles || !members) throw new LiveImportError('rejected', 'the server did not answer the pg_authid query');
-  for (const q of [roles, members]) {
+  const answers = result.queryResults ?? [];
+  if (answers.length < queries.length) throw new LiveImportError('rejected', 'the server did not answer the role queries');
+  for (const q of answers) {
     if (q.error) {
       const hint = q.error.code === '42501' ? `; reading pg_authid needs a superuser (logged in as ${result.auth.currentUser ?? params.user})` : '';
       throw new LiveImportError('rejected', `${q.error.message}${hint}`);
     }
   }
-  return rolesFromRows(roles.rows, members.rows, opts.keepWithoutPassword);
+  return answers.map((q) => q.rows);
+}
+
+export async function fetchRolesFromServer(uri: string, opts: LiveOptions): Promise<RoleRecord[]> {
+  const [roles, members] = await queryLive(uri, [ROLES_QUERY, MEMBERS_QUERY], opts);
+  return rolesFromRows(roles!, members!, opts.keepWithoutPassword);
+}
+
+/** Every role and the groups each is a direct member of, from a live server (no superuser needed). */
+export async function fetchMembershipsFromServer(uri: string, opts: LiveOptions): Promise<{ roles: string[]; memberOf: Map<string, string[]> }> {
+  const [names, members] = await queryLive(uri, [ROLE_NAMES_QUERY, MEMBERS_QUERY], opts);
+  const memberOf = new Map<string, string[]>();
+  for (const [member, group] of members!) if (member && group) memberOf.set(member, [...(memberOf.get(member) ?? []), group]);
+  return { roles: names!.flatMap(([n]) => (n ? [n] : [])), memberOf };
 }

@@ -95,6 +95,8 @@ export interface PgpassResult {
   password?: string;
   /** libpq's warnings, printed to stderr by the caller. */
   warnings: string[];
+  /** Why the file was not read at all (libpq ignores it with a warning): told apart from "no matching line". */
+  ignored?: string;
 }
 
 /** Reads the file (checking type and permissions like libpq) and looks the key up. */
@@ -105,11 +107,15 @@ export function passwordFromFile(path: string, key: PgpassKey): PgpassResult {
   } catch {
     return { warnings: [] }; // no file: silently nothing, as libpq
   }
-  if (!st.isFile()) return { warnings: [`password file "${path}" is not a plain file`] };
+  if (!st.isFile()) return { warnings: [`password file "${path}" is not a plain file`], ignored: `${path} is not a plain file` };
   if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-    return { warnings: [`password file "${path}" has group or world access; permissions should be u=rw (0600) or less`] };
+    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+    return {
+      warnings: [`password file "${path}" has group or world access; permissions should be u=rw (0600) or less`],
+      ignored: `${path} has mode ${mode}: libpq ignores a password file that group or others can read (chmod 0600 ${path})`,
+    };
   }
-  if (st.size > MAX_PGPASS_BYTES) return { warnings: [`password file "${path}" is larger than ${MAX_PGPASS_BYTES} bytes; ignored`] };
+  if (st.size > MAX_PGPASS_BYTES) return { warnings: [`password file "${path}" is larger than ${MAX_PGPASS_BYTES} bytes; ignored`], ignored: `${path} is larger than ${MAX_PGPASS_BYTES} bytes` };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

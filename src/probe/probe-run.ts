@@ -29,6 +29,8 @@ export class ProbeRun {
   readonly trace: TraceEntry[] | null;
   readonly warnings: string[] = [];
   readonly attempts: AttemptResult[] = [];
+  /** Why the password file was ignored as a whole (its mode, its type), if it was. */
+  pgpassIgnored: string | undefined;
   private index = 0;
   private prompted: string | undefined;
   private readonly tlsMaterial: TlsMaterial;
@@ -66,6 +68,7 @@ export class ProbeRun {
     if (!opts.password && !p.password) {
       const r = passwordFromFile(p.passfile, { host: pgpassHost(host.hostaddr && !host.host ? '' : host.host, host.hostaddr), port: String(host.port), dbname: p.dbname, user: p.user });
       for (const w of r.warnings) this.warn(w);
+      if (r.ignored !== undefined) this.pgpassIgnored = r.ignored;
       if (r.password !== undefined) fromFile = { value: r.password, source: 'pgpass' };
     }
     return async () => {

@@ -7,7 +7,7 @@ import type { AttemptResult, Encryption, QueryResult, Step, TraceEntry } from '.
 import type { Weakness } from './weaknesses.js';
 import type { OAuthInfo } from './attempt.js';
 import type { AuthMethodName, ConnParams } from './conninfo.js';
-import type { Diagnosis, DiagnosisCode, Failure, ServerKind } from './diagnose.js';
+import type { Diagnosis, DiagnosisCode, Failure, NameSource, ServerKind } from './diagnose.js';
 import { PROTOCOL_GREASE, protocolText } from './protocol-version.js';
 import type { PassThroughDiagnosis } from './pass-through.js';
 import type { ServerLogReport } from './server-log/probe-result.js';
@@ -29,7 +29,11 @@ export interface ProbeResult {
   target: {
     hosts: Array<{ host: string; port: number; hostaddr: string | null }>;
     user: string;
+    /** Where the user name came from: flag (-U), target, env (PGUSER), or default (the OS user name). */
+    userSource: NameSource;
     database: string;
+    /** Where the database name came from: flag (-d), target, env (PGDATABASE), or default (the user name). */
+    databaseSource: NameSource;
     sslmode: string;
     sslnegotiation: string;
     channelBinding: string;
@@ -144,7 +148,9 @@ export function buildReport(i: ReportInput): ProbeResult {
     target: {
       hosts: p.hosts.map((h) => ({ host: h.host, port: h.port, hostaddr: h.hostaddr ?? null })),
       user: p.user,
+      userSource: p.sources.user ?? 'default',
       database: p.dbname,
+      databaseSource: p.sources.dbname ?? 'default',
       sslmode: p.sslmode,
       sslnegotiation: p.sslnegotiation,
       channelBinding: p.channelBinding,

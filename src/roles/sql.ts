@@ -10,6 +10,7 @@ import type { RoleAttributes } from './attributes.js';
 import type { RoleRecord } from './index.js';
 import { RoleStatements, tokenizeSql, type SqlRole } from './sql-import.js';
 import { quoteIdent, quoteLiteral } from '../secrets/sql.js';
+import { count } from '../files/wording.js';
 
 export { quoteIdent, quoteLiteral };
 
@@ -68,7 +69,7 @@ export function sqlExportParts(roles: readonly RoleRecord[], source: string): Sq
   for (const r of kept) for (const g of r.attrs.memberOf ?? []) if (!names.has(g) && !reservedRoleProblem(g)) groups.add(g);
 
   const header = [
-    `-- Roles exported by pgauth from ${source.replace(/[\r\n]/g, ' ')}: ${kept.length} role(s).`,
+    `-- Roles exported by pgauth from ${source.replace(/[\r\n]/g, ' ')}: ${count(kept.length, 'role')}.`,
     '-- Each secret is stored by PostgreSQL exactly as written (a pre-hashed SCRAM-SHA-256 or md5 secret).',
   ];
   const roleStatements: string[] = [];

@@ -13,7 +13,7 @@ import { parseRoleFile } from './parse.js';
 import type { Finding, ParsedRoleFile } from './role-file.js';
 import { roleFix } from './finding-rules.js';
 import { describePathProblems, fileProblem, resolveRolePath, type ResolvedRolePath } from './safe-path.js';
-import { andMore, IS_A_DIRECTORY } from '../files/wording.js';
+import { andMore, IS_A_DIRECTORY, NOT_A_REGULAR_FILE } from '../files/wording.js';
 import { tempFilePrefix, writeFileAtomic } from '../files/atomic-write.js';
 
 export { writeFileAtomic };
@@ -154,7 +154,7 @@ export async function readRoleFile(
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) throw new RoleFileError(`cannot read role file ${path}: ${st.isDirectory() ? IS_A_DIRECTORY : 'not a regular file'}`, path);
+    if (!st.isFile()) throw new RoleFileError(`cannot read role file ${path}: ${st.isDirectory() ? IS_A_DIRECTORY : NOT_A_REGULAR_FILE}`, path);
     // The file opened is the one checked: same checks on the open file (no race).
     const unsafe = fileProblem(st, uid());
     if (unsafe && !opts.allowUnsafePath) throw new RoleFileError(`unsafe role file path ${path}: ${unsafe} (fix it, or pass --allow-unsafe-path)`, path);

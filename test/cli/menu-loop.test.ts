@@ -10,6 +10,8 @@ import { afterEach, expect, it } from 'vitest';
 import { describeWith } from '../helpers/env.js';
 import { PGAUTH_BIN } from '../helpers/proc.js';
 import { startTmux, tmuxMissing, type TmuxSession } from '../helpers/tmux.js';
+import { waitFor } from '../helpers/pg.js';
+import { startServe } from '../helpers/serve.js';
 import { menuErrorLine } from '../../src/cli/menu.js';
 import { CliError } from '../../src/cli/errors.js';
 import { CommanderError } from 'commander';
@@ -104,6 +106,60 @@ describeWith(tmuxMissing(), 'the menu stays', () => {
     tty.send('Enter');
     expect(await tty.waitForExit()).toBe(0);
   });
+
+  it('one session: add a role, list roles, export as SQL, probe a server, quit (issue 15)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgauth-menu-'));
+    const roles = join(dir, 'userlist.txt');
+    const serve = await startServe(['--auth', 'trust']);
+    try {
+      tty = startTmux(`${process.execPath} ${PGAUTH_BIN}`, { NO_COLOR: '1', PGAUTH_ROLES: roles, HOME: dir });
+      // The menu is back when one more "Role file:" header has been printed.
+      let shown = 0;
+      const menuBack = async () => {
+        shown++;
+        await waitFor(() => (tty!.history().split('Role file:').length - 1 >= shown ? true : undefined), 'the menu again');
+        await tty!.waitForText('navigate');
+      };
+      await menuBack();
+      down(1); // Add a role
+      tty.send('Enter');
+      await tty.waitForText('Role name:');
+      type('alice');
+      await tty.waitForText('Secret kind:');
+      tty.send('Enter');
+      await tty.waitForText('Password for alice:');
+      type('wonder');
+      await tty.waitForText('Repeat password:');
+      type('wonder');
+      await menuBack();
+      tty.send('Enter'); // List roles (the first entry)
+      await waitFor(() => (/^alice\s+scram-sha-256\s+4096/m.test(tty!.history()) ? true : undefined), 'the role list');
+      await menuBack();
+      down(7); // Export the roles
+      tty.send('Enter');
+      const formats = await tty.waitForText('Format:');
+      for (const f of ['userlist', 'sql', 'json']) expect(formats).toContain(f);
+      down(1); // sql
+      tty.send('Enter');
+      await waitFor(() => (/CREATE ROLE "alice"/.test(tty!.history()) ? true : undefined), 'the SQL export');
+      await menuBack();
+      down(11); // Probe
+      tty.send('Enter');
+      await tty.waitForText('Target');
+      tty.send('C-u');
+      type(`127.0.0.1:${serve.port}`);
+      await tty.waitForText('User:');
+      type('alice');
+      await waitFor(() => (tty!.history().includes('logged in as alice') ? true : undefined), 'the probe report');
+      await menuBack();
+      tty.send('Up'); // Quit
+      tty.send('Enter');
+      expect(await tty.waitForExit()).toBe(0);
+      expect(tty.history()).not.toMatch(/\n\s+at /);
+    } finally {
+      await serve.stop();
+    }
+  }, 60_000);
 
   it('says so when a role is needed and there is none, stays, and Esc quits with 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgauth-menu-'));

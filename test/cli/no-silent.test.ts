@@ -3,12 +3,13 @@
  * --iterations, two password sources; and the shared wording of a directory
  * given as a file and of "(and N more error(s))".
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pgauth } from '../helpers/proc.js';
-import { andMore } from '../../src/files/wording.js';
+import { andMore, count } from '../../src/files/wording.js';
 
 let dir: string;
 let roles: string;
@@ -51,7 +52,18 @@ describe('no silent acceptance', () => {
 
   it('refuses two password sources with exit 3 naming both flags', async () => {
     const env = { ...process.env, PW: 'other' };
-    for (const args of [['verifier'], ['add-role', 'two', '--roles', roles], ['verify', 'weak', '--roles', roles]]) {
+    const hba = join(dir, 'pg_hba.conf');
+    writeFileSync(hba, 'host all all 0.0.0.0/0 scram-sha-256\n');
+    // One rule for every command that takes a password (nothing is contacted: the flags are refused first).
+    for (const args of [
+      ['verifier'],
+      ['add-role', 'two', '--roles', roles],
+      ['verify', 'weak', '--roles', roles],
+      ['probe', '127.0.0.1:1'],
+      ['pam-check', '--user', 'x'],
+      ['import', 'postgresql://x@127.0.0.1:1/db', '--roles', join(dir, 'never.txt')],
+      ['hba', 'check', hba, '--user', 'a', '--addr', '10.0.0.1', '--roles', 'postgresql://x@127.0.0.1:1/db'],
+    ]) {
       const r = await pgauth([...args, '--password-stdin', '--password-env', 'PW'], { input: 'pw\n', env });
       expect(r.code).toBe(3);
       expect(r.stderr).toBe('pgauth: --password-stdin and --password-env: give only one password source\n');
@@ -80,10 +92,29 @@ describe('no silent acceptance', () => {
     }
   });
 
+  it('says "not a regular file" the same way in every command given a FIFO as a file', async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const cases = [
+      ['list-roles', '--roles', fifo],
+      ['check-roles', '--roles', fifo],
+      ['import', fifo, '--roles', join(dir, 'imported.txt')],
+      ['serve', '--port', '0', '--roles', fifo],
+      ['hba', 'lint', fifo],
+      ['hba', 'check', fifo, '--user', 'a', '--local'],
+    ];
+    for (const args of cases) {
+      const r = await pgauth(args);
+      expect(r.code, args.join(' ')).toBe(3);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`${fifo.replace(/[/.]/g, '\\$&')}"?: not a regular file\\n$`));
+    }
+  });
+
   it('counts "(and N more error)" with the right grammar', async () => {
     expect(andMore(0, 'error')).toBe('');
     expect(andMore(1, 'error')).toBe(' (and 1 more error)');
     expect(andMore(2, 'error')).toBe(' (and 2 more errors)');
+    expect([count(1, 'role'), count(0, 'error'), count(2, 'warning')]).toEqual(['1 role', '0 errors', '2 warnings']);
     const bad = join(dir, 'bad.txt');
     writeFileSync(bad, '"a" "s" valid-until=xx\n"b" "s" conn-limit=zz\n', { mode: 0o600 });
     const serve = await pgauth(['serve', '--port', '0', '--roles', bad], { timeoutMs: 20_000 });

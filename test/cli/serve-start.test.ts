@@ -67,6 +67,22 @@ describeWith(psqlMissing, 'pgauth serve start lines', () => {
     expect(bad.stderr).toMatch(/certificate verify failed/);
   });
 
+  it('--tls-cert-out FILE (the same as --tls-self-signed-out): psql logs in with sslmode=verify-full sslrootcert=FILE', async () => {
+    const pem = join(dir, 'cert-out.pem');
+    const s = await serve(['--roles', roles, '--auth', 'scram-sha-256', '--tls-self-signed', '--tls-cert-out', pem]);
+    expect(s.stderr()).toContain(`pgauth serve: auth scram-sha-256, TLS on, certificate in ${pem}\n`);
+    const port = /port=(\d+)/.exec(s.stderr())![1]!;
+    const r = await runPsql(`host=localhost port=${port} user=alice dbname=postgres sslmode=verify-full sslrootcert=${pem}`, 'select current_user', { bin: join(clientBinDir()!, 'psql'), password: 'wonderland' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('alice\n');
+    const both = await pgauth(['serve', '--port', '0', '--roles', roles, '--tls-self-signed', '--tls-cert-out', pem, '--tls-self-signed-out', pem]);
+    expect(both.code).toBe(3);
+    expect(both.stderr).toBe('pgauth: --tls-cert-out and --tls-self-signed-out are the same option: give one\n');
+    const alone = await pgauth(['serve', '--port', '0', '--roles', roles, '--tls-cert-out', pem]);
+    expect(alone.code).toBe(3);
+    expect(alone.stderr).toBe('pgauth: --tls-cert-out needs --tls-self-signed\n');
+  });
+
   it('says "no role file" and sslmode=disable without TLS', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pgauth-serve-cwd-'));
     const err = (await serve(['--auth', 'trust'], { cwd, env: { PGAUTH_ROLES: '' } })).stderr();

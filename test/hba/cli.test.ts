@@ -95,7 +95,7 @@ describe('pgauth hba lint', () => {
     const human = await pgauth(['hba', 'lint', brokenFile]);
     expect(human.code).toBe(1);
     expect(human.stdout).toContain(`${expected.length} errors`);
-    expect(human.stdout).toMatch(/│ 2\s+│ error\s+│.*invalid connection type "hosts"/);
+    expect(human.stdout).toMatch(/^2\s+error\s+.*invalid connection type "hosts"/m);
   });
 
   it('--server-version: PostgreSQL 15\'s texts and methods (no oauth), and a bad major is a usage error', async () => {

@@ -173,6 +173,7 @@ describe('.pgpass (libpq matching, escaping, permissions)', () => {
     chmodSync(f, 0o640);
     expect(passwordFromFile(f, { host: 'h', port: '1', dbname: 'd', user: 'u' })).toEqual({
       warnings: [`password file "${f}" has group or world access; permissions should be u=rw (0600) or less`],
+      ignored: `${f} has mode 0640: libpq ignores a password file that group or others can read (chmod 0600 ${f})`,
     });
     expect(passwordFromFile(dir, { host: 'h', port: '1', dbname: 'd', user: 'u' }).warnings[0]).toContain('is not a plain file');
   });

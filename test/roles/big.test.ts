@@ -41,10 +41,10 @@ describe(`a file of ${N} roles`, () => {
     expect(doc.roles[7]).toMatchObject({ method: 'scram-sha-256', iterations: 4096, connLimit: 3 });
     const table = await pgauth(['list-roles', '--roles', file], { env: { ...process.env, NO_COLOR: '1' } });
     expect(table.code, table.stderr).toBe(0);
-    const rows = table.stdout.split('\n').filter((l) => l.startsWith('│ user'));
+    const rows = table.stdout.split('\n').filter((l) => l.startsWith('user'));
     expect(rows).toHaveLength(N);
-    expect(rows[N - 1]).toMatch(/^│ user19999 +│ scram-sha-256 │ 4096 +│/);
-    expect(table.stdout.split('\n').at(-2)).toMatch(/^└─+┴/);
+    expect(rows[N - 1]).toMatch(/^user19999 +scram-sha-256  4096 +/);
+    expect(table.stdout).not.toMatch(/[│┌└├]/);
   }, 120_000);
 
   it('check-roles counts them all; export --format userlist writes them all', async () => {

@@ -188,7 +188,7 @@ describe('check-roles', () => {
     const clean = fresh(`"a" "${buildScramSecret('x')}"\n`);
     const ok = await pgauth(['check-roles', '--roles', clean]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain('1 role(s), no errors');
+    expect(ok.stdout).toContain('1 role, no errors');
   });
 
   it('a missing role file exits 3', async () => {

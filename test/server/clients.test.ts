@@ -81,6 +81,14 @@ describeWith(clientsMissing, 'pgauth serve with real clients', () => {
           const line = await s.waitForLine((l) => l.event === 'attempt' && l.user === u.user && l.result === 'ok', 'an ok attempt');
           if (u.mechanism) expect(line.mechanism).toBe(u.mechanism);
         });
+        it(`pgbench -S as ${u.user}: refused with the list of what is answered, current_database() included`, async () => {
+          const r = await run(pgbenchBin!, ['-n', '-S', '-t', '1', '-h', '127.0.0.1', '-p', String(s.port), '-U', u.user, 'appdb'], {
+            env: { ...process.env, PGPASSWORD: PASSWORD, PGSSLMODE: 'disable' },
+          });
+          expect(r.code).not.toBe(0);
+          expect(r.stderr).toContain('pgauth serve answers only SELECT of literals');
+          expect(r.stderr).toContain('current_database()');
+        });
         it(`pgbench -C as ${u.user}: 0 failed transactions`, async () => {
           const r = await pgbench(s.port, u.user);
           expect(r.code, r.stderr).toBe(0);
@@ -170,7 +178,7 @@ describeWith(clientsMissing, 'pgauth serve with real clients', () => {
       try {
         const err = await c.query('SELECT * FROM pg_class').catch((e: unknown) => e as { code: string; message: string; severity: string });
         expect(err).toMatchObject({ code: '0A000', severity: 'ERROR' });
-        expect((err as { message: string }).message).toContain('pgauth serve answers only SELECT <integer>');
+        expect((err as { message: string }).message).toContain('pgauth serve answers only SELECT of literals');
         const err2 = await c.query('SELECT $1::int AS n', ['abc']).catch((e: unknown) => e as { code: string });
         expect(err2).toMatchObject({ code: '22P02' });
         // Regression: a NUL in a parameter once crashed the whole server.

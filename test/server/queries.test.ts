@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { TYPE_OID } from '../../src/protocol/index.js';
 import { WireError } from '../../src/server/errors.js';
-import { planQueries, planQuery, type Plan, type SessionView } from '../../src/server/sql/parser.js';
+import { ANSWERED_NAMES, planQueries, planQuery, type Plan, type SessionView } from '../../src/server/sql/parser.js';
+import { ANSWERED } from '../../src/server/sql/lexer.js';
 import { describePlan, runPlan } from '../../src/server/sql/rows.js';
 
 const view: SessionView = {
@@ -103,12 +104,19 @@ describe('queries', () => {
     expect(planQueries('SELECT 1; SELECT 2;').map((p) => (p as Plan).kind)).toEqual(['select', 'select']);
     expect(planQuery('SELECT 1; SELECT 2')).toMatchObject({ sqlstate: '42601' });
   });
+  it('the 0A000 list names every function SELECT answers (current_database() was missing)', () => {
+    expect(ANSWERED_NAMES).toContain('current_database()');
+    for (const name of ANSWERED_NAMES) {
+      expect(ANSWERED, name).toMatch(new RegExp(`[ (,]${name.replace(/[()]/g, '\\$&')}[,;) ]`));
+      expect(planQuery(`SELECT ${name}`), name).toMatchObject({ kind: 'select' });
+    }
+  });
   it('anything else is 0A000 naming what is answered', () => {
     for (const sql of ['SELECT * FROM pg_class', 'INSERT INTO t VALUES (1)', 'SELECT 1.5', 'SELECT now()', 'CREATE TABLE t()', 'SELECT 1 + 1', "SELECT 'a' || 'b'"]) {
       const p = planQuery(sql);
       expect(p, sql).toBeInstanceOf(WireError);
       expect((p as WireError).sqlstate).toBe('0A000');
-      expect((p as WireError).message).toContain('pgauth serve answers only SELECT <integer>');
+      expect((p as WireError).message).toContain('pgauth serve answers only SELECT of literals');
     }
   });
 });

@@ -83,7 +83,7 @@ function writeJunit(path: string, client: string, results: readonly ConformResul
 
 function render(client: string, results: readonly ConformResult[]): void {
   const rows = results.map((r) => [r.scenario, didText(r), r.pass ? style.ok('pass') : style.fail('FAIL'), r.libpq]);
-  print(table(['scenario', 'this client', 'result', 'libpq refuses'], rows, { compact: true }));
+  print(table(['scenario', 'this client', 'result', 'libpq refuses'], rows));
   const failed = results.filter((r) => !r.pass).length;
   print(failed === 0 ? style.ok(`${client}: refused all ${results.length} scenarios`) : style.fail(`${client}: failed ${failed} of ${results.length} scenarios`));
 }

@@ -42,7 +42,7 @@ export function renderSummary(outcomes: readonly TargetOutcome[]): void {
     return cells;
   });
   const failed = outcomes.filter((o) => o.result.exit !== 'ok');
-  const out = [table([...SUMMARY_HEAD], rows, { compact: true })];
+  const out = [table([...SUMMARY_HEAD], rows)];
   for (const o of failed) {
     const r = o.result;
     out.push(`${style.fail('FAILED')} ${style.strong(o.label)}: ${r.diagnosis.code}${r.error.message ? `: ${r.error.message.split('\n')[0]}` : ''}`);

@@ -16,6 +16,7 @@ import { probePlan, type PlanFlags } from './probe-targets.js';
 import { waitReporter, type WaitedResult } from './probe-wait.js';
 import { renderServerLog, serverLogOptions, type ServerLogFlags } from './probe-server-log.js';
 import { AUTH_METHOD_NAMES, resolveConnParams, type AuthMethodName, type ConnParams } from '../../probe/conninfo.js';
+import { fitTo } from '../render.js';
 import { runProbe, type ProbeOptions } from '../../probe/probe.js';
 
 interface ProbeFlags extends Omit<PasswordFlags, 'password'>, ProbePasswordFlags, PlanFlags, Pick<CiFlags, 'junit' | 'annotations'>, ServerLogFlags {
@@ -24,6 +25,7 @@ interface ProbeFlags extends Omit<PasswordFlags, 'password'>, ProbePasswordFlags
   username?: string;
   dbname?: string;
   trace?: boolean;
+  steps?: boolean;
   json?: boolean;
   expectAuth?: string;
   expectTls?: boolean;
@@ -170,7 +172,7 @@ export async function run(targetArgs: string[], flags: ProbeFlags, cmd: Command)
       warn: (m) => {
         progress.clear();
         waitLine.clear();
-        process.stderr.write(`WARNING: ${targets.many ? `${label}: ` : ''}${m}\n`);
+        process.stderr.write(fitTo(process.stderr, `WARNING: ${targets.many ? `${label}: ` : ''}${m}`));
       },
       ...(targets.many ? {} : { onProgress: progress.onProgress }),
     });
@@ -180,14 +182,14 @@ export async function run(targetArgs: string[], flags: ProbeFlags, cmd: Command)
   });
   await writeProbeCiOutputs(outcomes, flags, json);
   if (targets.many) reportMany(outcomes, json);
-  else reportOne(outcomes[0]!.result, json);
+  else reportOne(outcomes[0]!.result, json, flags.steps === true || flags.trace === true);
 }
 
 /** One target: today's report (with `wait` under --json after --wait), the exit of its result. */
-function reportOne(result: WaitedResult, json: boolean): void {
+function reportOne(result: WaitedResult, json: boolean, steps: boolean): void {
   if (json) printJson(result);
   else {
-    renderProbe(result);
+    renderProbe(result, { steps });
     if (result.serverLog) renderServerLog(result.serverLog);
   }
   if (result.exit === 'ok') return;

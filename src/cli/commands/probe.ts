@@ -25,7 +25,8 @@ export const probe: CommandDefinition = {
     cmd
       .option('-w, --no-password', 'never ask for a password (psql -w): PGPASSWORD, ~/.pgpass, --password-env and --password-stdin still apply')
       .option('--discover', 'send no secret: discover which method the server asks for, then disconnect')
-      .option('--trace', 'show every protocol message both ways (secrets redacted)')
+      .option('-v, --steps', 'show the step table, every attempt and the whole certificate (the default is a short summary)')
+      .option('--trace', 'show every protocol message both ways (secrets redacted; implies --steps)')
       .option('--expect-auth <METHODS>', 'exit 4 unless the server asks for one of these methods (none,password,md5,scram-sha-256,gss,sspi,oauth)')
       .option('--expect-tls', 'exit 4 unless the session uses TLS')
       .option('--expect-channel-binding', 'exit 4 unless SCRAM-SHA-256-PLUS channel binding is used')

@@ -26,6 +26,8 @@ interface ServeFlags {
   tlsKey?: string;
   tlsSelfSigned?: boolean;
   tlsSelfSignedOut?: string;
+  /** An alias of --tls-self-signed-out (issue 15's name). */
+  tlsCertOut?: string;
   tlsCa?: string;
   requireTls?: boolean;
   authTimeout: string;
@@ -173,8 +175,9 @@ export async function run(flags: ServeFlags): Promise<void> {
   const json = flags.logFormat === 'json' || flags.json === true;
   const log = serveLog(json);
   const rolesPath = rolesPathOf(flags, log.emit);
-  if (flags.tlsSelfSignedOut !== undefined && !flags.tlsSelfSigned) throw usageError('--tls-self-signed-out needs --tls-self-signed');
-  const selfSigned = flags.tlsSelfSignedOut !== undefined ? await selfSignedToFiles(flags.tlsSelfSignedOut, flags.host) : undefined;
+  const outFlag = certOutFlag(flags);
+  if (outFlag !== undefined && !flags.tlsSelfSigned) throw usageError(`${outFlag} needs --tls-self-signed`);
+  const selfSigned = flags.tlsSelfSignedOut !== undefined ? await selfSignedToFiles(flags.tlsSelfSignedOut, flags.host, outFlag) : undefined;
 
   const server = await start({
     host: flags.host,
@@ -204,4 +207,12 @@ export async function run(flags: ServeFlags): Promise<void> {
   await announce(server, flags, method, rolesPath, json, log.out);
   log.release();
   await untilStopped(server, json, log.out);
+}
+
+/** --tls-cert-out is --tls-self-signed-out by another name: folded into it, both at once refused. Returns the flag given. */
+function certOutFlag(flags: ServeFlags): string | undefined {
+  if (flags.tlsCertOut === undefined) return flags.tlsSelfSignedOut !== undefined ? '--tls-self-signed-out' : undefined;
+  if (flags.tlsSelfSignedOut !== undefined) throw usageError('--tls-cert-out and --tls-self-signed-out are the same option: give one');
+  flags.tlsSelfSignedOut = flags.tlsCertOut;
+  return '--tls-cert-out';
 }

@@ -31,6 +31,7 @@ export const serve: CommandDefinition = {
       .option('--tls-key <FILE>', 'server private key (PEM)')
       .option('--tls-self-signed', 'make a throwaway self-signed certificate at start')
       .option('--tls-self-signed-out <FILE>', 'with --tls-self-signed: write its certificate (PEM, public part only) to FILE for sslmode=verify-full sslrootcert=FILE')
+      .option('--tls-cert-out <FILE>', 'the same as --tls-self-signed-out')
       .option('--tls-ca <FILE>', 'CA for client certificates (needed by cert auth)')
       .option('--require-tls', 'refuse connections without TLS, like hostssl-only rules')
       .option('--auth-timeout <DURATION>', 'close a client that has not authenticated in time (seconds, or 500ms, 2s...)', '60')

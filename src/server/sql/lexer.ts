@@ -5,8 +5,9 @@
  */
 import { sqlError, type WireError } from '../errors.js';
 
+/** Every statement and function the server answers (test/server/answered.test.ts keeps it in step with parser.ts). */
 export const ANSWERED =
-  'pgauth serve answers only SELECT <integer>, SELECT current_user, session_user, user, system_user, version(), pg_sleep(<seconds>), SHOW <parameter>, SET, RESET, BEGIN, COMMIT, ROLLBACK and DISCARD ALL';
+  "pgauth serve answers only SELECT of literals ('text', 1, true, null, $1, with ::type casts) and of current_user, current_role, user, session_user, system_user, current_catalog, current_database(), version(), pg_backend_pid(), current_setting('name'), pg_sleep(<seconds>); SHOW <parameter>, SET, RESET, BEGIN, COMMIT, ROLLBACK and DISCARD ALL";
 
 /** ERROR 0A000 for anything beyond what the server answers. */
 export const unsupported = (): WireError => sqlError('0A000', ANSWERED);

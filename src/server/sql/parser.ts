@@ -87,6 +87,9 @@ const CALLS: Record<string, Omit<Column, 'name'>> = {
   pg_backend_pid: { typeOid: TYPE_OID.int4, value: (_, s) => String(s.processId) },
 };
 
+/** The session words and function calls SELECT answers (for the list in ANSWERED). */
+export const ANSWERED_NAMES: readonly string[] = [...Object.keys(SESSION_FUNCTIONS), ...Object.keys(CALLS).map((c) => `${c}()`)];
+
 /** primary [:: type]*, with PostgreSQL's default column names. */
 function parseExpr(p: Parser): Column {
   let col = parsePrimary(p);

@@ -27,6 +27,8 @@ export interface HbaCheckOptions {
   allowUnsafeRolesPath?: boolean;
   /** Method for the proposed line. */
   method: string;
+  /** Memberships read from a live server (--roles postgresql://...), with the URI to report (no password). */
+  live?: { source: string; roles: string[]; memberOf: Map<string, string[]> };
 }
 
 export interface HbaCheckResult {
@@ -44,13 +46,23 @@ export interface HbaCheckResult {
   /** Rules tried before the decision, each with the first field that did not match. */
   skipped: Array<{ file: string; lineNumber: number; reason: MismatchReason; text: string }>;
   rolesFile: string | null;
+  /**
+   * With no role file: lines skipped only because their +group or samerole
+   * needs memberships nobody gave (they may well match); else empty.
+   */
+  membershipsUnknown: Array<{ file: string; lineNumber: number; text: string }>;
   /** For a refused TCP connection without TLS: the line that would admit it over TLS (PostgreSQL's "requires TLS" case), else null. */
   withSsl: { method: string; lineNumber: number; file: string } | null;
 }
 
 /** Who is a member of what, for +group and samerole: from --roles, PGAUTH_ROLES or ./userlist.txt when present. */
 async function roleMemberships(o: HbaCheckOptions): Promise<{ groupsOf: (role: string) => string[]; roleExists?: (role: string) => boolean; rolesFile: string | null }> {
-  const rolesPath = o.roles ?? process.env.PGAUTH_ROLES ?? (existsSync('userlist.txt') ? 'userlist.txt' : undefined);
+  if (o.live) {
+    const { memberOf, roles, source } = o.live;
+    const known = new Set(roles);
+    return { groupsOf: (role) => memberOf.get(role) ?? [], roleExists: (role) => known.has(role), rolesFile: source };
+  }
+  const rolesPath = o.roles ?? (process.env.PGAUTH_ROLES || undefined) ?? (existsSync('userlist.txt') ? 'userlist.txt' : undefined);
   if (rolesPath === undefined) return { groupsOf: () => [], rolesFile: null };
   const { roles, findings } = await loadRoleFile(rolesPath, { allowUnsafePath: o.allowUnsafeRolesPath === true });
   for (const f of findings) if (f.code === 'unsafe-path') warn(`${rolesPath}: ${f.message}`);
@@ -110,6 +122,12 @@ export async function hbaCheck(o: HbaCheckOptions): Promise<HbaCheckResult> {
   const skipped = verdicts
     .filter((v) => !v.matched)
     .map((v) => ({ file: v.rule.file, lineNumber: v.rule.lineNumber, reason: v.reason!, text: v.rule.rawLine.trim() }));
+  const membershipsUnknown =
+    rolesFile !== null
+      ? []
+      : verdicts
+          .filter((v) => !v.matched && (v.reason === 'user' || v.reason === 'database') && hba.usesMemberships(v.rule))
+          .map((v) => ({ file: v.rule.file, lineNumber: v.rule.lineNumber, text: v.rule.rawLine.trim() }));
   return {
     file: o.file,
     connection: { type: o.local ? 'local' : 'host', address: remoteAddress, ssl: o.ssl, user: o.user, database: o.database, replication: o.replication },
@@ -121,6 +139,7 @@ export async function hbaCheck(o: HbaCheckOptions): Promise<HbaCheckResult> {
     proposedLine: decision.kind === 'method' ? null : hba.proposeHbaLine(facts, o.method),
     skipped,
     rolesFile,
+    membershipsUnknown,
     withSsl,
   };
 }

@@ -1,10 +1,12 @@
 /** `pgauth hba check`: the connection from flags (asked for on a terminal), the engine, then the verdict. */
 import type { Command } from 'commander';
-import { canPrompt, globalOptions, printJson } from '../../context.js';
+import { canPrompt, globalOptions, printJson, type GlobalOptions } from '../../context.js';
 import { CliError, usageError } from '../../errors.js';
 import { print, style } from '../../render.js';
 import type { MismatchReason } from '../../../hba/index.js';
-import { hbaCheck, type HbaCheckResult } from './check-connection.js';
+import { hbaCheck, type HbaCheckOptions, type HbaCheckResult } from './check-connection.js';
+import type { PasswordFlags } from '../../password.js';
+import { isServerUri, readLive } from '../roles/live.js';
 
 const REASON_TEXT: Record<MismatchReason, string> = {
   'connection-type': 'connection type (local vs host)',
@@ -42,14 +44,29 @@ function renderCheck(r: HbaCheckResult): string {
   if (r.withSsl) {
     out.push(style.warn(`Over TLS it would be admitted by ${r.withSsl.file}:${r.withSsl.lineNumber} (${r.withSsl.method}): connect with sslmode=require.`));
   }
+  const unknown = new Set(r.membershipsUnknown.map((u) => `${u.file}:${u.lineNumber}`));
   if (r.skipped.length > 0) {
     out.push(style.dim('Lines tried first:'));
-    for (const s of r.skipped) out.push(style.dim(`  ${s.file}:${s.lineNumber}: ${s.text}  (${REASON_TEXT[s.reason]} does not match)`));
+    for (const s of r.skipped) {
+      const why = unknown.has(`${s.file}:${s.lineNumber}`) ? 'memberships unknown: taken as not matching' : `${REASON_TEXT[s.reason]} does not match`;
+      out.push(style.dim(`  ${s.file}:${s.lineNumber}: ${s.text}  (${why})`));
+    }
   }
+  if (r.membershipsUnknown.length > 0) out.push(...membershipsUnknownLines(r));
   return out.join('\n');
 }
 
-interface CheckFlags {
+/** Lines that need +group/samerole memberships nobody gave: say so, and how to give them. */
+function membershipsUnknownLines(r: HbaCheckResult): string[] {
+  const n = r.membershipsUnknown.length;
+  return [
+    style.warn(`Memberships unknown: ${n === 1 ? 'a line uses' : `${n} lines use`} +group or samerole and no role file was given, so ${n === 1 ? 'it was' : 'they were'} taken as not matching:`),
+    ...r.membershipsUnknown.map((u) => `  ${u.file}:${u.lineNumber}: ${u.text}`),
+    `Give the memberships with --roles FILE (a role file with member-of=) or read them from a live server with --roles postgresql://USER@HOST/DB.`,
+  ];
+}
+
+interface CheckFlags extends PasswordFlags {
   user?: string;
   db?: string;
   addr?: string;
@@ -84,6 +101,11 @@ async function whoAndHow(flags: CheckFlags, cmd: Command): Promise<{ user: strin
   return { user, ...(addr !== undefined ? { addr } : {}), local };
 }
 
+/** --roles postgresql://...: every role and its memberships, read like import does (the password from the flags, PGPASSWORD, ~/.pgpass or a prompt). */
+function liveMemberships(uri: string, flags: CheckFlags, g: GlobalOptions): Promise<NonNullable<HbaCheckOptions['live']>> {
+  return readLive(uri, flags, g, async (live, opts) => ({ source: live.redactUri(uri), ...(await live.fetchMembershipsFromServer(uri, opts)) }));
+}
+
 export async function run(file: string, flags: CheckFlags, cmd: Command): Promise<void> {
   const g = globalOptions(cmd);
   const { user, addr, local } = await whoAndHow(flags, cmd);
@@ -95,7 +117,8 @@ export async function run(file: string, flags: CheckFlags, cmd: Command): Promis
     local,
     ssl: flags.ssl === true,
     replication: flags.replication === true,
-    ...(typeof flags.roles === 'string' ? { roles: flags.roles } : {}),
+    ...(typeof flags.roles === 'string' && !isServerUri(flags.roles) ? { roles: flags.roles } : {}),
+    ...(typeof flags.roles === 'string' && isServerUri(flags.roles) ? { live: await liveMemberships(flags.roles, flags, g) } : {}),
     allowUnsafeRolesPath: flags.allowUnsafePath === true,
     method: String(flags.method),
   });

@@ -15,9 +15,11 @@ export const hbaCheck: CommandDefinition = {
       .option('--local', 'a Unix-socket connection', false)
       .option('--ssl', 'the TCP connection uses TLS', false)
       .option('--replication', 'a physical replication connection (matches only the replication keyword)', false)
-      .option('--roles <file>', 'role file for +group and samerole (member-of=); default PGAUTH_ROLES or ./userlist.txt when present')
+      .option('--roles <file>', 'role file for +group and samerole (member-of=), or a postgresql:// URI to read memberships from a live server; default PGAUTH_ROLES or ./userlist.txt when present')
       .option('--allow-unsafe-path', 'read the role file even when it, a symlink to it or a folder above it is owned or writable by another user (with a warning)')
       .option('--method <method>', 'method for the proposed line', 'scram-sha-256')
+      .option('--password-stdin', 'with --roles postgresql://...: read the password from the first line of stdin')
+      .option('--password-env <VAR>', 'with --roles postgresql://...: read the password from environment variable VAR')
       .option('--json', 'print one JSON document')
       .action(lazyAction(() => import('./check.action.js'))),
   menu: { name: 'Which pg_hba.conf line admits a connection', order: 14, args: async () => ['hba', 'check', await ask('pg_hba.conf path:')] },

@@ -5,6 +5,7 @@ import type { CiFinding } from '../../../ci/finding.js';
 import { LINT_RULES } from '../../../hba/lint-rules.js';
 import type { CiFlags } from '../../ci-flags.js';
 import { announce, writeCiFiles, type CiReport } from '../../ci-output.js';
+import { count } from '../../../files/wording.js';
 import { globalOptions, printJson, warn } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { print, style, table } from '../../render.js';
@@ -85,8 +86,8 @@ export async function run(file: string, flags: LintFlags, cmd: Command): Promise
   if (g.json) printJson(result);
   else print(renderLint(result));
   announce(flags, ci, g.json);
-  if (result.errors > 0) throw new CliError('rejected', `${result.errors} error(s) in ${file}`, true);
+  if (result.errors > 0) throw new CliError('rejected', `${count(result.errors, 'error')} in ${file}`, true);
   if (flags.strict && result.warnings.length > 0) {
-    throw new CliError('rejected', `${result.warnings.length} warning(s) in ${file} (--strict)`, true);
+    throw new CliError('rejected', `${count(result.warnings.length, 'warning')} in ${file} (--strict)`, true);
   }
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { count } from '../../../files/wording.js';
 import { globalOptions, printJson } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { print, style } from '../../render.js';
@@ -21,8 +22,8 @@ function renderCheck(path: string, result: Awaited<ReturnType<typeof checkRoles>
   const warnings = result.findings.length - errors;
   lines.push(
     errors > 0
-      ? style.fail(`${errors} error(s), ${warnings} warning(s) in ${path}`)
-      : style.ok(`${path}: ${result.roles} role(s), no errors${warnings ? `, ${warnings} warning(s)` : ''}`),
+      ? style.fail(`${count(errors, 'error')}, ${count(warnings, 'warning')} in ${path}`)
+      : style.ok(`${path}: ${count(result.roles, 'role')}, no errors${warnings ? `, ${count(warnings, 'warning')}` : ''}`),
   );
   return lines.join('\n');
 }

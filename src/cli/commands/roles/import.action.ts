@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import { globalOptions, printJson, warn, type GlobalOptions } from '../../context.js';
-import { CliError } from '../../errors.js';
-import { readPassword, type PasswordFlags } from '../../password.js';
+import type { PasswordFlags } from '../../password.js';
 import { print, style } from '../../render.js';
 import { mergeRoles, precheckRoleFile, rolesFromSource } from '../../../roles/commands.js';
 import { MAX_ROLE_FILE_BYTES, RoleFileError } from '../../../roles/store.js';
 import type { RoleRecord } from '../../../roles/index.js';
 import { readFileBounded } from '../../../files/read-bounded.js';
 import { pathOpts, rolesPath, warnUnsafePath, withRoleErrors } from './role-file.js';
-import { hasPasswordSource } from './secret.js';
+import { isServerUri, readLive } from './live.js';
 import type { RoleFileFlags } from './options.js';
 
 interface ImportFlags extends RoleFileFlags, PasswordFlags {
@@ -47,18 +46,10 @@ async function readSource(source: string): Promise<Buffer> {
 
 /** The roles of a live server (postgresql:// URI), and the URI to report (without its password); the probe's code is loaded only for this source. */
 async function fromServer(uri: string, flags: ImportFlags, g: GlobalOptions): Promise<{ found: Found; source: string }> {
-  const password = hasPasswordSource(flags) ? await readPassword(flags, { confirm: false, input: g.input }) : undefined;
-  const { fetchRolesFromServer, redactUri, uriHasPassword, LiveImportError } = await import('../../../probe/import-live.js');
-  if (uriHasPassword(uri)) {
-    warn('the password in the URI is on the command line, where other users can see it; prefer --password-stdin, PGPASSWORD or ~/.pgpass');
-  }
-  try {
-    const records = await fetchRolesFromServer(uri, password !== undefined ? { password } : {});
-    return { found: { kind: 'server', roles: records, skipped: [], warnings: [] }, source: redactUri(uri) };
-  } catch (err) {
-    if (err instanceof LiveImportError) throw new CliError(err.kind, err.message);
-    throw err;
-  }
+  return readLive(uri, flags, g, async (live, opts) => ({
+    found: { kind: 'server', roles: await live.fetchRolesFromServer(uri, opts), skipped: [], warnings: [] },
+    source: live.redactUri(uri),
+  }));
 }
 
 /** A userlist or SQL dump from a file or stdin ('-'). */
@@ -83,7 +74,7 @@ export const run = (sourceArg: string, flags: ImportFlags, cmd: Command): Promis
     const g = globalOptions(cmd);
     const path = rolesPath(flags);
     warnUnsafePath((await precheckRoleFile(path, 'import into', pathOpts(flags))).findings, path);
-    const { found, source } = /^postgres(ql)?:\/\//i.test(sourceArg) ? await fromServer(sourceArg, flags, g) : await fromFile(sourceArg, flags);
+    const { found, source } = isServerUri(sourceArg) ? await fromServer(sourceArg, flags, g) : await fromFile(sourceArg, flags);
     const report = await mergeRoles({ path, source, replace: flags.replace === true, ...found, ...pathOpts(flags) });
     for (const w of report.warnings) warn(w);
     if (g.json) return printJson(report);
