@@ -53,5 +53,6 @@ export interface RunningServer {
 
 /** Raised for configuration the server cannot start with (exit 3 in the CLI). */
 export class ServeConfigError extends Error {
-  override readonly name = 'UsageError';
+  override readonly name = 'ServeConfigError';
+  readonly code = 'serve-config';
 }
