@@ -72,8 +72,12 @@ describeWith(pgMissing() ?? pgbouncerMissing(), 'probe over several targets', ()
   it('five targets on the command line: one summary, a row each, exit = the worst (2)', async () => {
     const r = await probe(targets);
     expect(r.code, r.stderr).toBe(2);
-    const rows = r.stdout.split('\n').filter((l) => l.startsWith('│ ') && !l.startsWith('│ target'));
-    expect(rows.map((l) => l.split('│').map((c) => c.trim()).slice(1, 6))).toEqual([
+    // Piped: plain aligned columns (two spaces apart), a header, a rule of dashes, a row per target.
+    const lines = r.stdout.split('\n');
+    const head = lines.findIndex((l) => l.startsWith('target '));
+    expect(lines[head + 1]).toMatch(/^-+( +-+)+$/);
+    const rows = lines.slice(head + 2, head + 7);
+    expect(rows.map((l) => l.trim().split(/ {2,}/).slice(0, 5))).toEqual([
       [labels[0], 'ok', 'scram-sha-256', 'no', 'ok'],
       [labels[1], 'rejected (1)', 'scram-sha-256', 'no', 'auth-failed'],
       [labels[2], 'ok', 'scram-sha-256', 'no', 'ok'],
