@@ -4,7 +4,14 @@
  * xmlbuilder2, which escapes text and attributes; characters XML 1.0 cannot
  * carry at all are dropped first (a server's message may hold any byte).
  */
-import { create } from 'xmlbuilder2';
+import { createRequire } from 'node:module';
+import type * as Xmlbuilder2 from 'xmlbuilder2';
+
+// xmlbuilder2 (with ~160 modules of its own) loads only when a report is written:
+// every probe and check imports this module, few write JUnit.
+const require = createRequire(import.meta.url);
+let builder: typeof Xmlbuilder2 | undefined;
+const xml = (): typeof Xmlbuilder2 => (builder ??= require('xmlbuilder2') as typeof Xmlbuilder2);
 import { findingPlace, type CiFinding, type CiRule } from './finding.js';
 
 export interface JunitCase {
@@ -23,7 +30,7 @@ export function junitXml(suite: string, cases: readonly JunitCase[]): string {
   const failures = String(cases.filter((c) => c.failure).length);
   const time = cases.reduce((t, c) => t + c.seconds, 0).toFixed(3);
   const tests = String(cases.length);
-  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', { name: xmlChars(suite), tests, failures, time });
+  const root = xml().create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', { name: xmlChars(suite), tests, failures, time });
   const ts = root.ele('testsuite', { name: xmlChars(suite), tests, failures, errors: '0', skipped: '0', time });
   for (const c of cases) {
     const tc = ts.ele('testcase', { name: xmlChars(c.name), classname: xmlChars(c.classname), time: c.seconds.toFixed(3) });
