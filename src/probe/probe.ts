@@ -15,7 +15,7 @@ import { detectServerKind } from './server-kind.js';
 import { buildReport, type Expectations, type ProbeResult } from './report.js';
 import { loginWeaknesses } from './weaknesses.js';
 import { withPassThrough } from './pass-through.js';
-import { refineWithServerLog, type ServerLogOptions } from './server-log/probe-result.js';
+import type { ServerLogOptions } from './server-log/probe-result.js';
 
 export type { Expectations, ExitKind, ProbeResult } from './report.js';
 
@@ -127,7 +127,11 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   const { steps, warnings, trace } = run;
   const report = buildReport({ opts, attempts, success, cause, discoveredAttempt, decisive, decisiveForAuth, kind, diagnosis, libpqFailure, steps, warnings, weaknesses, trace });
   withPassThrough(report, opts.expect ?? {});
-  if (opts.serverLog) await refineWithServerLog(report, opts.serverLog, opts.expect ?? {});
+  if (opts.serverLog) {
+    // The log reader and its parsers load only for --server-log.
+    const { refineWithServerLog } = await import('./server-log/probe-result.js');
+    await refineWithServerLog(report, opts.serverLog, opts.expect ?? {});
+  }
   return report;
 }
 
