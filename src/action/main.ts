@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { annotation, appendStepSummary, mdTable } from '../ci/github.js';
+import { annotation, appendStepSummary, maskCommand, mdTable } from '../ci/github.js';
 
 /** The Action's inputs as action.yml declares them. */
 export interface ActionInputs {
@@ -130,7 +130,7 @@ export async function runAction(opts: { env: NodeJS.ProcessEnv; cli: string; out
     return 3;
   }
   // Mask the password in the job log even if it did not come from a secret.
-  if (inputs.password !== '') out(`::add-mask::${inputs.password}`);
+  if (inputs.password !== '') out(maskCommand(inputs.password));
   const passwordVar = 'PGAUTH_ACTION_PASSWORD';
   const childEnv: NodeJS.ProcessEnv = { ...env, [passwordVar]: inputs.password };
   for (const k of Object.keys(childEnv)) if (k.startsWith('INPUT_')) delete childEnv[k];

@@ -22,6 +22,13 @@ export interface AnnotationProperties {
 const escapeData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const escapeProperty = (s: string): string => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
+/**
+ * `::add-mask::VALUE`: the runner hides VALUE in the rest of the job log. The
+ * value is escaped as workflow-command data (as @actions/core's setSecret
+ * does): a raw newline would end the command and print the rest in clear.
+ */
+export const maskCommand = (value: string): string => `::add-mask::${escapeData(value)}`;
+
 /** One workflow command line (no trailing newline). */
 export function annotation(level: AnnotationLevel, message: string, props: AnnotationProperties = {}): string {
   const parts: string[] = [];

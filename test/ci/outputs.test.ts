@@ -10,7 +10,7 @@ import { parse } from 'junit2json';
 import { describe, expect, it } from 'vitest';
 import { findingCases, junitXml } from '../../src/ci/junit.js';
 import { sarifLog } from '../../src/ci/sarif.js';
-import { annotation, appendStepSummary, findingAnnotation, findingsSummary, githubActive } from '../../src/ci/github.js';
+import { annotation, appendStepSummary, findingAnnotation, findingsSummary, githubActive, maskCommand } from '../../src/ci/github.js';
 import type { CiFinding } from '../../src/ci/finding.js';
 import { sarifValidator } from '../helpers/sarif.js';
 
@@ -88,6 +88,11 @@ describe('GitHub workflow commands', () => {
     expect(findingAnnotation(findings[1]!)).toBe('::warning file=conf/pg hba%2C1.conf,title=pgauth md5::md5: 100%25 "deprecated"%0Asince 18%0AFix: scram-sha-256');
     expect(annotation('notice', 'a\r\nb')).toBe('::notice::a%0D%0Ab');
     expect(annotation('error', 'x', { title: 'a:b' })).toBe('::error title=a%3Ab::x');
+  });
+
+  it('masks a secret as one command even when it holds a line break or %', () => {
+    expect(maskCommand('pa%ss\nword\r')).toBe('::add-mask::pa%25ss%0Aword%0D');
+    expect(maskCommand('pa%ss\nword').split('\n')).toHaveLength(1);
   });
 
   it('is on only under GITHUB_ACTIONS=true and not with --no-annotations', () => {
