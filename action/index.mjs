@@ -12,7 +12,9 @@ const compiled = join(root, 'dist', 'action', 'main.js');
 if (!existsSync(compiled)) {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   // stdout carries workflow commands: keep npm's chatter on stderr.
-  execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 2, 2] });
+  // Without the inputs: the password must not reach any dependency's install script.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INPUT_')));
+  execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, env, stdio: ['ignore', 2, 2] });
 }
 const { runAction } = await import(pathToFileURL(compiled).href);
 process.exitCode = await runAction({ env: process.env, cli: join(root, 'bin', 'pgauth.js'), out: (line) => process.stdout.write(`${line}\n`) });

@@ -39,17 +39,20 @@ export function readInputs(env: NodeJS.ProcessEnv): ActionInputs {
 
 /** The probe's argv for these inputs: no secret in it. */
 export function probeArgs(inputs: ActionInputs, passwordVar: string): string[] {
-  const args = ['probe', inputs.target, '--json', '--no-annotations'];
+  const args = ['probe', '--json', '--no-annotations'];
   if (inputs.wait !== '') args.push('--wait', inputs.wait);
   if (inputs.expectAuth !== '') args.push('--expect-auth', inputs.expectAuth);
   if (inputs.expectTls) args.push('--expect-tls');
   if (inputs.password !== '') args.push('--password-env', passwordVar);
+  // After `--`: a target that starts with '-' is a target, never a flag.
+  args.push('--', inputs.target);
   return args;
 }
 
 /** The part of `probe --json` the Action reports. */
 interface ProbeDoc {
   ok: boolean;
+  target?: { hosts: Array<{ host: string; port: number }>; user: string; database: string };
   /** A CLI error document (`{ok:false, error:{kind, message}}`) has a kind; a probe document's error has the server's fields. */
   error?: { kind?: string; message: string | null };
   server?: { kind: string; version: string | null };
@@ -93,6 +96,17 @@ function summaryOf(target: string, doc: ProbeDoc, exit: number): string {
   if (exit !== 0 && doc.diagnosis && doc.diagnosis.code !== 'ok') rows.push(['diagnosis', doc.diagnosis.code], ['fix', doc.diagnosis.fix]);
   for (const e of doc.expectations ?? []) rows.push([`expect ${e.name}`, `${e.met ? 'met' : 'NOT met'}: ${e.detail}`]);
   return `### pgauth probe ${target}\n\n${mdTable(['', ''], rows)}\n\n`;
+}
+
+/**
+ * How the target is named in the log: user@host:port/database from what the
+ * probe resolved, never the input itself (a URI or conninfo may hold a password).
+ */
+export function targetLabel(doc: ProbeDoc): string {
+  const t = doc.target;
+  if (!t) return 'the target';
+  const hosts = t.hosts.map((h) => (h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`)).join(',');
+  return `${t.user}@${hosts}/${t.database}`;
 }
 
 /** The annotation for a failed probe: the diagnosis as title, cause and fix as text. */
@@ -141,9 +155,10 @@ export async function runAction(opts: { env: NodeJS.ProcessEnv; cli: string; out
   } catch {
     doc = { ok: false, error: { kind: 'internal', message: `pgauth probe printed no JSON (exit ${code})` } };
   }
-  const note = annotationOf(inputs.target, doc, code);
+  const label = targetLabel(doc);
+  const note = annotationOf(label, doc, code);
   if (note) out(note);
-  appendStepSummary(env, summaryOf(inputs.target, doc, code));
+  appendStepSummary(env, summaryOf(label, doc, code));
   writeOutputs(env, outputsOf(doc, code));
   return code;
 }

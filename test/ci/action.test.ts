@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runAction } from '../../src/action/main.js';
+import { probeArgs, runAction } from '../../src/action/main.js';
 import { describeWith, pgMissing } from '../helpers/env.js';
 import type { Cluster } from '../helpers/pg.js';
 import { PGAUTH_BIN, run } from '../helpers/proc.js';
@@ -47,6 +47,8 @@ describeWith(pgMissing(), 'the GitHub Action against a real PostgreSQL', () => {
     return { env, summary, output };
   };
   const target = () => `host=127.0.0.1 port=${pg.port} user=alice dbname=postgres sslmode=disable`;
+  /** How the Action names the target: what the probe resolved, never the input text. */
+  const label = () => `alice@127.0.0.1:${pg.port}/postgres`;
 
   it('success: exit 0, outputs ok=true and method=scram-sha-256, the password masked, the summary written', async () => {
     const { env, summary, output } = runnerEnv({ target: target(), wait: '10s', 'expect-auth': 'scram-sha-256', password: PW });
@@ -56,7 +58,7 @@ describeWith(pgMissing(), 'the GitHub Action against a real PostgreSQL', () => {
     expect(outputsOf(output)).toMatchObject({ ok: 'true', 'exit-code': '0', method: 'scram-sha-256', tls: 'false', diagnosis: 'ok' });
     expect(lines).toEqual([`::add-mask::${PW}`]);
     const md = readFileSync(summary, 'utf8');
-    expect(md).toContain(`### pgauth probe ${target()}`);
+    expect(md).toContain(`### pgauth probe ${label()}`);
     expect(md).toContain('| method | scram-sha-256 |');
     expect(md).not.toContain(PW);
   }, 60_000);
@@ -68,10 +70,25 @@ describeWith(pgMissing(), 'the GitHub Action against a real PostgreSQL', () => {
     expect(code).toBe(4);
     const errors = lines.filter((l) => l.startsWith('::error '));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toBe(`::error title=pgauth probe ${target().replace(/:/g, '%3A')}%3A expectation not met::expected auth md5: the server asked for scram-sha-256`);
+    expect(errors[0]).toBe(`::error title=pgauth probe ${label().replace(/:/g, '%3A')}%3A expectation not met::expected auth md5: the server asked for scram-sha-256`);
     expect(outputsOf(output)).toMatchObject({ ok: 'false', 'exit-code': '4', method: 'scram-sha-256' });
     expect(readFileSync(summary, 'utf8')).toContain('| expect auth md5 | NOT met: the server asked for scram-sha-256 |');
   }, 60_000);
+
+  it('a password in the target URI reaches neither the annotation nor the summary', async () => {
+    const secretUri = `postgresql://alice:${encodeURIComponent(PW)}@127.0.0.1:${pg.port}/postgres?sslmode=disable`;
+    const { env, summary } = runnerEnv({ target: secretUri, 'expect-auth': 'md5' });
+    const lines: string[] = [];
+    expect(await runAction({ env, cli: PGAUTH_BIN, out: (l) => lines.push(l) })).toBe(4);
+    expect(lines.filter((l) => l.startsWith('::error '))[0]).toContain(`title=pgauth probe ${label().replace(/:/g, '%3A')}%3A`);
+    expect(lines.join('\n')).not.toContain(PW);
+    expect(readFileSync(summary, 'utf8')).not.toContain(PW);
+    expect(readFileSync(summary, 'utf8')).toContain(`### pgauth probe ${label()}`);
+  }, 60_000);
+
+  it('a target that starts with a dash is a target, not a flag', () => {
+    expect(probeArgs({ target: '--targets=/etc/passwd', wait: '', expectAuth: '', expectTls: false, password: '' }, 'V').slice(-2)).toEqual(['--', '--targets=/etc/passwd']);
+  });
 
   it('action/index.mjs as its own process with the runner environment: exit 0 and the outputs', async () => {
     const { env, output } = runnerEnv({ target: target(), 'expect-auth': 'scram-sha-256', password: PW });
