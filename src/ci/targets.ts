@@ -29,14 +29,28 @@ export const MAX_TARGETS = 10_000;
 export const MAX_TARGET_LENGTH = 8192;
 
 /**
- * One target per line; blank lines and `#` comments (whole-line, or after
- * whitespace: a `#` inside a conninfo value such as a password stays) skipped.
+ * A line without its `#` comment: a `#` that starts the line or follows
+ * whitespace, outside a single-quoted conninfo value (`password='a #b'` and
+ * `pass#word` keep theirs; a backslash escapes the next character in quotes,
+ * as libpq reads them).
  */
+function withoutComment(line: string): string {
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted && c === '\\') i++;
+    else if (c === "'") quoted = !quoted;
+    else if (!quoted && c === '#' && (i === 0 || /\s/.test(line[i - 1]!))) return line.slice(0, i);
+  }
+  return line;
+}
+
+/** One target per line; blank lines and `#` comments skipped. */
 export function parseTargetsFile(text: string, file: string): TargetLine[] {
   const out: TargetLine[] = [];
   const lines = text.split(/\r?\n/);
   for (const [i, raw] of lines.entries()) {
-    const t = raw.replace(/(^|\s)#.*$/, '').trim();
+    const t = withoutComment(raw).trim();
     if (t === '') continue;
     if (t.length > MAX_TARGET_LENGTH) throw new TargetsFileError(file, i + 1, `target longer than ${MAX_TARGET_LENGTH} characters`);
     if (out.length === MAX_TARGETS) throw new TargetsFileError(file, i + 1, `more than ${MAX_TARGETS} targets`);

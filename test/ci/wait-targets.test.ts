@@ -83,6 +83,14 @@ describe('--targets', () => {
     ]);
   });
 
+  it("keeps a '#' inside a quoted conninfo value, after whitespace or not", () => {
+    const text = "host=a application_name='ci #1' # the CI one\nhost=b password='x \\' #y' # quoted quote\n";
+    expect(parseTargetsFile(text, 't.txt')).toEqual([
+      { target: "host=a application_name='ci #1'", line: 1 },
+      { target: "host=b password='x \\' #y'", line: 2 },
+    ]);
+  });
+
   it('refuses an empty file and an oversized line, naming file and line', () => {
     expect(() => parseTargetsFile('# nothing\n', 't.txt')).toThrow(TargetsFileError);
     expect(() => parseTargetsFile(`a\n${'x'.repeat(9000)}\n`, 't.txt')).toThrow('t.txt:2: target longer than 8192 characters');
