@@ -13,7 +13,7 @@ import type { ParseOptions } from './parse.js';
 import { formatIpAddress, parseIpAddress } from './address.js';
 
 export { HbaFileError, hbaFileRules, parseHbaFile, type HbaFile, type HbaFileLine, type HbaFileRulesRow } from './file.js';
-export { explainHba, decisionOf, membershipClosure, usesMemberships, type MatchOptions, type MismatchReason, type RuleVerdict, type InterfaceAddress } from './match.js';
+export { explainHba, decisionOf, matchesIfMember, membershipClosure, usesMemberships, type MatchOptions, type MismatchReason, type RuleVerdict, type InterfaceAddress } from './match.js';
 export { hostsFileResolver, staticResolver, prepareSystemResolver, type HostResolver } from './resolver.js';
 export { type HbaRule, type AddressSpec, type ConnectionType, type HbaBuild, type ParseOptions, HBA_METHODS, CONNECTION_TYPES, DEFAULT_HBA_VERSION } from './parse.js';
 export type { AuthFileSource } from './tokenize.js';

@@ -87,6 +87,16 @@ export function explainHba(
   return out;
 }
 
+/**
+ * Whether `rule` would match if the user were a member of every role it names
+ * (`+group`, `samerole`): with memberships unknown, the lines whose only
+ * obstacle could be a membership.
+ */
+export function matchesIfMember(rule: HbaRule, facts: ConnectionFacts, opts: MatchOptions = {}): boolean {
+  const client: ClientState = { ip: facts.remoteAddress ? parseIpAddress(facts.remoteAddress) : undefined };
+  return mismatch(rule, facts, client, () => true, opts) === undefined;
+}
+
 function mismatch(
   rule: HbaRule,
   facts: ConnectionFacts,

@@ -30,6 +30,14 @@ describe('hba check with +group and samerole lines', () => {
     expect(JSON.parse(json.stdout).membershipsUnknown.map((u: { lineNumber: number }) => u.lineNumber)).toEqual([2, 3]);
   });
 
+  it('a +group line that the database (or address) rules out anyway is not called unknown', async () => {
+    const other = join(tmp.path, 'pg_hba.other.conf');
+    writeFileSync(other, ['host otherdb +admins 10.0.0.0/8 md5', 'host app +admins 10.0.0.0/8 scram-sha-256', 'host all all 0.0.0.0/0 reject', ''].join('\n'));
+    const r = await pgauth(['hba', 'check', other, '--user', 'carol', '--db', 'app', '--addr', '10.1.1.1', '--json'], { cwd: tmp.path, env });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).membershipsUnknown.map((u: { lineNumber: number }) => u.lineNumber)).toEqual([2]);
+  });
+
   it('with --roles FILE: the membership decides, and nothing is unknown', async () => {
     const roles = join(tmp.path, 'userlist.txt.roles');
     writeFileSync(roles, '"alice" "pw" member-of=admins\n', { mode: 0o600 });

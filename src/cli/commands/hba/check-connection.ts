@@ -127,6 +127,8 @@ export async function hbaCheck(o: HbaCheckOptions): Promise<HbaCheckResult> {
       ? []
       : verdicts
           .filter((v) => !v.matched && (v.reason === 'user' || v.reason === 'database') && hba.usesMemberships(v.rule))
+          // Only where a membership is all that stands in the way (not a database or user that differs anyway).
+          .filter((v) => hba.matchesIfMember(v.rule, facts, { ...(resolver ? { resolver } : {}) }))
           .map((v) => ({ file: v.rule.file, lineNumber: v.rule.lineNumber, text: v.rule.rawLine.trim() }));
   return {
     file: o.file,
