@@ -4,7 +4,7 @@
  * Needs a superuser: pg_authid is not readable by others.
  */
 import type { RoleRecord } from '../roles/index.js';
-import { ConninfoError, resolveConnParams } from './conninfo.js';
+import { ConninfoError, redactUri, resolveConnParams } from './conninfo.js';
 import { runProbe, type ProbeOptions } from './probe.js';
 
 /**
@@ -68,15 +68,12 @@ export class LiveImportError extends Error {
   }
 }
 
-/** The URI carries a password (which then sits on argv). */
+/** The URI carries a password, as user:password@ or ?password= (which then sits on argv). */
 export function uriHasPassword(uri: string): boolean {
-  return /^postgres(?:ql)?:\/\/[^:/@]*:[^@/]*@/i.test(uri);
+  return redactUri(uri) !== uri;
 }
 
-/** A URI for messages and reports, without its password. */
-export function redactUri(uri: string): string {
-  return uri.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
-}
+export { redactUri };
 
 export interface LiveOptions {
   password?: string;
