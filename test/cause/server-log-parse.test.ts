@@ -96,6 +96,16 @@ describe('refine', () => {
     expect(refineFromLogText(PG15, { probe: probe('alice', { clientPort: 38438 }) })).toMatchObject({ code: 'password-mismatch', detail: null, hbaLine: { line: 2 } });
   });
 
+  test("a client port that led to another user's connection: none of its lines are shown, the user's own are found", () => {
+    // Port 38438 was alice's; the probe that used it next is bob's, whose own failure is later in the window.
+    const log = `${PG15}\n2026-12-02 08:20:04.650 UTC [31500] bob@postgres FATAL:  password authentication failed for user "bob"\n2026-12-02 08:20:04.650 UTC [31500] bob@postgres DETAIL:  User "bob" has an expired password.`;
+    const r = refineFromLogText(log, { probe: probe('bob', { clientPort: 38438 }) });
+    expect(r).toMatchObject({ code: 'password-expired', matchedBy: 'user-time' });
+    expect(r.evidence.join('\n')).not.toContain('alice');
+    const none = refineFromLogText(PG15, { probe: probe('bob', { clientPort: 38438 }) });
+    expect(none.evidence).toEqual([]);
+  });
+
   test('no log_connections, no %r: says what is missing, narrows by user and time; two candidates are ambiguous', () => {
     const noConn = PG15.split('\n').filter((l) => !l.includes('connection received')).join('\n');
     const r = refineFromLogText(noConn, { probe: probe('nobody', { clientPort: 38448 }) });

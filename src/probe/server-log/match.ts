@@ -91,9 +91,16 @@ export function matchConnection(records: readonly LogRecord[], cap: LogCapabilit
   const timeMissing = !cap.time ? ['log_line_prefix with %m (time)'] : unreadableZone ? ["log_timezone = 'UTC' (or a numeric offset): other zone names cannot be read"] : [];
   const missing = [...(matchedBy === 'none' ? missingForPort(cap, sawConnectionReceived) : []), ...timeMissing];
   const fatals = window.filter((r) => r.severity === 'FATAL');
-  let candidates: LogRecord[];
-  if (pid !== null) candidates = fatals.filter((r) => r.pid === pid);
-  else {
+  // Only this user's failures: a PID or client port can be another connection's (ports are reused; a
+  // record without a readable time is in every window), and its lines must never be shown.
+  const ours = (r: LogRecord): boolean => {
+    const user = userOf(r);
+    return (user === null || user === probe.user) && (r.database === null || r.database === probe.database);
+  };
+  let candidates: LogRecord[] = pid !== null ? fatals.filter((r) => r.pid === pid && ours(r)) : [];
+  if (candidates.length === 0) {
+    pid = null;
+    matchedBy = 'none';
     candidates = fatals.filter((r) => userOf(r) === probe.user && (r.database === null || r.database === probe.database));
     if (candidates.length > 0) matchedBy = 'user-time';
   }
