@@ -82,7 +82,10 @@ export function diagnosePassThrough(f: PassThroughFacts): PassThroughDiagnosis |
       poolerError: msg,
     };
   }
-  if (login) return mismatch(f, 'certain', `PgBouncer accepted your password but the server refused PgBouncer ("${login[1]}").`);
+  // Only a refused password is a verifier mismatch: NOLOGIN, a missing database or a full server are not.
+  if (login && /password authentication failed|SASL authentication failed/.test(login[1]!)) {
+    return mismatch(f, 'certain', `PgBouncer accepted your password but the server refused PgBouncer ("${login[1]}").`);
+  }
   if (msg !== null && PASSWORD_AUTH_FAILED.test(msg) && f.serverSignatureVerified) {
     return mismatch(f, 'certain', 'The pooler verified your password (its SCRAM server signature checked out), then the server behind it refused the login.');
   }
@@ -98,8 +101,8 @@ export function diagnosePassThrough(f: PassThroughFacts): PassThroughDiagnosis |
   const heldAfterPooler = f.ended !== null && f.serverSignatureVerified && (f.serverKind === 'pgbouncer' || !f.authOk);
   if (msg === null && heldAfterPooler) {
     const what = f.authOk
-      ? 'PgBouncer accepted the login from its cache of server parameters, then held or dropped the session while its own server login failed.'
-      : 'The password was verified, then no AuthenticationOk came: a pooler waiting for its own server login.';
+      ? 'PgBouncer accepted the login from its cache of server parameters, then held or dropped the session: its own server login failed, or the server behind it is down or busy.'
+      : 'The password was verified, then no AuthenticationOk came: a pooler waiting for its own server login (failing, or the server down or busy).';
     return mismatch(f, 'likely', what);
   }
   return null;

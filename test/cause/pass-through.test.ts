@@ -131,6 +131,8 @@ describe('diagnosePassThrough (pure)', () => {
   test.each<[string, Partial<PassThroughFacts>, string | null]>([
     ['server login failed: wrong password type', { errorMessage: 'server login failed: wrong password type' }, 'pass-through-wrong-secret-type'],
     ['server login failed: other', { errorMessage: 'server login failed: FATAL password authentication failed' }, 'pass-through-mismatch'],
+    ['server login failed for NOLOGIN is not a verifier mismatch', { errorMessage: 'server login failed: FATAL role "alice" is not permitted to log in' }, null],
+    ['server login failed for a missing database is not a verifier mismatch', { errorMessage: 'server login failed: FATAL database "x" does not exist' }, null],
     ['SASL authentication failed at PgBouncer', { errorMessage: 'SASL authentication failed' }, 'pooler-auth-failed'],
     ['a password failure before any verified signature is not pass-through', { errorMessage: 'password authentication failed for user "alice"' }, null],
     ['a plain PostgreSQL closing after login is not pass-through', { serverKind: 'postgresql', authOk: true, serverSignatureVerified: true, ended: 'closed' }, null],
