@@ -4,6 +4,8 @@
  * the connections were made: a Map (insertion-ordered) is the queue, its
  * first entry the next to expire, and one unref'd timer is armed for it.
  * A connection that finishes authentication leaves the queue (O(1)).
+ * Deadlines are on the monotonic clock: a wall-clock step (NTP) neither
+ * closes every connection at once nor lifts the timeout.
  */
 
 export class AuthDeadlines {
@@ -15,7 +17,7 @@ export class AuthDeadlines {
 
   /** `expire` runs once `timeoutMs` from now, unless `cancel(key)` comes first. */
   start(key: object, expire: () => void): void {
-    const at = Date.now() + this.timeoutMs;
+    const at = performance.now() + this.timeoutMs;
     this.queue.set(key, { at, expire });
     if (!this.timer && !this.firing) this.arm(at);
   }
@@ -31,14 +33,14 @@ export class AuthDeadlines {
   }
 
   private arm(at: number): void {
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now()));
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - performance.now()));
     this.timer.unref();
   }
 
   private fire(): void {
     this.timer = undefined;
     this.firing = true;
-    const now = Date.now();
+    const now = performance.now();
     try {
       for (const [key, entry] of this.queue) {
         if (entry.at > now) break;

@@ -143,7 +143,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const ctx = serverContext(config, files, tls, oauth);
   const listener = await listenAs(config, ctx, tls);
   const reload = serialized(() => files.reload(ctx));
-  const watched = [config.rolesPath, hbaPath].filter((f): f is string => !!f).map((f) => resolve(f));
+  const watched = [config.rolesPath, hbaPath, config.identPath].filter((f): f is string => !!f).map((f) => resolve(f));
   const watchers = config.watchFiles ? watchFiles(watched, reload, (e) => config.onEvent(e)) : [];
   return {
     host: listener.host,

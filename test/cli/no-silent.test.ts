@@ -70,6 +70,14 @@ describe('no silent acceptance', () => {
     }
   });
 
+  it('hba check refuses password flags without --roles postgresql:// (they would be ignored)', async () => {
+    const hba = join(dir, 'pg_hba.conf');
+    writeFileSync(hba, 'host all all 0.0.0.0/0 scram-sha-256\n');
+    const r = await pgauth(['hba', 'check', hba, '--user', 'a', '--addr', '10.0.0.1', '--password-env', 'PW'], { env: { ...process.env, PW: 'x' } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe('pgauth: --password-stdin and --password-env go with --roles postgresql://... (reading memberships from a live server)\n');
+  });
+
   it('says "Is a directory" the same way in every command given a directory as a file', async () => {
     const d = join(dir, 'adir');
     const cases = [

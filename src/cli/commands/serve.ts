@@ -50,7 +50,7 @@ export const serve: CommandDefinition = {
       .option('--oauth-audience <AUD>', 'oauth: require this "aud" in tokens')
       .option('--oauth-claim <CLAIM>', 'oauth: the token claim that names the identity', 'sub')
       .option('--scenario <NAME>', `misbehave on purpose to test a client (repeatable where they combine): ${SCENARIO_NAMES.join(', ')}`, (v: string, prev: string[] = []) => [...prev, v])
-      .option('--no-watch', 'do not reload the role and hba files when they change (SIGHUP still does)')
+      .option('--no-watch', 'do not reload the role, hba and ident files when they change (SIGHUP still does)')
       .action(lazyAction(() => import('./serve.action.js'))),
   menu: {
     name: 'Serve: run a test server (Ctrl-C stops it)',

@@ -108,6 +108,11 @@ function liveMemberships(uri: string, flags: CheckFlags, g: GlobalOptions): Prom
 
 export async function run(file: string, flags: CheckFlags, cmd: Command): Promise<void> {
   const g = globalOptions(cmd);
+  const live = typeof flags.roles === 'string' && isServerUri(flags.roles);
+  // The password flags serve only a live server's login: silently ignored they would mislead.
+  if (!live && (flags.passwordStdin || flags.passwordEnv !== undefined)) {
+    throw usageError('--password-stdin and --password-env go with --roles postgresql://... (reading memberships from a live server)');
+  }
   const { user, addr, local } = await whoAndHow(flags, cmd);
   const result = await hbaCheck({
     file,

@@ -20,5 +20,5 @@ export const importRoles: CommandDefinition = {
     jsonOption(cmd);
     return cmd.action(lazyAction(() => import('./import.action.js')));
   },
-  menu: { name: 'Import roles (userlist, SQL dump or JSON)', order: 9, args: async () => ['import', await ask('File to import:')] },
+  menu: { name: 'Import roles (userlist, SQL dump or postgresql:// server)', order: 9, args: async () => ['import', await ask('File to import:')] },
 };
