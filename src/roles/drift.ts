@@ -48,11 +48,15 @@ export function verifierDifference(file: string, server: string): VerifierDiffer
 
 const storedKind = (secret: string): StoredKind => (secret === '' ? 'none' : parseSecret(secret).kind);
 
-/** No valid-until and 'infinity' both mean "never expires" (PostgreSQL: NULL or infinity). */
+/**
+ * No valid-until and 'infinity' both mean "never expires" (PostgreSQL: NULL or
+ * infinity). Whole seconds: the live read gives rolvaliduntil to the second,
+ * the file may hold milliseconds.
+ */
 function expiryInstant(v: string | undefined): number | null {
   if (v === undefined || v === 'infinity') return null;
   const t = Date.parse(v);
-  return Number.isNaN(t) ? Number.NaN : t;
+  return Number.isNaN(t) ? Number.NaN : Math.floor(t / 1000);
 }
 
 function sameExpiry(a: string | undefined, b: string | undefined): boolean {

@@ -27,6 +27,7 @@ describe('compareRoles', () => {
     ['no expiry equals infinity', {}, { validUntil: 'infinity' }, []],
     ['expiry in the past on the server', {}, { validUntil: '2001-01-01T00:00:00Z' }, [{ kind: 'valid-until', file: null, server: '2001-01-01T00:00:00Z' }]],
     ['the same instant written two ways', { validUntil: '2030-01-01T00:00:00Z' }, { validUntil: '2030-01-01T00:00:00.000Z' }, []],
+    ['milliseconds in the file, seconds from the server', { validUntil: '2030-01-01T00:00:00.500Z' }, { validUntil: '2030-01-01T00:00:00Z' }, []],
     ['NOLOGIN on the server only', {}, { nologin: true }, [{ kind: 'login', file: true, server: false }]],
     ['connection limit', { connLimit: 5 }, {}, [{ kind: 'connection-limit', file: 5, server: -1 }]],
     ['membership dropped from the file', { memberOf: ['a'] }, { memberOf: ['a', 'b'] }, [{ kind: 'membership', onlyInFile: [], onlyOnServer: ['b'] }]],
