@@ -96,6 +96,13 @@ describe('refine', () => {
     expect(refineFromLogText(PG15, { probe: probe('alice', { clientPort: 38438 }) })).toMatchObject({ code: 'password-mismatch', detail: null, hbaLine: { line: 2 } });
   });
 
+  test('a 28P01 without any DETAIL names log_error_verbosity', () => {
+    const terse = PG15.split('\n').filter((l) => !l.includes('DETAIL') && !l.startsWith('\t')).join('\n');
+    const r = refineFromLogText(terse, { probe: probe('nobody', { clientPort: 38448 }) });
+    expect(r).toMatchObject({ code: 'undetermined', matchedBy: 'client-port' });
+    expect(r.missingSettings).toEqual(['log_error_verbosity = default (terse leaves out the DETAIL lines)']);
+  });
+
   test("a client port that led to another user's connection: none of its lines are shown, the user's own are found", () => {
     // Port 38438 was alice's; the probe that used it next is bob's, whose own failure is later in the window.
     const log = `${PG15}\n2026-12-02 08:20:04.650 UTC [31500] bob@postgres FATAL:  password authentication failed for user "bob"\n2026-12-02 08:20:04.650 UTC [31500] bob@postgres DETAIL:  User "bob" has an expired password.`;

@@ -152,8 +152,11 @@ export function refineFromLogText(text: string, opts: RefineOptions): ServerLogR
     const reason = `${failures.length} failed logins of user "${opts.probe.user}" in the time window: the log cannot tell which was this probe's`;
     return { ...base, code: agreed, detail: agreed === 'undetermined' ? null : first.detail, hbaLine: null, reason, evidence: [] };
   }
+  // A 28P01 with no DETAIL at all (not even the matched hba line): log_error_verbosity = terse hides them.
+  const terse = first.code === null && failures.every((f) => f.detail === null);
   return {
     ...base,
+    ...(terse ? { missingSettings: [...base.missingSettings, 'log_error_verbosity = default (terse leaves out the DETAIL lines)'] } : {}),
     code: first.code ?? 'undetermined',
     detail: first.detail,
     hbaLine: first.hbaLine,
