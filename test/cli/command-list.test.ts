@@ -28,7 +28,7 @@ it('builds the menu from the same definitions, in menu order', async () => {
     ['remove-role', 'Remove a role'],
     ['check-roles', 'Check the role file for PgBouncer traps'],
     ['export', 'Export the roles'],
-    ['import', 'Import roles (userlist, SQL dump or JSON)'],
+    ['import', 'Import roles (userlist, SQL dump or postgresql:// server)'],
     ['verifier', 'Make a SCRAM verifier or md5 hash'],
     ['serve', 'Serve: run a test server (Ctrl-C stops it)'],
     ['probe', 'Probe: log in to a server and explain'],
