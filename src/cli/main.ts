@@ -5,9 +5,8 @@
 import { CliError, PromptInterrupted, type CliErrorKind } from './errors.js';
 
 /**
- * NO_COLOR (any non-empty value) and --no-color switch colour off. Done by
- * setting FORCE_COLOR=0 before chalk is first loaded, so start-up does not
- * pay for loading chalk when nothing is rendered.
+ * NO_COLOR (any non-empty value) and --no-color switch colour off, by
+ * setting FORCE_COLOR=0, which render.ts reads (and Node's own styling).
  */
 export function configureColor(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
   if (argv.includes('--no-color') || (env.NO_COLOR ?? '') !== '') env.FORCE_COLOR = '0';
