@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-import module from 'node:module';
+'use strict';
+// The installed `pgauth`: runs the bundle (scripts/bundle.mjs). CommonJS, so
+// Node starts it without its ES module loader.
+const mod = require('node:module');
 
-// Node >= 22.1 keeps the compiled code of our modules on disk between runs;
-// older Node (20) has no compile cache and this is a no-op. It must run
-// before the CLI's modules load, hence the dynamic import below.
-module.enableCompileCache?.();
+// Node >= 22.1 keeps the compiled code on disk between runs; Node 20 has no
+// compile cache and this is a no-op. It must run before the bundle loads.
+mod.enableCompileCache?.();
+// --debug prints stack traces: map them to src/*.ts (only files loaded after this are mapped).
+if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
 
-const { main } = await import('../dist/cli/main.js');
-main(process.argv);
+require('../dist/bundle/pgauth.cjs');

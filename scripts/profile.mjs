@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin', 'pgauth.js');
+const BIN = join(ROOT, 'bin', 'pgauth.cjs');
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
 const PASSWORD = 'profile-password';
 const tmp = mkdtempSync(join(tmpdir(), 'pgauth-profile-'));

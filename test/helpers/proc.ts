@@ -39,7 +39,7 @@ export function run(
   });
 }
 
-export const PGAUTH_BIN = fileURLToPath(new URL('../../bin/pgauth.js', import.meta.url));
+export const PGAUTH_BIN = fileURLToPath(new URL('../../bin/pgauth.cjs', import.meta.url));
 
 /** Runs the built CLI (`npm test` builds first) with a clean colour setting. */
 export function pgauth(

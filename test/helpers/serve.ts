@@ -49,6 +49,8 @@ export interface ServeOptions {
   cwd?: string;
   /** false: --no-watch, serve reloads on SIGHUP only, so the test decides when (default: serve watches its files). */
   watch?: boolean;
+  /** The pgauth to run (default: this checkout's bin/pgauth.cjs). */
+  bin?: string;
 }
 
 const TEXT_LISTENING = /^pgauth serve: listening on \[?([^\]\s]+?)\]?:(\d+) /;
@@ -65,7 +67,7 @@ export function listeningAddress(line: ServeEvent): { host: string; port: number
  * args wins); resolves once serve listens and has printed its start lines.
  */
 export async function startServe(args: readonly string[], opts: ServeOptions = {}): Promise<Served> {
-  const child = spawn(process.execPath, [PGAUTH_BIN, 'serve', '--port', '0', '--log-format', 'json', ...(opts.watch === false ? ['--no-watch'] : []), ...args], {
+  const child = spawn(process.execPath, [opts.bin ?? PGAUTH_BIN, 'serve', '--port', '0', '--log-format', 'json', ...(opts.watch === false ? ['--no-watch'] : []), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
