@@ -79,6 +79,11 @@ interface QueryAnswer {
 
 async function simpleQuery(s: AttemptSession, sql: string): Promise<QueryAnswer> {
   s.send({ type: 'Query', sql });
+  return queryAnswer(s);
+}
+
+/** Reads one Query's answer, up to its ReadyForQuery. */
+async function queryAnswer(s: AttemptSession): Promise<QueryAnswer> {
   let value: string | null = null;
   let error: ServerError | null = null;
   const rows: Array<Array<string | null>> = [];
@@ -101,16 +106,21 @@ async function simpleQuery(s: AttemptSession, sql: string): Promise<QueryAnswer>
   return { value, error, rows };
 }
 
-/** `SELECT current_user`, `SELECT version()`, then the caller's queries. */
+/**
+ * `SELECT current_user` and `SELECT version()` (sent together: one round
+ * trip, each still its own Query and answer), then the caller's queries.
+ */
 export async function postLoginQueries(s: AttemptSession): Promise<void> {
   const { result } = s;
-  const who = await simpleQuery(s, 'SELECT current_user');
+  s.send({ type: 'Query', sql: 'SELECT current_user' });
+  s.send({ type: 'Query', sql: 'SELECT version()' });
+  const who = await queryAnswer(s);
   if (who.error) s.step('query', `SELECT current_user: ${who.error.code} ${who.error.message}`, false);
   else {
     result.currentUser = who.value;
     s.step('query', `SELECT current_user = ${who.value}`);
   }
-  result.versionText = (await simpleQuery(s, 'SELECT version()')).value;
+  result.versionText = (await queryAnswer(s)).value;
   for (const sql of s.o.queries ?? []) {
     const q = await simpleQuery(s, sql);
     result.queryResults.push({ sql, rows: q.rows, error: q.error });

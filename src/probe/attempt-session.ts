@@ -38,14 +38,15 @@ export class AttemptSession {
   }
 
   send(msg: FrontendMessage, kind?: 'password' | 'md5' | 'sasl-final' | 'oauth'): void {
-    this.trace('C->S', msg.type, describeFrontend(msg, kind));
+    // Described only when traced: a run over many targets does not pay for the text.
+    if (this.o.trace) this.trace('C->S', msg.type, describeFrontend(msg, kind));
     this.conn!.write(serializeFrontend(msg));
   }
 
   async read(): Promise<BackendMessage> {
     try {
       const { message } = await this.conn!.readMessage();
-      this.trace('S->C', message.type, describeBackend(message));
+      if (this.o.trace) this.trace('S->C', message.type, describeBackend(message));
       this.firstMessage = false;
       return message;
     } catch (err) {

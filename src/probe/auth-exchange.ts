@@ -6,7 +6,7 @@
  * signature. Returns when AuthenticationOk arrives (or discovery stops).
  */
 import type { BackendMessage } from '../protocol/index.js';
-import { createScramClient, ScramError, type ChannelBinding, type ScramClient } from '../scram/index.js';
+import { createScramClient, memoizedSaltedPassword, ScramError, type ChannelBinding, type ScramClient } from '../scram/index.js';
 import { buildMd5Secret, md5SaltedResponse } from '../secrets/index.js';
 import { AttemptFailed, clientFailure, type PasswordAnswer } from './attempt.js';
 import type { AttemptSession } from './attempt-session.js';
@@ -20,6 +20,13 @@ import { methodOfRequest, requireAuthRefusal, type AuthMethodName, type AuthRequ
 import { chooseSaslMechanism, offeredMethod, type Gs2Flag, type SaslMechanism } from './policy/sasl-mechanism.js';
 import type { ProtocolNegotiation } from './protocol-version.js';
 import { checkStartupPhase } from './startup-step.js';
+
+/**
+ * One derivation of SaltedPassword per password, salt and iteration count
+ * for the whole process: a run over many targets of one server pays PBKDF2
+ * once (the exchanges themselves still differ: nonces, proofs).
+ */
+const derive = memoizedSaltedPassword();
 
 type Msg<T extends BackendMessage['type']> = Extract<BackendMessage, { type: T }>;
 /** `done` leaves the exchange: logged in, or discovery has what it came for. */
@@ -219,7 +226,7 @@ async function sendClientFirst(st: AuthState, chosen: ScramMechanism, gs2: Gs2Fl
   const { s } = st;
   const pw = await needPassword(st, 'a SCRAM-SHA-256 password');
   const { mechanism, binding } = bindingFor(st, chosen, gs2);
-  st.sasl = createScramClient({ password: pw, channelBinding: binding, maxIterations: s.o.maxIterations, ...(s.o.nonce ? { nonce: s.o.nonce } : {}) });
+  st.sasl = createScramClient({ password: pw, channelBinding: binding, maxIterations: s.o.maxIterations, derive, ...(s.o.nonce ? { nonce: s.o.nonce } : {}) });
   s.result.auth.mechanism = mechanism;
   s.result.auth.gs2Flag = binding.mode === 'tls-server-end-point' ? 'p' : binding.mode === 'client-supports' ? 'y' : 'n';
   s.send({ type: 'SASLInitialResponse', mechanism, data: Buffer.from(st.sasl.clientFirstMessage(), 'utf8') });

@@ -223,8 +223,23 @@ export class WireConnection {
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
+  private corked = false;
+
+  /**
+   * Messages written in the same tick leave in one segment (one writev):
+   * the socket is corked at the first and uncorked on the next tick.
+   */
   write(buf: Buffer): void {
-    if (!this.socket.destroyed) this.socket.write(buf);
+    if (this.socket.destroyed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(buf);
   }
 
   /** Reads the single-byte answer to SSLRequest ('S' or 'N', or anything else from a non-PostgreSQL peer). */

@@ -67,6 +67,8 @@ export function createScramClient(opts: {
   maxIterations?: number;
   /** The n= value; '' as libpq sends (PostgreSQL ignores it). Escaped as a saslname. */
   username?: string;
+  /** How SaltedPassword is derived (default: PBKDF2 each time; see memoizedSaltedPassword). */
+  derive?: (password: string, salt: Buffer, iterations: number) => Buffer;
 }): ScramClient {
   return new Client(opts);
 }
@@ -162,7 +164,7 @@ class Client implements ScramClient {
     if (r.trailingComma) r.any();
     this.iterations = iterations;
 
-    const salted = saltedPassword(this.opts.password, salt, iterations);
+    const salted = (this.opts.derive ?? saltedPassword)(this.opts.password, salt, iterations);
     const clientKey = clientKeyOf(salted);
     const storedKey = storedKeyOf(clientKey);
     const serverKey = serverKeyOf(salted);

@@ -12,6 +12,7 @@ export { ScramError, type ScramErrorCode, type ScramStep } from './errors.js';
 export { preparePassword } from './saslprep.js';
 export {
   saltedPassword,
+  memoizedSaltedPassword,
   clientKeyOf,
   serverKeyOf,
   storedKeyOf,

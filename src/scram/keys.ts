@@ -36,6 +36,31 @@ export function saltedPasswordFromBytes(prepared: Buffer, salt: Buffer, iteratio
 }
 
 /**
+ * A saltedPassword that derives each (password, salt, iterations) once and
+ * remembers the last `limit` results: one run of the probe over many targets
+ * that share a server (or a PgBouncer's role file) pays for PBKDF2 once,
+ * not once per target. The key is a SHA-256 over the three, so the map holds
+ * no password text; a result is as secret as the password and lives only as
+ * long as the process.
+ */
+export function memoizedSaltedPassword(
+  limit = 16,
+  derive: (password: string, salt: Buffer, iterations: number) => Buffer = saltedPassword,
+): (password: string, salt: Buffer, iterations: number) => Buffer {
+  const known = new Map<string, Buffer>();
+  return (password, salt, iterations) => {
+    const key = createHash('sha256').update(password).update('\0').update(salt).update(`\0${iterations}`).digest('base64');
+    let salted = known.get(key);
+    if (!salted) {
+      salted = derive(password, salt, iterations);
+      if (known.size >= limit) known.delete(known.keys().next().value!);
+      known.set(key, salted);
+    }
+    return salted;
+  };
+}
+
+/**
  * saltedPassword off the main thread (libuv's pool), for callers that want
  * the event loop free meanwhile, e.g. to show progress for a high count.
  */
