@@ -54,7 +54,10 @@ function malformed(step: Step, detail: string): never {
   throw new ScramError(step, 'malformed SCRAM message', { sqlstate: PROTOCOL_VIOLATION, detail });
 }
 
-function failures(step: Step): AttrFailures {
+/** The attribute reader's failures per step, made once. */
+const FAILURES: Record<Step, AttrFailures> = { 'client-first': failuresOf('client-first'), 'client-final': failuresOf('client-final') };
+
+function failuresOf(step: Step): AttrFailures {
   return {
     expected: (attr, found) => malformed(step, `Expected attribute "${attr}" but found "${found}".`),
     equalsExpected: (attr) => malformed(step, `Expected character "=" for attribute "${attr}".`),
@@ -99,7 +102,7 @@ class Server implements ScramServer {
     const step = 'client-first';
     if (this.state !== 'initial') throw new ScramError(step, 'client-first-message received out of order', { sqlstate: PROTOCOL_VIOLATION });
     checkMessageShape(step, clientFirst);
-    const r = new AttrReader(clientFirst, failures(step));
+    const r = new AttrReader(clientFirst, FAILURES[step]);
     const commaAfterFlag = (): void => {
       r.pos++;
       if (r.peek() !== ',') malformed(step, `Comma expected, but found character "${sanitizeChar(r.peek())}".`);
@@ -158,7 +161,7 @@ class Server implements ScramServer {
     if (this.state !== 'sent-first') throw new ScramError(step, 'client-final-message received out of order', { sqlstate: PROTOCOL_VIOLATION });
     this.state = 'done';
     checkMessageShape(step, clientFinal);
-    const r = new AttrReader(clientFinal, failures(step));
+    const r = new AttrReader(clientFinal, FAILURES[step]);
     const c = r.value('c');
     if (this.plus) {
       const header = Buffer.from('p=tls-server-end-point,,', 'ascii');

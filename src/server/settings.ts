@@ -26,6 +26,7 @@ const REPORTED = [
   'standard_conforming_strings',
   'TimeZone',
 ] as const;
+const REPORTED_LOWER = REPORTED.map((r) => r.toLowerCase());
 
 /** Settings nobody changes in a session (PGC_INTERNAL and the like): SET is ERROR 55P02, a StartupMessage's is ignored. */
 const FIXED = ['server_version', 'server_encoding', 'integer_datetimes', 'in_hot_standby', 'is_superuser', 'scram_iterations'];
@@ -63,9 +64,10 @@ export function reportedFor(serverVersion: string): ReadonlySet<string> {
 /** The reported parameters of a session, in REPORTED's order, with their values. */
 export function reportedValues(settings: Map<string, string>, reported: ReadonlySet<string>): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (const name of REPORTED) {
+  for (let i = 0; i < REPORTED.length; i++) {
+    const name = REPORTED[i]!;
     const value = settings.get(name);
-    if (value !== undefined && reported.has(name.toLowerCase())) out.push([name, value]);
+    if (value !== undefined && reported.has(REPORTED_LOWER[i]!)) out.push([name, value]);
   }
   return out;
 }
@@ -102,25 +104,39 @@ function canonicalValue(key: string, value: string): string {
   return key.toLowerCase() === 'client_encoding' && /^(utf-?8|unicode)$/i.test(value) ? 'UTF8' : value;
 }
 
+/** PostgreSQL's defaults per server version and iteration count, made once; each session copies them. */
+const defaultsFor = new Map<string, ReadonlyMap<string, string>>();
+
+function versionDefaults(s: ServerSettings): ReadonlyMap<string, string> {
+  const key = `${s.serverVersion}\0${s.iterations}`;
+  let m = defaultsFor.get(key);
+  if (!m) {
+    const d = new Map<string, string>([
+      ['application_name', ''],
+      ['client_encoding', 'UTF8'],
+      ['DateStyle', 'ISO, MDY'],
+      ['default_transaction_read_only', 'off'],
+      ['in_hot_standby', 'off'],
+      ['integer_datetimes', 'on'],
+      ['IntervalStyle', 'postgres'],
+      ['is_superuser', 'off'],
+      ['server_encoding', 'UTF8'],
+      ['server_version', s.serverVersion],
+      ['session_authorization', ''],
+      ['standard_conforming_strings', 'on'],
+      ['TimeZone', 'UTC'],
+    ]);
+    if (Number.parseInt(s.serverVersion, 10) >= 16) d.set('scram_iterations', String(s.iterations));
+    if (Number.parseInt(s.serverVersion, 10) >= 18) d.set('search_path', '"$user", public');
+    defaultsFor.set(key, (m = d));
+  }
+  return m;
+}
+
 /** The settings a session starts with: PostgreSQL's defaults for the version, then the StartupMessage's. */
 export function initialSettings(s: ServerSettings, user: string, startupParams: ReadonlyArray<[string, string]>): Map<string, string> {
-  const m = new Map<string, string>([
-    ['application_name', ''],
-    ['client_encoding', 'UTF8'],
-    ['DateStyle', 'ISO, MDY'],
-    ['default_transaction_read_only', 'off'],
-    ['in_hot_standby', 'off'],
-    ['integer_datetimes', 'on'],
-    ['IntervalStyle', 'postgres'],
-    ['is_superuser', 'off'],
-    ['server_encoding', 'UTF8'],
-    ['server_version', s.serverVersion],
-    ['session_authorization', user],
-    ['standard_conforming_strings', 'on'],
-    ['TimeZone', 'UTC'],
-  ]);
-  if (Number.parseInt(s.serverVersion, 10) >= 16) m.set('scram_iterations', String(s.iterations));
-  if (Number.parseInt(s.serverVersion, 10) >= 18) m.set('search_path', '"$user", public');
+  const m = new Map(versionDefaults(s));
+  m.set('session_authorization', user);
   for (const [name, value] of startupParams) {
     if (name === 'options') {
       // libpq's `options`: -c name=value or --name=value switches.

@@ -104,6 +104,19 @@ describe('queries', () => {
     expect(planQueries('SELECT 1; SELECT 2;').map((p) => (p as Plan).kind)).toEqual(['select', 'select']);
     expect(planQuery('SELECT 1; SELECT 2')).toMatchObject({ sqlstate: '42601' });
   });
+  it('a query string planned before is not planned again; one that failed to plan is, every time', () => {
+    const sql = "SELECT 1 AS cached, 'x'";
+    const first = planQueries(sql);
+    expect(planQueries(sql)).toBe(first);
+    expect(runPlan(first[0] as Plan, [], view).rows).toEqual([['1', 'x']]);
+    const bad = 'SELECT * FROM pg_class';
+    const e1 = planQueries(bad);
+    expect(e1[0]).toBeInstanceOf(WireError);
+    expect(planQueries(bad)).not.toBe(e1);
+    // Long strings are planned afresh too (the cache holds only short ones).
+    const long = `SELECT ${'1'.padStart(2000, ' ')}`;
+    expect(planQueries(long)).not.toBe(planQueries(long));
+  });
   it('the 0A000 list names every function SELECT answers (current_database() was missing)', () => {
     expect(ANSWERED_NAMES).toContain('current_database()');
     for (const name of ANSWERED_NAMES) {

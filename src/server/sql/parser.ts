@@ -375,8 +375,31 @@ function splitStatements(toks: Tok[]): Tok[][] {
   return nonEmpty.length ? nonEmpty : [[]];
 }
 
+/**
+ * Query strings planned before, with their plans: a driver or pgbench sends
+ * the same few strings on every connection, and a plan does not depend on
+ * the session (rows.ts runs it with the session and parameters). Only
+ * strings that planned without error, of at most PLAN_CACHE_TEXT characters,
+ * PLAN_CACHE_SIZE of them (the oldest goes first), so a client cannot grow
+ * it past 256 strings of 1,024 characters.
+ */
+const planCache = new Map<string, Plan[]>();
+const PLAN_CACHE_SIZE = 256;
+const PLAN_CACHE_TEXT = 1024;
+
 /** Plans every statement of a query string (simple protocol may carry several). */
 export function planQueries(sql: string): Array<Plan | WireError> {
+  const known = planCache.get(sql);
+  if (known) return known;
+  const plans = planAll(sql);
+  if (sql.length <= PLAN_CACHE_TEXT && !plans.some((p) => p instanceof WireError)) {
+    if (planCache.size >= PLAN_CACHE_SIZE) planCache.delete(planCache.keys().next().value!);
+    planCache.set(sql, plans as Plan[]);
+  }
+  return plans;
+}
+
+function planAll(sql: string): Array<Plan | WireError> {
   const toks = lex(sql);
   if (!Array.isArray(toks)) return [toks];
   return splitStatements(toks).map((s) => {
