@@ -13,7 +13,7 @@ import { startCluster, waitFor, type Cluster } from '../test/helpers/pg.js';
 import { startPgBouncer, type Bouncer } from '../test/helpers/pgbouncer.js';
 import { PGAUTH_BIN, pgauth, run } from '../test/helpers/proc.js';
 import { tempDir } from '../test/helpers/tmp.js';
-import { childPids, cpuSeconds, medianMs, pssKiB, ratio, rssKiB, timeOnce } from './measure.js';
+import { childPids, cpuSeconds, interleavedMedians, median, pssKiB, ratio, rssKiB, timeOnce } from './measure.js';
 import { addRow, notMeasured, summaryLines } from './summary.js';
 
 const lines: string[] = [];
@@ -40,17 +40,19 @@ async function commandExists(name: string): Promise<boolean> {
 
 describe('CLI start-up (median wall ms)', () => {
   it('pgauth --version and verifier next to node -e 0 and psql --version', async () => {
-    const bare = await medianMs(node, ['-e', '0']);
-    const version = await medianMs(node, [PGAUTH_BIN, '--version']);
-    const verifier = await medianMs(node, [PGAUTH_BIN, 'verifier', '--password-stdin'], { input: 'pencil\n' });
-    const psql = pgBinDir() ? await medianMs(psqlBin(), ['--version']) : NaN;
-    out('## CLI start-up (median of 11 runs, wall ms)');
+    const [bare = NaN, version = NaN, verifier = NaN, psql] = await interleavedMedians([
+      { cmd: node, args: ['-e', '0'] },
+      { cmd: node, args: [PGAUTH_BIN, '--version'] },
+      { cmd: node, args: [PGAUTH_BIN, 'verifier', '--password-stdin'], opts: { input: 'pencil\n' } },
+      ...(pgBinDir() ? [{ cmd: psqlBin(), args: ['--version'] }] : []),
+    ]);
+    out('## CLI start-up (median of 15 interleaved rounds, wall ms)');
     out('| command | ms | vs node -e 0 |');
     out('|---|---|---|');
     out(`| node -e 0 (floor) | ${bare.toFixed(1)} | 1.00x |`);
     out(`| pgauth --version | ${version.toFixed(1)} | ${ratio(version, bare)} (target <= 1.5x) |`);
     out(`| pgauth verifier (4096 iterations) | ${verifier.toFixed(1)} | ${ratio(verifier, bare)} (target <= 1.5x) |`);
-    out(`| psql --version | ${psql.toFixed(1)} | ${ratio(psql, bare)} |`);
+    out(`| psql --version | ${psql?.toFixed(1) ?? 'n/a'} | ${psql === undefined ? 'n/a' : ratio(psql, bare)} |`);
     out();
     const floor = `node -e 0 ${bare.toFixed(0)} ms`;
     addRow({ measure: '`pgauth --version` wall time', pgauth: `${version.toFixed(0)} ms`, nextTo: floor, ratio: version / bare, bar: { op: '<=', value: 1.5 } });
@@ -235,10 +237,12 @@ async function measureMemory(pg: Cluster, pgPid: number, serve: { port: number; 
 async function measureProbe(pg: Cluster): Promise<void> {
   const env = { ...process.env, PGPASSWORD: PASSWORD, PGSSLMODE: 'disable' };
   const conninfo = `host=127.0.0.1 port=${pg.port} user=bench dbname=postgres`;
-  const bare = await medianMs(node, ['-e', '0']);
-  const probe = await medianMs(node, [PGAUTH_BIN, 'probe', conninfo], { env });
-  const psql = await medianMs(psqlBin(), ['-X', '-c', 'select 1', conninfo], { env });
-  out('## Probe wall time (median of 11, against the same PostgreSQL, SCRAM)');
+  const [bare, probe, psql] = (await interleavedMedians([
+    { cmd: node, args: ['-e', '0'] },
+    { cmd: node, args: [PGAUTH_BIN, 'probe', conninfo], opts: { env } },
+    { cmd: psqlBin(), args: ['-X', '-c', 'select 1', conninfo], opts: { env } },
+  ])) as [number, number, number];
+  out('## Probe wall time (median of 15 interleaved rounds, against the same PostgreSQL, SCRAM)');
   out(`node -e 0: ${bare.toFixed(1)} ms; pgauth probe: ${probe.toFixed(1)} ms; psql -c 'select 1': ${psql.toFixed(1)} ms`);
   out(`probe minus the bare-node floor vs psql: ${ratio(probe - bare, psql)} (target <= 1.5x)`);
   out();
@@ -259,12 +263,14 @@ async function measureTargets(pg: Cluster, dir: string): Promise<void> {
   const lines = Array.from({ length: 100 }, (_, i) => `host=127.0.0.1 port=${pg.port} user=bench dbname=postgres application_name=bench${i}`);
   const file = join(dir, 'targets.txt');
   writeFileSync(file, lines.join('\n') + '\n');
-  const probeMs = await timeOnce(node, [PGAUTH_BIN, 'probe', '--targets', file], { env });
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) runs.push(await timeOnce(node, [PGAUTH_BIN, 'probe', '--targets', file], { env }));
+  const probeMs = median(runs);
   const t0 = process.hrtime.bigint();
   for (const conninfo of lines) await timeOnce(psqlBin(), ['-X', '-q', '-c', 'select 1', conninfo], { env });
   const psqlMs = Number(process.hrtime.bigint() - t0) / 1e6;
   out(`## ${measure}`);
-  out(`pgauth probe --targets (100 lines): ${probeMs.toFixed(0)} ms; 100 sequential psql -c 'select 1': ${psqlMs.toFixed(0)} ms; ratio ${ratio(probeMs, psqlMs)} (target <= 0.25x)`);
+  out(`pgauth probe --targets (100 lines, median of 3 runs): ${probeMs.toFixed(0)} ms; 100 sequential psql -c 'select 1': ${psqlMs.toFixed(0)} ms; ratio ${ratio(probeMs, psqlMs)} (target <= 0.25x)`);
   out();
   addRow({ measure, pgauth: `${probeMs.toFixed(0)} ms`, nextTo: `100 sequential psql runs ${psqlMs.toFixed(0)} ms`, ratio: probeMs / psqlMs, bar: { op: '<=', value: 0.25 } });
 }

@@ -23,12 +23,27 @@ export function timeOnce(cmd: string, args: string[], opts: { input?: string; en
   });
 }
 
-/** Median wall time over `runs` runs, after one warm-up run. */
-export async function medianMs(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; runs?: number } = {}): Promise<number> {
-  await timeOnce(cmd, args, opts);
-  const xs: number[] = [];
-  for (let i = 0; i < (opts.runs ?? 11); i++) xs.push(await timeOnce(cmd, args, opts));
-  return median(xs);
+/** One command of interleavedMedians. */
+export interface Timed {
+  cmd: string;
+  args: string[];
+  opts?: { input?: string; env?: NodeJS.ProcessEnv };
+}
+
+/**
+ * Median wall time of each command over `runs` rounds, after one warm-up
+ * round; each round runs every command once, in turn, so a change in the
+ * machine's load touches all of them alike (a shared, noisy machine).
+ */
+export async function interleavedMedians(commands: readonly Timed[], runs = 15): Promise<number[]> {
+  const xs = commands.map((): number[] => []);
+  for (let round = -1; round < runs; round++) {
+    for (const [i, c] of commands.entries()) {
+      const ms = await timeOnce(c.cmd, c.args, c.opts);
+      if (round >= 0) xs[i]!.push(ms);
+    }
+  }
+  return xs.map(median);
 }
 
 const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux
