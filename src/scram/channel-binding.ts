@@ -55,13 +55,27 @@ const HASH_OIDS: Record<string, string> = {
 };
 const RSASSA_PSS = '1.2.840.113549.1.1.10';
 
-/** The digest named by the certificate's outer signatureAlgorithm. */
-export function certificateSignatureDigest(certDer: Buffer): string {
+/** Signature algorithms without a separate digest, by OID (RFC 8410). */
+const DIGESTLESS_SIGNATURES: Record<string, string> = { '1.3.101.112': 'Ed25519', '1.3.101.113': 'Ed448' };
+
+/** The certificate's outer signatureAlgorithm: its OID's TLV and the AlgorithmIdentifier around it. */
+function signatureAlgorithm(certDer: Buffer): { oid: string; oidTlv: Tlv; algId: Tlv } {
   const cert = readTlv(certDer, 0, 0x30, 'Certificate');
   const tbs = readTlv(certDer, cert.start, 0x30, 'tbsCertificate');
   const algId = readTlv(certDer, tbs.end, 0x30, 'signatureAlgorithm');
   const oidTlv = readTlv(certDer, algId.start, 0x06, 'algorithm');
-  const oid = decodeOid(certDer.subarray(oidTlv.start, oidTlv.end));
+  return { oid: decodeOid(certDer.subarray(oidTlv.start, oidTlv.end)), oidTlv, algId };
+}
+
+/** The name of the certificate's signature algorithm where it has no digest (Ed25519, Ed448), else its OID. */
+export function certificateSignatureAlgorithmName(certDer: Buffer): string {
+  const { oid } = signatureAlgorithm(certDer);
+  return DIGESTLESS_SIGNATURES[oid] ?? oid;
+}
+
+/** The digest named by the certificate's outer signatureAlgorithm. */
+export function certificateSignatureDigest(certDer: Buffer): string {
+  const { oid, oidTlv, algId } = signatureAlgorithm(certDer);
   if (oid === RSASSA_PSS) {
     // RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] AlgorithmIdentifier DEFAULT sha1, ... }
     let hash = 'sha1';

@@ -25,7 +25,7 @@ export {
   xor,
   constantTimeEqual,
 } from './keys.js';
-export { tlsServerEndPoint, certificateSignatureDigest } from './channel-binding.js';
+export { tlsServerEndPoint, certificateSignatureDigest, certificateSignatureAlgorithmName } from './channel-binding.js';
 export {
   createScramClient,
   gs2Header,

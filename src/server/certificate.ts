@@ -5,13 +5,13 @@
  * And the channel-binding data of any server certificate.
  *
  * @peculiar/x509 (with reflect-metadata, ~100 ms to load) is imported only
- * when a certificate is made or an unusual one is named: a server without
- * TLS, or with a certificate whose digest is known, never loads it.
+ * when a certificate is made; reading one (its signature algorithm, for
+ * channel binding) is our own DER reader in scram/channel-binding.ts.
  */
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import type * as X509 from '@peculiar/x509';
-import { tlsServerEndPoint } from '../scram/index.js';
+import { certificateSignatureAlgorithmName, tlsServerEndPoint } from '../scram/index.js';
 
 type CryptoKeyPairLike = Parameters<typeof X509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
 
@@ -67,8 +67,7 @@ export async function channelBindingOfCertificate(der: Buffer): Promise<ChannelB
   try {
     return { data: tlsServerEndPoint(der) };
   } catch {
-    const x509 = await loadX509();
-    const alg = new x509.X509Certificate(der).signatureAlgorithm as unknown as { name?: string; namedCurve?: string };
-    return { data: null, algorithm: alg.namedCurve ?? alg.name ?? 'unknown' };
+    // Read with our own DER reader: no X.509 library to load for a name.
+    return { data: null, algorithm: certificateSignatureAlgorithmName(der) };
   }
 }

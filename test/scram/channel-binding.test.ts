@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { certificateSignatureDigest, tlsServerEndPoint } from '../../src/scram/index.js';
+import { certificateSignatureAlgorithmName, certificateSignatureDigest, tlsServerEndPoint } from '../../src/scram/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { describeWith, which } from '../helpers/env.js';
 
@@ -64,6 +64,10 @@ describeWith(which('openssl') ? undefined : 'openssl not installed', 'tlsServerE
   it('has no value for an Ed25519 certificate (PostgreSQL: "could not find digest for NID")', () => {
     const der = selfSigned('ed25519', ['-newkey', 'ed25519'], []);
     expect(() => tlsServerEndPoint(der)).toThrow(/could not find digest/);
+    expect(certificateSignatureAlgorithmName(der)).toBe('Ed25519');
+    expect(certificateSignatureAlgorithmName(selfSigned('ed448', ['-newkey', 'ed448'], []))).toBe('Ed448');
+    // A certificate with a digest is named by its OID (sha256WithRSAEncryption).
+    expect(certificateSignatureAlgorithmName(selfSigned('rsa-name', ['-newkey', 'rsa:2048'], ['-sha256']))).toBe('1.2.840.113549.1.1.11');
   });
 
   it('refuses bytes that are not a certificate', () => {
