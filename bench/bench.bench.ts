@@ -97,10 +97,10 @@ interface PgbenchResult {
 }
 
 /** pgbench -n -C: every transaction is a new connection + SCRAM login + SELECT 1. */
-async function pgbenchLogins(port: number, dir: string, seconds: number): Promise<PgbenchResult> {
+async function pgbenchLogins(port: number, dir: string, seconds: number, rate?: number): Promise<PgbenchResult> {
   const script = join(dir, 'select1.sql');
   writeFileSync(script, 'SELECT 1;\n');
-  const cmd = `"${pgbenchBin()}" -n -C -c 2 -j 2 -T ${seconds} -f "${script}" -h 127.0.0.1 -p ${port} -U bench postgres; times`;
+  const cmd = `"${pgbenchBin()}" -n -C -c 2 -j 2 -T ${seconds}${rate ? ` -R ${rate}` : ''} -f "${script}" -h 127.0.0.1 -p ${port} -U bench postgres; times`;
   const r = await run('bash', ['-c', cmd], { env: { ...process.env, PGPASSWORD: PASSWORD, PGSSLMODE: 'disable' }, timeoutMs: (seconds + 60) * 1000 });
   const tps = Number(/tps = ([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
   const transactions = Number(/number of transactions actually processed: (\d+)/.exec(r.stdout)?.[1] ?? NaN);
@@ -130,7 +130,7 @@ interface LoginResult {
 }
 
 /** The servers take turns in short rounds, so a slower or busier stretch of this shared machine falls on all of them alike. */
-async function interleavedLogins(targets: Target[], dir: string, seconds: number): Promise<{ results: LoginResult[]; rounds: number; roundSeconds: number }> {
+async function interleavedLogins(targets: Target[], dir: string, seconds: number, rate?: number): Promise<{ results: LoginResult[]; rounds: number; roundSeconds: number }> {
   const sums = targets.map(() => ({ transactions: 0, failed: 0, serverCpu: 0, clientCpu: 0, secs: 0 }));
   const rounds = 3;
   const roundSeconds = Math.max(2, Math.round(seconds / rounds));
@@ -138,7 +138,7 @@ async function interleavedLogins(targets: Target[], dir: string, seconds: number
     for (const [i, t] of targets.entries()) {
       const sum = sums[i]!;
       const cpu0 = cpuSeconds(t.pid, t.withChildren);
-      const r = await pgbenchLogins(t.port, dir, roundSeconds);
+      const r = await pgbenchLogins(t.port, dir, roundSeconds, rate);
       sum.serverCpu += cpuSeconds(t.pid, t.withChildren) - cpu0;
       sum.transactions += r.transactions;
       sum.failed += r.failed;
@@ -184,6 +184,43 @@ function reportLogins(results: LoginResult[], rounds: number, roundSeconds: numb
   });
   addRow({ measure: 'logins/s', pgauth: serveResult.tps.toFixed(0), nextTo: `PgBouncer ${bouncerResult.tps.toFixed(0)} (PostgreSQL ${pgResult.tps.toFixed(0)})`, ratio: serveResult.tps / bouncerResult.tps, bar: { op: '>=', value: 1.0 } });
   addRow({ measure: 'logins/s vs the client ceiling', pgauth: serveResult.tps.toFixed(0), nextTo: `pgbench's ceiling ${ceiling(serveResult).toFixed(0)}`, ratio: serveResult.tps / ceiling(serveResult), bar: { op: '>=', value: 0.9 } });
+}
+
+/**
+ * What a Node server costs per login at pgauth's own SCRAM login rate, with
+ * no SCRAM and no parsing: pgauth serve --auth trust, and bench/floor-server.mjs
+ * (canned bytes). pgbench -R holds the rate: at a few hundred logins a
+ * second every login pays Node's per-event costs with its code barely warm.
+ */
+async function measureFloor(bouncer: LoginResult, scram: LoginResult, trust: { port: number; child: ChildProcess }, floor: { port: number; pid: number }, dir: string, seconds: number): Promise<void> {
+  const rate = Math.max(1, Math.round(scram.tps));
+  const { results } = await interleavedLogins(
+    [
+      { name: 'pgauth serve --auth trust', port: trust.port, pid: trust.child.pid!, withChildren: false },
+      { name: 'floor', port: floor.port, pid: floor.pid, withChildren: false },
+    ],
+    dir,
+    seconds,
+    rate,
+  );
+  const [t, f] = results as [LoginResult, LoginResult];
+  out(`## The floor at pgauth's SCRAM rate (${rate} logins/s, pgbench -R, trust: no SCRAM)`);
+  out('| server | server CPU ms/login | vs PgBouncer (SCRAM) |');
+  out('|---|---|---|');
+  out(`| pgauth serve, SCRAM (above) | ${scram.cpuPerLoginMs.toFixed(2)} | ${ratio(scram.cpuPerLoginMs, bouncer.cpuPerLoginMs)} |`);
+  out(`| pgauth serve --auth trust | ${t.cpuPerLoginMs.toFixed(2)} | ${ratio(t.cpuPerLoginMs, bouncer.cpuPerLoginMs)} |`);
+  out(`| Node's floor: canned bytes (bench/floor-server.mjs) | ${f.cpuPerLoginMs.toFixed(2)} | ${ratio(f.cpuPerLoginMs, bouncer.cpuPerLoginMs)} |`);
+  out();
+}
+
+/** bench/floor-server.mjs: Node answering every login with canned bytes (what no code of ours can remove). */
+async function startFloorServer(): Promise<{ port: number; pid: number; stop: () => void }> {
+  const child = spawn(node, [join('bench', 'floor-server.mjs'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (c) => reject(new Error(`floor server exited ${c}`)));
+  });
+  return { port: Number(/listening (\d+)/.exec(line)?.[1]), pid: child.pid!, stop: () => void child.kill() };
 }
 
 /** Opens `count` authenticated connections with node-postgres and holds them until the returned function is called. */
@@ -279,11 +316,15 @@ describe.skipIf(skipServers !== undefined)(`servers side by side${skipServers ? 
   let pg: Cluster;
   let bouncer: Bouncer | undefined;
   let serve: Awaited<ReturnType<typeof startServe>> | undefined;
+  let trustServe: Awaited<ReturnType<typeof startServe>> | undefined;
+  let floor: Awaited<ReturnType<typeof startFloorServer>> | undefined;
   const tmp = tempDir('pgauth-bench-');
   const roles = join(tmp.path, 'userlist.txt');
 
   afterAll(async () => {
     await serve?.stop();
+    await trustServe?.stop();
+    floor?.stop();
     await bouncer?.stop();
     await pg?.stop();
     tmp.remove();
@@ -310,6 +351,9 @@ describe.skipIf(skipServers !== undefined)(`servers side by side${skipServers ? 
     if (await commandExists('serve')) {
       serve = await startServe(['--auth', 'scram-sha-256', '--roles', roles, '--max-connections', String(Number(process.env.BENCH_CONNECTIONS ?? 2000) + 100)], join(tmp.path, 'serve.log'));
     }
+    // For the explanation, not a bar: the same logins without SCRAM, from pgauth and from a Node server of canned bytes.
+    trustServe = serve ? await startServe(['--auth', 'trust', '--roles', roles], join(tmp.path, 'serve-trust.log')) : undefined;
+    floor = serve ? await startFloorServer() : undefined;
     const targets: Target[] = [
       { name: 'PostgreSQL ' + pg.version, port: pg.port, pid: pgPid, withChildren: true },
       { name: 'PgBouncer (pool warmed)', port: bouncer.port, pid: bouncerPid, withChildren: false },
@@ -317,6 +361,7 @@ describe.skipIf(skipServers !== undefined)(`servers side by side${skipServers ? 
     ];
     const { results, rounds, roundSeconds } = await interleavedLogins(targets, tmp.path, seconds);
     reportLogins(results, rounds, roundSeconds);
+    if (trustServe && floor && results[2]) await measureFloor(results[1]!, results[2], trustServe, floor, tmp.path, seconds);
     await measureMemory(pg, pgPid, serve ? { port: serve.port, pid: serve.child.pid! } : undefined);
     if (await commandExists('probe')) {
       await measureProbe(pg);
