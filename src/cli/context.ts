@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import type { Command } from 'commander';
 import { fitTo } from './render.js';
 
@@ -19,9 +20,13 @@ export function globalOptions(command: Command): GlobalOptions {
   };
 }
 
-/** May we ask a person? Only with a terminal on stdin and without --no-input. */
+/**
+ * May we ask a person? Only with a terminal on stdin and without --no-input.
+ * Asked of fd 0 itself: `process.stdin` would build a stream for stdin on
+ * first use (~3 ms), which a command that never reads it should not pay.
+ */
 export function canPrompt(g: Pick<GlobalOptions, 'input'>): boolean {
-  return g.input && process.stdin.isTTY === true;
+  return g.input && isatty(0);
 }
 
 /** Print one JSON document on stdout (SPEC §0: nothing else goes to stdout). */
