@@ -274,16 +274,19 @@ async function measureMemory(pg: Cluster, pgPid: number, serve: { port: number; 
 async function measureProbe(pg: Cluster): Promise<void> {
   const env = { ...process.env, PGPASSWORD: PASSWORD, PGSSLMODE: 'disable' };
   const conninfo = `host=127.0.0.1 port=${pg.port} user=bench dbname=postgres`;
-  const [bare, probe, psql] = (await interleavedMedians([
+  const [bare, probe, psql, floor] = (await interleavedMedians([
     { cmd: node, args: ['-e', '0'] },
     { cmd: node, args: [PGAUTH_BIN, 'probe', conninfo], opts: { env } },
     { cmd: psqlBin(), args: ['-X', '-c', 'select 1', conninfo], opts: { env } },
-  ])) as [number, number, number];
+    // Node's floor for a login client: one SCRAM login with node:net and node:crypto only.
+    { cmd: node, args: [join('bench', 'probe-floor.cjs'), '127.0.0.1', String(pg.port), 'bench', 'postgres'], opts: { env } },
+  ])) as [number, number, number, number];
   out('## Probe wall time (median of 15 interleaved rounds, against the same PostgreSQL, SCRAM)');
   out(`node -e 0: ${bare.toFixed(1)} ms; pgauth probe: ${probe.toFixed(1)} ms; psql -c 'select 1': ${psql.toFixed(1)} ms`);
   out(`probe minus the bare-node floor vs psql: ${ratio(probe - bare, psql)} (target <= 1.5x)`);
+  out(`Node's floor for a login client (bench/probe-floor.cjs: SCRAM + SELECT 1, node:net and node:crypto only): ${floor.toFixed(1)} ms, minus node -e 0 vs psql: ${ratio(floor - bare, psql)}`);
   out();
-  addRow({ measure: '`pgauth probe` (minus `node -e 0`)', pgauth: `${(probe - bare).toFixed(0)} ms (${probe.toFixed(0)} - ${bare.toFixed(0)})`, nextTo: `psql -c 'select 1' ${psql.toFixed(0)} ms`, ratio: (probe - bare) / psql, bar: { op: '<=', value: 1.5 } });
+  addRow({ measure: '`pgauth probe` (minus `node -e 0`)', pgauth: `${(probe - bare).toFixed(0)} ms (${probe.toFixed(0)} - ${bare.toFixed(0)})`, nextTo: `psql -c 'select 1' ${psql.toFixed(0)} ms (Node's floor: ${(floor - bare).toFixed(0)} ms)`, ratio: (probe - bare) / psql, bar: { op: '<=', value: 1.5 } });
 }
 
 /** 100 targets in one `pgauth probe --targets` run against 100 sequential psql runs (once the flag exists). */

@@ -11,7 +11,6 @@ import { findingAnnotation, appendStepSummary, findingsSummary, githubActive } f
 import { junitXml, type JunitCase } from '../ci/junit.js';
 import { sarifLog } from '../ci/sarif.js';
 import type { CiFinding, CiRule } from '../ci/finding.js';
-import { writeFileAtomic } from '../files/atomic-write.js';
 import type { CiFlags } from './ci-flags.js';
 import { warn } from './context.js';
 import { usageError } from './errors.js';
@@ -34,6 +33,8 @@ const INFORMATION_URI = 'https://www.npmjs.com/package/pgauth';
 export async function writeReport(flag: string, path: string, text: string): Promise<void> {
   if (path === '') throw usageError(`${flag}: empty file name`);
   try {
+    // Loaded here: a run that writes no report does not load the writer (and node:fs/promises).
+    const { writeFileAtomic } = await import('../files/atomic-write.js');
     // Reports are not secrets: 0644, so a CI step running as another user can read them.
     await writeFileAtomic(path, Buffer.from(text, 'utf8'), { mode: 0o644 });
   } catch (err) {

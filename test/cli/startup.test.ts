@@ -3,7 +3,8 @@
  * `--version` leave out what they do not use — child_process (commander
  * requires it for executable subcommands; the bundle makes it lazy), TLS
  * for a connection without it, a stream on stdin when nothing is read, the
- * X.509 library and the prompts. Node's own list of loaded modules is read
+ * X.509 library, the prompts, and node:fs/promises when no report file is
+ * written. Node's own list of loaded modules is read
  * at exit in the real process (bin/pgauth.cjs, the bundle).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ describe('start-up', () => {
   it('a probe over plain TCP loads neither child_process nor tls, opens no stream on stdin, and loads no X.509 library or prompts', async () => {
     const { builtins, files } = await loaded(['probe', 'host=127.0.0.1 port=1 user=x dbname=x sslmode=disable', '--json']);
     expect(builtins).toContain('net');
-    for (const unused of ['child_process', 'dgram', 'tls', '_tls_wrap', 'internal/fs/streams', 'worker_threads']) expect(builtins, unused).not.toContain(unused);
+    for (const unused of ['child_process', 'dgram', 'tls', '_tls_wrap', 'internal/fs/streams', 'fs/promises', 'worker_threads']) expect(builtins, unused).not.toContain(unused);
     expect(files.every((f) => f.includes('/dist/bundle/') || f.endsWith('preload.cjs') || f.endsWith('pgauth.cjs')), files.join('\n')).toBe(true);
     expect(files.filter((f) => /\/(x509|prompts|jose|lockfile)-[^/]*\.cjs$/.test(f))).toEqual([]);
   });
