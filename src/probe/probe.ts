@@ -8,14 +8,11 @@ import type { ConnectionFacts } from '../hba/decision.js';
 import { newAttempt, type AttemptResult, type PasswordAnswer } from './attempt.js';
 import type { ConnParams, HostSpec } from './conninfo.js';
 import { defaultLookup, resolveHost, TransportError, type LookupFunction } from './connect.js';
-import { classifyServerError, diagnose, type ServerKind } from './diagnose.js';
 import { encryptionPlan, nextAfterFailure } from './policy/sslmode.js';
 import { ProbeRun } from './probe-run.js';
-import { detectServerKind } from './server-kind.js';
-import { buildReport, type Expectations, type ProbeResult } from './report.js';
-import { loginWeaknesses } from './weaknesses.js';
-import { withPassThrough } from './pass-through.js';
+import type { Expectations, ProbeResult } from './report.js';
 import type { ServerLogOptions } from './server-log/probe-result.js';
+import type { SideFindings } from './explain.js';
 
 export type { Expectations, ExitKind, ProbeResult } from './report.js';
 
@@ -54,85 +51,18 @@ export interface ProbeOptions {
   proposeHbaLine?: (facts: ConnectionFacts, method: string) => string;
 }
 
-const isHbaMiss = (a: AttemptResult) =>
-  a.failure?.origin === 'server' && ['no-hba-entry', 'tls-required'].includes(classifyServerError(a.failure.error, a.failure.afterAuthOk));
-
-/**
- * The attempt that explains the failure. Only the last address tried counts
- * (earlier hosts were down, refused or starting up, and libpq moved on); on
- * it, libpq's retry stacks a second error and the first real one is the cause.
- */
-export function pickCause(attempts: AttemptResult[]): AttemptResult | undefined {
-  const real = attempts.filter((a) => !a.diagnostic && !a.passwordNeeded && a.failure);
-  const last = real.at(-1);
-  if (!last) return undefined;
-  const group = real.filter((a) => a.host === last.host && a.port === last.port && a.address === last.address);
-  return group.find((a) => !isHbaMiss(a)) ?? group[0];
-}
-
-function addressFromHbaMessage(message: string): string | null {
-  return /host "([^"]+)"/.exec(message)?.[1] ?? null;
-}
-
 export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   const run = new ProbeRun(opts);
-  const p = run.p;
-  const success = (await walkHosts(run)) ?? (await askThenWalkAgain(run));
+  const walking = walkHosts(run);
+  // The diagnosis catalogue, the report and the rest that explains the
+  // result load while the first attempt waits on the network: after this
+  // turn of the event loop, by when the attempt has sent its first bytes.
+  const explaining = new Promise<typeof import('./explain.js')>((resolve, reject) => setImmediate(() => import('./explain.js').then(resolve, reject)));
+  explaining.catch(() => undefined); // a failure is reported where it is awaited
+  const success = (await walking) ?? (await askThenWalkAgain(run));
+  const { pickCause, explain } = await explaining;
   const cause = success ? undefined : pickCause(run.attempts);
-  const side = await sideAttempts(run, cause);
-  const { attempts } = run;
-  const decisive = success ?? cause ?? attempts[attempts.length - 1];
-  const kind = detectServerKind({
-    parameters: decisive?.parameters ?? {},
-    versionText: decisive?.versionText ?? null,
-    errorMessages: attempts.flatMap((a) => (a.failure?.origin === 'server' ? [a.failure.error.message] : a.startupRefusal ? [a.startupRefusal.message] : [])),
-    errorCodes: attempts.flatMap((a) => (a.failure?.origin === 'server' ? [a.failure.error.code] : a.startupRefusal ? [a.startupRefusal.code] : [])),
-    errorHadRoutine: attempts.some((a) => a.errorHadRoutine),
-    backendKeyPid: decisive?.backendKey?.processId ?? null,
-    parameterOrder: decisive?.parameterOrder ?? [],
-    spoke: attempts.some((a) => a.auth.requests.length > 0 || a.failure?.origin === 'server'),
-  });
-  const hbaLine = await proposedHbaLine(opts, cause);
-  const discovery = !!(success === undefined && !cause && opts.discover);
-  const discoveredAttempt = attempts.find((a) => !a.diagnostic && !a.failure && !a.authOk && a.auth.method);
-  const decisiveForAuth = success ?? discoveredAttempt ?? cause;
-  // A login libpq itself would have failed (channel_binding=prefer, Ed25519 certificate) is reported as that failure.
-  const libpqFailure = success?.libpqFailure ?? null;
-  const diagnosis = diagnose({
-    failure: libpqFailure ?? (success || discoveredAttempt ? null : (cause?.failure ?? null)),
-    serverKind: kind.kind,
-    user: p.user,
-    dbname: p.dbname,
-    host: decisive?.host ?? p.hosts[0]!.host,
-    port: decisive?.port ?? p.hosts[0]!.port,
-    unix: decisive?.unix ?? false,
-    tls: cause?.tlsUsed ?? false,
-    sslmode: p.sslmode,
-    authMethod: decisiveForAuth?.auth.method ?? null,
-    passwordSource: decisiveForAuth?.auth.passwordSource ?? null,
-    passfile: p.passfile,
-    ...(run.pgpassIgnored !== undefined ? { pgpassIgnored: run.pgpassIgnored } : {}),
-    userSource: p.sources.user ?? 'default',
-    dbnameSource: p.sources.dbname ?? 'default',
-    ...side,
-    hbaLine,
-    discoveryOnly: discovery || !!discoveredAttempt,
-    channelBindingMode: p.channelBinding,
-    loggedInWithoutBinding: libpqFailure !== null,
-    oauth: decisiveForAuth?.auth.oauth ?? null,
-    serverVersion: decisive?.parameters.server_version ?? null,
-    ...(p.requireAuth ? { requireAuthText: p.requireAuth.text } : {}),
-  });
-  const weaknesses = success ? weaknessesOf(run, success, kind.kind) : [];
-  const { steps, warnings, trace } = run;
-  const report = buildReport({ opts, attempts, success, cause, discoveredAttempt, decisive, decisiveForAuth, kind, diagnosis, libpqFailure, steps, warnings, weaknesses, trace });
-  withPassThrough(report, opts.expect ?? {});
-  if (opts.serverLog) {
-    // The log reader and its parsers load only for --server-log.
-    const { refineWithServerLog } = await import('./server-log/probe-result.js');
-    await refineWithServerLog(report, opts.serverLog, opts.expect ?? {});
-  }
-  return report;
+  return explain(run, success, cause, await sideAttempts(run, cause));
 }
 
 /**
@@ -194,8 +124,8 @@ async function addressesOf(run: ProbeRun, host: HostSpec): Promise<Array<string 
  * TLS be admitted? Direct TLS closed on -- does the server take an
  * SSLRequest ('S': no direct TLS, e.g. PostgreSQL 16 and older; 'N': no TLS)?
  */
-async function sideAttempts(run: ProbeRun, cause: AttemptResult | undefined): Promise<{ tlsWouldBeAdmitted: boolean; sslRequestAnswer?: 'S' | 'N' | null }> {
-  const out: { tlsWouldBeAdmitted: boolean; sslRequestAnswer?: 'S' | 'N' | null } = { tlsWouldBeAdmitted: false };
+async function sideAttempts(run: ProbeRun, cause: AttemptResult | undefined): Promise<SideFindings> {
+  const out: SideFindings = { tlsWouldBeAdmitted: false };
   if (!cause || cause.unix) return out;
   const host = () => run.p.hosts.find((h) => h.host === cause.host && h.port === cause.port)!;
   const f = cause.failure;
@@ -213,44 +143,7 @@ async function sideAttempts(run: ProbeRun, cause: AttemptResult | undefined): Pr
   return out;
 }
 
-/**
- * The hba line that would admit this connection as it was made (the hba
- * engine's proposeHbaLine): for no-hba-entry the fix, for tls-required the
- * alternative to connecting with TLS.
- */
-async function proposedHbaLine(opts: ProbeOptions, cause: AttemptResult | undefined): Promise<string | null> {
-  if (cause?.failure?.origin !== 'server' || !/^no pg_hba\.conf entry/.test(cause.failure.error.message)) return null;
-  const propose = opts.proposeHbaLine ?? (await loadProposer());
-  const facts: ConnectionFacts = {
-    transport: cause.unix ? 'unix' : 'tcp',
-    remoteAddress: cause.unix ? null : (addressFromHbaMessage(cause.failure.error.message) ?? cause.clientAddress),
-    ssl: cause.tlsUsed,
-    gssenc: false,
-    user: opts.params.user,
-    database: opts.params.dbname,
-    replication: false,
-  };
-  try {
-    return propose(facts, 'scram-sha-256');
-  } catch {
-    return null;
-  }
-}
 
-/** What libpq accepts without a word (SPEC §10): said after a login, also as warnings. */
-function weaknessesOf(run: ProbeRun, success: AttemptResult, serverKind: ServerKind): ReturnType<typeof loginWeaknesses> {
-  const weaknesses = loginWeaknesses({
-    method: success.auth.method,
-    mechanism: success.auth.mechanism,
-    tlsUsed: success.tlsUsed,
-    unix: success.unix,
-    sslmode: run.p.sslmode,
-    clientCertificate: (success.tls?.clientCertificate ?? null) !== null,
-    serverKind,
-  });
-  for (const w of weaknesses) run.warn(w.message);
-  return weaknesses;
-}
 
 function unreachableAttempt(index: number, host: HostSpec, message: string): AttemptResult {
   const attempt = newAttempt(index, host, 'plain', null);
@@ -258,6 +151,3 @@ function unreachableAttempt(index: number, host: HostSpec, message: string): Att
   return attempt;
 }
 
-async function loadProposer(): Promise<(facts: ConnectionFacts, method: string) => string> {
-  return (await import('../hba/index.js')).proposeHbaLine;
-}

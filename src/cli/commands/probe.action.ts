@@ -4,17 +4,15 @@
  * a terminal, then the probe (src/probe) and its report.
  */
 import type { Command } from 'commander';
-import { canPrompt, globalOptions, printJson, warn, type GlobalOptions } from '../context.js';
-import { CliError, usageError } from '../errors.js';
+import { canPrompt, globalOptions, warn, type GlobalOptions } from '../context.js';
+import { usageError } from '../errors.js';
 import { readFirstLineOfStdin, readPassword, type PasswordFlags } from '../password.js';
 import { probePasswordPlan, type ProbePasswordFlags } from './probe-password.js';
-import { renderProbe } from './probe-render.js';
 import type { CiFlags } from '../ci-flags.js';
-import { writeProbeCiOutputs } from './probe-ci.js';
-import { probeTargets, reportMany } from './probe-many.js';
+import { probeTargets } from './probe-many.js';
 import { probePlan, type PlanFlags } from './probe-targets.js';
-import { waitReporter, type WaitedResult } from './probe-wait.js';
-import { renderServerLog, serverLogOptions, type ServerLogFlags } from './probe-server-log.js';
+import { waitReporter } from './probe-wait.js';
+import { serverLogOptions, type ServerLogFlags } from './probe-server-log.js';
 import { AUTH_METHOD_NAMES, resolveConnParams, type AuthMethodName, type ConnParams } from '../../probe/conninfo.js';
 import { fitTo } from '../render.js';
 import { runProbe, type ProbeOptions } from '../../probe/probe.js';
@@ -176,24 +174,13 @@ export async function run(targetArgs: string[], flags: ProbeFlags, cmd: Command)
       },
       ...(targets.many ? {} : { onProgress: progress.onProgress }),
     });
-  const outcomes = await probeTargets(targets, probeOne, waitReporter(process.stderr.isTTY === true, waitLine.onProgress)).finally(() => {
+  const probing = probeTargets(targets, probeOne, waitReporter(process.stderr.isTTY === true, waitLine.onProgress));
+  // What prints the result loads while the first login waits on the network (after this turn of the event loop).
+  const output = new Promise<typeof import('./probe-output.js')>((resolve, reject) => setImmediate(() => import('./probe-output.js').then(resolve, reject)));
+  output.catch(() => undefined); // a failure is reported where it is awaited
+  const outcomes = await probing.finally(() => {
     progress.clear();
     waitLine.clear();
   });
-  await writeProbeCiOutputs(outcomes, flags, json);
-  if (targets.many) reportMany(outcomes, json);
-  else reportOne(outcomes[0]!.result, json, flags.steps === true || flags.trace === true);
-}
-
-/** One target: today's report (with `wait` under --json after --wait), the exit of its result. */
-function reportOne(result: WaitedResult, json: boolean, steps: boolean): void {
-  if (json) printJson(result);
-  else {
-    renderProbe(result, { steps });
-    if (result.serverLog) renderServerLog(result.serverLog);
-  }
-  if (result.exit === 'ok') return;
-  const unmet = result.expectations.filter((e) => !e.met).map((e) => e.name);
-  const message = result.exit === 'expectation' ? `expectation not met: ${unmet.join(', ')}` : `${result.diagnosis.code}: ${result.error.message ?? ''}`;
-  throw new CliError(result.exit, message, true);
+  await (await output).reportOutcomes(outcomes, flags, json, targets.many, flags.steps === true || flags.trace === true);
 }
