@@ -49,7 +49,9 @@ export function memoizedSaltedPassword(
 ): (password: string, salt: Buffer, iterations: number) => Buffer {
   const known = new Map<string, Buffer>();
   return (password, salt, iterations) => {
-    const key = createHash('sha256').update(password).update('\0').update(salt).update(`\0${iterations}`).digest('base64');
+    // Each part length-prefixed: no two triples (the salt is the server's choice) share a key.
+    const text = Buffer.from(password, 'utf8');
+    const key = createHash('sha256').update(`${text.length}:`).update(text).update(`${salt.length}:`).update(salt).update(`${iterations}`).digest('base64');
     let salted = known.get(key);
     if (!salted) {
       salted = derive(password, salt, iterations);

@@ -34,9 +34,11 @@ describe('memoizedSaltedPassword', () => {
     memo('pencil2', salt, 4096);
     memo('pencil', Buffer.from('fedcba9876543210'), 4096);
     memo('pencil', salt, 4097);
-    // A triple whose parts would run together without separators is still another key.
-    memo('pencil\u0000', salt, 4096);
-    expect(calls).toHaveLength(5);
+    // Parts that would run together without lengths are still another key:
+    // the password "a\0" + salt S against the password "a" + salt "\0" + S.
+    memo('a\u0000', salt, 4096);
+    memo('a', Buffer.concat([Buffer.from([0]), salt]), 4096);
+    expect(calls).toHaveLength(6);
   });
 
   it('keeps at most `limit` results, dropping the oldest', () => {
