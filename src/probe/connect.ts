@@ -223,23 +223,30 @@ export class WireConnection {
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
-  private corked = false;
+  /** The socket corked by this tick's writes, uncorked on the next tick (or before a close). */
+  private corked: Socket | TLSSocket | null = null;
 
   /**
    * Messages written in the same tick leave in one segment (one writev):
    * the socket is corked at the first and uncorked on the next tick.
    */
   write(buf: Buffer): void {
-    if (this.socket.destroyed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    if (this.corked !== socket) {
+      this.flush();
+      this.corked = socket;
+      socket.cork();
+      process.nextTick(() => this.flush());
     }
-    this.socket.write(buf);
+    socket.write(buf);
+  }
+
+  /** Sends what this tick wrote (before a close, which would drop it). */
+  private flush(): void {
+    const corked = this.corked;
+    this.corked = null;
+    corked?.uncork();
   }
 
   /** Reads the single-byte answer to SSLRequest ('S' or 'N', or anything else from a non-PostgreSQL peer). */
@@ -356,6 +363,7 @@ export class WireConnection {
 
   close(): void {
     this.clearDeadline();
+    this.flush();
     this.socket.destroy();
   }
 
