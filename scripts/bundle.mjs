@@ -11,8 +11,9 @@
 // - One entry, split where the code imports lazily: each command's
 //   definition and action are dynamic imports (src/cli/commands/index.ts), so
 //   a command loads its own chunks and not the others'. The libraries only
-//   some paths need (the X.509 stack that makes certificates, the prompts, jose, the
-//   lock file, commander) keep chunks of their own.
+//   some paths need (the X.509 stack that makes certificates, the prompts,
+//   jose, the lock file, commander, chalk — loaded only when colour can come
+//   out) keep chunks of their own.
 // - The PAM worker thread and the GitHub Action are ES modules of their own.
 // - Minified, with source maps beside every file: bin/pgauth.cjs turns them
 //   on for --debug, so stack traces name src/*.ts lines.
@@ -31,6 +32,7 @@ const groups = [
   { name: 'jose', test: vendor(['jose']) },
   { name: 'prompts', test: vendor(['@inquirer', 'mute-stream', 'cli-width', 'fast-string-width', 'fast-string-truncated-width', 'fast-wrap-ansi']) },
   { name: 'commander', test: vendor(['commander']) },
+  { name: 'chalk', test: vendor(['chalk']) },
 ];
 
 /**

@@ -5,8 +5,9 @@
 import { CliError, PromptInterrupted, type CliErrorKind } from './errors.js';
 
 /**
- * NO_COLOR (any non-empty value) and --no-color switch colour off, by
- * setting FORCE_COLOR=0, which render.ts reads (and Node's own styling).
+ * NO_COLOR (any non-empty value) and --no-color switch colour off. Done by
+ * setting FORCE_COLOR=0 before chalk is first loaded (render.ts loadColors),
+ * so start-up does not pay for loading chalk when nothing is rendered.
  */
 export function configureColor(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
   if (argv.includes('--no-color') || (env.NO_COLOR ?? '') !== '') env.FORCE_COLOR = '0';
@@ -130,6 +131,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     const { buildProgram } = await import('./program.js');
     const args = argv.slice(2).filter((a) => a !== '--no-color' && a !== '--debug' && a !== '--no-input');
     const program = await buildProgram(args);
+    // chalk, when colour can come out at all; never for one JSON document.
+    if (!jsonRequested(args)) await (await import('./render.js')).loadColors();
     if (args.length === 0) {
       const noInput = argv.includes('--no-input');
       if (process.stdin.isTTY && !noInput) {

@@ -4,43 +4,43 @@
  * --json skips this.
  */
 import { isatty } from 'node:tty';
-import { styleText } from 'node:util';
+import type { ChalkInstance } from 'chalk';
 import { layout, tableLines, wrapLine, type TableStyle } from './table-layout.js';
 
 /**
- * Whether human output is coloured. FORCE_COLOR decides when set (--no-color
- * and NO_COLOR set it to 0, main.ts); then a --color flag or Azure
- * Pipelines (whose logs render colour) turn it on; otherwise stdout must be
- * a terminal that has colours (Node's own test: TERM, COLORTERM, CI
- * variables). So `--json`, pipes and CI logs stay plain.
+ * Whether chalk could colour anything here. chalk takes its level from
+ * stdout (its vendored supports-color): without FORCE_COLOR (or with
+ * FORCE_COLOR=0, which --no-color and NO_COLOR set), without a --color flag,
+ * outside Azure Pipelines and with stdout not a terminal, that level is 0 and
+ * every style returns its text unchanged. Then chalk is not loaded at all:
+ * `--json`, pipes and CI logs start without it. Otherwise chalk decides.
  */
-export function colorPossible(
-  env: NodeJS.ProcessEnv = process.env,
-  argv: readonly string[] = process.argv,
-  stdoutIsTty = isatty(1),
-  terminalHasColors: () => boolean = () => process.stdout.hasColors?.() ?? true,
-): boolean {
+export function colorPossible(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv, stdoutIsTty = isatty(1)): boolean {
   if ('FORCE_COLOR' in env) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
   if (argv.some((a) => a.startsWith('--color'))) return true;
   if ('TF_BUILD' in env && 'AGENT_NAME' in env) return true;
-  return stdoutIsTty && terminalHasColors();
+  return stdoutIsTty;
 }
 
-let colorOn: boolean | undefined;
+/** chalk once loadColors has loaded it; until then (and for --json, pipes, CI logs) styles return their text. */
+let chalk: ChalkInstance | null = null;
 
-/** One SGR style from Node's util.styleText (no library), when colour is on. */
-function styled(format: Parameters<typeof styleText>[0]): (s: string) => string {
-  // validateStream: we have decided above; Node 20.12 ignores the option and always styles.
-  return (s) => ((colorOn ??= colorPossible()) ? styleText(format, s, { validateStream: false }) : s);
+/**
+ * Loads chalk when colour can come out. main.ts calls it before a command
+ * runs (not under --json), after --no-color and NO_COLOR have set
+ * FORCE_COLOR, which chalk reads when it loads.
+ */
+export async function loadColors(): Promise<void> {
+  if (!chalk && colorPossible()) chalk = (await import('chalk')).default;
 }
 
 export const style = {
-  ok: styled('green'),
-  warn: styled('yellow'),
-  fail: styled('red'),
-  dim: styled('dim'),
-  strong: styled('bold'),
-  head: styled('cyan'),
+  ok: (s: string) => (chalk ? chalk.green(s) : s),
+  warn: (s: string) => (chalk ? chalk.yellow(s) : s),
+  fail: (s: string) => (chalk ? chalk.red(s) : s),
+  dim: (s: string) => (chalk ? chalk.dim(s) : s),
+  strong: (s: string) => (chalk ? chalk.bold(s) : s),
+  head: (s: string) => (chalk ? chalk.cyan(s) : s),
 } as const;
 
 /** The table style for stdout: fitted to the terminal, plain and uncut when piped. */

@@ -1,37 +1,52 @@
 /**
- * When human output is coloured (render.ts, Node's util.styleText, no
- * colour library): FORCE_COLOR first (--no-color and NO_COLOR set it to 0),
- * then --color or Azure Pipelines, else a terminal that has colours. Checked
- * as a table, then end to end: the same command coloured with FORCE_COLOR=1
- * and plain through a pipe, with NO_COLOR, and with --no-color.
+ * render.ts leaves chalk unloaded when colorPossible() says no colour can
+ * come out. The safety rule checked here against chalk itself, in a child
+ * whose stdout is a pipe: whenever colorPossible() is false, chalk's own
+ * level is 0 (it would have returned every text unchanged). Then end to end:
+ * FORCE_COLOR=1 colours a table head; a pipe, NO_COLOR and --no-color do not.
  */
-import { describe, expect, it } from 'vitest';
-import { colorPossible } from '../../src/cli/render.js';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { colorPossible } from '../../src/cli/render.js';
 import { PGAUTH_BIN, run } from '../helpers/proc.js';
 
 const SGR = /\x1b\[\d+m/;
 
+/** chalk's colour level in a fresh process with this environment and these arguments, stdout a pipe. */
+function chalkLevel(env: NodeJS.ProcessEnv, args: string[]): number {
+  const code = "const { supportsColor } = await import('chalk'); process.stdout.write(String(supportsColor ? supportsColor.level : 0));";
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, '--', ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return Number(r.stdout);
+}
+
+const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['FORCE_COLOR', 'NO_COLOR', 'TF_BUILD', 'AGENT_NAME', 'CI'].includes(k)));
+
 describe('colorPossible', () => {
-  const cases: Array<[string, NodeJS.ProcessEnv, string[], boolean, boolean, boolean]> = [
-    // name, env, args, stdout is a terminal, the terminal has colours, expected
-    ['a pipe, nothing forced', {}, [], false, true, false],
-    ['FORCE_COLOR=0 (--no-color, NO_COLOR)', { FORCE_COLOR: '0' }, [], true, true, false],
-    ['FORCE_COLOR=false', { FORCE_COLOR: 'false' }, [], true, true, false],
-    ['FORCE_COLOR=1 in a pipe', { FORCE_COLOR: '1' }, [], false, false, true],
-    ['FORCE_COLOR empty', { FORCE_COLOR: '' }, [], false, false, true],
-    ['--color in a pipe', {}, ['--color'], false, false, true],
-    ['Azure Pipelines', { TF_BUILD: 'True', AGENT_NAME: 'agent' }, [], false, false, true],
-    ['a terminal with colours', {}, [], true, true, true],
-    ['a terminal without colours (TERM=dumb)', {}, [], true, false, false],
+  const cases: Array<[string, NodeJS.ProcessEnv, string[], boolean]> = [
+    ['a pipe, nothing forced', {}, [], false],
+    ['FORCE_COLOR=0 (--no-color, NO_COLOR)', { FORCE_COLOR: '0' }, [], false],
+    ['FORCE_COLOR=false', { FORCE_COLOR: 'false' }, [], false],
+    ['--no-color in a pipe', {}, ['--no-color'], false],
+    ['FORCE_COLOR=1', { FORCE_COLOR: '1' }, [], true],
+    ['FORCE_COLOR empty', { FORCE_COLOR: '' }, [], true],
+    ['--color', {}, ['--color'], true],
+    ['Azure Pipelines', { TF_BUILD: 'True', AGENT_NAME: 'agent' }, [], true],
   ];
-  for (const [name, env, args, tty, hasColors, expected] of cases) {
-    it(`${name}: ${expected ? 'colour' : 'plain'}`, () => {
-      expect(colorPossible(env, ['node', 'pgauth', ...args], tty, () => hasColors)).toBe(expected);
+  for (const [name, env, args, expected] of cases) {
+    it(`${name}: ${expected ? 'chalk decides' : 'no colour, chalk not loaded'}`, () => {
+      const full = { ...base, ...env };
+      expect(colorPossible(full, ['node', 'pgauth', ...args], false)).toBe(expected);
+      if (!expected) expect(chalkLevel(full, args)).toBe(0);
     });
   }
+
+  it('a terminal: chalk decides', () => {
+    expect(colorPossible(base, ['node', 'pgauth'], true)).toBe(true);
+  });
 });
 
 describe('colour end to end', () => {

@@ -42,7 +42,7 @@ describe('the packed tarball', () => {
   it('installs only the libraries the bundle loads at run time; the bundled ones are not installed at all', () => {
     const installed = join(dir, 'prefix', 'lib', 'node_modules', 'pgauth', 'node_modules');
     for (const kept of ['koffi', 'xmlbuilder2', 'cli-table3', '@mongodb-js/saslprep']) expect(existsSync(join(installed, kept)), kept).toBe(true);
-    for (const bundled of ['commander', '@inquirer/prompts', '@peculiar/x509', 'jose', 'proper-lockfile', 'reflect-metadata']) expect(existsSync(join(installed, bundled)), bundled).toBe(false);
+    for (const bundled of ['commander', 'chalk', '@inquirer/prompts', '@peculiar/x509', 'jose', 'proper-lockfile', 'reflect-metadata']) expect(existsSync(join(installed, bundled)), bundled).toBe(false);
   });
 
   it('installed, `pgauth --version` prints the package version', async () => {
